@@ -1,0 +1,35 @@
+# Quick start: `make demo` (main job) and `make test` (lint + the whole test suite).
+# Both create the virtual environment on first use; nothing has to be installed by hand.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= results/demo
+
+.PHONY: demo test lint format docs bench clean
+
+$(BIN)/.dermatwin-installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(BIN)/.dermatwin-installed
+	$(BIN)/dermatwin simulate examples/scenarios/miyano2021_cohort_dupilumab.yaml --out $(DEMO_OUT)
+
+test: $(BIN)/.dermatwin-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+format: $(BIN)/.dermatwin-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+docs: $(BIN)/.dermatwin-installed
+	$(BIN)/python -m dermatwin.docs
+
+bench: $(BIN)/.dermatwin-installed
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

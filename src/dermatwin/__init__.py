@@ -1,0 +1,54 @@
+"""dermatwin: in-silico trials and digital twins of stem-cell therapy in skin disease.
+
+Research use only; dermatwin is not a medical device.
+"""
+
+from dermatwin._version import __version__
+from dermatwin.engine.events import (
+    Event,
+    EventKind,
+    bolus,
+    infusion,
+    intervention,
+    on_off,
+    set_parameter,
+)
+from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
+from dermatwin.engine.status import Status
+from dermatwin.errors import DermatwinError, ModelError, ScenarioError
+from dermatwin.io.sbml import to_sbml, write_sbml
+from dermatwin.model.registry import available_models, get_model
+from dermatwin.model.spec import Model, ModelBuilder, Output, Parameter, State
+from dermatwin.run import ScenarioResult, run_scenario
+from dermatwin.scenario import Scenario, load_scenario
+
+__all__ = [
+    "DermatwinError",
+    "Event",
+    "EventKind",
+    "Model",
+    "ModelBuilder",
+    "ModelError",
+    "Output",
+    "Parameter",
+    "Scenario",
+    "ScenarioError",
+    "ScenarioResult",
+    "SolverOptions",
+    "State",
+    "Status",
+    "__version__",
+    "available_models",
+    "bolus",
+    "equilibrate",
+    "get_model",
+    "infusion",
+    "intervention",
+    "load_scenario",
+    "on_off",
+    "run_scenario",
+    "set_parameter",
+    "simulate",
+    "to_sbml",
+    "write_sbml",
+]

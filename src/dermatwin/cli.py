@@ -1,0 +1,205 @@
+"""The ``dermatwin`` command line (typer).
+
+Every command turns bad input into one line ``error: ...`` on stderr and exit code 2;
+outputs are written to a temporary folder and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dermatwin._version import __version__
+from dermatwin.errors import DermatwinError
+
+app = typer.Typer(
+    name="dermatwin",
+    help="In-silico trials and digital twins of stem-cell therapy in skin disease. "
+    "Research use only; not a medical device.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(help="Export models to standard formats.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+err_console = Console(stderr=True)
+
+DISCLAIMER = "Research use only: dermatwin is not a medical device."
+
+
+def fail(message: str) -> None:
+    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors():
+    try:
+        yield
+    except DermatwinError as err:
+        fail(str(err))
+
+
+@contextmanager
+def atomic_directory(target: Path):
+    """Yield a temporary folder beside ``target``; move it to ``target`` only on success."""
+    target = target.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(tmp, target)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file (docs/scenarios.md)")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder [results/<scenario name>]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Simulate a scenario: trajectories (Parquet, NetCDF), summary JSON and a PNG plot."""
+    import pandas as pd
+
+    from dermatwin.io.results import to_long_frame, write_netcdf
+    from dermatwin.report.plots import plot_trajectories
+    from dermatwin.run import run_scenario
+    from dermatwin.scenario import load_scenario
+
+    with user_errors():
+        spec = load_scenario(scenario)
+        result = run_scenario(spec)
+    out = out or Path("results") / scenario.stem
+    summary = result.summary()
+    with atomic_directory(out) as tmp:
+        combined = result.combined()
+        write_netcdf(combined, tmp / "trajectories.nc")
+        frames = []
+        for arm, ds in result.arms.items():
+            frame = to_long_frame(ds, spec.outputs or None)
+            frame.insert(0, "arm", arm)
+            frames.append(frame)
+        pd.concat(frames, ignore_index=True).to_parquet(tmp / "trajectories.parquet", index=False)
+        plot_vars = spec.outputs or list(result.model.output_names) or [result.model.state_names[0]]
+        for arm, ds in result.arms.items():
+            plot_trajectories(ds, plot_vars, tmp / f"plot_{arm}.png", title=f"{spec.model}: {arm}")
+        manifest = {
+            "dermatwin_version": __version__,
+            "model": result.model.name,
+            "model_hash": result.model.content_hash,
+            "seed": spec.patients.seed,
+            "scenario": spec.model_dump(mode="json"),
+            "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json", "summary.json"],
+            "disclaimer": DISCLAIMER,
+        }
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    if as_json:
+        print(json.dumps(summary))
+        return
+    console = Console()
+    table = Table(title=f"{spec.model}: {spec.description or scenario.stem}")
+    table.add_column("arm")
+    table.add_column("patients", justify="right")
+    for e in spec.endpoints:
+        table.add_column(e, justify="right")
+    for arm, info in summary["arms"].items():
+        cells = [f"{info['endpoints'][e]['estimate']:.1f}" for e in spec.endpoints]
+        table.add_row(arm, str(info["patients"]), *cells)
+    console.print(table)
+    if summary["excluded_at_baseline"]:
+        console.print(f"excluded at baseline: {summary['excluded_at_baseline']} patients")
+    console.print(f"outputs written to {out}/ (trajectories.parquet, trajectories.nc, plots)")
+    console.print(DISCLAIMER)
+
+
+@export_app.command("sbml")
+def export_sbml(
+    model: Annotated[str, typer.Argument(help="model name (see `dermatwin models`)")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="file to write [MODEL.xml]")
+    ] = None,
+) -> None:
+    """Export a model to SBML Level 3 (units, rate rules, outputs as assignment rules)."""
+    from dermatwin.io.sbml import to_sbml
+    from dermatwin.model.registry import get_model
+
+    with user_errors():
+        text = to_sbml(get_model(model))
+    output = output or Path(f"{model}.xml")
+    tmp = output.with_name(f".{output.name}.partial")
+    tmp.write_text(text)
+    os.replace(tmp, output)
+    typer.echo(f"wrote {output}")
+
+
+@app.command()
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """List the available models with their states and sources."""
+    from dermatwin.model.registry import available_models, get_model
+
+    info = []
+    for name in available_models():
+        m = get_model(name)
+        info.append(
+            {
+                "name": name,
+                "description": m.description,
+                "states": list(m.state_names),
+                "outputs": list(m.output_names),
+                "parameters": len(m.parameters),
+                "interventions": sorted(m.interventions),
+                "sources": list(m.references),
+            }
+        )
+    if as_json:
+        print(json.dumps(info, indent=2))
+        return
+    table = Table(title="dermatwin models")
+    for col in ("model", "states", "outputs", "interventions", "sources"):
+        table.add_column(col)
+    for m in info:
+        table.add_row(
+            f"{m['name']}\n{m['description']}",
+            ", ".join(m["states"]),
+            ", ".join(m["outputs"]),
+            ", ".join(m["interventions"]) or "-",
+            ", ".join(m["sources"]),
+        )
+    Console().print(table)
+
+
+@app.command()
+def version() -> None:
+    """Print the dermatwin version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("error: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Virtual patients: parameter sampling (covariates and inclusion come later)."""

@@ -1,0 +1,48 @@
+"""PNG plots of trajectories (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+TIME_UNITS = {"day": 1.0, "week": 7.0}
+DISCLAIMER = "dermatwin: research use only, not a medical device"
+
+
+def plot_trajectories(
+    ds: xr.Dataset,
+    variables: list[str],
+    path: str | Path,
+    *,
+    time_unit: str | None = None,
+    title: str | None = None,
+) -> Path:
+    """One panel per variable: every patient (thin lines) or mean with a 5-95 % band."""
+    unit = time_unit or ds.attrs.get("display_time_unit", "day")
+    t = ds["time"].values / TIME_UNITS[unit]
+    fig, axes = plt.subplots(len(variables), 1, figsize=(7, 2.6 * len(variables)), squeeze=False)
+    for ax, name in zip(axes[:, 0], variables, strict=True):
+        values = ds[name].values
+        if values.shape[0] <= 20:
+            ax.plot(t, values.T, lw=1.2)
+        else:
+            lo, mid, hi = np.nanpercentile(values, [5, 50, 95], axis=0)
+            ax.fill_between(t, lo, hi, alpha=0.3, label="5-95 %")
+            ax.plot(t, mid, lw=1.8, label="median")
+            ax.legend(loc="best", fontsize=8)
+        ax.set_ylabel(f"{name} ({ds[name].attrs.get('unit', '')})")
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(f"time ({unit}s)")
+    fig.suptitle(title or ds.attrs.get("model", ""), fontsize=11)
+    fig.text(0.99, 0.005, DISCLAIMER, ha="right", va="bottom", fontsize=7, color="0.4")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,301 @@
+"""Scenario files: what to simulate, validated with pydantic.
+
+A scenario names a model, the patients (the typical patient or a sampled cohort), one or
+more arms (each a list of treatments and events), the horizon, output times and the
+endpoints to summarise. Times are numbers of days or strings such as ``"16 weeks"``,
+``"3 d"`` or ``"36 h"``. The schema is documented in ``docs/scenarios.md``.
+
+>>> s = Scenario.model_validate({"model": "miyano2021", "horizon": "16 weeks",
+...     "arms": {"dupilumab": {"treatments": [{"intervention": "dupilumab"}]}}})
+>>> s.horizon, s.output_times()[-1]
+(112.0, 112.0)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from dermatwin.engine import events as ev
+from dermatwin.errors import DermatwinError, ScenarioError
+from dermatwin.model.registry import available_models, get_model
+from dermatwin.model.spec import Model
+
+_TIME = re.compile(r"^\s*([-+0-9.eE]+)\s*(d|day|days|w|wk|week|weeks|h|hour|hours)?\s*$")
+_TIME_UNITS = {
+    "d": 1.0,
+    "day": 1.0,
+    "days": 1.0,
+    "w": 7.0,
+    "wk": 7.0,
+    "week": 7.0,
+    "weeks": 7.0,
+    "h": 1 / 24,
+    "hour": 1 / 24,
+    "hours": 1 / 24,
+}
+
+
+def parse_days(value: Any) -> float:
+    """A time in days from a number (days) or a string like '16 weeks'."""
+    if isinstance(value, bool):
+        raise ValueError("a time must be a number of days or a string like '16 weeks'")
+    if isinstance(value, int | float):
+        days = float(value)
+    elif isinstance(value, str) and (m := _TIME.match(value)):
+        days = float(m.group(1)) * _TIME_UNITS[m.group(2) or "d"]
+    else:
+        raise ValueError(f"{value!r} is not a time; use days or e.g. '16 weeks', '3 d', '36 h'")
+    if not math.isfinite(days):
+        raise ValueError("a time must be finite")
+    return days
+
+
+Days = Annotated[float, BeforeValidator(parse_days)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Patients(_Strict):
+    """Who is simulated: ``n`` patients; ``variability: none`` gives n copies of the
+    model's typical patient, ``lognormal`` samples the model's parameter priors."""
+
+    n: int = Field(1, gt=0, le=10_000_000)
+    seed: int = Field(0, ge=0)
+    variability: Literal["none", "lognormal"] = "none"
+    max_output: dict[str, float] = Field(
+        default_factory=dict,
+        description="exclude patients whose output exceeds a bound at baseline, e.g. EASI: 72",
+    )
+
+
+class Treatment(_Strict):
+    """A named intervention of the model (e.g. ``dupilumab``) from ``start`` to ``stop``."""
+
+    intervention: str
+    start: Days = 0.0
+    stop: Days | None = None
+
+
+class EventSpec(_Strict):
+    """Low-level events. Exactly one of ``bolus``, ``set_state``, ``set_parameter``,
+    ``infusion`` names the target; ``amount``/``value``/``rate`` give the number.
+
+    ``time`` may be a list (one event per time); ``amount``/``value``/``rate`` may then be
+    a list of the same length. With ``duration``, ``set_parameter`` is an on/off effect
+    (back to the parameter's default after ``duration``) and ``infusion`` runs for it.
+    """
+
+    time: Days | list[Days]
+    bolus: str | None = None
+    set_state: str | None = None
+    set_parameter: str | None = None
+    infusion: str | None = None
+    amount: NonNegative | list[NonNegative] | None = None
+    value: Finite | list[Finite] | None = None
+    rate: NonNegative | list[NonNegative] | None = None
+    duration: Days | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> EventSpec:
+        targets = [k for k in _TARGETS if getattr(self, k)]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of bolus, set_state, set_parameter, infusion")
+        number = getattr(self, _TARGETS[targets[0]])
+        if number is None:
+            raise ValueError(f"{targets[0]} needs {_TARGETS[targets[0]]}")
+        if targets[0] == "infusion" and self.duration is None:
+            raise ValueError("infusion needs duration")
+        if isinstance(number, list) and len(number) != len(self.times()):
+            raise ValueError(f"{_TARGETS[targets[0]]}: list length must match time")
+        return self
+
+    def times(self) -> list[float]:
+        return self.time if isinstance(self.time, list) else [self.time]
+
+    def to_events(self, model: Model) -> list[ev.Event]:
+        target_kind = next(k for k in _TARGETS if getattr(self, k))
+        target = getattr(self, target_kind)
+        number = getattr(self, _TARGETS[target_kind])
+        times = self.times()
+        numbers = number if isinstance(number, list) else [number] * len(times)
+        out: list[ev.Event] = []
+        for t, x in zip(times, numbers, strict=True):
+            if target_kind == "bolus":
+                out.append(ev.bolus(t, target, x))
+            elif target_kind == "set_state":
+                out.append(ev.Event(t, ev.EventKind.SET_STATE, target, x))
+            elif target_kind == "infusion":
+                out += ev.infusion(t, self.duration, target, x)
+            elif self.duration is None:
+                out.append(ev.set_parameter(t, target, x))
+            else:
+                default = model.parameter(target).value
+                out += ev.on_off(t, t + self.duration, target, x, off_value=default)
+        return out
+
+
+_TARGETS = {"bolus": "amount", "set_state": "value", "set_parameter": "value", "infusion": "rate"}
+
+
+class Arm(_Strict):
+    treatments: list[Treatment] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+
+
+class Solver(_Strict):
+    rtol: float = Field(1e-6, gt=0, lt=1)
+    method: Literal["auto", "dp5", "rodas4"] = "auto"
+    max_steps: int = Field(200_000, gt=0)
+
+
+class Scenario(_Strict):
+    """A simulation scenario (see docs/scenarios.md)."""
+
+    model: str
+    description: str = ""
+    horizon: Days = Field(gt=0)
+    output_every: Days | None = Field(None, gt=0)
+    times: list[Days] | None = None
+    steady_state: bool = True
+    patients: Patients = Patients()
+    parameters: dict[str, float] = Field(default_factory=dict)
+    arms: dict[str, Arm] = Field(default_factory=lambda: {"main": Arm()}, min_length=1)
+    outputs: list[str] = Field(default_factory=list)
+    endpoints: list[str] = Field(default_factory=list)
+    solver: Solver = Solver()
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, name: str) -> str:
+        if name not in available_models():
+            raise ValueError(f"unknown model {name!r}; allowed: {', '.join(available_models())}")
+        return name
+
+    @field_validator("parameters")
+    @classmethod
+    def _finite(cls, values: dict[str, float]) -> dict[str, float]:
+        for k, v in values.items():
+            if not math.isfinite(v):
+                raise ValueError(f"parameter {k} must be a finite number, got {v}")
+        return values
+
+    def get_model(self) -> Model:
+        return get_model(self.model)
+
+    def output_times(self) -> np.ndarray:
+        if self.times is not None:
+            t = np.unique(np.asarray(self.times, dtype=np.float64))
+            if t[0] < 0 or t[-1] > self.horizon:
+                raise ScenarioError(f"times: must lie within [0, horizon={self.horizon} days]")
+            return t
+        step = self.output_every or max(self.horizon / 100, 1e-3)
+        grid = np.arange(int(math.floor(self.horizon / step)) + 1) * step
+        # drop grid points that only differ from the horizon by rounding, keep the horizon exact
+        grid = grid[grid < self.horizon * (1 - 1e-12)]
+        return np.append(grid, self.horizon)
+
+    def arm_events(self, model: Model, arm: Arm) -> list[ev.Event]:
+        """The arm's treatments and events, checked against the model and the horizon."""
+        out: list[ev.Event] = []
+        for tr in arm.treatments:
+            if not 0 <= tr.start <= self.horizon:
+                raise ScenarioError(
+                    f"treatments.start: {tr.start} days is outside [0, horizon={self.horizon}]"
+                )
+            if tr.stop is not None and not tr.start <= tr.stop <= self.horizon:
+                raise ScenarioError(
+                    f"treatments.stop: {tr.stop} days must lie within "
+                    f"[start, horizon={self.horizon}]"
+                )
+            out += ev.intervention(model, tr.intervention, tr.start, tr.stop)
+        for spec in arm.events:
+            for e in spec.to_events(model):
+                if not 0 <= e.time <= self.horizon:
+                    raise ScenarioError(
+                        f"events.time: {e.time} days is outside [0, horizon={self.horizon}]"
+                    )
+                out.append(e)
+        return out
+
+    def check_against_model(self) -> Model:
+        """Resolve every name in the scenario against its model (raises ScenarioError)."""
+        model = self.get_model()
+        try:
+            model.parameter_vector(self.parameters)
+            for arm in self.arms.values():
+                for e in self.arm_events(model, arm):
+                    if e.kind == ev.EventKind.SET_PARAMETER:
+                        model.parameter_index(e.target)
+                    else:
+                        model.state_index(e.target)
+        except DermatwinError as err:
+            raise ScenarioError(str(err)) from None
+        known = set(model.state_names) | set(model.output_names)
+        for name in [*self.outputs, *self.patients.max_output]:
+            if name not in known:
+                raise ScenarioError(
+                    f"outputs: unknown variable {name!r}; allowed: {', '.join(sorted(known))}"
+                )
+        for text in self.endpoints:
+            from dermatwin.outcomes import parse_endpoint
+
+            endpoint = parse_endpoint(text)
+            if endpoint.variable not in known:
+                raise ScenarioError(
+                    f"endpoints: {text!r} uses unknown variable {endpoint.variable!r}; "
+                    f"allowed: {', '.join(sorted(known))}"
+                )
+            if not 0 < endpoint.time <= self.horizon:
+                raise ScenarioError(f"endpoints: {text!r} is outside the horizon")
+        return model
+
+
+def _format_validation_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(x) for x in first["loc"]) or "scenario"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "missing":
+        msg = "required field is missing"
+    elif first["type"] == "extra_forbidden":
+        msg = "unknown field"
+    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"scenario field '{loc}': {msg}{more}"
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file; errors are one-line ScenarioErrors."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ScenarioError(f"scenario file not found: {path}") from None
+    except yaml.YAMLError as err:
+        first_line = str(err).splitlines()[0] if str(err) else "invalid YAML"
+        raise ScenarioError(f"scenario {path.name} is not valid YAML: {first_line}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"scenario {path.name} must be a YAML mapping with at least 'model'")
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as err:
+        raise ScenarioError(_format_validation_error(err)) from None
+    scenario.check_against_model()
+    return scenario
