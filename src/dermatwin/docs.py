@@ -1,8 +1,9 @@
 """Generate the model reference pages in docs/ from the model specifications.
 
 ``python -m dermatwin.docs [DOCS_DIR]`` rewrites ``docs/models/<model>.md`` (states,
-parameters, outputs, interventions, each with unit and source). A test checks the
-committed pages match, so the tables can never drift from the equations.
+parameters, outputs, interventions, each with unit and source) and
+``docs/reproduction.md`` (the reference models' published numbers reproduced). A test
+checks the committed pages match, so the tables can never drift from the equations.
 """
 
 from __future__ import annotations
@@ -71,7 +72,11 @@ def model_page(model: Model) -> str:
 
 
 def pages() -> dict[str, str]:
-    return {f"models/{name}.md": model_page(get_model(name)) for name in available_models()}
+    from dermatwin.model.reference import reproduction
+
+    out = {f"models/{name}.md": model_page(get_model(name)) for name in available_models()}
+    out["reproduction.md"] = reproduction.page()
+    return out
 
 
 def write(docs_dir: Path) -> list[Path]:
