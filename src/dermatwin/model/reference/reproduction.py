@@ -119,7 +119,6 @@ def page() -> str:
     }
     states = shmarov_states()
     for name, value in states["plaque"].items():
-        lines.append(
-            f"| {name} | {states['healthy'][name]:,.6g} | {value:,.6g} | {published.get(name, '')} |"
-        )
+        healthy = states["healthy"][name]
+        lines.append(f"| {name} | {healthy:,.6g} | {value:,.6g} | {published.get(name, '')} |")
     return "\n".join(lines) + "\n"
