@@ -13,15 +13,15 @@ import pytest
 
 SMALL = """
 model: shmarov2022
-horizon: 40
-output_every: 1
+horizon: 120
+output_every: 2
 steady_state: false
 arms:
   stim:
     events: [{time: 10, set_parameter: dc_stim, value: 6000, duration: 2}]
   control: {}
 outputs: [PASI_index, totC]
-endpoints: [mean:PASI_index@40d]
+endpoints: [mean:PASI_index@120d]
 """
 
 
@@ -37,8 +37,8 @@ def test_simulate_writes_all_outputs(tmp_path):
     proc = dermatwin("simulate", scenario, "--out", out, "--json")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
-    assert summary["arms"]["stim"]["endpoints"]["mean:PASI_index@40d"]["estimate"] > 0.9
-    assert abs(summary["arms"]["control"]["endpoints"]["mean:PASI_index@40d"]["estimate"]) < 1e-3
+    assert summary["arms"]["stim"]["endpoints"]["mean:PASI_index@120d"]["estimate"] > 0.9
+    assert abs(summary["arms"]["control"]["endpoints"]["mean:PASI_index@120d"]["estimate"]) < 1e-3
     files = {p.name for p in out.iterdir()}
     assert {
         "trajectories.parquet",
@@ -51,7 +51,7 @@ def test_simulate_writes_all_outputs(tmp_path):
     frame = pd.read_parquet(out / "trajectories.parquet")
     assert list(frame.columns) == ["arm", "patient", "time", "variable", "value"]
     assert set(frame["variable"]) == {"PASI_index", "totC"}
-    assert len(frame) == 2 * 41 * 2
+    assert len(frame) == 2 * 61 * 2
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"] == "shmarov2022" and len(manifest["model_hash"]) == 16
     assert "not a medical device" in manifest["disclaimer"]
@@ -68,8 +68,8 @@ BAD = {
         "'arms.a.events.0.amount'",
     ),
     "dose outside horizon": (
-        "arms: {a: {events: [{time: 99, bolus: T, amount: 5}]}}",
-        "outside [0, horizon=40.0]",
+        "arms: {a: {events: [{time: 199, bolus: T, amount: 5}]}}",
+        "outside [0, horizon=120.0]",
     ),
     "NaN parameter": ("parameters: {sc2: .nan}", "parameter sc2 must be a finite number"),
     "missing field": ("horizon: null", "scenario field 'horizon'"),
@@ -85,7 +85,7 @@ def test_bad_input_is_one_line_and_leaves_nothing(tmp_path, case):
     elif line.startswith("parameters"):
         text = SMALL + line + "\n"
     elif line.startswith("horizon"):
-        text = SMALL.replace("horizon: 40", line)
+        text = SMALL.replace("horizon: 120", line)
     scenario = tmp_path / "bad.yaml"
     scenario.write_text(text)
     out = tmp_path / "out"

@@ -269,16 +269,24 @@ class Scenario(_Strict):
         return model
 
 
+def _field_path(loc: tuple) -> str:
+    """'arms.a.events.0.amount' from a pydantic location, without union-member tags."""
+    parts = [str(x) for x in loc if isinstance(x, int) or str(x).isidentifier()]
+    return ".".join(parts) or "scenario"
+
+
 def _format_validation_error(err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "scenario"
+    errors = err.errors()
+    first = errors[0]
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "missing":
         msg = "required field is missing"
     elif first["type"] == "extra_forbidden":
         msg = "unknown field"
-    more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"scenario field '{loc}': {msg}{more}"
+    # a union (number or list) reports once per member: count fields, not members
+    others = {_field_path(e["loc"]) for e in errors} - {_field_path(first["loc"])}
+    more = f" (+{len(others)} more)" if others else ""
+    return f"scenario field '{_field_path(first['loc'])}': {msg}{more}"
 
 
 def load_scenario(path: str | Path) -> Scenario:

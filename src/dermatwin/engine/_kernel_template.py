@@ -16,9 +16,12 @@ Methods
   dense LU with partial pivoting, predictive (Gustafsson) step-size control and
   its own 3rd-order dense output. A non-autonomous ``rhs`` is handled through a
   finite-difference df/dt (exactly zero when ``rhs`` does not depend on t).
-* auto: starts with DP5. DOPRI5's stiffness test, h*rho > 3.25 with rho estimated
+* auto: starts with DP5. DOPRI5's stiffness test, h*rho > 3.0 with rho estimated
   from the last two stages (both at t+h), switches to Rodas4 after 15 detections
-  (6 consecutive non-stiff steps reset the count, as in DOPRI5). Rodas4 switches back
+  (6 consecutive non-stiff steps reset the count, as in DOPRI5). Hairer uses 3.25, but
+  the PI controller keeps a stability-limited DP5 at h*rho ~ 3.15-3.24 (the real-axis
+  stability boundary is ~3.3), so 3.25 is crossed only occasionally (Robertson: ~900
+  DP5 steps before the switch with 3.25, ~60 with 3.0). Rodas4 switches back
   to DP5 when ``h * rho_max < 1`` for 10 consecutive accepted steps, where rho_max is
   a Gershgorin bound on the Jacobian's spectral radius, taken after scaling by the
   error weights (a similarity transform, so still a bound): the accuracy-limited
@@ -560,6 +563,7 @@ def _integrate(
     oo,
     n_out,
     ctl,
+    hmem,
     stats,
     w,
     kst,
@@ -567,7 +571,6 @@ def _integrate(
     jm,
     e,
     piv,
-    yold,
 ):
     """Integrate y (in place) from t to t_end (days), a fresh start with no step history.
 
@@ -575,7 +578,11 @@ def _integrate(
     output as the steps pass them. With ss_tol > 0 the integration stops early, with
     status OK, once ``_steady`` holds (checked at t and after every accepted step).
     ``ctl`` carries the method state across calls: [current method, stiffness count,
-    non-stiff count, calm count]. Returns (status, next output index, t reached).
+    non-stiff count, calm count]; ``hmem[0]`` the step size the controller proposed last
+    (0: none yet). Restarting after an event with that step instead of the initial-step
+    heuristic keeps event-rich schedules (daily doses) from paying a ramp-up each time;
+    the error control still rejects it if the event made the problem harder.
+    Returns (status, next output index, t reached).
     """
     n = y.shape[0]
     f0 = w[_W_F0]
@@ -596,9 +603,12 @@ def _integrate(
     h_lim = t_end - t
     if h_max > 0.0:
         h_lim = min(h_lim, h_max)
-    order = 5 if ctl[0] == _DP5 else 4
-    h = _initial_step(t, y, f0, p, u, atol, rtol, order, h_lim, ynew, w[_W_FTMP])
-    stats[_N_RHS] += 1
+    if hmem[0] > 0.0:
+        h = min(hmem[0], h_lim)
+    else:
+        order = 5 if ctl[0] == _DP5 else 4
+        h = _initial_step(t, y, f0, p, u, atol, rtol, order, h_lim, ynew, w[_W_FTMP])
+        stats[_N_RHS] += 1
 
     reject = False  # the previous attempt was rejected: do not grow h
     facold = 1e-4  # DP5 PI controller memory
@@ -615,10 +625,11 @@ def _integrate(
             return _MAX_STEPS, k_out, t
         if h_max > 0.0:
             h = min(h, h_max)
-        if h < _H_MIN_REL * max(1.0, abs(t)):
-            return (_NON_FINITE if last_nonfinite else _STEP_TOO_SMALL), k_out, t
         # land exactly on t_end rather than leave a sliver
         last = t + 1.0001 * h >= t_end
+        # (a short step to t_end, e.g. between close events, is not a collapse)
+        if not last and h < _H_MIN_REL * max(1.0, abs(t)):
+            return (_NON_FINITE if last_nonfinite else _STEP_TOO_SMALL), k_out, t
         h_step = t_end - t if last else h
         cur = ctl[0]
 
@@ -696,6 +707,8 @@ def _integrate(
         h_new = h_step / fac
         if reject:
             h_new = min(h_new, h_step)
+        # a step cut short to land on t_end says little about the step the problem allows
+        hmem[0] = max(h_new, h) if (last and h_step < h) else h_new
         reject = False
         last_nonfinite = False
 
@@ -717,7 +730,6 @@ def _integrate(
                 k_out += 1
 
         for i in range(n):
-            yold[i] = y[i]
             y[i] = ynew[i]
         t = t_new
         if cur == _DP5:
@@ -777,8 +789,7 @@ def _workspace(n):
     jm = np.empty((n, n))
     e = np.empty((n, n))
     piv = np.empty(n, np.int64)
-    yold = np.empty(n)
-    return w, kst, r, jm, e, piv, yold
+    return w, kst, r, jm, e, piv
 
 
 @njit(cache=True)
@@ -789,6 +800,18 @@ def _initial_method(method):
 # =========================================================================================
 # one patient
 # =========================================================================================
+@njit(cache=True)
+def _apply_event(kind, idx, value, y, p, u):
+    if kind == _EV_ADD_STATE:
+        y[idx] += value
+    elif kind == _EV_SET_STATE:
+        y[idx] = value
+    elif kind == _EV_SET_PARAM:
+        p[idx] = value
+    else:
+        u[idx] = value
+
+
 @njit(cache=True)
 def _solve_patient(
     t0,
@@ -815,36 +838,32 @@ def _solve_patient(
     y = y0.copy()
     p = p0.copy()
     u = np.zeros(n)
-    w, kst, r, jm, e, piv, yold = _workspace(n)
+    w, kst, r, jm, e, piv = _workspace(n)
     ctl = np.zeros(4, np.int64)
+    hmem = np.zeros(1)
     ctl[0] = _initial_method(method)
     dummy_ss = -1.0
 
     status = _OK
     k = 0
     t = t0
-    # outputs at t0 see the state before any event at t0 (trough convention)
+    n_ev = ev_time.shape[0]
+    j = 0
+    # events before t0 take effect at t0; outputs at t0 see the state before the
+    # events at t0 (trough convention), like at every other event time
+    while j < n_ev and ev_time[j] < t0:
+        _apply_event(ev_kind[j], ev_index[j], ev_value[j], y, p, u)
+        j += 1
     while k < n_t and t_out[k] <= t0:
         for i in range(n):
             yo[k, i] = y[i]
         if n_out > 0:
             outputs(t_out[k], yo[k], p, oo[k])
         k += 1
-    n_ev = ev_time.shape[0]
-    j = 0
     while k < n_t:
-        # events due now (events before t0 are applied at t0), in the given order
+        # events due now, in the given order; then integrate afresh to the next one
         while j < n_ev and ev_time[j] <= t:
-            kind = ev_kind[j]
-            idx = ev_index[j]
-            if kind == _EV_ADD_STATE:
-                y[idx] += ev_value[j]
-            elif kind == _EV_SET_STATE:
-                y[idx] = ev_value[j]
-            elif kind == _EV_SET_PARAM:
-                p[idx] = ev_value[j]
-            else:
-                u[idx] = ev_value[j]
+            _apply_event(ev_kind[j], ev_index[j], ev_value[j], y, p, u)
             j += 1
         t_end = t_out[n_t - 1]
         if j < n_ev and ev_time[j] < t_end:
@@ -867,6 +886,7 @@ def _solve_patient(
             oo,
             n_out,
             ctl,
+            hmem,
             stats,
             w,
             kst,
@@ -874,7 +894,6 @@ def _solve_patient(
             jm,
             e,
             piv,
-            yold,
         )
         if status != _OK:
             break
@@ -900,6 +919,9 @@ def _check_common(y0, p, rtol, atol, method):
         raise ValueError("method must be 0 (auto), 1 (DP5) or 2 (Rodas4)")
     if not rtol > 0.0:
         raise ValueError("rtol must be positive")
+    for i in range(atol.shape[0]):
+        if not atol[i] > 0.0:  # also keeps every error weight atol + rtol*|y| positive
+            raise ValueError("atol must be positive")
 
 
 @njit(cache=True, parallel=True)
@@ -974,7 +996,7 @@ def solve_batch(
                 raise ValueError("event times must be ascending within a patient")
 
     Y = np.empty((n_pat, n_t, n_s))
-    O = np.empty((n_pat, n_t, n_out))  # noqa: E741
+    obs = np.empty((n_pat, n_t, n_out))
     status = np.zeros(n_pat, np.int64)
     stats = np.zeros((n_pat, N_STATS), np.int64)
     for i in prange(n_pat):
@@ -996,10 +1018,10 @@ def solve_batch(
             max_steps,
             h_max,
             Y[i],
-            O[i],
+            obs[i],
             stats[i],
         )
-    return Y, O, status, stats
+    return Y, obs, status, stats
 
 
 @njit(cache=True)
@@ -1008,8 +1030,9 @@ def _equilibrate_patient(y0, p0, t_max, rtol, atol, ss_tol, method, max_steps, y
     y = y0.copy()
     p = p0.copy()
     u = np.zeros(n)
-    w, kst, r, jm, e, piv, yold = _workspace(n)
+    w, kst, r, jm, e, piv = _workspace(n)
     ctl = np.zeros(4, np.int64)
+    hmem = np.zeros(1)
     ctl[0] = _initial_method(method)
     stats = np.zeros(N_STATS, np.int64)
     no_t = np.empty(0)
@@ -1034,6 +1057,7 @@ def _equilibrate_patient(y0, p0, t_max, rtol, atol, ss_tol, method, max_steps, y
         no_o,
         zero,
         ctl,
+        hmem,
         stats,
         w,
         kst,
@@ -1041,7 +1065,6 @@ def _equilibrate_patient(y0, p0, t_max, rtol, atol, ss_tol, method, max_steps, y
         jm,
         e,
         piv,
-        yold,
     )
     if status == _OK:
         # _integrate also returns OK when it simply reached t_max: recheck the criterion

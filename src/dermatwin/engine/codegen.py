@@ -71,7 +71,9 @@ def _emit(
     printer = _KernelPrinter({"fully_qualified_modules": True})
     exprs = [e.xreplace(subs) for _, e in entries]
     replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("c"), optimizations=None)
-    lines = ["@njit(cache=True)", f"def {name}(t, y, p, {target}):"]
+    # numpy error model: a division by zero gives inf/NaN (reported per patient as
+    # NON_FINITE) instead of raising inside the batch
+    lines = ['@njit(cache=True, error_model="numpy")', f"def {name}(t, y, p, {target}):"]
     if zero:
         lines.append(f"    {zero}")
     for sym, expr in replacements:

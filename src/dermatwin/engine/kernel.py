@@ -87,23 +87,33 @@ def _write_once(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` unless it already holds exactly that text.
 
     Leaving an identical file untouched keeps its mtime, which numba's cache index
-    checks. A different file under the same key (a key not derived from the content)
-    is replaced atomically.
+    checks. The file appears atomically and only once even when several processes race
+    (hard link of a complete temp file, which fails if the name exists). A different
+    file under the same key (a key not derived from the content) is replaced atomically.
     """
     try:
         if path.read_text(encoding="utf-8") == text:
             return
+        exists = True
     except FileNotFoundError:
-        pass
+        exists = False
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        if not exists:
+            try:
+                os.link(tmp, path)
+                return
+            except FileExistsError:  # another process was first
+                if path.read_text(encoding="utf-8") == text:
+                    return
+            except OSError:  # no hard links on this file system
+                pass
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _parent_package(directory: Path) -> None:
