@@ -7,6 +7,8 @@ output 0 = y[0].
 
 from numba import njit
 
+AUTONOMOUS = True  # the rhs does not depend on t
+
 
 @njit(cache=True)
 def rhs(t, y, p, dy):

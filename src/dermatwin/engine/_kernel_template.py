@@ -26,7 +26,11 @@ Methods
   a Gershgorin bound on the Jacobian's spectral radius, taken after scaling by the
   error weights (a similarity transform, so still a bound): the accuracy-limited
   Rodas step would then be well inside DP5's stability region (|h*lambda| ~ 3.3 on
-  the real axis). The margin avoids switching back and forth.
+  the real axis). The margin avoids switching back and forth. It also switches back
+  when, for 10 consecutive steps, Rodas4 proposes steps less than 5 times the DP5 step
+  it took over from (cost-aware: an accuracy-limited problem with frequent events is
+  cheaper with DP5 even where DP5 is near its stability limit); each such return
+  doubles the detections needed for the next switch to Rodas4.
 
 All step functions write into work arrays allocated once per patient.
 """
@@ -36,7 +40,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from dermatwin.engine._kernel_stub import jac, outputs, rhs  # model-functions
+from dermatwin.engine._kernel_stub import AUTONOMOUS, jac, outputs, rhs  # model-functions
 
 # ---- status codes: same ints as dermatwin.engine.status.Status ---------------------------
 _OK = 0
@@ -87,6 +91,12 @@ _STIFF_COUNT = 15  # detections before switching to Rodas4 (DOPRI5 uses 15 too)
 _NONSTIFF_RESET = 6  # consecutive non-stiff DP5 steps that clear the detection count
 _CALM_HRHO = 1.0  # Rodas4 -> DP5 when h * rho_max stays below this...
 _CALM_COUNT = 10  # ...for this many accepted steps
+# A Rodas4 step costs about 6 DP5 steps here (Jacobian, LU, 6 stages vs 6 cheap stages;
+# 17 states). If Rodas4's steps stay below this multiple of the DP5 step at the switch,
+# the problem is accuracy-limited, not stiff, and DP5 is cheaper: go back, and make the
+# next switch to Rodas4 need twice as many stiffness detections (no ping-pong).
+_RODAS_GAIN = 5.0
+_MAX_BACKOFF = 6
 
 # ---- Dormand-Prince 5(4) (Hairer's DOPRI5) ------------------------------------------------
 _DP_C2 = 1.0 / 5.0
@@ -578,8 +588,9 @@ def _integrate(
     output as the steps pass them. With ss_tol > 0 the integration stops early, with
     status OK, once ``_steady`` holds (checked at t and after every accepted step).
     ``ctl`` carries the method state across calls: [current method, stiffness count,
-    non-stiff count, calm count]; ``hmem[0]`` the step size the controller proposed last
-    (0: none yet). Restarting after an event with that step instead of the initial-step
+    non-stiff count, calm count, back-off level]; ``hmem[0]`` the step size the
+    controller proposed last (0: none yet), ``hmem[1]`` the DP5 step at the last switch
+    to Rodas4. Restarting after an event with that step instead of the initial-step
     heuristic keeps event-rich schedules (daily doses) from paying a ramp-up each time;
     the error control still rejects it if the event made the problem harder.
     Returns (status, next output index, t reached).
@@ -645,13 +656,16 @@ def _integrate(
             if not jac_valid:
                 jac(t, y, p, jm)
                 stats[_N_JAC] += 1
-                # df/dt by forward difference (exactly 0 for an autonomous rhs)
-                dt = math.sqrt(_EPS * max(1e-5, abs(t)))
-                dt = (t + dt) - t
-                _f(t + dt, y, p, u, fx)
-                for i in range(n):
-                    fx[i] = (fx[i] - f0[i]) / dt
-                stats[_N_RHS] += 1
+                if AUTONOMOUS:  # known at generation time: df/dt = 0, save an rhs call
+                    for i in range(n):
+                        fx[i] = 0.0
+                else:  # df/dt by forward difference
+                    dt = math.sqrt(_EPS * max(1e-5, abs(t)))
+                    dt = (t + dt) - t
+                    _f(t + dt, y, p, u, fx)
+                    for i in range(n):
+                        fx[i] = (fx[i] - f0[i]) / dt
+                    stats[_N_RHS] += 1
                 rho = _rho_bound(jm, y, atol, rtol)
                 jac_valid = True
             err, singular = _rodas_attempt(t, h_step, y, p, u, atol, rtol, jm, e, piv, kst, w)
@@ -746,10 +760,11 @@ def _integrate(
                 if hrho > _STIFF_HRHO:
                     ctl[1] += 1
                     ctl[2] = 0
-                    if ctl[1] >= _STIFF_COUNT:
+                    if ctl[1] >= _STIFF_COUNT << ctl[4]:
                         ctl[0] = _RODAS4
                         ctl[1] = 0
                         ctl[3] = 0
+                        hmem[1] = h_step
                         stats[_N_SWITCH] += 1
                         h_acc = 0.0
                 else:
@@ -759,14 +774,18 @@ def _integrate(
             else:
                 if h_step * rho < _CALM_HRHO:
                     ctl[3] += 1
+                elif h_new < _RODAS_GAIN * hmem[1]:
+                    ctl[3] += 1
                     if ctl[3] >= _CALM_COUNT:
-                        ctl[0] = _DP5
-                        ctl[2] = 0
-                        ctl[3] = 0
-                        stats[_N_SWITCH] += 1
-                        facold = 1e-4
+                        ctl[4] = min(ctl[4] + 1, _MAX_BACKOFF)
                 else:
                     ctl[3] = 0
+                if ctl[3] >= _CALM_COUNT:
+                    ctl[0] = _DP5
+                    ctl[2] = 0
+                    ctl[3] = 0
+                    stats[_N_SWITCH] += 1
+                    facold = 1e-4
 
         if ss_tol > 0.0:
             if not have_f0:
@@ -839,8 +858,8 @@ def _solve_patient(
     p = p0.copy()
     u = np.zeros(n)
     w, kst, r, jm, e, piv = _workspace(n)
-    ctl = np.zeros(4, np.int64)
-    hmem = np.zeros(1)
+    ctl = np.zeros(5, np.int64)
+    hmem = np.zeros(2)
     ctl[0] = _initial_method(method)
     dummy_ss = -1.0
 
@@ -1031,8 +1050,8 @@ def _equilibrate_patient(y0, p0, t_max, rtol, atol, ss_tol, method, max_steps, y
     p = p0.copy()
     u = np.zeros(n)
     w, kst, r, jm, e, piv = _workspace(n)
-    ctl = np.zeros(4, np.int64)
-    hmem = np.zeros(1)
+    ctl = np.zeros(5, np.int64)
+    hmem = np.zeros(2)
     ctl[0] = _initial_method(method)
     stats = np.zeros(N_STATS, np.int64)
     no_t = np.empty(0)

@@ -108,6 +108,17 @@ def compile_events(
     Events are stably sorted by time, so events at the same time keep their order.
     """
     shared = len(events) == 0 or isinstance(events[0], Event)
+    if shared and n_patients > 1:
+        # one schedule for everyone: validate it once and repeat it per patient
+        one = compile_events(model, events, 1, t0)
+        n_ev = one.time.size
+        return CompiledEvents(
+            ptr=np.arange(n_patients + 1, dtype=np.int64) * n_ev,
+            time=np.tile(one.time, n_patients),
+            kind=np.tile(one.kind, n_patients),
+            index=np.tile(one.index, n_patients),
+            value=np.tile(one.value, n_patients),
+        )
     per_patient = [events] * n_patients if shared else list(events)
     if len(per_patient) != n_patients:
         raise ModelError(f"events: got {len(per_patient)} lists for {n_patients} patients")

@@ -29,7 +29,9 @@ __all__ = ["KERNEL_TEMPLATE_VERSION", "build_kernel", "kernel_cache_dir"]
 
 _TEMPLATE_PATH = Path(__file__).with_name("_kernel_template.py")
 _TEMPLATE = _TEMPLATE_PATH.read_text(encoding="utf-8")
-_MODEL_LINE = "from dermatwin.engine._kernel_stub import jac, outputs, rhs  # model-functions"
+_MODEL_LINE = (
+    "from dermatwin.engine._kernel_stub import AUTONOMOUS, jac, outputs, rhs  # model-functions"
+)
 _PACKAGE = "dermatwin_kernels"
 
 #: Hash of the solver template text; include it in ``key``.
@@ -48,26 +50,24 @@ def kernel_cache_dir() -> Path:
 
 def _template_names() -> set[str]:
     """Top-level names the template defines (model sources must not redefine them)."""
-    names = set()
-    for node in ast.parse(_TEMPLATE).body:
+    return _defined_names(_TEMPLATE)
+
+
+def _defined_names(source: str) -> set[str]:
+    defined = set()
+    for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            names.add(node.name)
+            defined.add(node.name)
         elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return names
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return defined
 
 
 _RESERVED = _template_names()
 
 
 def _check_model_source(model_source: str) -> None:
-    tree = ast.parse(model_source)
-    defined = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            defined.add(node.name)
-        elif isinstance(node, ast.Assign):
-            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    defined = _defined_names(model_source)
     missing = {"rhs", "jac", "outputs"} - defined
     if missing:
         raise ValueError(f"model source does not define {sorted(missing)}")
@@ -80,7 +80,11 @@ def kernel_source(model_source: str) -> str:
     """The full kernel module text for ``model_source``."""
     if _TEMPLATE.count(_MODEL_LINE) != 1:  # pragma: no cover - guards template edits
         raise RuntimeError("kernel template must contain the model-functions line once")
-    return _TEMPLATE.replace(_MODEL_LINE, model_source.strip("\n"))
+    source = model_source.strip("\n")
+    if "AUTONOMOUS" not in _defined_names(model_source):
+        # a hand-written rhs may use t: keep the finite-difference df/dt
+        source = "AUTONOMOUS = False\n" + source
+    return _TEMPLATE.replace(_MODEL_LINE, source)
 
 
 def _write_once(path: Path, text: str) -> None:
