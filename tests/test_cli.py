@@ -118,3 +118,25 @@ def test_examples_are_valid(examples_dir: Path):
     assert len(files) >= 3
     for f in files:
         load_scenario(f)
+
+
+@pytest.mark.parametrize("name", ["miyano2021_typical_patient.yaml", "shmarov2022_plaque_uvb.yaml"])
+def test_examples_run(examples_dir: Path, name):
+    """Every bundled example runs to completion (the cohort one runs in test_miyano2021)."""
+    from dermatwin.run import run_scenario
+    from dermatwin.scenario import load_scenario
+
+    result = run_scenario(load_scenario(examples_dir / "scenarios" / name))
+    summary = result.summary()
+    for arm in summary["arms"].values():
+        assert arm["status"] == {"OK": arm["patients"]}
+    if name.startswith("shmarov"):
+        pasi = summary["arms"]["uvb"]["endpoints"]
+        assert pasi["mean:PASI_index@299d"]["estimate"] > 0.99  # plaque before UVB
+        assert pasi["mean:PASI_index@600d"]["estimate"] < 0.5  # UVB course cleared it
+    else:
+        easi = {
+            k: v["endpoints"]["mean_pct_change:EASI@16w"]["estimate"]
+            for k, v in summary["arms"].items()
+        }
+        assert easi["dupilumab"] < easi["tralokinumab"] < easi["placebo"] < 0

@@ -85,3 +85,23 @@ def test_bad_inputs_are_model_errors(model):
 def test_steady_state_not_converged_is_reported(model):
     y, status = equilibrate(model, t_max=1.0)
     assert status[0] == Status.NOT_CONVERGED and np.isfinite(y).all()
+
+
+def _simulate_rows(rows):
+    """Worker for the process test: simulate some cohort rows in a fresh interpreter."""
+    model = miyano2021.build()
+    params = sample_lognormal(model, 12, seed=3)[rows]
+    y0, _ = equilibrate(model, params)
+    return simulate(model, TIMES, params, y0=y0, events=intervention(model, "dupilumab", 0.0))[
+        "EASI"
+    ].values
+
+
+def test_other_processes_give_bit_identical_results(cohort):
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    here = _simulate_rows(list(range(12)))
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as pool:
+        parts = list(pool.map(_simulate_rows, [list(range(7)), list(range(7, 12))]))
+    assert np.array_equal(here, np.vstack(parts))
