@@ -253,6 +253,7 @@ class ModelBuilder:
         self._rhs: dict[str, sp.Expr] = {}
         self._outputs: dict[str, Output] = {}
         self._interventions: dict[str, Intervention] = {}
+        self._signals: dict[str, list[sp.Expr]] = {}
 
     @classmethod
     def extend(cls, model: Model, name: str, description: str) -> ModelBuilder:
@@ -326,6 +327,55 @@ class ModelBuilder:
     def add_to_ode(self, state: sp.Symbol | str, term: sp.Expr) -> None:
         self._rhs[str(state)] = self._rhs[str(state)] + term
 
+    def merge(self, model: Model, rename: Mapping[str, str] | None = None) -> None:
+        """Add every state, parameter, equation, output and intervention of ``model``.
+
+        ``rename`` maps names of ``model`` to new names (to resolve clashes); equations and
+        outputs are rewritten accordingly, so the merged copy is the same model.
+        """
+        rename = dict(rename or {})
+        mapping = {self.symbol(old): self.symbol(new) for old, new in rename.items()}
+        for st in model.states:
+            name = rename.get(st.name, st.name)
+            self._check_new(name)
+            self._states[name] = replace(st, name=name)
+        for par in model.parameters:
+            name = rename.get(par.name, par.name)
+            self._check_new(name)
+            self._parameters[name] = replace(par, name=name)
+        for st, rhs in zip(model.states, model.rhs, strict=True):
+            self._rhs[rename.get(st.name, st.name)] = rhs.xreplace(mapping)
+        for out in model.outputs:
+            name = rename.get(out.name, out.name)
+            if name in self._outputs:
+                raise ModelError(f"output {name!r} is declared twice in model {self.name}")
+            self._outputs[name] = replace(
+                out, name=name, expression=out.expression.xreplace(mapping)
+            )
+        for iv in model.interventions.values():
+            params = {rename.get(k, k): v for k, v in iv.parameters.items()}
+            self._interventions[iv.name] = replace(iv, parameters=MappingProxyType(params))
+        self.references = tuple(dict.fromkeys((*self.references, *model.references)))
+
+    def signal(self, name: str) -> sp.Symbol:
+        """A placeholder for a coupling signal (e.g. ``msc_secretome``) that other modules
+        may feed with :meth:`add_signal`; at :meth:`build` it becomes the sum of what was
+        fed, or 0 when nothing was, so a model without the feeding module is unchanged."""
+        self._signals.setdefault(name, [])
+        return sp.Symbol(f"_signal_{name}", real=True)
+
+    def add_signal(self, name: str, expression: sp.Expr) -> None:
+        self._signals.setdefault(name, []).append(sp.sympify(expression))
+
+    def scale_parameter(self, name: str, factor: sp.Expr) -> None:
+        """Multiply every use of parameter ``name`` by ``factor`` (a coupling: e.g. the
+        Th1 differentiation rate k5 becomes k5 * suppression). With factor 1 the
+        equations are unchanged."""
+        if name not in self._parameters:
+            raise ModelError(f"scale_parameter: unknown parameter {name!r}")
+        sym = self.symbol(name)
+        self.substitute({sym: sym * factor})
+
     def substitute(self, mapping: Mapping[sp.Symbol, sp.Expr]) -> None:
         """Replace symbols by expressions in every equation and output."""
         self._rhs = {k: v.subs(mapping) for k, v in self._rhs.items()}
@@ -346,6 +396,20 @@ class ModelBuilder:
         )
 
     def build(self) -> Model:
+        if self._signals:
+            resolved = {
+                sp.Symbol(f"_signal_{name}", real=True): sp.Add(*terms) if terms else sp.S.Zero
+                for name, terms in self._signals.items()
+            }
+            # signals may feed on other signals: resolve until none is left
+            for _ in range(len(resolved) + 1):
+                self._rhs = {k: v.xreplace(resolved) for k, v in self._rhs.items()}
+                self._outputs = {
+                    k: replace(o, expression=o.expression.xreplace(resolved))
+                    for k, o in self._outputs.items()
+                }
+                resolved = {k: v.xreplace(resolved) for k, v in resolved.items()}
+            self._signals = {}
         missing = [n for n in self._states if n not in self._rhs]
         if missing:
             raise ModelError(f"model {self.name}: no equation for states {missing}")

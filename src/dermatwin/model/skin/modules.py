@@ -1,0 +1,1 @@
+"""Registers the mechanism modules of the skin model (import order = build order)."""
