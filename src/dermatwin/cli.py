@@ -129,6 +129,57 @@ def simulate(
     console.print(DISCLAIMER)
 
 
+@app.command()
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file (docs/scenarios.md)")],
+    output: Annotated[
+        str, typer.Option("--output", help="VAR@TIME or pct_change:VAR@TIME, e.g. EASI@16w")
+    ],
+    method: Annotated[str, typer.Option("--method", help="sobol or morris")] = "sobol",
+    n: Annotated[int, typer.Option("--n", help="base samples (Sobol) or trajectories")] = 256,
+    parameters: Annotated[
+        str | None, typer.Option("--parameters", help="comma-separated [model priors]")
+    ] = None,
+    fold: Annotated[
+        float, typer.Option("--fold", help="range: value / fold .. value * fold")
+    ] = 2.0,
+    arm: Annotated[str | None, typer.Option("--arm", help="arm to analyse [first]")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="folder [results/<scenario>_sensitivity]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the indices as JSON")] = False,
+) -> None:
+    """Rank parameters by influence on an output (SALib Sobol or Morris); tornado plot."""
+    from dermatwin.scenario import load_scenario
+    from dermatwin.sensitivity import run_sensitivity, tornado_plot
+
+    names = [p.strip() for p in parameters.split(",") if p.strip()] if parameters else None
+    with user_errors():
+        spec = load_scenario(scenario)
+        result = run_sensitivity(
+            spec, output, method=method, n=n, parameters=names, fold=fold, arm=arm, seed=seed
+        )
+    out = out or Path("results") / f"{scenario.stem}_sensitivity"
+    with atomic_directory(out) as tmp:
+        result.table.to_csv(tmp / "sensitivity.csv", index=False)
+        tornado_plot(result, tmp / "tornado.png")
+        (tmp / "sensitivity.json").write_text(json.dumps(result.to_dict(), indent=2))
+    if as_json:
+        print(json.dumps(result.to_dict()))
+        return
+    table = Table(title=f"{result.method} sensitivity of {result.output}")
+    for col in result.table.columns:
+        table.add_column(col, justify="left" if col == "parameter" else "right")
+    for row in result.table.head(20).itertuples(index=False):
+        table.add_row(row[0], *(f"{v:.3g}" for v in row[1:]))
+    Console().print(table)
+    if result.n_failed:
+        Console().print(f"{result.n_failed} of {result.n_simulations} simulations failed")
+    Console().print(f"written to {out}/ (sensitivity.csv, tornado.png)")
+    Console().print(DISCLAIMER)
+
+
 @export_app.command("sbml")
 def export_sbml(
     model: Annotated[str, typer.Argument(help="model name (see `dermatwin models`)")],
