@@ -3,4 +3,5 @@
 from dermatwin.model.skin import (
     barrier,  # noqa: F401
     immune,  # noqa: F401
+    msc,  # noqa: F401
 )
