@@ -35,20 +35,7 @@ def test_healthy_state_is_steady(model):
 
 def test_plaque_state_after_two_day_stimulus(model):
     ds = after_stimulus(model, 2.0)
-    published = {
-        "SC": "12544",
-        "TA": "70350",
-        "D": "173504",
-        "T": "4783",
-        "DC": "4804",
-        "IL23": "131.6",
-        "IL17": "65.5",
-        "TNF": "65.5",
-        "GF": "2271",
-        "totC": "266012",
-        "PASI_index": "1.000",
-        "turnover": "14.3",
-    }
+    published = shmarov2022.PUBLISHED_PLAQUE
     for name, text in published.items():
         assert_published(float(ds[name][0, -1]), text)
 

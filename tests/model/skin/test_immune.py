@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sympy as sp
+from core_checks import assert_core_equations_unchanged, core_point
 
 from dermatwin.engine.events import set_parameter
 from dermatwin.engine.simulate import REFERENCE_OPTIONS, simulate
@@ -39,20 +39,8 @@ def core():
 
 
 def test_no_signal_leaves_core_equations_unchanged(model, core):
-    rng = np.random.default_rng(1)
-    values = {
-        sp.Symbol(n, real=True): float(v)
-        for n, v in zip(model.parameter_names, model.default_parameters(), strict=True)
-    }
-    values[sp.Symbol("Treg", real=True)] = 1.0
-    for name in core.state_names:
-        values[sp.Symbol(name, real=True)] = float(rng.uniform(0.1, 2.0)) * max(
-            core.state_scales()[core.state_index(name)], 1.0
-        )
-    for k, name in enumerate(core.state_names):
-        ref = float(core.rhs[k].xreplace(values))
-        got = float(model.rhs[model.state_index(name)].xreplace(values))
-        assert abs(got - ref) <= 1e-12 * max(1.0, abs(ref)), name
+    values = core_point(model, seed=1)
+    assert_core_equations_unchanged(model, values)
     assert float(model.rhs[model.state_index("Treg")].xreplace(values)) == 0.0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from core_checks import assert_core_equations_unchanged, core_point
 
 import dermatwin.model.skin.msc  # noqa: F401  (registers the "msc" module)
 from dermatwin.engine.events import bolus
@@ -115,36 +116,15 @@ def test_thawed_product_reaches_full_potency_about_a_day_later(model):
     assert 0.5 < lag < 1.5
 
 
-def _point(model, core, seed):
-    """Symbol values: default parameters, random core states, every other state 0."""
-    rng = np.random.default_rng(seed)
-    values = {
-        sp.Symbol(n, real=True): float(v)
-        for n, v in zip(model.parameter_names, model.default_parameters(), strict=True)
-    }
-    for name, st in zip(model.state_names, model.states, strict=True):
-        values[sp.Symbol(name, real=True)] = st.initial if name not in core.state_names else 0.0
-    for name in core.state_names:
-        scale = max(core.state_scales()[core.state_index(name)], 1.0)
-        values[sp.Symbol(name, real=True)] = float(rng.uniform(0.1, 2.0)) * scale
-    # a DSA-positive patient given an allogeneic product: still nothing without cells
-    values[sp.Symbol("msc_dsa", real=True)] = 1.0
-    values[sp.Symbol("msc_allogeneic", real=True)] = 1.0
-    return values
-
-
 @pytest.mark.parametrize("modules", [("msc",), ("immune", "barrier", "msc")])
 def test_no_cells_leaves_core_equations_unchanged(modules):
     """With every MSC state at 0 the MSC states stay at 0 and each core equation is the
     core's own (also with the modules that read the MSC signals)."""
     model = build(modules=modules)
-    core = build(modules=())
     for seed in range(3):
-        values = _point(model, core, seed)
-        for k, name in enumerate(core.state_names):
-            ref = float(core.rhs[k].xreplace(values))
-            got = float(model.rhs[model.state_index(name)].xreplace(values))
-            assert abs(got - ref) <= 1e-12 * max(1.0, abs(ref)), name
+        # a DSA-positive patient given an allogeneic product: still nothing without cells
+        values = core_point(model, seed, msc_dsa=1.0, msc_allogeneic=1.0)
+        assert_core_equations_unchanged(model, values)
         for name in model.state_names:
             if name.startswith("msc_"):
                 assert float(model.rhs[model.state_index(name)].xreplace(values)) == 0.0, name

@@ -103,20 +103,7 @@ def page() -> str:
         "| quantity | healthy | plaque | published plaque |",
         "| --- | ---: | ---: | ---: |",
     ]
-    published = {
-        "SC": "12,544",
-        "TA": "70,350",
-        "D": "173,504",
-        "T": "4,783",
-        "DC": "4,804",
-        "IL23": "131.6",
-        "IL17": "65.5",
-        "TNF": "65.5",
-        "GF": "2,271",
-        "totC": "266,012",
-        "PASI_index": "1.000",
-        "turnover": "14.3",
-    }
+    published = {k: f"{float(v):,.6g}" for k, v in shmarov2022.PUBLISHED_PLAQUE.items()}
     states = shmarov_states()
     for name, value in states["plaque"].items():
         healthy = states["healthy"][name]

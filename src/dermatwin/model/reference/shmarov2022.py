@@ -47,6 +47,22 @@ PASI_SCALE = {
     "D": (50529.3, 173504.0),
 }
 
+#: published plaque steady state (shared/reference/validation_targets.md), as printed
+PUBLISHED_PLAQUE = {
+    "SC": "12544",
+    "TA": "70350",
+    "D": "173504",
+    "T": "4783",
+    "DC": "4804",
+    "IL23": "131.6",
+    "IL17": "65.5",
+    "TNF": "65.5",
+    "GF": "2271",
+    "totC": "266012",
+    "PASI_index": "1.000",
+    "turnover": "14.3",
+}
+
 #: UVB dose ladder (J/cm2), three sessions a week, from the authors' simulate_uvb_v8_4.m
 UVB_LADDER = (
     [0.7, 0.7, 0.98, 0.98, 1.323, 1.323, 1.72, 1.72, 2.15, 2.15]
