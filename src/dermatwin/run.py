@@ -82,12 +82,10 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
         y0, eq_status = equilibrate(model, params, y0, options=options)
     arms = {}
     for name, arm in scenario.arms.items():
-        ds = simulate(
-            model, times, params, y0=y0, events=scenario.arm_events(model, arm), options=options
+        events = scenario.arm_events(model, arm)
+        arms[name] = simulate(
+            model, times, params, y0=y0, events=events, options=options, start_status=eq_status
         )
-        status = ds["status"].values
-        ds["status"].values = np.where((status == 0) & (eq_status != 0), eq_status, status)
-        arms[name] = ds
     keep = np.ones(params.shape[0], dtype=bool)
     first = next(iter(arms.values()))
     for variable, bound in scenario.patients.max_output.items():

@@ -115,6 +115,7 @@ def simulate(
     y0: np.ndarray | None = None,
     events: Sequence[Event] | Sequence[Sequence[Event]] = (),
     steady_state: bool = False,
+    start_status: np.ndarray | None = None,
     t0: float = 0.0,
     options: SolverOptions = SolverOptions(),
     patient_ids: Sequence[int] | None = None,
@@ -129,16 +130,15 @@ def simulate(
     y0 : initial states (n_states or n_patients x n_states); default the model's.
     events : one event list for every patient, or one list per patient.
     steady_state : first equilibrate each patient (without events) and start from there.
+    start_status : status of an equilibration done by the caller (``equilibrate``); a
+        failure there is reported even if the integration from ``y0`` then succeeds.
     """
     t_out = np.ascontiguousarray(times, dtype=np.float64)
     if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < t0:
         raise ModelError(f"times must be a non-empty ascending list of days >= {t0}")
-    n_hint = (
-        None
-        if isinstance(events, Sequence) and (not events or isinstance(events[0], Event))
-        else len(events)
-    )
-    p = parameter_matrix(model, parameters, n_hint)
+    # one event list per patient also fixes the number of patients
+    per_patient = len(events) > 0 and not isinstance(events[0], Event)
+    p = parameter_matrix(model, parameters, len(events) if per_patient else None)
     n = p.shape[0]
     if y0 is None:
         y_start = np.tile(model.default_initial_state(), (n, 1))
@@ -146,7 +146,7 @@ def simulate(
         y_start = np.ascontiguousarray(
             np.broadcast_to(np.asarray(y0, np.float64), (n, len(model.states)))
         )
-    eq_status = np.zeros(n, dtype=np.int64)
+    eq_status = np.zeros(n, dtype=np.int64) if start_status is None else start_status
     if steady_state:
         y_start, eq_status = equilibrate(model, p, y_start, options=options)
     ev = compile_events(model, events, n, t0)
