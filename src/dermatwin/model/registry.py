@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dermatwin.errors import ModelError
+from dermatwin.model import skin
 from dermatwin.model.reference import miyano2021, shmarov2022
 from dermatwin.model.spec import Model
 
 _BUILDERS: dict[str, Callable[[], Model]] = {
     "miyano2021": miyano2021.build,
     "shmarov2022": shmarov2022.build,
+    "skin": lambda: skin.build(),
 }
 
 

@@ -28,8 +28,23 @@ from dermatwin.errors import ModelError
 from dermatwin.model.skin import cores
 from dermatwin.model.spec import Model, ModelBuilder
 
-#: mechanism modules in the order they are added (a module may read signals of later ones)
+#: mechanism modules by name (filled by :func:`register`)
 MODULES: dict[str, Callable[[ModelBuilder], None]] = {}
+
+#: the order modules are added in; ``scale_parameter`` couplings compose in any order, but
+#: a module that writes new equations with a core rate sees only factors added before it
+BUILD_ORDER = (
+    "keratinocytes",
+    "barrier",
+    "immune",
+    "macrophages",
+    "cytokines",
+    "vasculature",
+    "dermis",
+    "ageing",
+    "drugs",
+    "msc",
+)
 
 
 def register(name: str):
@@ -56,7 +71,8 @@ def build(modules: Sequence[str] | None = None) -> Model:
     if unknown:
         raise ModelError(f"unknown skin modules {unknown}; allowed: {', '.join(MODULES)}")
     b = cores.merged_cores()
-    for name in MODULES:  # registration order, whatever order the caller gave
+    order = [*BUILD_ORDER, *(n for n in MODULES if n not in BUILD_ORDER)]
+    for name in order:  # build order, whatever order the caller gave
         if name in names:
             MODULES[name](b)
     return b.build()

@@ -1,7 +1,14 @@
 """Registers the mechanism modules of the skin model (import order = build order)."""
 
-from dermatwin.model.skin import (
-    barrier,  # noqa: F401
-    immune,  # noqa: F401
-    msc,  # noqa: F401
+from dermatwin.model.skin import (  # noqa: F401
+    ageing,
+    barrier,
+    cytokines,
+    dermis,
+    drugs,
+    immune,
+    keratinocytes,
+    macrophages,
+    msc,
+    vasculature,
 )
