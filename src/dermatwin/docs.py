@@ -83,6 +83,7 @@ MECHANISMS = {
     "ageing": "6 skin ageing",
     "drugs": "comparator therapies",
     "msc": "5 personalisation (product, route, donor); MSC pharmacology",
+    "scores": "clinical scores (PASI, SCORAD, pruritus)",
 }
 
 

@@ -383,6 +383,12 @@ class ModelBuilder:
             k: replace(o, expression=o.expression.subs(mapping)) for k, o in self._outputs.items()
         }
 
+    def output_expression(self, name: str) -> sp.Expr:
+        """The expression of an output declared so far (to build another output on it)."""
+        if name not in self._outputs:
+            raise ModelError(f"output_expression: unknown output {name!r}")
+        return self._outputs[name].expression
+
     def output(self, name: str, expression: sp.Expr, *, unit: str, description: str) -> sp.Expr:
         parse_unit(unit)
         self._outputs[name] = Output(name, unit, description, sp.sympify(expression))

@@ -23,15 +23,18 @@ def patient_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(stream), int(index)]))
 
 
-def sample_lognormal(model: Model, n: int, seed: int, *, start: int = 0) -> np.ndarray:
+def sample_lognormal(
+    model: Model, n: int, seed: int, *, start: int = 0, stream: int = 0
+) -> np.ndarray:
     """(n, n_parameters) matrix: k = exp(mu + |sigma| z) for parameters with a log-normal
-    prior (as Miyano 2021), defaults for the others. Patients ``start .. start+n-1``."""
+    prior (as Miyano 2021), defaults for the others. Patients ``start .. start+n-1``;
+    ``stream`` separates independent populations (e.g. trial arms)."""
     base = model.default_parameters()
     varying = [i for i, p in enumerate(model.parameters) if p.lognormal is not None]
     mu = np.array([model.parameters[i].lognormal[0] for i in varying])
     sigma = np.abs(np.array([model.parameters[i].lognormal[1] for i in varying]))
     out = np.tile(base, (n, 1))
     for row, index in enumerate(range(start, start + n)):
-        z = patient_rng(seed, index).standard_normal(len(varying))
+        z = patient_rng(seed, index, stream).standard_normal(len(varying))
         out[row, varying] = np.exp(mu + sigma * z)
     return out

@@ -10,5 +10,6 @@ from dermatwin.model.skin import (  # noqa: F401
     keratinocytes,
     macrophages,
     msc,
+    scores,
     vasculature,
 )

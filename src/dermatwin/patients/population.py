@@ -1,0 +1,260 @@
+"""Virtual populations: draw patients, put each in its disease state, keep those who qualify.
+
+A candidate patient ``k`` of stream ``s`` (a trial arm) under run seed ``r`` gets its
+parameters and covariates from random generators seeded by ``(r, s, k)`` only, and
+candidates are accepted in index order, so the population is the same whatever the
+batch size or the number of workers.
+
+Per candidate:
+
+1. **Parameters.** The skin model's log-normal priors (Miyano 2021's AD virtual-patient
+   distribution); for psoriasis, log-normal variability on the Shmarov rates listed in
+   :data:`PSORIASIS_VARIABILITY` (assumed CVs: the published model has one plaque).
+2. **Covariates** with realistic prevalences: FLG loss of function in 19.1 % of AD patients
+   (PER-10), HLA-C*06:02 in 50.8 % of psoriasis patients (PER-21), age, sex and weight
+   from :class:`Demographics`, and (psoriasis) the PASI at the plaque state.
+3. **Disease state.** AD: the AD core at its steady state, the psoriasis core healthy
+   (its default state). Psoriasis: the AD core silenced (no pathogen infiltration,
+   ``d8 = 0``: EASI about 2.7 and no T-cell inflammation) and the psoriasis core started
+   at the published plaque and equilibrated to this patient's plaque. Every candidate is
+   equilibrated (its status is kept).
+4. **Inclusion**: baseline scores (EASI, SCORAD, IGA, pruritus_NRS, TEWL; PASI, PGA)
+   against the criteria; candidates are drawn until ``n`` qualify or the draw budget is
+   spent (then a one-line error).
+
+>>> spec = PopulationSpec(disease="AD", inclusion={"EASI": {"min": 16}})
+>>> spec.inclusion["EASI"].min
+16.0
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dermatwin.engine.simulate import equilibrate, simulate
+from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
+from dermatwin.model.spec import Model
+from dermatwin.patients.profile import DISEASE_SCORES, Disease, PatientError
+from dermatwin.patients.sampling import patient_rng, sample_lognormal
+from dermatwin.severity import iga_from_easi, pga_from_pasi
+
+#: prevalences (PER-10, PER-21)
+FLG_PREVALENCE_AD = 0.191
+HLA_C0602_PREVALENCE_PSO = 0.508
+#: assumed between-patient CVs (log-normal sigma) of psoriasis-core rates: T-cell
+#: recruitment by IL-23, IL-23 production by dendritic cells, IL-17 production by T cells
+PSORIASIS_VARIABILITY = {"t2": 0.25, "il232": 0.25, "il172": 0.25}
+#: the AD core silenced in psoriasis patients
+AD_SILENT = {"d8": 0.0}
+AD_SILENT_STATES = ("p", "Th1", "Th2", "Th17", "Th22")
+#: random streams per candidate: parameters (arm stream), covariates (offset)
+COVARIATE_STREAM_OFFSET = 1_000_003
+PSORIASIS_STREAM_OFFSET = 2_000_003
+
+
+class Bound(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min: float | None = Field(None, allow_inf_nan=False)
+    max: float | None = Field(None, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bound:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} > max {self.max}")
+        return self
+
+
+class Demographics(BaseModel):
+    """Normal age and weight (truncated to the ranges), share of women."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    age_mean: float = Field(36.0, ge=0, le=120, description="assumed: phase-3 AD adults")
+    age_sd: float = Field(13.0, ge=0)
+    age_range: tuple[float, float] = (18.0, 75.0)
+    weight_mean: float = Field(75.0, gt=0, description="kg; assumed")
+    weight_sd: float = Field(15.0, ge=0)
+    weight_range: tuple[float, float] = (40.0, 160.0)
+    female_fraction: float = Field(0.42, ge=0, le=1, description="assumed")
+
+
+class PopulationSpec(BaseModel):
+    """Who is eligible for a virtual trial."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    disease: Disease
+    inclusion: dict[str, Bound] = Field(default_factory=dict)
+    demographics: Demographics = Demographics()
+    flg_prevalence: float = Field(FLG_PREVALENCE_AD, ge=0, le=1)
+    hla_c0602_prevalence: float = Field(HLA_C0602_PREVALENCE_PSO, ge=0, le=1)
+    pasi_plaque_median: float = Field(20.0, gt=0, le=72, description="assumed")
+    pasi_plaque_sigma: float = Field(0.35, ge=0, description="assumed log-normal sigma")
+    max_draws_per_patient: int = Field(50, ge=1, description="draw budget per patient")
+
+    @model_validator(mode="after")
+    def _criteria_fit_disease(self) -> PopulationSpec:
+        allowed = DISEASE_SCORES[self.disease]
+        for name in self.inclusion:
+            if name not in allowed:
+                raise ValueError(
+                    f"inclusion criterion {name!r} is not a {self.disease} score; allowed: "
+                    + ", ".join(allowed)
+                )
+        return self
+
+
+@dataclass
+class Population:
+    """Accepted virtual patients: parameter matrix, steady states and a covariate table."""
+
+    parameters: np.ndarray
+    y0: np.ndarray
+    status: np.ndarray
+    covariates: pd.DataFrame
+    draws: int
+
+
+def _truncated_normal(rng, mean, sd, lo, hi) -> float:
+    return float(min(max(rng.normal(mean, sd), lo), hi))
+
+
+def candidate_covariates(spec: PopulationSpec, seed: int, stream: int, index: int) -> dict:
+    rng = patient_rng(seed, index, stream + COVARIATE_STREAM_OFFSET)
+    d = spec.demographics
+    row = {
+        "candidate": index,
+        "age": _truncated_normal(rng, d.age_mean, d.age_sd, *d.age_range),
+        "weight_kg": _truncated_normal(rng, d.weight_mean, d.weight_sd, *d.weight_range),
+        "sex": "F" if rng.random() < d.female_fraction else "M",
+    }
+    carrier = rng.random()
+    plaque = float(np.exp(np.log(spec.pasi_plaque_median) + spec.pasi_plaque_sigma * rng.normal()))
+    if spec.disease == "AD":
+        row["flg_loss"] = bool(carrier < spec.flg_prevalence)
+    else:
+        row["hla_c0602"] = bool(carrier < spec.hla_c0602_prevalence)
+        row["pasi_plaque"] = plaque
+    return row
+
+
+def candidate_parameters(
+    model: Model, spec: PopulationSpec, seed: int, stream: int, start: int, n: int, covariates
+) -> np.ndarray:
+    """Parameter rows of candidates ``start .. start+n-1`` (see module docstring)."""
+    from dermatwin.patients.profile import HLA_C0602_SEVERITY
+
+    params = sample_lognormal(model, n, seed, start=start, stream=stream)
+    names = set(model.parameter_names)
+
+    def put(name, values):
+        if name in names:
+            params[:, model.parameter_index(name)] = values
+
+    put("age_years", [c["age"] for c in covariates])
+    if spec.disease == "AD":
+        put("flg_loss", [1.0 if c["flg_loss"] else 0.0 for c in covariates])
+    else:
+        for name, value in AD_SILENT.items():
+            put(name, value)
+        put(
+            "pasi_plaque",
+            [
+                c["pasi_plaque"] * (HLA_C0602_SEVERITY if c["hla_c0602"] else 1.0)
+                for c in covariates
+            ],
+        )
+        for row, index in enumerate(range(start, start + n)):
+            rng = patient_rng(seed, index, stream + PSORIASIS_STREAM_OFFSET)
+            for name, sigma in PSORIASIS_VARIABILITY.items():
+                j = model.parameter_index(name)
+                params[row, j] = model.parameters[j].value * math.exp(sigma * rng.normal())
+    return params
+
+
+def disease_start(model: Model, disease: str) -> np.ndarray:
+    """Initial state before equilibration: psoriasis starts the psoriasis core at the
+    published plaque so that it settles on this patient's plaque, not the healthy state."""
+    y = model.default_initial_state()
+    if disease == "psoriasis":
+        # no pathogen and no AD T cells: with d8 = 0 they stay exactly 0 (starting them
+        # lesional leaves tiny decaying values that slow the steady-state test)
+        for name in AD_SILENT_STATES:
+            y[model.state_index(name)] = 0.0
+        for name, value in PUBLISHED_PLAQUE.items():
+            state = name if name in model.state_names else f"{name}_pso"
+            if state in model.state_names:
+                y[model.state_index(state)] = float(value)
+    return y
+
+
+def baseline_scores(model: Model, parameters: np.ndarray, y0: np.ndarray) -> pd.DataFrame:
+    """The disease scores of equilibrated patients (IGA and PGA from EASI and PASI)."""
+    ds = simulate(model, [0.0], parameters, y0=y0)
+    wanted = [n for n in ("EASI", "SCORAD", "pruritus_NRS", "TEWL", "PASI") if n in ds]
+    out = pd.DataFrame({n: ds[n].values[:, 0] for n in wanted})
+    if "EASI" in out:
+        out["IGA"] = iga_from_easi(out["EASI"].to_numpy())
+    if "PASI" in out:
+        out["PGA"] = pga_from_pasi(out["PASI"].to_numpy())
+    return out
+
+
+def _eligible(scores: pd.DataFrame, spec: PopulationSpec, ok: np.ndarray) -> np.ndarray:
+    keep = ok.copy()
+    for name, bound in spec.inclusion.items():
+        values = scores[name].to_numpy()
+        if bound.min is not None:
+            keep &= values >= bound.min
+        if bound.max is not None:
+            keep &= values <= bound.max
+    return keep
+
+
+def generate(model: Model, spec: PopulationSpec, n: int, seed: int, stream: int = 0) -> Population:
+    """``n`` eligible virtual patients of one stream (arm); see the module docstring."""
+    if n < 1:
+        raise PatientError(f"n: a population needs at least 1 patient, got {n}")
+    budget = n * spec.max_draws_per_patient
+    start_state = disease_start(model, spec.disease)
+    rows, params, states, statuses, covs = [], [], [], [], []
+    accepted, drawn = 0, 0
+    batch = max(16, n)
+    while accepted < n and drawn < budget:
+        size = min(batch, budget - drawn)
+        cov = [candidate_covariates(spec, seed, stream, k) for k in range(drawn, drawn + size)]
+        p = candidate_parameters(model, spec, seed, stream, drawn, size, cov)
+        y, status = equilibrate(model, p, start_state)
+        scores = baseline_scores(model, p, y)
+        keep = _eligible(scores, spec, status == 0)
+        for i in np.flatnonzero(keep)[: n - accepted]:
+            rows.append({**cov[i], **{f"baseline_{k}": v for k, v in scores.iloc[i].items()}})
+            params.append(p[i])
+            states.append(y[i])
+            statuses.append(status[i])
+            covs.append(cov[i])
+            accepted += 1
+        drawn += size
+        batch = max(16, 2 * (n - accepted))
+    if accepted < n:
+        criteria = ", ".join(
+            f"{k} {'>= ' + format(b.min, 'g') if b.min is not None else ''}"
+            f"{' <= ' + format(b.max, 'g') if b.max is not None else ''}".strip()
+            for k, b in spec.inclusion.items()
+        )
+        raise PatientError(
+            f"inclusion: only {accepted} of {n} {spec.disease} patients met the criteria "
+            f"({criteria or 'none'}) within {budget} draws; relax the criteria or raise "
+            "max_draws_per_patient"
+        )
+    return Population(
+        np.array(params), np.array(states), np.array(statuses), pd.DataFrame(rows), drawn
+    )
