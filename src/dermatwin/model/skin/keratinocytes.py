@@ -193,6 +193,7 @@ def add(b: ModelBuilder) -> None:
         initial=0.0,
         scale=1.0,
         description="fraction of the treated area not yet re-epithelialised (0..1)",
+        source="assumed: 0 intact skin; an injury sets it (SET_STATE event) to <= 1",
     )
 
     gf = b.signal("msc_growth_factors")

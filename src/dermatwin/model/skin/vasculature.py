@@ -211,6 +211,7 @@ def add(b: ModelBuilder) -> None:
         initial=1.0,
         scale=1.0,
         description="VEGF-A in skin relative to healthy skin",
+        source="ANG-12, ANG-13 (healthy skin = 1; psoriatic plaque 25-29)",
     )
     ves = b.state(
         "vessel_density",
@@ -218,6 +219,7 @@ def add(b: ModelBuilder) -> None:
         initial=1.0,
         scale=1.0,
         description="dermal blood vessel area relative to healthy skin",
+        source="ANG-10 (healthy skin = 1; psoriatic plaque 2.8)",
     )
 
     gf = b.signal("msc_growth_factors")
