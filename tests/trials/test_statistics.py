@@ -230,6 +230,10 @@ def test_summarise_reference_and_none_for_nan():
     json.dumps(s2, allow_nan=False)
     with pytest.raises(ValueError, match="kind"):
         summarise(df, {"EASI-75@16w": "median"})
+    bad = df.copy()
+    bad.loc[0, "EASI-75@16w"] = 0.7
+    with pytest.raises(ValueError, match="0, 1 or NaN"):
+        summarise(bad, kinds)
     with pytest.raises(ValueError, match="missing"):
         summarise(df, {"TEWL@12w": "mean"})
 

@@ -271,6 +271,10 @@ def summarise(
         missing = [c for c in needed if c not in endpoints.columns]
         if missing:
             raise ValueError(f"endpoint {name!r}: columns {missing} missing from endpoints")
+        if kind == "rate":
+            x = _clean(endpoints[name])
+            if not np.all((x == 0.0) | (x == 1.0)):
+                raise ValueError(f"rate endpoint {name!r} must hold 0, 1 or NaN")
     arms = _arms(endpoints)
     if not arms:
         return {"arms": {}, "comparisons": []}
