@@ -1,0 +1,406 @@
+"""Statistics for virtual clinical trials: intervals, arm comparisons, survival, power.
+
+Choices (all two-sided, default level 95 %):
+
+* one proportion: Wilson score interval (``scipy.stats.binomtest(...).proportion_ci``);
+* one mean: percentile bootstrap (``scipy.stats.bootstrap``, ``method="percentile"``, 2,000
+  resamples, a NumPy Generator seeded from ``seed``), so it is bit-identical for a given seed.
+  Percentile rather than BCa because BCa is undefined (NaN plus a warning) for constant samples,
+  which virtual cohorts can produce (e.g. every patient at a floor of zero);
+* difference of proportions: Newcombe's hybrid score interval (Newcombe 1998, method 10) built
+  from the two Wilson intervals; p-value from Pearson's chi-square test without continuity
+  correction (the same as the pooled two-proportion z test) when every expected cell count is
+  at least 5, otherwise Fisher's exact test;
+* difference of means: Welch's t test (``scipy.stats.ttest_ind(equal_var=False)``) with its
+  confidence interval;
+* time to event: Kaplan-Meier (``scipy.stats.ecdf`` on ``CensoredData``) with log-log pointwise
+  bands; the median is the first time the survival falls to 0.5 or below and its interval is
+  read off the bands (from the time the lower band first falls to 0.5 to the time the upper
+  band does, in the spirit of Brookmeyer and Crowley; NaN where a band never gets there);
+  arms are compared with the log-rank test (``scipy.stats.logrank``).
+
+Missing values (NaN: a failed simulation or a dropout) are left out of every estimate; ``n``
+always counts the patients actually analysed.
+
+>>> lo, hi = wilson_interval(12, 20)
+>>> round(lo, 4), round(hi, 4)
+(0.3866, 0.7812)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+KINDS = ("rate", "mean", "time_to_event")
+EVENT_SUFFIX = "_event"
+
+
+def _float(x) -> float | None:
+    """A plain Python float for JSON, or None for NaN / missing."""
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) or math.isinf(x) else x
+
+
+def _clean(values) -> np.ndarray:
+    a = np.asarray(values, dtype=float).ravel()
+    return a[~np.isnan(a)]
+
+
+# ---------------------------------------------------------------------------------------------
+# one arm
+
+
+def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (as a fraction); (nan, nan) when ``n`` is 0."""
+    n = int(n)
+    if n <= 0:
+        return (math.nan, math.nan)
+    ci = stats.binomtest(int(successes), n).proportion_ci(confidence_level=level, method="wilson")
+    return (float(ci.low), float(ci.high))
+
+
+def bootstrap_mean_interval(
+    values, level: float = 0.95, n_resamples: int = 2000, seed: int | Sequence[int] = 0
+) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean; NaNs dropped; deterministic given ``seed``.
+
+    Fewer than two values give (nan, nan): nothing to resample. A constant sample gives
+    (value, value).
+    """
+    x = _clean(values)
+    if x.size < 2:
+        return (math.nan, math.nan)
+    if np.all(x == x[0]):
+        return (float(x[0]), float(x[0]))
+    res = stats.bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=n_resamples,
+        confidence_level=level,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(seed),
+    )
+    ci = res.confidence_interval
+    return (float(ci.low), float(ci.high))
+
+
+# ---------------------------------------------------------------------------------------------
+# two arms
+
+
+def rate_difference(x1: int, n1: int, x2: int, n2: int, level: float = 0.95) -> dict:
+    """p1 - p2 (fractions) with Newcombe's hybrid score interval and a two-sided p-value.
+
+    Returns ``{"estimate", "ci": (lo, hi), "p_value", "test"}``; ``test`` is ``"chi2"`` or
+    ``"fisher"`` (see the module docstring). NaNs when either arm is empty.
+    """
+    x1, n1, x2, n2 = int(x1), int(n1), int(x2), int(n2)
+    if n1 <= 0 or n2 <= 0:
+        return {"estimate": math.nan, "ci": (math.nan, math.nan), "p_value": math.nan, "test": ""}
+    p1, p2 = x1 / n1, x2 / n2
+    l1, u1 = wilson_interval(x1, n1, level)
+    l2, u2 = wilson_interval(x2, n2, level)
+    d = p1 - p2
+    lo = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    hi = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    table = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    if np.all(expected >= 5):
+        p, test = float(stats.chi2_contingency(table, correction=False).pvalue), "chi2"
+    else:
+        p, test = float(stats.fisher_exact(table).pvalue), "fisher"
+    return {"estimate": d, "ci": (lo, hi), "p_value": p, "test": test}
+
+
+def mean_difference(values1, values2, level: float = 0.95) -> dict:
+    """mean1 - mean2 with the Welch t interval and p-value; NaNs dropped.
+
+    Returns ``{"estimate", "ci": (lo, hi), "p_value"}``; NaNs when an arm has fewer than 2 values.
+    """
+    a, b = _clean(values1), _clean(values2)
+    if a.size < 2 or b.size < 2:
+        return {"estimate": math.nan, "ci": (math.nan, math.nan), "p_value": math.nan}
+    with warnings.catch_warnings():  # constant samples: scipy warns and returns NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = stats.ttest_ind(a, b, equal_var=False)
+        ci = res.confidence_interval(confidence_level=level)
+    return {
+        "estimate": float(a.mean() - b.mean()),
+        "ci": (float(ci.low), float(ci.high)),
+        "p_value": float(res.pvalue),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# time to event
+
+
+def _event_times(times, events) -> tuple[np.ndarray, np.ndarray]:
+    """(event times, censoring times), rows with a NaN time or flag dropped."""
+    t = np.asarray(times, dtype=float).ravel()
+    e = np.asarray(events, dtype=float).ravel()
+    if t.shape != e.shape:
+        raise ValueError(f"times ({t.size}) and events ({e.size}) differ in length")
+    ok = ~(np.isnan(t) | np.isnan(e))
+    t, e = t[ok], e[ok]
+    return t[e > 0], t[e <= 0]
+
+
+def kaplan_meier(times, events, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
+    """Kaplan-Meier estimate; rows with a NaN time or event flag are dropped.
+
+    Returns ``(table, median)``: ``table`` has one row per distinct observed time with columns
+    ``time, survival, lower, upper, at_risk, events, censored`` (``at_risk`` just before
+    ``time``; ``lower``/``upper`` the log-log pointwise band); ``median`` is
+    ``{"estimate", "ci": (lo, hi)}`` in the units of ``times`` (NaN where not reached).
+    """
+    ev, ce = _event_times(times, events)
+    ev, ce = np.sort(ev), np.sort(ce)
+    t_all = np.sort(np.concatenate([ev, ce]))
+    columns = ["time", "survival", "lower", "upper", "at_risk", "events", "censored"]
+    nan_median = {"estimate": math.nan, "ci": (math.nan, math.nan)}
+    if t_all.size == 0:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns}), nan_median
+    res = stats.ecdf(stats.CensoredData(uncensored=ev, right=ce))
+    grid = np.asarray(res.sf.quantiles, dtype=float)
+    surv = np.asarray(res.sf.probabilities, dtype=float)
+    with warnings.catch_warnings():  # undefined (NaN) where survival is 0 or 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = res.sf.confidence_interval(confidence_level=level, method="log-log")
+    lower = np.asarray(band.low.probabilities, dtype=float).copy()
+    upper = np.asarray(band.high.probabilities, dtype=float).copy()
+    for bound in (lower, upper):
+        bound[np.isnan(bound) & (surv == 0.0)] = 0.0
+        bound[np.isnan(bound) & (surv == 1.0)] = 1.0
+    at_risk = t_all.size - np.searchsorted(t_all, grid, side="left")
+    n_events = np.searchsorted(ev, grid, side="right") - np.searchsorted(ev, grid, side="left")
+    n_cens = np.searchsorted(ce, grid, side="right") - np.searchsorted(ce, grid, side="left")
+    table = pd.DataFrame(
+        {
+            "time": grid,
+            "survival": surv,
+            "lower": lower,
+            "upper": upper,
+            "at_risk": at_risk.astype(int),
+            "events": n_events.astype(int),
+            "censored": n_cens.astype(int),
+        }
+    )
+
+    def first_at_or_below(curve: np.ndarray) -> float:
+        hit = np.flatnonzero(curve <= 0.5)
+        return float(grid[hit[0]]) if hit.size else math.nan
+
+    median = {
+        "estimate": first_at_or_below(surv),
+        "ci": (first_at_or_below(lower), first_at_or_below(upper)),
+    }
+    return table, median
+
+
+def logrank_test(times1, events1, times2, events2) -> dict:
+    """Two-sided log-rank test (``scipy.stats.logrank``): ``{"chi2", "p_value"}``.
+
+    ``chi2`` is the square of scipy's standardised statistic (1 degree of freedom). NaNs when an
+    arm is empty or there are no events at all.
+    """
+    ev1, ce1 = _event_times(times1, events1)
+    ev2, ce2 = _event_times(times2, events2)
+    if ev1.size + ce1.size == 0 or ev2.size + ce2.size == 0 or ev1.size + ev2.size == 0:
+        return {"chi2": math.nan, "p_value": math.nan}
+    res = stats.logrank(
+        stats.CensoredData(uncensored=ev1, right=ce1),
+        stats.CensoredData(uncensored=ev2, right=ce2),
+        alternative="two-sided",
+    )
+    return {"chi2": float(res.statistic) ** 2, "p_value": float(res.pvalue)}
+
+
+# ---------------------------------------------------------------------------------------------
+# summary of a trial
+
+
+def _arms(endpoints: pd.DataFrame) -> list[str]:
+    return [str(a) for a in pd.unique(endpoints["arm"])]
+
+
+def _reference(arms: list[str], reference: str | None) -> str:
+    if reference is None:
+        return "placebo" if "placebo" in arms else arms[0]
+    if reference not in arms:
+        raise ValueError(f"reference arm {reference!r} not among arms {arms}")
+    return reference
+
+
+def summarise(
+    endpoints: pd.DataFrame,
+    kinds: Mapping[str, str],
+    seed: int = 0,
+    *,
+    reference: str | None = None,
+    level: float = 0.95,
+    n_resamples: int = 2000,
+) -> dict:
+    """Per-arm estimates and each arm versus the reference arm, as plain JSON-able data.
+
+    ``endpoints`` has one row per patient (columns ``arm``, ``patient`` and one per endpoint;
+    a time-to-event endpoint ``E`` uses the columns ``E`` (time) and ``E_event`` (1 event, 0
+    censored)); ``kinds`` maps each endpoint to ``"rate"``, ``"mean"`` or ``"time_to_event"``.
+    Rates (estimates, intervals and differences) are in percent; time-to-event estimates are
+    median times with their interval, compared by the difference of medians (no interval)
+    and the log-rank p-value. ``reference`` defaults to ``"placebo"`` if present, else the
+    first arm. Arms keep their order of first appearance, endpoints the order of ``kinds``.
+    NaN comes out as None. The bootstrap for arm i, endpoint j is seeded with ``[seed, i, j]``,
+    so the result depends only on the inputs and ``seed``.
+    """
+    if "arm" not in endpoints.columns:
+        raise ValueError("endpoints needs an 'arm' column")
+    for name, kind in kinds.items():
+        if kind not in KINDS:
+            raise ValueError(f"endpoint {name!r}: kind {kind!r} not one of {KINDS}")
+        needed = [name, name + EVENT_SUFFIX] if kind == "time_to_event" else [name]
+        missing = [c for c in needed if c not in endpoints.columns]
+        if missing:
+            raise ValueError(f"endpoint {name!r}: columns {missing} missing from endpoints")
+        if kind == "rate":
+            x = _clean(endpoints[name])
+            if not np.all((x == 0.0) | (x == 1.0)):
+                raise ValueError(f"rate endpoint {name!r} must hold 0, 1 or NaN")
+    arms = _arms(endpoints)
+    if not arms:
+        return {"arms": {}, "comparisons": []}
+    ref = _reference(arms, reference)
+    groups = {arm: endpoints[endpoints["arm"].astype(str) == arm] for arm in arms}
+
+    def values(arm: str, name: str) -> np.ndarray:
+        return groups[arm][name].to_numpy(dtype=float)
+
+    def surv(arm: str, name: str) -> tuple[np.ndarray, np.ndarray]:
+        t = values(arm, name)
+        e = values(arm, name + EVENT_SUFFIX)
+        ok = ~(np.isnan(t) | np.isnan(e))
+        return t[ok], e[ok]
+
+    out_arms: dict[str, dict] = {}
+    for i, arm in enumerate(arms):
+        out_arms[arm] = {}
+        for j, (name, kind) in enumerate(kinds.items()):
+            if kind == "rate":
+                x = _clean(values(arm, name))
+                n, k = int(x.size), int((x > 0.5).sum())
+                est = 100.0 * k / n if n else math.nan
+                lo, hi = (100.0 * v for v in wilson_interval(k, n, level))
+            elif kind == "mean":
+                x = _clean(values(arm, name))
+                n = int(x.size)
+                est = float(x.mean()) if n else math.nan
+                lo, hi = bootstrap_mean_interval(x, level, n_resamples, seed=[seed, i, j])
+            else:
+                t, e = surv(arm, name)
+                n = int(t.size)
+                _, median = kaplan_meier(t, e, level)
+                est, (lo, hi) = median["estimate"], median["ci"]
+            out_arms[arm][name] = {"estimate": _float(est), "ci": [_float(lo), _float(hi)], "n": n}
+
+    comparisons = []
+    for arm in arms:
+        if arm == ref:
+            continue
+        for name, kind in kinds.items():
+            if kind == "rate":
+                a, b = _clean(values(arm, name)), _clean(values(ref, name))
+                r = rate_difference(
+                    int((a > 0.5).sum()), a.size, int((b > 0.5).sum()), b.size, level
+                )
+                d, (lo, hi), p = 100.0 * r["estimate"], (100.0 * c for c in r["ci"]), r["p_value"]
+            elif kind == "mean":
+                r = mean_difference(values(arm, name), values(ref, name), level)
+                d, (lo, hi), p = r["estimate"], r["ci"], r["p_value"]
+            else:
+                m_arm, m_ref = out_arms[arm][name]["estimate"], out_arms[ref][name]["estimate"]
+                d = math.nan if m_arm is None or m_ref is None else m_arm - m_ref
+                lo = hi = math.nan
+                p = logrank_test(*surv(arm, name), *surv(ref, name))["p_value"]
+            comparisons.append(
+                {
+                    "endpoint": name,
+                    "arm": arm,
+                    "reference": ref,
+                    "difference": _float(d),
+                    "ci": [_float(lo), _float(hi)],
+                    "p_value": _float(p),
+                }
+            )
+    return {"arms": out_arms, "comparisons": comparisons}
+
+
+# ---------------------------------------------------------------------------------------------
+# power
+
+
+def power_from_replicates(p_values: Iterable[float], alpha: float = 0.05, level: float = 0.95):
+    """Share of replicate trials with p < ``alpha``, with its Wilson interval.
+
+    A NaN p-value (a replicate whose test could not be computed) counts as not significant,
+    which can only understate power. Returns ``{"power", "ci": [lo, hi], "significant", "n"}``.
+    """
+    p = np.asarray(list(p_values), dtype=float)
+    n = int(p.size)
+    k = int(np.sum(p < alpha))  # NaN < alpha is False
+    lo, hi = wilson_interval(k, n, level)
+    return {
+        "power": _float(k / n if n else math.nan),
+        "ci": [_float(lo), _float(hi)],
+        "significant": k,
+        "n": n,
+    }
+
+
+def search_n_per_arm(
+    power_at_n: Callable[[int], float], target: float, n_lo: int, n_hi: int
+) -> dict:
+    """Smallest n in [n_lo, n_hi] with ``power_at_n(n) >= target``, by bisection.
+
+    Assumes power does not decrease with n (bisection is only right then; simulated power is
+    noisy, so use enough replicates per n, or a common seed, to keep it monotone). Each n is
+    evaluated at most once. Returns ``{"n_per_arm", "power", "evaluated": [[n, power], ...]}``;
+    ``n_per_arm`` is None (and ``power`` that at ``n_hi``) when even ``n_hi`` falls short.
+    """
+    n_lo, n_hi = int(n_lo), int(n_hi)
+    if n_lo < 1 or n_hi < n_lo:
+        raise ValueError(f"need 1 <= n_lo <= n_hi, got n_lo={n_lo}, n_hi={n_hi}")
+    cache: dict[int, float] = {}
+
+    def power(n: int) -> float:
+        if n not in cache:
+            cache[n] = float(power_at_n(n))
+        return cache[n]
+
+    def result(n: int | None, pw: float) -> dict:
+        return {
+            "n_per_arm": n,
+            "power": _float(pw),
+            "evaluated": [[k, _float(v)] for k, v in sorted(cache.items())],
+        }
+
+    if not power(n_hi) >= target:
+        return result(None, power(n_hi))
+    if power(n_lo) >= target:
+        return result(n_lo, power(n_lo))
+    lo, hi = n_lo, n_hi  # power(lo) < target <= power(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if power(mid) >= target:
+            hi = mid
+        else:
+            lo = mid
+    return result(hi, power(hi))
