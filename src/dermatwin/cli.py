@@ -32,6 +32,8 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export models to standard formats.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+trial_app = typer.Typer(help="Virtual clinical trials.", no_args_is_help=True)
+app.add_typer(trial_app, name="trial")
 err_console = Console(stderr=True)
 
 DISCLAIMER = "Research use only: dermatwin is not a medical device."
@@ -177,6 +179,84 @@ def sensitivity(
     if result.n_failed:
         Console().print(f"{result.n_failed} of {result.n_simulations} simulations failed")
     Console().print(f"written to {out}/ (sensitivity.csv, tornado.png)")
+    Console().print(DISCLAIMER)
+
+
+@trial_app.command("run")
+def trial_run(
+    trial: Annotated[Path, typer.Argument(help="trial YAML file (docs/trials.md)")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="output folder [results/<trial file name>]")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print arm estimates as JSON")] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="override the trial's seed")] = None,
+) -> None:
+    """Run a virtual trial: trajectories and endpoints (Parquet), estimates with 95 % CIs,
+    comparisons, a manifest and an HTML report."""
+    from dermatwin.trials.output import write_trial
+    from dermatwin.trials.run import run_trial
+    from dermatwin.trials.spec import load_trial
+
+    with user_errors():
+        spec = load_trial(trial)
+        result = run_trial(spec, seed=seed)
+    out = out or Path("results") / trial.stem
+    with atomic_directory(out) as tmp:
+        write_trial(result, tmp)
+    if as_json:
+        print(json.dumps(result.summary, allow_nan=False))
+        return
+    console = Console()
+    table = Table(title=f"{spec.name} (seed {result.spec.seed})")
+    table.add_column("arm")
+    table.add_column("n", justify="right")
+    for e in spec.endpoints:
+        table.add_column(e, justify="right")
+    for arm, info in result.summary["arms"].items():
+        cells = []
+        for e in spec.endpoints:
+            est = info[e]
+            lo, hi = est["ci"]
+            value = "n/a" if est["estimate"] is None else f"{est['estimate']:.1f}"
+            ci = "" if lo is None else f" ({lo:.1f}-{hi:.1f})"
+            cells.append(value + ci)
+        n = max(info[e]["n"] for e in spec.endpoints)
+        table.add_row(arm, str(n), *cells)
+    console.print(table)
+    if len(result.failures):
+        console.print(f"{len(result.failures)} patients failed numerically (failures.csv)")
+    console.print(f"outputs written to {out}/ (report.html, summary.json, Parquet files)")
+    console.print(DISCLAIMER)
+
+
+@trial_app.command("power")
+def trial_power(
+    trial: Annotated[Path, typer.Argument(help="trial YAML file")],
+    endpoint: Annotated[str, typer.Option("--endpoint", help="endpoint, e.g. EASI-50@12w")],
+    alpha: Annotated[float, typer.Option("--alpha", help="two-sided significance level")] = 0.05,
+    replicates: Annotated[int, typer.Option("--replicates", help="trials simulated")] = 100,
+    target: Annotated[
+        float | None, typer.Option("--target", help="search n per arm for this power")
+    ] = None,
+    n_max: Annotated[int, typer.Option("--n-max", help="largest n per arm searched")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Estimate power by repeating the trial with new seeds; optionally search n per arm."""
+    from dermatwin.trials.power import estimate_power, search_sample_size
+    from dermatwin.trials.spec import load_trial
+
+    with user_errors():
+        spec = load_trial(trial)
+        if target is None:
+            result = estimate_power(spec, endpoint, alpha=alpha, replicates=replicates)
+        else:
+            result = search_sample_size(
+                spec, endpoint, target, alpha=alpha, replicates=replicates, n_max=n_max
+            )
+    if as_json:
+        print(json.dumps(result, allow_nan=False))
+        return
+    Console().print_json(json.dumps(result))
     Console().print(DISCLAIMER)
 
 

@@ -202,7 +202,9 @@ class TrialSpec(_Strict):
         return {k: int(max(s, 1)) for k, s in zip(self.arms, sizes, strict=True)}
 
     def parsed_endpoints(self) -> list[Endpoint]:
-        return [parse_endpoint(e, self.disease, PRIMARY_SCORE[self.disease]) for e in self.endpoints]
+        return [
+            parse_endpoint(e, self.disease, PRIMARY_SCORE[self.disease]) for e in self.endpoints
+        ]
 
     def visit_times(self) -> np.ndarray:
         grid = np.arange(0.0, self.duration + 1e-9, self.visit_every)

@@ -1,0 +1,39 @@
+"""Write a trial result to a folder: Parquet tables, JSON summary and manifest, HTML report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dermatwin.report.plots import DISCLAIMER
+from dermatwin.trials.report import write_html_report
+from dermatwin.trials.run import TrialResult
+from dermatwin.trials.spec import PRIMARY_SCORE
+
+
+def write_trial(result: TrialResult, folder: Path) -> list[Path]:
+    """Files of one trial run in ``folder`` (callers make the folder atomic)."""
+    folder = Path(folder)
+    result.trajectories.to_parquet(folder / "trajectories.parquet", index=False)
+    result.endpoints.to_parquet(folder / "endpoints.parquet", index=False)
+    result.failures.to_csv(folder / "failures.csv", index=False)
+    (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=False))
+    manifest = {
+        **result.manifest,
+        "spec": json.loads(result.spec.model_dump_json()),
+        "disclaimer": DISCLAIMER,
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    write_html_report(
+        folder / "report.html",
+        title=f"Virtual trial: {result.spec.name}",
+        summary=result.summary,
+        endpoints=result.endpoints,
+        kinds=result.kinds(),
+        trajectories=result.trajectories,
+        manifest={k: v for k, v in result.manifest.items() if not isinstance(v, dict)}
+        | {"arms": ", ".join(f"{k}: {v}" for k, v in result.manifest["arms"].items())},
+        notes=[result.spec.description] if result.spec.description else (),
+        primary=PRIMARY_SCORE[result.spec.disease],
+    )
+    return sorted(folder.iterdir())
