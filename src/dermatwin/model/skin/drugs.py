@@ -1,14 +1,338 @@
-"""Drug module: exposure compartments of standard therapies and their targets.
+"""Drug module: exposure of standard therapies, one state per target class ("slot").
 
-Placeholder: being written.
+Each slot has one exposure state ``drug_<slot>`` (mg/L, given by bolus events of
+dose x bioavailability / volume) with first-order elimination ``<slot>_kel`` and an
+inhibition ``I = <slot>_emax * C / (C + <slot>_ec50)`` of its targets. The PK and
+potency parameters are per patient: :mod:`dermatwin.therapy.drugs` sets them to the
+values of the drug given (e.g. dupilumab or a later IL-4Ra blocker in slot ``il4r``).
+Two drugs of one slot therefore share its PK and potency: a same-slot switch sets the
+slot's parameters at the switch time, so the first drug's remaining exposure then
+decays with the second drug's half-life (documented limitation; drugs of different slots
+are independent).
+
+Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
+
+* **AD cytokine blocks** compose with Miyano's on/off blocks: each ``e_X`` becomes
+  ``1 - (1 - e_X) * prod(1 - I_slot)`` over the slots that block X:
+  IL-4 (il4r, jak1), IL-13 (il4r, il13, jak1), IL-31 (il31ra, jak1), IL-22 (jak1),
+  TSLP (tslp, jak1), IL-17 (il17a). JAK1 also lowers IFN-gamma signalling (its effect
+  coefficients ``k9``, ``d7`` are scaled by ``1 - I_jak1``).
+* **T-cell drive** (AD Th differentiation ``k5``..``k8``; psoriasis T recruitment by
+  IL-23 ``t2``) is multiplied by ``(1 - I_calcineurin)(1 - I_systemic_steroid)
+  (1 + steroid_rebound_gain * A)(1 - I_mtx)(1 - tcs_emax * tcs_on)``. ``A`` is the
+  steroid adaptation state: it relaxes to ``I_systemic_steroid`` at
+  ``steroid_adaptation_rate``, so it builds up on treatment and, after withdrawal,
+  amplifies the disease drive until it decays (rebound).
+* **IL-12/IL-23**: p40 (ustekinumab) scales Th1 (``k5``, IL-12) and Th17 (``k7``,
+  IL-23) differentiation and IL-23 production by dendritic cells ``il232``; il23p19
+  scales ``k7`` and ``il232``.
+* **Psoriasis cytokines**: il17a scales IL-17 production ``il172`` (the state is free
+  IL-17), tnf scales ``tnf2``.
+* **Methotrexate** also slows keratinocyte proliferation (``sc2``, ``ta2``, ``sc2ta``)
+  by ``1 - mtx_kc_fraction * I_mtx``.
+* **Topical corticosteroid**: an on/off parameter ``tcs_on`` (0 = none, else the
+  preparation's relative potency, 0-1) switched by application windows.
+
+Placebo/vehicle (Miyano ``PLAC``), emollient (barrier ``emollient`` state) and UVB
+(Shmarov ``uv_dose``) already exist in the cores and the barrier module.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
+import sympy as sp
+
 from dermatwin.model.skin import register
 from dermatwin.model.spec import ModelBuilder
+
+LN2 = math.log(2.0)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A target class with one exposure state; defaults are its reference drug's."""
+
+    name: str
+    description: str
+    reference_drug: str
+    half_life_days: float
+    half_life_source: str
+    emax: float
+    emax_source: str
+
+
+_PLACEHOLDER = "assumed: default only; the regimen sets the value of the drug given"
+
+SLOTS: dict[str, Slot] = {
+    s.name: s
+    for s in (
+        Slot(
+            "il4r",
+            "IL-4 receptor alpha (blocks IL-4 and IL-13)",
+            "dupilumab",
+            16.6,
+            "Kamal et al. CPT Pharmacometrics Syst Pharmacol 2021;10:941 (PMID 34313019): "
+            "linear elimination 0.0418/day",
+            0.99,
+            "MIYANO2021 (BLOCK = 0.99)",
+        ),
+        Slot(
+            "il13",
+            "IL-13",
+            "lebrikizumab",
+            24.5,
+            "label: Ebglyss USPI (terminal half-life about 24.5 days)",
+            0.99,
+            "MIYANO2021 (BLOCK = 0.99)",
+        ),
+        Slot(
+            "il31ra",
+            "IL-31 receptor alpha",
+            "nemolizumab",
+            18.9,
+            "label: Nemluvio SmPC (terminal half-life 18.9 days, popPK)",
+            0.99,
+            "MIYANO2021 (BLOCK = 0.99)",
+        ),
+        Slot(
+            "tslp",
+            "TSLP",
+            "tezepelumab",
+            26.0,
+            "label: Tezspire USPI (half-life about 26 days)",
+            0.99,
+            "MIYANO2021 (BLOCK = 0.99)",
+        ),
+        Slot(
+            "jak1",
+            "JAK1 (IL-4, IL-13, IL-22, IL-31, TSLP and IFN-gamma signalling)",
+            "upadacitinib",
+            10.0 / 24.0,
+            "label: Rinvoq USPI (terminal half-life 8-14 h)",
+            0.9,
+            "assumed: partial block of JAK1-dependent signalling (to be calibrated)",
+        ),
+        Slot(
+            "calcineurin",
+            "calcineurin (T-cell activation)",
+            "ciclosporin",
+            8.4 / 24.0,
+            "label: Neoral USPI (terminal half-life about 8.4 h)",
+            0.7,
+            "assumed: ciclosporin suppresses T-cell activation partially (to be calibrated)",
+        ),
+        Slot(
+            "systemic_steroid",
+            "glucocorticoid receptor (broad T-cell and cytokine suppression)",
+            "prednisone",
+            0.75,
+            "assumed: biological half-life of intermediate-acting glucocorticoids 12-36 h",
+            0.6,
+            "assumed: broad partial suppression of the T-cell drive",
+        ),
+        Slot(
+            "il17a",
+            "IL-17A",
+            "secukinumab",
+            27.0,
+            "label: Cosentyx USPI (mean half-life 22-31 days)",
+            0.95,
+            "assumed: near-complete IL-17A neutralisation (calibrate to ERASURE)",
+        ),
+        Slot(
+            "il23p19",
+            "IL-23 p19",
+            "guselkumab",
+            17.0,
+            "label: Tremfya USPI (half-life about 17 days)",
+            0.95,
+            "assumed: near-complete IL-23 neutralisation (to be calibrated)",
+        ),
+        Slot(
+            "p40",
+            "IL-12/IL-23 p40",
+            "ustekinumab",
+            21.0,
+            "label: Stelara USPI (half-life about 3 weeks)",
+            0.95,
+            "assumed: near-complete IL-12/IL-23 neutralisation (calibrate to PHOENIX 1)",
+        ),
+        Slot(
+            "tnf",
+            "TNF-alpha",
+            "adalimumab",
+            14.0,
+            "label: Humira USPI (terminal half-life about 2 weeks)",
+            0.9,
+            "assumed: TNF neutralisation (to be calibrated)",
+        ),
+        Slot(
+            "mtx",
+            "methotrexate (antiproliferative, T-cell)",
+            "methotrexate",
+            7.0,
+            "assumed: effect half-life about 1 week (intracellular polyglutamates; "
+            "plasma half-life 3-10 h)",
+            0.6,
+            "assumed: partial T-cell suppression (calibrate to CHAMPION)",
+        ),
+    )
+}
+
+#: Miyano on/off block parameter -> slots whose inhibition composes with it
+CYTOKINE_BLOCKS = {
+    "e_IL4": ("il4r", "jak1"),
+    "e_IL13": ("il4r", "il13", "jak1"),
+    "e_IL31": ("il31ra", "jak1"),
+    "e_IL22": ("jak1",),
+    "e_TSLP": ("tslp", "jak1"),
+    "e_IL17": ("il17a",),
+}
+#: AD Th differentiation rates and psoriasis T recruitment (T-cell drive)
+T_CELL_RATES = ("k5", "k6", "k7", "k8", "t2")
+STEROID_ADAPTATION = "steroid_adaptation"
+TCS_PARAMETER = "tcs_on"
+
+
+def state_name(slot: str) -> str:
+    return f"drug_{slot}"
 
 
 @register("drugs")
 def add(b: ModelBuilder) -> None:
-    return None
+    inhibition: dict[str, sp.Expr] = {}
+    occupancy: dict[str, sp.Expr] = {}
+    for slot in SLOTS.values():
+        c = b.state(
+            state_name(slot.name),
+            unit="mg/L",
+            initial=0.0,
+            scale=1.0,
+            description=f"exposure of the {slot.description} blocker (bolus: dose*F/V)",
+        )
+        kel = b.parameter(
+            f"{slot.name}_kel",
+            LN2 / slot.half_life_days,
+            unit="1/day",
+            source=f"{slot.reference_drug}: {slot.half_life_source}",
+            lower=0.0,
+            description=f"elimination rate of the {slot.name} drug (ln 2 / half-life)",
+        )
+        ec50 = b.parameter(
+            f"{slot.name}_ec50",
+            1.0,
+            unit="mg/L",
+            source=_PLACEHOLDER,
+            lower=1e-12,
+            description=f"exposure giving half the maximal {slot.name} inhibition",
+        )
+        emax = b.parameter(
+            f"{slot.name}_emax",
+            slot.emax,
+            unit="dimensionless",
+            source=f"{slot.reference_drug}: {slot.emax_source}",
+            lower=0.0,
+            upper=1.0,
+            description=f"maximal inhibition of the {slot.description} pathway",
+        )
+        b.ode(c, -kel * c)
+        occupancy[slot.name] = c / (c + ec50)
+        inhibition[slot.name] = emax * occupancy[slot.name]
+
+    adapt = b.state(
+        STEROID_ADAPTATION,
+        unit="dimensionless",
+        initial=0.0,
+        scale=1.0,
+        description="adaptation to systemic corticosteroid (drives rebound after withdrawal)",
+    )
+    k_adapt = b.parameter(
+        "steroid_adaptation_rate",
+        LN2 / 7.0,
+        unit="1/day",
+        source="assumed: adaptation builds and fades with a half-time of about 1 week "
+        "(rebound flares within 1-2 weeks of stopping oral steroids in AD)",
+        lower=0.0,
+        description="rate at which steroid adaptation follows the steroid occupancy",
+    )
+    gain = b.parameter(
+        "steroid_rebound_gain",
+        2.0,
+        unit="dimensionless",
+        source="assumed: full adaptation triples the T-cell drive at withdrawal; gives a "
+        "rebound of EASI about 10 % above the untreated level 4-6 weeks after a 4-week "
+        "prednisone course (no quantitative data; to be calibrated)",
+        lower=0.0,
+        description="amplification of the T-cell drive per unit of steroid adaptation",
+    )
+    tcs_on = b.parameter(
+        TCS_PARAMETER,
+        0.0,
+        unit="dimensionless",
+        source="assumed: on/off switch; set to the preparation's relative potency while "
+        "applied (dermatwin.therapy.drugs)",
+        lower=0.0,
+        upper=1.0,
+        description="topical corticosteroid on the skin (relative potency, 0 = none)",
+    )
+    tcs_emax = b.parameter(
+        "tcs_emax",
+        0.5,
+        unit="dimensionless",
+        source="assumed: a potent TCS halves the local T-cell drive (to be calibrated)",
+        lower=0.0,
+        upper=1.0,
+        description="inhibition of the local T-cell drive by a potent topical steroid",
+    )
+    mtx_kc = b.parameter(
+        "mtx_kc_fraction",
+        0.3,
+        unit="dimensionless",
+        source="assumed: antiproliferative effect on keratinocytes smaller than on T cells",
+        lower=0.0,
+        upper=1.0,
+        description="share of the methotrexate inhibition acting on keratinocyte proliferation",
+    )
+
+    i_ss = inhibition["systemic_steroid"]
+    occ_ss = occupancy["systemic_steroid"]
+    b.ode(adapt, k_adapt * (occ_ss - adapt))
+
+    # Miyano on/off blocks compose with the exposure-driven ones
+    mapping = {}
+    for par, slots in CYTOKINE_BLOCKS.items():
+        e = b.symbol(par)
+        remaining = sp.Mul(*(1 - inhibition[s] for s in slots))
+        mapping[e] = 1 - (1 - e) * remaining
+    b.substitute(mapping)
+
+    i_jak = inhibition["jak1"]
+    for name in ("k9", "d7"):
+        b.scale_parameter(name, 1 - i_jak)
+
+    t_drive = (
+        (1 - inhibition["calcineurin"])
+        * (1 - i_ss)
+        * (1 + gain * adapt * (1 - occ_ss))
+        * (1 - inhibition["mtx"])
+        * (1 - tcs_emax * tcs_on)
+    )
+    for name in T_CELL_RATES:
+        b.scale_parameter(name, t_drive)
+    b.scale_parameter("k5", 1 - inhibition["p40"])
+    b.scale_parameter("k7", (1 - inhibition["p40"]) * (1 - inhibition["il23p19"]))
+    b.scale_parameter("il232", (1 - inhibition["p40"]) * (1 - inhibition["il23p19"]))
+    b.scale_parameter("il172", 1 - inhibition["il17a"])
+    b.scale_parameter("tnf2", 1 - inhibition["tnf"])
+    for name in ("sc2", "ta2", "sc2ta"):
+        b.scale_parameter(name, 1 - mtx_kc * inhibition["mtx"])
+
+    for slot, expr in inhibition.items():
+        b.output(
+            f"inhibition_{slot}",
+            expr,
+            unit="dimensionless",
+            description=f"fraction of the {SLOTS[slot].description} pathway inhibited",
+        )
