@@ -84,7 +84,7 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
     cap = spec.withdrawal.at if spec.withdrawal else None
     items = []
-    for i, item in enumerate(spec.arms[arm].regimen):
+    for i, item in enumerate([*spec.background, *spec.arms[arm].regimen]):
         try:
             if isinstance(item, DrugItem):
                 dose = _drug_dose(item, cap)
@@ -98,9 +98,9 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
                 if times:
                     items.append(msc_course(times=times, **fields))
         except TherapyError as err:
-            raise TrialError(f"arms.{arm}.regimen[{i}]: {err}") from None
+            raise TrialError(f"arms.{arm}.regimen[{i}] (background first): {err}") from None
         except TypeError as err:
-            raise TrialError(f"arms.{arm}.regimen[{i}].msc: {err}") from None
+            raise TrialError(f"arms.{arm}.regimen[{i}] (background first).msc: {err}") from None
     return Regimen(items, horizon_days=spec.duration, weight_kg=weight_kg)
 
 

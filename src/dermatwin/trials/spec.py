@@ -149,6 +149,8 @@ class TrialSpec(_Strict):
     visits: list[Days] | None = None
     n_total: int | None = Field(None, ge=1)
     arms: dict[str, Arm] = Field(min_length=1)
+    #: given to every arm (e.g. the trial's vehicle/placebo response and emollients)
+    background: list[RegimenItem] = Field(default_factory=list)
     reference_arm: str | None = None
     endpoints: list[str] = Field(min_length=1)
     withdrawal: Withdrawal | None = None

@@ -1,0 +1,79 @@
+"""Running virtual trials: determinism across chunking, failures, outputs, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from dermatwin.cli import app
+from dermatwin.trials.run import run_trial
+from dermatwin.trials.spec import TrialSpec
+
+SPEC = {
+    "name": "small",
+    "disease": "AD",
+    "seed": 4,
+    "duration": "8 weeks",
+    "population": {"inclusion": {"EASI": {"min": 16}}},
+    "background": [{"drug": "placebo"}],
+    "arms": {"dupilumab": {"n": 12, "regimen": [{"drug": "dupilumab"}]}, "placebo": {"n": 12}},
+    "endpoints": ["EASI-50@8w", "mean_pct_change:EASI@8w", "IGA01@8w"],
+    "noise": {"EASI": 0.1},
+}
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run_trial(TrialSpec.model_validate(SPEC))
+
+
+def test_drug_beats_background_placebo(result):
+    arms = result.summary["arms"]
+    assert arms["dupilumab"]["EASI-50@8w"]["n"] == 12
+    assert (
+        arms["dupilumab"]["mean_pct_change:EASI@8w"]["estimate"]
+        < arms["placebo"]["mean_pct_change:EASI@8w"]["estimate"] - 10
+    )
+    json.dumps(result.summary, allow_nan=False)
+
+
+def test_results_do_not_depend_on_chunk_size(result):
+    other = run_trial(TrialSpec.model_validate({**SPEC, "chunk_size": 5}))
+    assert other.summary == result.summary
+    np.testing.assert_array_equal(
+        other.trajectories["value"].to_numpy(), result.trajectories["value"].to_numpy()
+    )
+
+
+def test_seed_changes_the_draws(result):
+    other = run_trial(TrialSpec.model_validate(SPEC), seed=5)
+    assert other.summary != result.summary
+
+
+def test_cli_json_is_bit_identical_and_output_complete(tmp_path):
+    path = tmp_path / "trial.yaml"
+    path.write_text(yaml.safe_dump({**SPEC, "arms": {"placebo": {"n": 4}, "b": {"n": 4}}}))
+    runner = CliRunner()
+    outs = []
+    for k in range(2):
+        res = runner.invoke(app, ["trial", "run", str(path), "--json", "--out", f"{tmp_path}/o{k}"])
+        assert res.exit_code == 0, res.output
+        outs.append(res.stdout)
+    assert outs[0] == outs[1]
+    parsed = json.loads(outs[0])
+    assert set(parsed["arms"]) == {"placebo", "b"}
+    files = {p.name for p in (tmp_path / "o0").iterdir()}
+    assert {"report.html", "summary.json", "manifest.json", "trajectories.parquet"} <= files
+
+
+def test_cli_bad_trial_leaves_no_output(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({**SPEC, "arms": {"a": {"n": 2, "regimen": [{"drug": "x"}]}}}))
+    res = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "unknown drug 'x'" in res.stderr and res.stderr.count("\n") == 1
+    assert not (tmp_path / "o").exists()
