@@ -1,6 +1,40 @@
-"""Ageing module: dermal thinning and collagen loss over decades.
+"""Ageing module: slow drift of dermal collagen, thickness and elasticity with age.
 
-Placeholder: being written.
+Per-patient parameter ``age_years`` (age at time 0) and a switch ``ageing_clock``:
+
+* ``ageing_clock`` = 0 (default): the skin is that of a person aged ``age_years``,
+  frozen (no drift), so the model still has a steady state and can be equilibrated.
+* ``ageing_clock`` = 1: the age runs, ``a(t) = age_years + t / 365.25``. Set it with a
+  ``set_parameter`` event at time 0 to simulate decades after an equilibration.
+
+Age-normal dermal collagen content, relative to a young adult of ``age_reference`` =
+30 years, falls linearly by ``collagen_loss_per_year`` = 1 %/year (SCA-23, adult skin;
+the source is unverified): ``N(a) = 1 - beta (a - age_reference)``. The dermis module
+turns collagen over with a half-life of 15 years (SCA-20), so a synthesis that tracks
+``N`` must lead it: the dermis makes collagen at ``k_c N(t)/N(0) + dN/dt / N(0)``
+(synthesis falling with age), which keeps an unwounded dermis exactly on ``N``.
+Dermal thickness is 40 % matrix other than collagen plus 60 % collagen
+(``dermis_collagen_share``), so it falls 0.6 %/year, 6 % per decade (SCA-03, SCA-03d),
+while collagen content falls 1 %/year.
+
+Elasticity falls by ``elasticity_loss_per_year`` (assumed 0.8 %/year of the young-adult
+value): the reference data give only correlations with age (Cutometer R7 r = -0.62,
+R0 r = -0.47, R6 r = +0.49 in 60 women aged 18-70, SCA-05, SCA-06, SCA-07), no slope.
+
+The unit table has no year, so ages (years) and yearly rates (1/year) are declared ``au``.
+
+Signals fed (all 0 at the reference age with the clock stopped):
+
+* ``age_level`` = N(age_years) - 1: the patient's collagen at time 0 relative to the
+  young adult,
+* ``age_norm`` = N(a(t)) / N(age_years) - 1 and ``age_norm_rate`` = its time
+  derivative (1/day): the drift since time 0, read by the dermis module,
+* ``age_elasticity`` = -elasticity_loss_per_year * (a(t) - age_reference).
+
+Outputs ``skin_age`` (years) and ``collagen_content_age`` (N(a(t)), relative to the
+young adult). Not modelled: slower epidermal/barrier turnover with age (it would change
+the AD core for every patient whose age differs from a reference; left for a module
+that can keep the no-therapy identity).
 """
 
 from __future__ import annotations
@@ -8,7 +42,70 @@ from __future__ import annotations
 from dermatwin.model.skin import register
 from dermatwin.model.spec import ModelBuilder
 
+DAYS_PER_YEAR = 365.25
+
 
 @register("ageing")
 def add(b: ModelBuilder) -> None:
-    return None
+    age0 = b.parameter(
+        "age_years",
+        30.0,
+        unit="au",
+        source="assumed: default patient at the reference age (per patient)",
+        lower=0.0,
+        upper=100.0,
+        description="age of the patient at time 0 (years)",
+    )
+    clock = b.parameter(
+        "ageing_clock",
+        0.0,
+        unit="dimensionless",
+        source="assumed: switch (0 = age frozen for equilibration, 1 = age runs)",
+        lower=0.0,
+        upper=1.0,
+        description="1 to let the age run with simulated time",
+    )
+    ref = b.parameter(
+        "age_reference",
+        30.0,
+        unit="au",
+        source="assumed: young adult; SCA-03 declines are linear in adult age",
+        lower=0.0,
+        upper=100.0,
+        description="age (years) at which the dermis is the reference (1)",
+    )
+    beta = b.parameter(
+        "collagen_loss_per_year",
+        0.01,
+        unit="au",
+        source="SCA-23 (skin collagen content falls about 1 % per year in adults)",
+        lower=0.0,
+        upper=0.012,
+        description="yearly fall of dermal collagen content (fraction of young adult per year)",
+    )
+    el_loss = b.parameter(
+        "elasticity_loss_per_year",
+        0.008,
+        unit="au",
+        source="assumed: slope not in the reference data; SCA-05..07 give only "
+        "correlations of Cutometer R7/R0/R6 with age",
+        lower=0.0,
+        upper=0.012,
+        description="yearly fall of skin elasticity (fraction of young adult per year)",
+    )
+
+    t = b.symbol("t")
+    age = age0 + clock * t / DAYS_PER_YEAR
+    n0 = 1 - beta * (age0 - ref)
+    n_t = 1 - beta * (age - ref)
+    b.add_signal("age_level", n0 - 1)
+    b.add_signal("age_norm", n_t / n0 - 1)
+    b.add_signal("age_norm_rate", -beta * clock / DAYS_PER_YEAR / n0)
+    b.add_signal("age_elasticity", -el_loss * (age - ref))
+    b.output("skin_age", age, unit="au", description="age of the skin (years)")
+    b.output(
+        "collagen_content_age",
+        n_t,
+        unit="dimensionless",
+        description="age-normal dermal collagen content relative to a young adult",
+    )

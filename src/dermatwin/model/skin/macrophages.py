@@ -1,6 +1,37 @@
-"""Macrophage module: M1/M2 polarisation and efferocytosis of dying MSC.
+"""Macrophage module: M1/M2 recruitment and polarisation; efferocytosis of dying MSC.
 
-Placeholder: being written.
+Two states, ``M1`` (classically activated, inflammatory) and ``M2`` (alternatively
+activated, IL-10/TGF-beta producing) macrophages in the dermis, in au: 1 au is the total
+macrophage density of healthy dermis (relative units; no absolute cell density is in the
+reference data). Healthy dermis holds ``mac_m1_base`` = 0.2 au M1 and ``mac_m2_base`` =
+0.8 au M2 (resident macrophages are mostly M2-like; assumed), so ``M2_M1_ratio`` = 4.
+
+* **Recruitment.** Monocytes enter as M1 at
+  ``mac_death * (1 + mac_infl_recruit * I + mac_injury_recruit * W)``, where
+  ``I = (ifng + tnf) / 2`` is the mean of the ``ifng`` and ``tnf`` coupling signals
+  (dimensionless, 1 = lesional; fed by the msc module from the AD and psoriasis cores)
+  and ``W`` the ``injury`` signal (0..1, fed by the dermis module: area with an open
+  wound). Every macrophage is lost at ``mac_death``.
+* **Polarisation M1 -> M2** at ``mac_polarisation * P`` with
+  ``P = 1 + mac_th2_gain * th2 + mac_il10_gain * il10 + mac_msc_gain * Z / (Z + mac_msc_ec50)``:
+  ``th2`` is the effective (after any drug block) IL-4 + IL-13 of the AD core relative to
+  Miyano's typical patient, ``il10`` the excess IL-10 over baseline (cytokines module) and
+  ``Z = msc_secretome + msc_efferocytosis / mac_effero_ref`` the MSC drive: secreted
+  PGE2/IDO/TSG-6 and "hit and run" efferocytosis of dying MSC (macrophages that eat
+  apoptotic MSC turn M2-like and IL-10 producing).
+  Human monocyte-derived macrophages become CD206hi IL-10hi IL-12lo after 3 days of
+  MSC coculture (IMM-18): with ``mac_msc_gain`` = 3 the M1 -> M2 rate at saturation is
+  4/day, so a saturating MSC drive repolarises within about a day and the pool (which
+  turns over at ``mac_death``) is M2-dominated within 3 days.
+* **Reversion M2 -> M1** at ``mac_reversion * (1 + mac_infl_reversion * I +
+  mac_injury_reversion * W)``: IFN-gamma/TNF and the early wound favour M1.
+
+Outputs: ``M2_M1_ratio``, ``macrophages_total`` (au). Signal fed: ``m2`` = M2 /
+``mac_m2_base`` - 1 (dimensionless excess of M2 over healthy dermis, 0 at baseline), read
+by the cytokines module for IL-10 and TGF-beta.
+
+The module feeds nothing back into the cores: with or without MSC every core equation
+is unchanged.
 """
 
 from __future__ import annotations
@@ -8,7 +39,170 @@ from __future__ import annotations
 from dermatwin.model.skin import register
 from dermatwin.model.spec import ModelBuilder
 
+#: effective IL-4 + IL-13 of Miyano's typical patient at steady state (MIYANO2021)
+TH2_LESIONAL = 29.0727 + 65.7168
+
+
+def th2_drive(b: ModelBuilder):
+    """Effective IL-4 + IL-13 (after drug blocks) of the AD core, 1 = typical lesion."""
+    s = b.symbol
+    il4 = (1 - s("e_IL4")) * s("IL4")
+    il13 = (1 - s("e_IL13") * s("f_IL13")) * s("IL13")
+    return (il4 + il13) / TH2_LESIONAL
+
 
 @register("macrophages")
 def add(b: ModelBuilder) -> None:
-    return None
+    def par(name, value, unit, source, description, lower=0.0, upper=float("inf")):
+        return b.parameter(
+            name,
+            value,
+            unit=unit,
+            source=source,
+            description=description,
+            lower=lower,
+            upper=upper,
+        )
+
+    m1_base = par(
+        "mac_m1_base",
+        0.2,
+        "au",
+        "assumed: resident dermal macrophages mostly M2-like (M2:M1 = 4 in healthy dermis)",
+        "M1 macrophages in healthy dermis (1 au = all healthy dermal macrophages)",
+        lower=1e-6,
+    )
+    m2_base = par(
+        "mac_m2_base",
+        0.8,
+        "au",
+        "assumed: as mac_m1_base",
+        "M2 macrophages in healthy dermis",
+        lower=1e-6,
+    )
+    death = par(
+        "mac_death",
+        0.2,
+        "1/day",
+        "assumed: monocyte-derived dermal macrophages live about 5 days",
+        "loss rate of dermal macrophages (also sets baseline recruitment)",
+        lower=1e-6,
+    )
+    rev = par(
+        "mac_reversion",
+        0.05,
+        "1/day",
+        "assumed: slow drift of M2 back to M1 in healthy dermis",
+        "baseline M2 -> M1 reversion rate",
+    )
+    recruit_infl = par(
+        "mac_infl_recruit",
+        1.0,
+        "dimensionless",
+        "assumed: lesional IFN-gamma/TNF double monocyte recruitment",
+        "extra recruitment per unit of the mean ifng/tnf signal",
+    )
+    recruit_inj = par(
+        "mac_injury_recruit",
+        4.0,
+        "dimensionless",
+        "assumed: an open wound recruits 5 times the healthy monocyte influx",
+        "extra recruitment per unit of the injury signal",
+    )
+    rev_infl = par(
+        "mac_infl_reversion",
+        2.0,
+        "dimensionless",
+        "assumed: lesional IFN-gamma/TNF triple the M2 -> M1 drift",
+        "extra M2 -> M1 reversion per unit of the mean ifng/tnf signal",
+    )
+    rev_inj = par(
+        "mac_injury_reversion",
+        20.0,
+        "dimensionless",
+        "assumed: early wound macrophages are M1-dominated while the wound is open",
+        "extra M2 -> M1 reversion per unit of the injury signal",
+    )
+    th2_gain = par(
+        "mac_th2_gain",
+        1.0,
+        "dimensionless",
+        "assumed: lesional IL-4/IL-13 double the M1 -> M2 rate (alternative activation)",
+        "extra polarisation per unit of effective IL-4 + IL-13 (1 = typical AD lesion)",
+    )
+    il10_gain = par(
+        "mac_il10_gain",
+        0.5,
+        "dimensionless",
+        "assumed: a doubling of IL-10 raises the M1 -> M2 rate by half",
+        "extra polarisation per unit of IL-10 excess over baseline",
+    )
+    msc_gain = par(
+        "mac_msc_gain",
+        3.0,
+        "dimensionless",
+        "IMM-18 (MSC coculture gives CD206hi IL-10hi macrophages within 3 days)",
+        "maximal extra polarisation by MSC factors and efferocytosis",
+    )
+    msc_ec50 = par(
+        "mac_msc_ec50",
+        0.01,
+        "au",
+        "assumed: 1e6 licensed MSC (secretome 0.01 au) half-maximally polarise the lesion",
+        "MSC drive giving half-maximal extra polarisation",
+        lower=1e-12,
+    )
+    effero_ref = par(
+        "mac_effero_ref",
+        1e8,
+        "cell/day",
+        "assumed: efferocytosis of 1e6 dying MSC per day acts like 0.01 au of secretome",
+        "efferocytosis rate counted as 1 au of MSC drive",
+        lower=1e-12,
+    )
+    pol = par(
+        "mac_polarisation",
+        1.0,
+        "1/day",
+        "assumed: set with mac_reversion for M2:M1 = 4 in healthy dermis "
+        "(steady state: pol * M1 = (rev + death) * M2)",
+        "baseline M1 -> M2 polarisation rate",
+    )
+
+    m1 = b.state(
+        "M1",
+        unit="au",
+        initial=0.2,
+        scale=1.0,
+        description="M1 (inflammatory) macrophages in the dermis (1 au = healthy total)",
+    )
+    m2 = b.state(
+        "M2",
+        unit="au",
+        initial=0.8,
+        scale=1.0,
+        description="M2 (anti-inflammatory, repair) macrophages in the dermis",
+    )
+
+    infl = (b.signal("ifng") + b.signal("tnf")) / 2
+    injury = b.signal("injury")
+    drive = b.signal("msc_secretome") + b.signal("msc_efferocytosis") / effero_ref
+    polarise = pol * (
+        1
+        + th2_gain * th2_drive(b)
+        + il10_gain * b.signal("il10")
+        + msc_gain * drive / (drive + msc_ec50)
+    )
+    revert = rev * (1 + rev_infl * infl + rev_inj * injury)
+    recruit = death * (m1_base + m2_base) * (1 + recruit_infl * infl + recruit_inj * injury)
+    b.ode(m1, recruit - polarise * m1 + revert * m2 - death * m1)
+    b.ode(m2, polarise * m1 - revert * m2 - death * m2)
+
+    b.add_signal("m2", m2 / m2_base - 1)
+    b.output("M2_M1_ratio", m2 / m1, unit="dimensionless", description="M2 per M1 macrophage")
+    b.output(
+        "macrophages_total",
+        m1 + m2,
+        unit="au",
+        description="dermal macrophages (1 au = healthy dermis)",
+    )
