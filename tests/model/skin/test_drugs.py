@@ -79,15 +79,15 @@ def test_dupilumab_pk_reproduces_miyano_on_off(model, y0):
 
 
 def test_systemic_steroid_rebound_overshoots_untreated_level(model, y0):
-    times = np.arange(0.0, 200.0, 1.0)
+    times = np.arange(0.0, 500.0, 1.0)
     out = _run(model, y0, {"pred": [labelled("prednisone", stop_day=28.0)]}, times)
     easi = out["pred"]["EASI"].values
     base = easi[0]
     assert easi[27] < base - 3  # effective on treatment
     after = easi[29:]
     assert after.max() > base + 1.0  # rebound above the untreated level
-    assert np.argmax(after) < 42  # within six weeks of stopping
-    assert easi[-1] == pytest.approx(base, rel=0.03)  # transient
+    assert np.argmax(after) < 100  # within about 14 weeks of stopping
+    assert easi[-1] == pytest.approx(base, rel=0.02)  # transient
 
 
 def test_proactive_tcs_keeps_easi_lower(model, y0):

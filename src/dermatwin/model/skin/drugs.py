@@ -19,10 +19,12 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
   coefficients ``k9``, ``d7`` are scaled by ``1 - I_jak1``).
 * **T-cell drive** (AD Th differentiation ``k5``..``k8``; psoriasis T recruitment by
   IL-23 ``t2``) is multiplied by ``(1 - I_calcineurin)(1 - I_systemic_steroid)
-  (1 + steroid_rebound_gain * A)(1 - I_mtx)(1 - tcs_emax * tcs_on)``. ``A`` is the
-  steroid adaptation state: it relaxes to ``I_systemic_steroid`` at
-  ``steroid_adaptation_rate``, so it builds up on treatment and, after withdrawal,
-  amplifies the disease drive until it decays (rebound).
+  exp(steroid_rebound_gain * (A - O))(1 - I_mtx)(1 - tcs_emax * tcs_on)``, where
+  ``O = C / (C + EC50)`` is the systemic steroid's receptor occupancy and ``A`` the
+  steroid adaptation state, which relaxes to ``O`` at ``steroid_adaptation_rate``. On a
+  steady course ``A`` follows ``O`` and the factor is about 1; after withdrawal ``O``
+  falls within days while ``A`` fades over weeks, so the disease drive is amplified by
+  up to ``exp(gain * A)``: the rebound.
 * **IL-12/IL-23**: p40 (ustekinumab) scales Th1 (``k5``, IL-12) and Th17 (``k7``,
   IL-23) differentiation and IL-23 production by dendritic cells ``il232``; il23p19
   scales ``k7`` and ``il232``.
@@ -253,7 +255,7 @@ def add(b: ModelBuilder) -> None:
         LN2 / 7.0,
         unit="1/day",
         source="assumed: adaptation builds and fades with a half-time of about 1 week "
-        "(rebound flares within 1-2 weeks of stopping oral steroids in AD)",
+        "(no quantitative data; to be calibrated)",
         lower=0.0,
         description="rate at which steroid adaptation follows the steroid occupancy",
     )
@@ -261,9 +263,9 @@ def add(b: ModelBuilder) -> None:
         "steroid_rebound_gain",
         2.0,
         unit="dimensionless",
-        source="assumed: full adaptation triples the T-cell drive at withdrawal; gives a "
-        "rebound of EASI about 10 % above the untreated level 4-6 weeks after a 4-week "
-        "prednisone course (no quantitative data; to be calibrated)",
+        source="assumed: with full adaptation the T-cell drive is exp(2) = 7.4x at "
+        "withdrawal; a 4-week prednisone course then overshoots the untreated EASI "
+        "transiently (no quantitative data; to be calibrated)",
         lower=0.0,
         description="amplification of the T-cell drive per unit of steroid adaptation",
     )
@@ -315,7 +317,7 @@ def add(b: ModelBuilder) -> None:
     t_drive = (
         (1 - inhibition["calcineurin"])
         * (1 - i_ss)
-        * (1 + gain * adapt * (1 - occ_ss))
+        * sp.exp(gain * (adapt - occ_ss))
         * (1 - inhibition["mtx"])
         * (1 - tcs_emax * tcs_on)
     )
