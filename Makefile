@@ -14,7 +14,7 @@ $(BIN)/.dermatwin-installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.dermatwin-installed
-	$(BIN)/dermatwin simulate examples/scenarios/miyano2021_cohort_dupilumab.yaml --out $(DEMO_OUT)
+	$(BIN)/dermatwin trial run examples/trials/kim2017_hucbmsc_ad.yaml --out $(DEMO_OUT)
 
 test: $(BIN)/.dermatwin-installed
 	$(BIN)/ruff check .
@@ -30,6 +30,7 @@ docs: $(BIN)/.dermatwin-installed
 
 bench: $(BIN)/.dermatwin-installed
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/skin.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

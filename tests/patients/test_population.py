@@ -44,9 +44,7 @@ def test_population_does_not_depend_on_batching(model):
 
 
 def test_impossible_inclusion_fails_with_one_line(model):
-    spec = PopulationSpec(
-        disease="AD", inclusion={"EASI": {"min": 71.5}}, max_draws_per_patient=2
-    )
+    spec = PopulationSpec(disease="AD", inclusion={"EASI": {"min": 71.5}}, max_draws_per_patient=2)
     with pytest.raises(PatientError, match=r"^inclusion: only 0 of 3 AD patients") as err:
         generate(model, spec, 3, seed=1)
     assert "\n" not in str(err.value)

@@ -301,7 +301,9 @@ _ENTRIES = [
         name="upadacitinib",
         diseases=("AD",),
         drug_class="JAK1 inhibitor",
-        targets={p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")},
+        targets={
+            p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
+        },
         exposure="first_order",
         route="oral",
         unit="mg",
@@ -328,7 +330,9 @@ _ENTRIES = [
         name="abrocitinib",
         diseases=("AD",),
         drug_class="JAK1 inhibitor",
-        targets={p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")},
+        targets={
+            p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
+        },
         exposure="first_order",
         route="oral",
         unit="mg",
@@ -798,7 +802,10 @@ def drug_events(
     if entry.name == "topical_steroid":
         events = []
         for t0, t1, level in _windows(admin, TCS_WINDOW_DAYS, end):
-            events += [set_parameter(t0, TCS_PARAMETER, level), set_parameter(t1, TCS_PARAMETER, 0.0)]
+            events += [
+                set_parameter(t0, TCS_PARAMETER, level),
+                set_parameter(t1, TCS_PARAMETER, 0.0),
+            ]
         return events
     target = "emollient" if entry.name == "emollient" else state_name(entry.slot)
     return [

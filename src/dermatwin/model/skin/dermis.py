@@ -93,7 +93,7 @@ def add(b: ModelBuilder) -> None:
         )
 
     k_close = par(
-        "wound_closure",
+        "dermal_wound_closure",
         0.25,
         "1/day",
         "SCA-10 (re-epithelialisation complete by day 14 in the rabbit-ear model: "
@@ -101,14 +101,14 @@ def add(b: ModelBuilder) -> None:
         "closure rate of an open dermal wound",
     )
     gf_close = par(
-        "wound_gf_gain",
+        "dermal_wound_gf_gain",
         1.0,
         "dimensionless",
         "assumed: saturating MSC growth factors (KGF/VEGF/HGF) double the closure rate",
         "maximal extra closure rate with MSC growth factors",
     )
     gf_close_ec50 = par(
-        "wound_gf_ec50",
+        "dermal_wound_gf_ec50",
         0.05,
         "au",
         "assumed: as the barrier module's growth-factor EC50 order",
