@@ -45,6 +45,8 @@ DISEASES = ("AD", "psoriasis")
 ROUTES = ("SC", "IV", "oral", "topical", "phototherapy")
 UNITS = ("mg", "mg/kg", "potency", "application", "J/cm2", "switch")
 
+#: signalling blocked (partially) by JAK1 inhibitors in the AD core
+JAK1_PATHWAYS = ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
 #: applications of a topical steroid act for about a day (assumed; merged when they overlap)
 TCS_WINDOW_DAYS = 1.0
 #: UVB: first-session dose of the SHMAROV2022 ladder (J/cm2); other doses scale the ladder
@@ -301,9 +303,13 @@ _ENTRIES = [
         name="upadacitinib",
         diseases=("AD",),
         drug_class="JAK1 inhibitor",
+<<<<<<< HEAD
         targets={
             p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
         },
+=======
+        targets=dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
+>>>>>>> 121e073
         exposure="first_order",
         route="oral",
         unit="mg",
@@ -330,9 +336,13 @@ _ENTRIES = [
         name="abrocitinib",
         diseases=("AD",),
         drug_class="JAK1 inhibitor",
+<<<<<<< HEAD
         targets={
             p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
         },
+=======
+        targets=dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
+>>>>>>> 121e073
         exposure="first_order",
         route="oral",
         unit="mg",
@@ -802,10 +812,15 @@ def drug_events(
     if entry.name == "topical_steroid":
         events = []
         for t0, t1, level in _windows(admin, TCS_WINDOW_DAYS, end):
+<<<<<<< HEAD
             events += [
                 set_parameter(t0, TCS_PARAMETER, level),
                 set_parameter(t1, TCS_PARAMETER, 0.0),
             ]
+=======
+            events.append(set_parameter(t0, TCS_PARAMETER, level))
+            events.append(set_parameter(t1, TCS_PARAMETER, 0.0))
+>>>>>>> 121e073
         return events
     target = "emollient" if entry.name == "emollient" else state_name(entry.slot)
     return [
