@@ -303,13 +303,7 @@ _ENTRIES = [
         name="upadacitinib",
         diseases=("AD",),
         drug_class="JAK1 inhibitor",
-<<<<<<< HEAD
-        targets={
-            p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
-        },
-=======
         targets=dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
->>>>>>> 121e073
         exposure="first_order",
         route="oral",
         unit="mg",
@@ -336,13 +330,7 @@ _ENTRIES = [
         name="abrocitinib",
         diseases=("AD",),
         drug_class="JAK1 inhibitor",
-<<<<<<< HEAD
-        targets={
-            p: SLOTS["jak1"].emax for p in ("IL-4", "IL-13", "IL-22", "IL-31", "TSLP", "IFN-g")
-        },
-=======
         targets=dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
->>>>>>> 121e073
         exposure="first_order",
         route="oral",
         unit="mg",
@@ -812,15 +800,8 @@ def drug_events(
     if entry.name == "topical_steroid":
         events = []
         for t0, t1, level in _windows(admin, TCS_WINDOW_DAYS, end):
-<<<<<<< HEAD
-            events += [
-                set_parameter(t0, TCS_PARAMETER, level),
-                set_parameter(t1, TCS_PARAMETER, 0.0),
-            ]
-=======
             events.append(set_parameter(t0, TCS_PARAMETER, level))
             events.append(set_parameter(t1, TCS_PARAMETER, 0.0))
->>>>>>> 121e073
         return events
     target = "emollient" if entry.name == "emollient" else state_name(entry.slot)
     return [
