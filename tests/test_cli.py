@@ -101,7 +101,7 @@ def test_models_and_export(tmp_path):
     proc = dermatwin("models", "--json")
     assert proc.returncode == 0
     names = [m["name"] for m in json.loads(proc.stdout)]
-    assert names == ["miyano2021", "shmarov2022"]
+    assert names == ["miyano2021", "shmarov2022", "skin"]
     target = tmp_path / "m.xml"
     proc = dermatwin("export", "sbml", "miyano2021", "-o", target)
     assert proc.returncode == 0, proc.stderr

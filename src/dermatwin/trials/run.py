@@ -240,7 +240,13 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
             for j in np.flatnonzero(status != 0):
                 failures.append({"arm": arm, "patient": int(chunk[j]), "status": int(status[j])})
     table = pd.concat(rows, ignore_index=True)
+    # one row order whatever the chunking: arm (spec order), variable, patient, time
     trajectories = pd.concat(traj, ignore_index=True)
+    trajectories["arm"] = pd.Categorical(trajectories["arm"], categories=list(spec.arms))
+    trajectories = trajectories.sort_values(
+        ["arm", "variable", "patient", "time"], kind="stable", ignore_index=True
+    )
+    trajectories["arm"] = trajectories["arm"].astype(str)
     kinds = {e.text: e.summary_kind for e in endpoints}
     summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference())
     spec_json = spec.model_dump_json()
