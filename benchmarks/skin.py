@@ -2,9 +2,9 @@
 
 Workload: 1,000 AD virtual patients (Miyano 2021 priors, seed 2021) of the full skin model
 (every module), each equilibrated first (not timed), then one year of a realistic MSC
-regimen: allogeneic umbilical-cord MSC 1e6 cells/kg IV every 2 weeks x 3 (CLN-08), a
-second cycle at 6 months, and an emollient applied every day (365 daily events), plus
-proactive topical corticosteroid twice weekly when the drug module provides it. Outputs
+regimen (a :class:`~dermatwin.therapy.regimen.Regimen`): allogeneic umbilical-cord MSC
+1e6 cells/kg IV every 2 weeks x 3 (CLN-08) with a second cycle at 6 months, an emollient
+twice a day and proactive topical corticosteroid twice weekly. Outputs
 weekly, half a day after the daily events. All engines at rtol 1e-6 (libRoadRunner also
 at 1e-8 to bracket equal accuracy); accuracy is the maximum relative EASI error against
 dermatwin Rodas4 at rtol 1e-10. libRoadRunner runs on a subset of patients
@@ -28,43 +28,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from engine import rel_err, run_dermatwin, run_roadrunner  # noqa: E402
 
-from dermatwin.engine.events import Event, bolus  # noqa: E402
 from dermatwin.engine.simulate import equilibrate  # noqa: E402
 from dermatwin.model.skin import build  # noqa: E402
 from dermatwin.patients.sampling import sample_lognormal  # noqa: E402
-from dermatwin.therapy.products import (  # noqa: E402
-    MSCDose,
-    MSCProduct,
-    msc_dose_events,
-    msc_parameters,
-)
+from dermatwin.therapy.drugs import emollient_bid, proactive_tcs  # noqa: E402
+from dermatwin.therapy.regimen import Regimen, msc_course  # noqa: E402
 
 SEED = 2021
 HORIZON = 365.0
 OUTPUT_TIMES = np.arange(0.5, HORIZON, 7.0)
 PATIENT_YEARS_PER_PATIENT = HORIZON / 365.25
-PRODUCT = MSCProduct(source="umbilical_cord", origin="allogeneic")
-DOSE = MSCDose(amount=1e6, unit="cells/kg", route="IV", times=[0, 14, 28, 182, 196, 210])
+REGIMEN = Regimen(
+    [
+        msc_course(
+            source="umbilical_cord",
+            origin="allogeneic",
+            amount=1e6,
+            unit="cells/kg",
+            route="IV",
+            times=[0, 14, 28, 182, 196, 210],
+        ),
+        emollient_bid(),
+        proactive_tcs(),
+    ],
+    horizon_days=HORIZON,
+    weight_kg=70.0,
+)
 
 
-def topical_events(model) -> list[Event]:
-    """Daily emollient; proactive topical corticosteroid twice weekly if the model has it."""
-    events = [bolus(float(t), "emollient", 1.0) for t in np.arange(0.0, HORIZON, 1.0)]
-    try:
-        from dermatwin.therapy.drugs import proactive_tcs_events
-    except ImportError:
-        return events
-    return events + proactive_tcs_events(model, 0.0, HORIZON)
-
-
-def regimen(model) -> list[Event]:
-    events = msc_dose_events(PRODUCT, DOSE, weight_kg=70.0) + topical_events(model)
-    return sorted(events, key=lambda e: e.time)
-
-
-def cohort(model, n: int) -> np.ndarray:
+def cohort(model, n: int, plan) -> np.ndarray:
     params = sample_lognormal(model, n, SEED)
-    for name, value in msc_parameters(PRODUCT).items():
+    for name, value in plan.parameters.items():
         params[:, model.parameter_index(name)] = value
     return params
 
@@ -76,9 +70,10 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     model = build()
-    events = regimen(model)
+    plan = REGIMEN.plan()
+    events = plan.events
     n, n_rr = args.patients, min(args.rr_patients, args.patients)
-    params = cohort(model, n)
+    params = cohort(model, n, plan)
     y0, status = equilibrate(model, params)
     assert (status == 0).all()
     kw = {"times": OUTPUT_TIMES}

@@ -383,6 +383,17 @@ class ModelBuilder:
             k: replace(o, expression=o.expression.subs(mapping)) for k, o in self._outputs.items()
         }
 
+    def names(self) -> tuple[list[str], list[str], list[str]]:
+        """States, parameters and outputs declared so far (declaration order)."""
+        return list(self._states), list(self._parameters), list(self._outputs)
+
+    def has_state(self, name: str) -> bool:
+        return name in self._states
+
+    def rhs_of(self, state: str) -> sp.Expr:
+        """The right-hand side of ``state`` declared so far."""
+        return self._rhs[state]
+
     def output_expression(self, name: str) -> sp.Expr:
         """The expression of an output declared so far (to build another output on it)."""
         if name not in self._outputs:

@@ -39,7 +39,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from dermatwin.engine.simulate import equilibrate, simulate
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
 from dermatwin.model.spec import Model
-from dermatwin.patients.profile import DISEASE_SCORES, Disease, PatientError
+from dermatwin.patients.profile import (
+    DISEASE_SCORES,
+    Disease,
+    Patient,
+    PatientError,
+    covariate_parameters,
+)
 from dermatwin.patients.sampling import patient_rng, sample_lognormal
 from dermatwin.severity import iga_from_easi, pga_from_pasi
 
@@ -150,28 +156,20 @@ def candidate_parameters(
     model: Model, spec: PopulationSpec, seed: int, stream: int, start: int, n: int, covariates
 ) -> np.ndarray:
     """Parameter rows of candidates ``start .. start+n-1`` (see module docstring)."""
-    from dermatwin.patients.profile import HLA_C0602_SEVERITY
-
     params = sample_lognormal(model, n, seed, start=start, stream=stream)
     names = set(model.parameter_names)
-
-    def put(name, values):
-        if name in names:
-            params[:, model.parameter_index(name)] = values
-
-    put("age_years", [c["age"] for c in covariates])
-    if spec.disease == "AD":
-        put("flg_loss", [1.0 if c["flg_loss"] else 0.0 for c in covariates])
-    else:
-        for name, value in AD_SILENT.items():
-            put(name, value)
-        put(
-            "pasi_plaque",
-            [
-                c["pasi_plaque"] * (HLA_C0602_SEVERITY if c["hla_c0602"] else 1.0)
-                for c in covariates
-            ],
+    for row, cov in enumerate(covariates):
+        patient = Patient(
+            disease=spec.disease,
+            **{k: cov[k] for k in ("age", "weight_kg", "sex", "flg_loss", "hla_c0602") if k in cov},
         )
+        values = covariate_parameters(patient, cov.get("pasi_plaque"))
+        if spec.disease == "psoriasis":
+            values |= AD_SILENT
+        for name, value in values.items():
+            if name in names:
+                params[row, model.parameter_index(name)] = value
+    if spec.disease == "psoriasis":
         for row, index in enumerate(range(start, start + n)):
             rng = patient_rng(seed, index, stream + PSORIASIS_STREAM_OFFSET)
             for name, sigma in PSORIASIS_VARIABILITY.items():

@@ -161,10 +161,12 @@ _PSO_OCC = "assumed: labelled regimen gives near-maximal target inhibition at tr
 _ORAL_OCC = "assumed: labelled dose gives 75 % of maximal inhibition at average exposure"
 
 
-def _ad_biologic(name, drug_class, slot, targets, label, half_life, hl_source, sources, **kw):
+def _antibody(name, drug_class, slot, targets, label, half_life, hl_source, sources, **kw):
+    """A subcutaneous antibody: at the labelled steady-state trough its effect is
+    ``occupancy`` of its maximum (AD defaults: Miyano's block, 98 %)."""
     return Drug(
         name=name,
-        diseases=("AD",),
+        diseases=kw.pop("diseases", ("AD",)),
         drug_class=drug_class,
         targets=targets,
         exposure="first_order",
@@ -180,40 +182,61 @@ def _ad_biologic(name, drug_class, slot, targets, label, half_life, hl_source, s
         exposure_per_unit=kw.pop("exposure_per_unit", 0.7 / 7.0),
         exposure_source=kw.pop("exposure_source", _MAB),
         reference="trough",
-        occupancy=AD_BIOLOGIC_OCCUPANCY,
-        occupancy_source=AD_BIOLOGIC_OCCUPANCY_SOURCE,
+        occupancy=kw.pop("occupancy", AD_BIOLOGIC_OCCUPANCY),
+        occupancy_source=kw.pop("occupancy_source", AD_BIOLOGIC_OCCUPANCY_SOURCE),
         **kw,
     )
 
 
 def _pso_biologic(name, drug_class, slot, targets, label, half_life, hl_source, sources):
+    """A psoriasis antibody: near-maximal (95 %) inhibition at the labelled trough."""
+    return _antibody(
+        name,
+        drug_class,
+        slot,
+        targets,
+        label,
+        half_life,
+        hl_source,
+        sources,
+        diseases=("psoriasis",),
+        emax_source=SLOTS[slot].emax_source,
+        occupancy=0.95,
+        occupancy_source=_PSO_OCC,
+    )
+
+
+def _oral(name, diseases, drug_class, targets, slot, label, sources, per_unit, source, **kw):
+    """An oral drug of ``slot``: its effect at the labelled average exposure is 75 % of the
+    slot's maximum; the half-life is the slot's unless given (``half_life``,
+    ``hl_source``)."""
     return Drug(
         name=name,
-        diseases=("psoriasis",),
+        diseases=diseases,
         drug_class=drug_class,
         targets=targets,
         exposure="first_order",
-        route="SC",
-        unit="mg",
+        route="oral",
+        unit=kw.pop("unit", "mg"),
         label=label,
         sources=sources,
         slot=slot,
-        emax=max(targets.values()),
+        emax=SLOTS[slot].emax,
         emax_source=SLOTS[slot].emax_source,
-        half_life_days=half_life,
-        half_life_source=hl_source,
-        exposure_per_unit=0.7 / 7.0,
-        exposure_source=_MAB,
-        reference="trough",
-        occupancy=0.95,
-        occupancy_source=_PSO_OCC,
+        half_life_days=kw.pop("half_life", SLOTS[slot].half_life_days),
+        half_life_source=kw.pop("hl_source", SLOTS[slot].half_life_source),
+        exposure_per_unit=per_unit,
+        exposure_source=source,
+        reference="average",
+        occupancy=0.75,
+        occupancy_source=_ORAL_OCC,
     )
 
 
 _TRALO_EMAX = BLOCK * TRALOKINUMAB_FACTOR
 
 _ENTRIES = [
-    _ad_biologic(
+    _antibody(
         "dupilumab",
         "anti-IL-4Ra monoclonal antibody",
         "il4r",
@@ -232,7 +255,7 @@ _ENTRIES = [
         exposure_per_unit=0.64 / 4.8,
         exposure_source="label: Dupixent USPI (bioavailability 61-64 %, volume 4.8 L)",
     ),
-    _ad_biologic(
+    _antibody(
         "lebrikizumab",
         "anti-IL-13 monoclonal antibody",
         "il13",
@@ -248,7 +271,7 @@ _ENTRIES = [
         "label: Ebglyss USPI (terminal half-life about 24.5 days)",
         ("label: Ebglyss USPI", "MIYANO2021"),
     ),
-    _ad_biologic(
+    _antibody(
         "tralokinumab",
         "anti-IL-13 monoclonal antibody (IL-13Ra1 and IL-13Ra2)",
         "il13",
@@ -265,7 +288,7 @@ _ENTRIES = [
         ("label: Adbry USPI", "MIYANO2021 (tralokinumab block 0.99 x 0.4396)"),
         emax_source="MIYANO2021 (BLOCK 0.99 x f_IL13 0.4396, IL-13Ra2 pathway)",
     ),
-    _ad_biologic(
+    _antibody(
         "nemolizumab",
         "anti-IL-31RA monoclonal antibody",
         "il31ra",
@@ -283,7 +306,7 @@ _ENTRIES = [
         exposure_per_unit=1.0 / 7.67,
         exposure_source="label: Nemluvio SmPC (volume 7.67 L; bioavailability assumed 1)",
     ),
-    _ad_biologic(
+    _antibody(
         "tezepelumab",
         "anti-TSLP monoclonal antibody",
         "tslp",
@@ -299,113 +322,80 @@ _ENTRIES = [
         "label: Tezspire USPI (half-life about 26 days)",
         ("label: Tezspire USPI", "MIYANO2021"),
     ),
-    Drug(
-        name="upadacitinib",
-        diseases=("AD",),
-        drug_class="JAK1 inhibitor",
-        targets=dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
-        exposure="first_order",
-        route="oral",
-        unit="mg",
-        label=Label(
+    _oral(
+        "upadacitinib",
+        ("AD",),
+        "JAK1 inhibitor",
+        dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
+        "jak1",
+        Label(
             15.0,
             (_q(0.0, 1.0),),
             (15.0, 30.0),
             "15 mg once daily (30 mg if inadequate response)",
             "label: Rinvoq USPI; Measure Up 1 (AD_UPA_MU1_15_EASI75)",
         ),
-        sources=("label: Rinvoq USPI", "AD_UPA_MU1_15_EASI75"),
-        slot="jak1",
-        emax=SLOTS["jak1"].emax,
-        emax_source=SLOTS["jak1"].emax_source,
-        half_life_days=10.0 / 24.0,
-        half_life_source="label: Rinvoq USPI (terminal half-life 8-14 h)",
-        exposure_per_unit=0.8 / 100.0,
-        exposure_source=_ORAL,
-        reference="average",
-        occupancy=0.75,
-        occupancy_source=_ORAL_OCC,
+        ("label: Rinvoq USPI", "AD_UPA_MU1_15_EASI75"),
+        0.8 / 100.0,
+        _ORAL,
+        half_life=10.0 / 24.0,
+        hl_source="label: Rinvoq USPI (terminal half-life 8-14 h)",
     ),
-    Drug(
-        name="abrocitinib",
-        diseases=("AD",),
-        drug_class="JAK1 inhibitor",
-        targets=dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
-        exposure="first_order",
-        route="oral",
-        unit="mg",
-        label=Label(
+    _oral(
+        "abrocitinib",
+        ("AD",),
+        "JAK1 inhibitor",
+        dict.fromkeys(JAK1_PATHWAYS, SLOTS["jak1"].emax),
+        "jak1",
+        Label(
             100.0,
             (_q(0.0, 1.0),),
             (50.0, 200.0),
             "100 mg once daily (200 mg if inadequate response; 50 mg with impairment)",
             "label: Cibinqo USPI; JADE MONO-1 (AD_ABRO_MONO1_100_EASI75)",
         ),
-        sources=("label: Cibinqo USPI", "AD_ABRO_MONO1_100_EASI75"),
-        slot="jak1",
-        emax=SLOTS["jak1"].emax,
-        emax_source=SLOTS["jak1"].emax_source,
-        half_life_days=5.0 / 24.0,
-        half_life_source="label: Cibinqo USPI (half-life about 5 h)",
-        exposure_per_unit=0.6 / 100.0,
-        exposure_source=_ORAL,
-        reference="average",
-        occupancy=0.75,
-        occupancy_source=_ORAL_OCC,
+        ("label: Cibinqo USPI", "AD_ABRO_MONO1_100_EASI75"),
+        0.6 / 100.0,
+        _ORAL,
+        half_life=5.0 / 24.0,
+        hl_source="label: Cibinqo USPI (half-life about 5 h)",
     ),
-    Drug(
-        name="ciclosporin",
-        diseases=("AD", "psoriasis"),
-        drug_class="calcineurin inhibitor",
-        targets={"T-cell activation": SLOTS["calcineurin"].emax},
-        exposure="first_order",
-        route="oral",
-        unit="mg/kg",
-        label=Label(
+    _oral(
+        "ciclosporin",
+        ("AD", "psoriasis"),
+        "calcineurin inhibitor",
+        {"T-cell activation": SLOTS["calcineurin"].emax},
+        "calcineurin",
+        Label(
             5.0,
             (_q(0.0, 1.0),),
             (2.5, 5.0),
             "2.5-5 mg/kg/day (modelled as one daily dose)",
             "label: Neoral SmPC (AD 2.5-5 mg/kg/day); AD_CSA_GRAN_END",
         ),
-        sources=("label: Neoral SmPC", "AD_CSA_GRAN_END", "AD_CSA_META_6_8W"),
-        slot="calcineurin",
-        emax=SLOTS["calcineurin"].emax,
-        emax_source=SLOTS["calcineurin"].emax_source,
-        half_life_days=8.4 / 24.0,
-        half_life_source="label: Neoral USPI (terminal half-life about 8.4 h)",
-        exposure_per_unit=0.3 / 300.0,
-        exposure_source="assumed: bioavailability 0.3, volume 300 L (only C/EC50 matters)",
-        reference="average",
-        occupancy=0.75,
-        occupancy_source=_ORAL_OCC,
+        ("label: Neoral SmPC", "AD_CSA_GRAN_END", "AD_CSA_META_6_8W"),
+        0.3 / 300.0,
+        "assumed: bioavailability 0.3, volume 300 L (only C/EC50 matters)",
+        unit="mg/kg",
+        half_life=8.4 / 24.0,
+        hl_source="label: Neoral USPI (terminal half-life about 8.4 h)",
     ),
-    Drug(
-        name="prednisone",
-        diseases=("AD",),
-        drug_class="systemic corticosteroid",
-        targets={"T-cell drive": SLOTS["systemic_steroid"].emax},
-        exposure="first_order",
-        route="oral",
-        unit="mg",
-        label=Label(
+    _oral(
+        "prednisone",
+        ("AD",),
+        "systemic corticosteroid",
+        {"T-cell drive": SLOTS["systemic_steroid"].emax},
+        "systemic_steroid",
+        Label(
             40.0,
             (_q(0.0, 1.0),),
             (5.0, 60.0),
             "5-60 mg once daily; AD rescue courses about 0.5 mg/kg/day for 2 weeks",
             "label: prednisone tablets USPI (5-60 mg/day); AD_PRED_SCHMITT2010_REMISSION",
         ),
-        sources=("label: prednisone tablets USPI", "AD_PRED_SCHMITT2010_REMISSION"),
-        slot="systemic_steroid",
-        emax=SLOTS["systemic_steroid"].emax,
-        emax_source=SLOTS["systemic_steroid"].emax_source,
-        half_life_days=SLOTS["systemic_steroid"].half_life_days,
-        half_life_source=SLOTS["systemic_steroid"].half_life_source,
-        exposure_per_unit=0.8 / 50.0,
-        exposure_source="assumed: bioavailability 0.8, volume 50 L (only C/EC50 matters)",
-        reference="average",
-        occupancy=0.75,
-        occupancy_source=_ORAL_OCC,
+        ("label: prednisone tablets USPI", "AD_PRED_SCHMITT2010_REMISSION"),
+        0.8 / 50.0,
+        "assumed: bioavailability 0.8, volume 50 L (only C/EC50 matters)",
     ),
     Drug(
         name="topical_steroid",
@@ -576,32 +566,22 @@ _ENTRIES = [
         "label: Enbrel USPI (half-life 102 +- 30 h)",
         ("label: Enbrel USPI", "PSO_ETN_2003_50_twice_weekly_W12"),
     ),
-    Drug(
-        name="methotrexate",
-        diseases=("psoriasis",),
-        drug_class="antimetabolite (antiproliferative, T-cell)",
-        targets={"T-cell drive": SLOTS["mtx"].emax, "keratinocyte proliferation": 0.18},
-        exposure="first_order",
-        route="oral",
-        unit="mg",
-        label=Label(
+    _oral(
+        "methotrexate",
+        ("psoriasis",),
+        "antimetabolite (antiproliferative, T-cell)",
+        {"T-cell drive": SLOTS["mtx"].emax, "keratinocyte proliferation": 0.18},
+        "mtx",
+        Label(
             15.0,
             (_q(0.0, 7.0),),
             (7.5, 25.0),
             "7.5-25 mg once weekly",
             "label: methotrexate tablets USPI; CHAMPION (PSO_CHAMPION_MET_PASI75)",
         ),
-        sources=("label: methotrexate tablets USPI", "PSO_CHAMPION_MET_PASI75"),
-        slot="mtx",
-        emax=SLOTS["mtx"].emax,
-        emax_source=SLOTS["mtx"].emax_source,
-        half_life_days=SLOTS["mtx"].half_life_days,
-        half_life_source=SLOTS["mtx"].half_life_source,
-        exposure_per_unit=0.7 / 50.0,
-        exposure_source="assumed: bioavailability 0.7, volume 50 L (only C/EC50 matters)",
-        reference="average",
-        occupancy=0.75,
-        occupancy_source=_ORAL_OCC,
+        ("label: methotrexate tablets USPI", "PSO_CHAMPION_MET_PASI75"),
+        0.7 / 50.0,
+        "assumed: bioavailability 0.7, volume 50 L (only C/EC50 matters)",
     ),
     Drug(
         name="uvb",

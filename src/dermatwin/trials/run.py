@@ -26,7 +26,13 @@ from dermatwin.model.spec import Model
 from dermatwin.patients.population import generate
 from dermatwin.patients.sampling import patient_rng
 from dermatwin.severity import iga_from_easi, pga_from_pasi
-from dermatwin.therapy.drugs import DrugDose, get_drug, proactive_tcs, reactive_tcs
+from dermatwin.therapy.drugs import (
+    REFERENCE_WEIGHT_KG,
+    DrugDose,
+    get_drug,
+    proactive_tcs,
+    reactive_tcs,
+)
 from dermatwin.therapy.products import TherapyError
 from dermatwin.therapy.regimen import Regimen, msc_course
 from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, Endpoint, TrialError, TrialSpec
@@ -55,7 +61,7 @@ class TrialResult:
         return {e.text: e.summary_kind for e in self.spec.parsed_endpoints()}
 
 
-def _drug_dose(item: DrugItem, stop_cap: float | None) -> DrugDose:
+def _drug_dose(item: DrugItem, stop_cap: float | None) -> DrugDose | None:
     entry = get_drug(item.drug)
     stop = item.stop
     if stop_cap is not None:
@@ -84,7 +90,9 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
     cap = spec.withdrawal.at if spec.withdrawal else None
     items = []
-    for i, item in enumerate([*spec.background, *spec.arms[arm].regimen]):
+    labelled = [(f"background[{i}]", it) for i, it in enumerate(spec.background)]
+    labelled += [(f"arms.{arm}.regimen[{i}]", it) for i, it in enumerate(spec.arms[arm].regimen)]
+    for where, item in labelled:
         try:
             if isinstance(item, DrugItem):
                 dose = _drug_dose(item, cap)
@@ -98,9 +106,9 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
                 if times:
                     items.append(msc_course(times=times, **fields))
         except TherapyError as err:
-            raise TrialError(f"arms.{arm}.regimen[{i}] (background first): {err}") from None
+            raise TrialError(f"{where}: {err}") from None
         except TypeError as err:
-            raise TrialError(f"arms.{arm}.regimen[{i}] (background first).msc: {err}") from None
+            raise TrialError(f"{where}.msc: {err}") from None
     return Regimen(items, horizon_days=spec.duration, weight_kg=weight_kg)
 
 
@@ -191,6 +199,8 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     times = spec.visit_times()
     pop_spec = spec.population_spec()
     endpoints = spec.parsed_endpoints()
+    for arm in spec.arms:  # a bad regimen fails now, before any population is drawn
+        arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
     rows, traj, failures = [], [], []
     for a, (arm, n) in enumerate(spec.arm_sizes().items()):
         pop = generate(model, pop_spec, n, spec.seed, stream=a)
@@ -200,7 +210,11 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
             params = pop.parameters[chunk].copy()
             events = []
             for j, pid in enumerate(chunk):
-                weight = float(pop.covariates["weight_kg"].iloc[pid]) if spec.weight_dosing else 70
+                weight = (
+                    float(pop.covariates["weight_kg"].iloc[pid])
+                    if spec.weight_dosing
+                    else REFERENCE_WEIGHT_KG
+                )
                 plan = arm_regimen(spec, arm, weight).plan()
                 for name, value in plan.parameters.items():
                     params[j, model.parameter_index(name)] = value

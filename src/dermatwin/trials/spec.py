@@ -79,12 +79,13 @@ class Relapse(_Strict):
     fraction: float = Field(0.5, gt=0, lt=1)
 
 
-_ENDPOINT = re.compile(
-    r"^(?:(?P<resp>[A-Za-z_]+)-(?P<pct>\d+(?:\.\d+)?)@(?P<t1>.+)"
-    r"|(?P<cat>IGA01|PGA01)@(?P<t2>.+)"
-    r"|(?P<stat>mean|mean_pct_change):(?P<var>[A-Za-z_]+)@(?P<t3>.+)"
-    r"|(?P<plain>[A-Za-z_]+)@(?P<t4>.+)"
-    r"|(?P<event>time_to_relapse|flares_per_year))$"
+#: trial-only endpoint forms; the others are the scenario forms of dermatwin.outcomes
+_CATEGORY = re.compile(r"^(IGA01|PGA01)@(.+)$")
+_PLAIN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)@(.+)$")
+_EVENTS = {"time_to_relapse": "time_to_event", "flares_per_year": "rate"}
+_FORMS = (
+    "SCORE-PCT@TIME (EASI-75@16w), IGA01@TIME, PGA01@TIME, mean:SCORE@TIME, "
+    "mean_pct_change:SCORE@TIME, SCORE@TIME, time_to_relapse, flares_per_year"
 )
 
 
@@ -106,34 +107,32 @@ class Endpoint(_Strict):
 def parse_endpoint(text: str, disease: str, primary: str) -> Endpoint:
     """An endpoint such as ``EASI-75@16w``, ``IGA01@16w``, ``mean_pct_change:EASI@16w``,
     ``TEWL@12w``, ``time_to_relapse`` or ``flares_per_year``."""
+    from dermatwin.errors import ScenarioError
+    from dermatwin.outcomes import parse_endpoint as parse_scenario_endpoint
     from dermatwin.scenario import parse_days
 
-    m = _ENDPOINT.match(text.strip())
-    if not m:
-        raise ValueError(
-            f"endpoint {text!r} not understood; allowed forms: SCORE-PCT@TIME (EASI-75@16w), "
-            "IGA01@TIME, PGA01@TIME, mean:SCORE@TIME, mean_pct_change:SCORE@TIME, "
-            "SCORE@TIME, time_to_relapse, flares_per_year"
-        )
-    g = m.groupdict()
-    if g["event"]:
-        kind = "time_to_event" if g["event"] == "time_to_relapse" else "rate"
-        return Endpoint(text=text, kind=kind, variable=primary)
-    if g["resp"]:
-        var, kind, t, thr = g["resp"], "responder", g["t1"], float(g["pct"])
-    elif g["cat"]:
-        var = "IGA" if g["cat"] == "IGA01" else "PGA"
-        kind, t, thr = "category", g["t2"], None
-    elif g["stat"]:
-        var, kind, t, thr = g["var"], g["stat"], g["t3"], None
+    text = text.strip()
+    if text in _EVENTS:
+        return Endpoint(text=text, kind=_EVENTS[text], variable=primary)
+    if m := _CATEGORY.match(text):
+        var, kind, time, threshold = m.group(1)[:3], "category", parse_days(m.group(2)), None
+    elif (m := _PLAIN.match(text)) and ":" not in text:
+        var, kind, time, threshold = m.group(1), "mean", parse_days(m.group(2)), None
     else:
-        var, kind, t, thr = g["plain"], "mean", g["t4"], None
+        try:
+            ep = parse_scenario_endpoint(text)
+        except ScenarioError as err:
+            message = str(err)
+            if "not understood" in message:
+                message = f"endpoint {text!r} not understood; allowed forms: {_FORMS}"
+            raise ValueError(message) from None
+        var, kind, time, threshold = ep.variable, ep.kind, ep.time, ep.threshold
     allowed = DISEASE_SCORES[disease]
     if var not in allowed:
         raise ValueError(
             f"endpoint {text!r}: {var} is not a {disease} score; allowed: {', '.join(allowed)}"
         )
-    return Endpoint(text=text, kind=kind, variable=var, time=parse_days(t), threshold=thr)
+    return Endpoint(text=text, kind=kind, variable=var, time=time, threshold=threshold)
 
 
 class TrialSpec(_Strict):

@@ -67,7 +67,7 @@ def test_serum_il17_rises_in_a_psoriatic_plaque(model):
 
 
 def test_wound_raises_tgfb(model, lesion):
-    injury = Event(0.0, EventKind.SET_STATE, "dermal_wound", 1.0)
+    injury = Event(0.0, EventKind.SET_STATE, "wound", 1.0)
     ds = simulate(model, [0.0, 3.0], y0=lesion, events=[injury])
     tgfb = ds["TGFb_serum"].values[0]
     assert tgfb[1] > 1.5 * tgfb[0]

@@ -15,7 +15,7 @@ TIMES = np.array([0.0, 7.0, 14.0, 21.0, 28.0, 35.0, 60.0, 90.0, 180.0, 365.0])
 DAY35 = 5
 ADSC = MSCProduct(source="adipose", origin="allogeneic")
 CELLS = 1e7
-INJURY = Event(0.0, EventKind.SET_STATE, "dermal_wound", 1.0)
+INJURY = Event(0.0, EventKind.SET_STATE, "wound", 1.0)
 
 
 def conditioned_medium(model, time: float, cells: float = CELLS, hours: float = 48.0):
@@ -56,7 +56,7 @@ def test_no_therapy_leaves_core_equations_unchanged(model):
     for seed in (1, 2):
         assert_core_equations_unchanged(model, core_point(model, seed=seed))
     # a wound alone changes no core equation either
-    assert_core_equations_unchanged(model, core_point(model, seed=3, dermal_wound=1.0))
+    assert_core_equations_unchanged(model, core_point(model, seed=3, wound=1.0))
 
 
 def test_unwounded_dermis_stays_normal(runs):

@@ -32,7 +32,7 @@ def runs(model):
     y0, status = equilibrate(model, params)
     assert np.all(status == 0)
     dose = msc_dose_events(ADSC, MSCDose(amount=1e7, unit="cells", route="intralesional"))
-    injury = Event(0.0, EventKind.SET_STATE, "dermal_wound", 1.0)
+    injury = Event(0.0, EventKind.SET_STATE, "wound", 1.0)
     return simulate(model, TIMES, params, y0=y0, events=[[], dose, dose, [injury]])
 
 

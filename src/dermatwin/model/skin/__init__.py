@@ -58,6 +58,19 @@ def register(name: str):
     return wrap
 
 
+def parameter_table(b: ModelBuilder) -> Callable[..., object]:
+    """``par(name, value, unit, source, description, lower=0, upper=inf)``: the positional
+    form of :meth:`ModelBuilder.parameter` the modules declare their parameter tables with
+    (rates and amounts are non-negative unless a module says otherwise)."""
+
+    def par(name, value, unit, source, description, lower=0.0, upper=float("inf")):
+        return b.parameter(
+            name, value, unit=unit, source=source, description=description, lower=lower, upper=upper
+        )
+
+    return par
+
+
 def _load_modules() -> None:
     # importing the module files registers them; kept here so registration order is fixed
     from dermatwin.model.skin import modules  # noqa: F401

@@ -19,7 +19,7 @@ regulatory and fibrogenic cytokines and two serum read-outs:
   ``prod = 1 + tgfb_m2_gain * m2 + tgfb_myo_gain * myofibroblasts + tgfb_injury_gain * W
   + tgfb_msc_gain * GF``: M2 macrophages, myofibroblasts (autocrine; ``myofibroblasts``
   signal of the dermis module, 1 = as many as normal fibroblasts), the wound (platelet
-  release; ``injury`` signal 0..1) and MSC growth factors (``msc_growth_factors``, au;
+  release; ``wound`` signal 0..1) and MSC growth factors (``msc_growth_factors``, au;
   ADSC secrete TGF-beta, ANG-03).
 * **TARC/CCL17** (state ``TARC``, pg/mL serum): keratinocytes make it under IL-4/IL-13
   through IL-4Ra, so it is driven by the AD core's effective (after drug block) IL-4 +
@@ -45,28 +45,17 @@ equation is unchanged with or without MSC.
 
 from __future__ import annotations
 
-from dermatwin.model.skin import register
+from dermatwin.model.skin import parameter_table, register
+from dermatwin.model.skin.keratinocytes import core_steady_states
 from dermatwin.model.skin.macrophages import th2_drive
 from dermatwin.model.spec import ModelBuilder
 
 HOURS_PER_DAY = 24.0
-#: IL-17 of the Shmarov 2022 core: healthy steady state and plaque (SHMAROV2022)
-IL17_PSO_HEALTHY = 21.3163
-IL17_PSO_PLAQUE = 65.5
 
 
 @register("cytokines")
 def add(b: ModelBuilder) -> None:
-    def par(name, value, unit, source, description, lower=0.0, upper=float("inf")):
-        return b.parameter(
-            name,
-            value,
-            unit=unit,
-            source=source,
-            description=description,
-            lower=lower,
-            upper=upper,
-        )
+    par = parameter_table(b)
 
     il10_loss = par(
         "il10_loss",
@@ -197,7 +186,7 @@ def add(b: ModelBuilder) -> None:
     )
 
     # Tregs of the immune module (1 = baseline) when it is part of the model
-    treg = b.symbol("Treg") if "Treg" in b._states else 1  # noqa: SLF001
+    treg = b.symbol("Treg") if b.has_state("Treg") else 1
     m2 = 1 + b.signal("m2")
     sec = b.signal("msc_secretome")
     prod10 = m2_share * m2 + (1 - m2_share) * treg + il10_msc * sec
@@ -206,7 +195,7 @@ def add(b: ModelBuilder) -> None:
         1
         + tgfb_m2 * b.signal("m2")
         + tgfb_myo * b.signal("myofibroblasts")
-        + tgfb_inj * b.signal("injury")
+        + tgfb_inj * b.signal("wound")
         + tgfb_msc * b.signal("msc_growth_factors")
     )
     b.ode(tgfb, tgfb_loss * (prod_tgfb - tgfb))
@@ -216,7 +205,10 @@ def add(b: ModelBuilder) -> None:
     b.add_signal("tgfb", tgfb - 1)
 
     s = b.symbol
-    il17_rel = (s("IL17_pso") - IL17_PSO_HEALTHY) / (IL17_PSO_PLAQUE - IL17_PSO_HEALTHY)
+    # IL-17 of the Shmarov core's healthy steady state and plaque (SHMAROV2022)
+    ss = core_steady_states()
+    core_h, core_p = ss["healthy"]["IL17"], ss["plaque"]["IL17"]
+    il17_rel = (s("IL17_pso") - core_h) / (core_p - core_h)
     b.output(
         "serum_IL17",
         il17_h + il17_gain * il17_rel,

@@ -2,14 +2,10 @@
 
 Units: every state is relative to the patient's normal (unwounded) dermis at time 0.
 
-* **Injury.** State ``dermal_wound`` (0..1): fraction of the treated area with an open
-  dermal wound (granulation phase). An injury (burn, deep excoriation) is a
-  ``set_state`` of ``dermal_wound`` to 1; it closes at ``wound_closure`` (about two
-  weeks; re-epithelialisation is complete at day 14 in the rabbit-ear model, SCA-10),
-  faster with MSC growth factors. The keratinocyte module's ``wound`` signal (open
-  epidermis, 0..1) is combined with it into the ``injury`` signal
-  ``W = dermal_wound + wound - dermal_wound * wound`` (area with either open; fed here,
-  read by the macrophage and cytokine modules), so an injury can be set on either state.
+* **Injury.** ``W``, the keratinocyte module's ``wound`` signal: the fraction of the
+  treated area still open (0..1). An injury (burn, deep excoriation) is a ``set_state``
+  of the state ``wound`` to 1; it closes in about two weeks (SCA-10), faster with MSC
+  growth factors (keratinocyte module).
 * **Fibroblasts** ``fibroblasts`` (1 = normal dermis) are activated by the injury and
   stay activated for weeks after closure (proliferative phase):
   ``dF/dt = fib_turnover * (1 + fib_activation * W - F)``.
@@ -62,7 +58,7 @@ Outputs:
   it through the ``age_elasticity`` signal.
 * ``collagen_total`` (relative to normal at time 0), ``collagen_I_III_ratio``.
 
-Signals fed: ``injury`` (above) and ``myofibroblasts`` (the state, for autocrine
+Signal fed: ``myofibroblasts`` (the state, for autocrine
 TGF-beta). No feedback into the cores.
 """
 
@@ -70,7 +66,7 @@ from __future__ import annotations
 
 import math
 
-from dermatwin.model.skin import register
+from dermatwin.model.skin import parameter_table, register
 from dermatwin.model.spec import ModelBuilder
 
 DAYS_PER_YEAR = 365.25
@@ -81,40 +77,8 @@ SHARE_III = 0.15
 
 @register("dermis")
 def add(b: ModelBuilder) -> None:
-    def par(name, value, unit, source, description, lower=0.0, upper=float("inf")):
-        return b.parameter(
-            name,
-            value,
-            unit=unit,
-            source=source,
-            description=description,
-            lower=lower,
-            upper=upper,
-        )
+    par = parameter_table(b)
 
-    k_close = par(
-        "dermal_wound_closure",
-        0.25,
-        "1/day",
-        "SCA-10 (re-epithelialisation complete by day 14 in the rabbit-ear model: "
-        "3 % left at day 14)",
-        "closure rate of an open dermal wound",
-    )
-    gf_close = par(
-        "dermal_wound_gf_gain",
-        1.0,
-        "dimensionless",
-        "assumed: saturating MSC growth factors (KGF/VEGF/HGF) double the closure rate",
-        "maximal extra closure rate with MSC growth factors",
-    )
-    gf_close_ec50 = par(
-        "dermal_wound_gf_ec50",
-        0.05,
-        "au",
-        "assumed: as the barrier module's growth-factor EC50 order",
-        "MSC growth factors giving half the extra closure",
-        lower=1e-12,
-    )
     k_fib = par(
         "fib_turnover",
         0.04,
@@ -235,13 +199,6 @@ def add(b: ModelBuilder) -> None:
         "loss of elasticity per unit of excess collagen",
     )
 
-    wound = b.state(
-        "dermal_wound",
-        unit="dimensionless",
-        initial=0.0,
-        scale=1.0,
-        description="fraction of the area with an open dermal wound (set to 1 by an injury)",
-    )
     fib = b.state(
         "fibroblasts",
         unit="dimensionless",
@@ -274,10 +231,7 @@ def add(b: ModelBuilder) -> None:
     gf = b.signal("msc_growth_factors")
     z = b.signal("msc_secretome") + gf
     af = af_max * z / (z + af_ec50)
-    b.ode(wound, -k_close * (1 + gf_close * gf / (gf + gf_close_ec50)) * wound)
-    epi = b.signal("wound")
-    injury = wound + epi - wound * epi
-    b.add_signal("injury", injury)
+    injury = b.signal("wound")
 
     # age-normal collagen level relative to time 0 and its rate of change (ageing module)
     norm = 1 + b.signal("age_norm")

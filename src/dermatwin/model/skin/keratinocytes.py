@@ -41,10 +41,10 @@ the cores.
 
       d wound/dt = -k_reepi * (1 + emax * GF / (GF + ec50)) * wound
 
-  ``k_reepi`` = ln(20)/14 days: a deep (partial-thickness) wound is 95 % closed in
-  about 2 weeks without help (assumed, see the parameter). The state feeds the signal
-  ``wound`` (read by the dermis module for wound inflammation and scarring and by the
-  vasculature module for hypoxia) and the output ``wound_open``.
+  ``k_reepi`` = ln(1/0.03)/14 days: 3 % of a deep wound is still open at day 14
+  without help (SCA-10). The state is the one injury of the model: it feeds the signal
+  ``wound``, read by the dermis (scarring), macrophage and cytokine (wound inflammation)
+  and vasculature (hypoxia) modules, and the output ``wound_open``.
 
 Without MSC the wound term has no effect on any core state, and the cycle time and
 thickness are read-outs, so every core trajectory is unchanged.
@@ -67,9 +67,10 @@ HOURS_PER_DAY = 24.0
 #: measured basal keratinocyte cycle times (h): healthy BAR-01, psoriatic plaque BAR-02
 CYCLE_HEALTHY_H = 311.0
 CYCLE_PLAQUE_H = 36.0
-#: a deep wound is 95 % re-epithelialised after this many days without therapy (assumed)
+#: a deep wound has this fraction left open after WOUND_CLOSURE_DAYS without therapy
+#: (SCA-10: re-epithelialisation complete by day 14 in the rabbit-ear model; 3 % taken)
 WOUND_CLOSURE_DAYS = 14.0
-WOUND_CLOSED_FRACTION = 0.05
+WOUND_CLOSED_FRACTION = 0.03
 
 
 def _core_rates() -> dict[str, float]:
@@ -77,7 +78,8 @@ def _core_rates() -> dict[str, float]:
 
 
 def core_steady_states() -> dict[str, dict[str, float]]:
-    """SC, TA, D and c = IL-17 + TNF of the Shmarov core's healthy and plaque states."""
+    """SC, TA, D, IL-17, TNF and c = IL-17 + TNF of the Shmarov core's healthy and plaque
+    states."""
     healthy = {r["state"]: float(r["value"]) for r in read_table("shmarov2022_healthy_state")}
     plaque = {k: float(v) for k, v in PUBLISHED_PLAQUE.items()}
     out = {}
@@ -86,14 +88,17 @@ def core_steady_states() -> dict[str, dict[str, float]]:
             "SC": st["SC"],
             "TA": st["TA"],
             "D": st["D"],
+            "IL17": st["IL17"],
+            "TNF": st["TNF"],
             "c": st["IL17"] + st["TNF"],
         }
     return out
 
 
-def division_rate(sc: float, ta: float, c: float) -> float:
-    """Divisions per proliferative (SC + TA) keratinocyte per day in the Shmarov core."""
-    k = _core_rates()
+def division_rate(sc, ta, c, k=None):
+    """Divisions per proliferative (SC + TA) keratinocyte per day in the Shmarov core
+    (numbers, or sympy symbols with ``k`` mapping the rate names to symbols)."""
+    k = _core_rates() if k is None else k
     return c * ((k["sc2"] + k["sc2ta"]) * sc + k["ta2"] * ta) / (sc + ta)
 
 
@@ -162,8 +167,8 @@ def add(b: ModelBuilder) -> None:
         math.log(1.0 / WOUND_CLOSED_FRACTION) / WOUND_CLOSURE_DAYS,
         unit="1/day",
         source=(
-            "assumed: a deep partial-thickness wound (e.g. split-skin donor site) "
-            "re-epithelialises in about 2 weeks; first-order, 95 % closed at 14 days"
+            "SCA-10: re-epithelialisation complete by day 14 (rabbit ear); first-order, "
+            "3 % left open at 14 days"
         ),
         lower=0.0,
         description="baseline re-epithelialisation rate of an open wound",
@@ -200,7 +205,7 @@ def add(b: ModelBuilder) -> None:
     b.ode(wound, -k_reepi * (1 + gf_emax * gf / (gf + gf_ec50)) * wound)
     b.add_signal("wound", wound)
 
-    rate = c * ((sym("sc2") + sym("sc2ta")) * sc + sym("ta2") * ta) / (sc + ta)
+    rate = division_rate(sc, ta, c, {n: sym(n) for n in ("sc2", "sc2ta", "ta2")})
     b.output(
         "kc_division_rate",
         rate,

@@ -10,8 +10,8 @@ reference data). Healthy dermis holds ``mac_m1_base`` = 0.2 au M1 and ``mac_m2_b
   ``mac_death * (1 + mac_infl_recruit * I + mac_injury_recruit * W)``, where
   ``I = (ifng + tnf) / 2`` is the mean of the ``ifng`` and ``tnf`` coupling signals
   (dimensionless, 1 = lesional; fed by the msc module from the AD and psoriasis cores)
-  and ``W`` the ``injury`` signal (0..1, fed by the dermis module: area with an open
-  wound). Every macrophage is lost at ``mac_death``.
+  and ``W`` the ``wound`` signal (0..1, fed by the keratinocyte module: area with an
+  open wound). Every macrophage is lost at ``mac_death``.
 * **Polarisation M1 -> M2** at ``mac_polarisation * P`` with
   ``P = 1 + mac_th2_gain * th2 + mac_il10_gain * il10 + mac_msc_gain * Z / (Z + mac_msc_ec50)``:
   ``th2`` is the effective (after any drug block) IL-4 + IL-13 of the AD core relative to
@@ -36,7 +36,7 @@ is unchanged.
 
 from __future__ import annotations
 
-from dermatwin.model.skin import register
+from dermatwin.model.skin import parameter_table, register
 from dermatwin.model.spec import ModelBuilder
 
 #: effective IL-4 + IL-13 of Miyano's typical patient at steady state (MIYANO2021)
@@ -53,16 +53,7 @@ def th2_drive(b: ModelBuilder):
 
 @register("macrophages")
 def add(b: ModelBuilder) -> None:
-    def par(name, value, unit, source, description, lower=0.0, upper=float("inf")):
-        return b.parameter(
-            name,
-            value,
-            unit=unit,
-            source=source,
-            description=description,
-            lower=lower,
-            upper=upper,
-        )
+    par = parameter_table(b)
 
     m1_base = par(
         "mac_m1_base",
@@ -185,7 +176,7 @@ def add(b: ModelBuilder) -> None:
     )
 
     infl = (b.signal("ifng") + b.signal("tnf")) / 2
-    injury = b.signal("injury")
+    injury = b.signal("wound")
     drive = b.signal("msc_secretome") + b.signal("msc_efferocytosis") / effero_ref
     polarise = pol * (
         1

@@ -51,14 +51,15 @@ unchanged.
 
 from __future__ import annotations
 
-from dermatwin.model.skin import register
+from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
+from dermatwin.model.skin import parameter_table, register
 from dermatwin.model.spec import ModelBuilder
 
 #: steady state of Miyano's typical AD patient (MIYANO2021): IFNg, Th1 + Th17
 IFNG_LESIONAL = 0.9822
 TH1_TH17_LESIONAL = 3.1098 + 2.1290
 #: TNF of a psoriatic plaque in the Shmarov 2022 core (au)
-TNF_PLAQUE = 65.5
+TNF_PLAQUE = float(PUBLISHED_PLAQUE["TNF"])
 
 #: states that receive dose boluses, by route group
 BLOOD_STATE = "msc_blood"
@@ -112,16 +113,7 @@ def add(b: ModelBuilder) -> None:
         description="growth factors (TGF-beta/VEGF/HGF/KGF) from given MSC",
     )
 
-    def par(name, value, unit, source, description, lower=0.0, upper=float("inf")):
-        return b.parameter(
-            name,
-            value,
-            unit=unit,
-            source=source,
-            description=description,
-            lower=lower,
-            upper=upper,
-        )
+    par = parameter_table(b)
 
     # -- distribution and clearance ----------------------------------------------------
     k_trap = par(

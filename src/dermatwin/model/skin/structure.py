@@ -66,15 +66,11 @@ class _RecordingBuilder:
         return self._b.scale_parameter(name, factor)
 
 
-def _names(b: ModelBuilder) -> tuple[set[str], set[str], set[str]]:
-    return set(b._states), set(b._parameters), set(b._outputs)
-
-
 def module_map() -> dict[str, ModuleRecord]:
     """One :class:`ModuleRecord` per registered module, in build order."""
     _load_modules()
     b = cores.merged_cores()
-    core_states = set(b._states)
+    core_states = set(b.names()[0])
     rec_b = _RecordingBuilder(b)
     order = [*BUILD_ORDER, *(n for n in MODULES if n not in BUILD_ORDER)]
     out: dict[str, ModuleRecord] = {}
@@ -85,16 +81,12 @@ def module_map() -> dict[str, ModuleRecord]:
         module_doc = (fn.__module__ and __import__(fn.__module__, fromlist=["_"]).__doc__) or ""
         rec = ModuleRecord(name, module_doc.strip())
         rec_b.record = rec
-        states, params, outputs = _names(b)
+        before = [set(names) for names in b.names()]
         fn(rec_b)
-        new_states, new_params, new_outputs = _names(b)
-        rec.states = [s for s in b._states if s in new_states - states]
-        rec.parameters = [p for p in b._parameters if p in new_params - params]
-        rec.outputs = [o for o in b._outputs if o in new_outputs - outputs]
-        for expr in [
-            *(b._rhs[s] for s in rec.states),
-            *(b._outputs[o].expression for o in rec.outputs),
-        ]:
+        rec.states, rec.parameters, rec.outputs = (
+            [n for n in names if n not in old] for names, old in zip(b.names(), before, strict=True)
+        )
+        for expr in [*map(b.rhs_of, rec.states), *map(b.output_expression, rec.outputs)]:
             rec.symbols |= {str(x) for x in expr.free_symbols}
         rec.core_reads = rec.symbols & core_states
         out[name] = rec
