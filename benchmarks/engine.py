@@ -47,9 +47,10 @@ def run_dermatwin(
     rtol=RTOL,
     atol_factor=1e-6,
     times=wl.OUTPUT_TIMES,
+    max_steps=SolverOptions.max_steps,
 ):
     numba.set_num_threads(threads)
-    opts = SolverOptions(rtol=rtol, atol_factor=atol_factor, method=method)
+    opts = SolverOptions(rtol=rtol, atol_factor=atol_factor, method=method, max_steps=max_steps)
     start = time.perf_counter()
     ds = simulate(model, times, params, y0=y0, events=events, options=opts)
     elapsed = time.perf_counter() - start

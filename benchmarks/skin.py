@@ -6,8 +6,8 @@ regimen (a :class:`~dermatwin.therapy.regimen.Regimen`): allogeneic umbilical-co
 1e6 cells/kg IV every 2 weeks x 3 (CLN-08) with a second cycle at 6 months, an emollient
 twice a day and proactive topical corticosteroid twice weekly. Outputs
 weekly, half a day after the daily events. All engines at rtol 1e-6 (libRoadRunner also
-at 1e-8 to bracket equal accuracy); accuracy is the maximum relative EASI error against
-dermatwin Rodas4 at rtol 1e-10. libRoadRunner runs on a subset of patients
+at 1e-8 to bracket equal accuracy); accuracy is the maximum relative EASI error, over the
+libRoadRunner subset, against dermatwin at rtol 1e-10. libRoadRunner runs on a subset of patients
 (``--rr-patients``) and is scaled, since it loops over patients in Python.
 
     python benchmarks/skin.py [--patients N] [--rr-patients M] [--json FILE]
@@ -78,8 +78,18 @@ def main(argv=None) -> int:
     assert (status == 0).all()
     kw = {"times": OUTPUT_TIMES}
     run_dermatwin(model, params[:2], y0[:2], events, 1, **kw)  # compile before timing
+    # the tight reference only for the patients every engine runs (Rodas4 at 1e-10 over a
+    # year of twice-daily events is far slower than the runs it checks)
     ref, _, _ = run_dermatwin(
-        model, params, y0, events, 2, method="rodas4", rtol=1e-10, atol_factor=1e-12, **kw
+        model,
+        params[:n_rr],
+        y0[:n_rr],
+        events,
+        2,
+        rtol=1e-10,
+        atol_factor=1e-12,
+        max_steps=5_000_000,
+        **kw,
     )
     dw, t_dw, steps = run_dermatwin(model, params, y0, events, 1, **kw)
     _, t_dw2, _ = run_dermatwin(model, params, y0, events, 2, **kw)
@@ -99,9 +109,9 @@ def main(argv=None) -> int:
         "roadrunner_rtol1e-8_pyps_per_core": n_rr * py / t_rr8,
         "dermatwin_mean_steps": steps,
         "max_rel_err_easi": {
-            "dermatwin": rel_err(dw, ref),
-            "roadrunner": rel_err(rr, ref[:n_rr]),
-            "roadrunner_rtol1e-8": rel_err(rr8, ref[:n_rr]),
+            "dermatwin": rel_err(dw[:n_rr], ref),
+            "roadrunner": rel_err(rr, ref),
+            "roadrunner_rtol1e-8": rel_err(rr8, ref),
         },
     }
     r["ratio_vs_roadrunner"] = r["dermatwin_pyps_per_core"] / r["roadrunner_pyps_per_core"]
