@@ -191,11 +191,16 @@ def _relapse(primary: np.ndarray, times: np.ndarray, spec: TrialSpec) -> dict:
     return {"time_to_relapse": t_rel, "time_to_relapse_event": event}
 
 
+def trial_model(spec: TrialSpec) -> Model:
+    """The model a trial runs on (the skin model with the trial's parameter set)."""
+    return build()
+
+
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
     """Simulate the trial; returns a :class:`TrialResult`."""
     if seed is not None:
         spec = spec.model_copy(update={"seed": int(seed)})
-    model = model or build()
+    model = model or trial_model(spec)
     times = spec.visit_times()
     pop_spec = spec.population_spec()
     endpoints = spec.parsed_endpoints()
