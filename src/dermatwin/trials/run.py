@@ -35,7 +35,14 @@ from dermatwin.therapy.drugs import (
 )
 from dermatwin.therapy.products import TherapyError
 from dermatwin.therapy.regimen import Regimen, msc_course
-from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, Endpoint, TrialError, TrialSpec
+from dermatwin.trials.spec import (
+    PRIMARY_SCORE,
+    DrugItem,
+    Endpoint,
+    MSCItem,
+    TrialError,
+    TrialSpec,
+)
 from dermatwin.trials.statistics import summarise
 
 #: random stream of the measurement noise (added to the arm index)
@@ -88,10 +95,23 @@ def _drug_dose(item: DrugItem, stop_cap: float | None) -> DrugDose | None:
 
 def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
-    cap = spec.withdrawal.at if spec.withdrawal else None
-    items = []
     labelled = [(f"background[{i}]", it) for i, it in enumerate(spec.background)]
     labelled += [(f"arms.{arm}.regimen[{i}]", it) for i, it in enumerate(spec.arms[arm].regimen)]
+    cap = spec.withdrawal.at if spec.withdrawal else None
+    return items_regimen(labelled, cap=cap, horizon_days=spec.duration, weight_kg=weight_kg)
+
+
+def items_regimen(
+    labelled: list[tuple[str, DrugItem | MSCItem]],
+    *,
+    cap: float | None = None,
+    horizon_days: float,
+    weight_kg: float,
+) -> Regimen:
+    """A :class:`Regimen` from YAML regimen items, each with the place it came from (used in
+    error messages); treatments end at ``cap`` (days) when given. Shared by trial arms and
+    personal twins, so both read one regimen format."""
+    items = []
     for where, item in labelled:
         try:
             if isinstance(item, DrugItem):
@@ -109,7 +129,7 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
             raise TrialError(f"{where}: {err}") from None
         except TypeError as err:
             raise TrialError(f"{where}.msc: {err}") from None
-    return Regimen(items, horizon_days=spec.duration, weight_kg=weight_kg)
+    return Regimen(items, horizon_days=horizon_days, weight_kg=weight_kg)
 
 
 def _noisy(values: np.ndarray, cv: float, rng: np.random.Generator, ceiling: float | None):
