@@ -29,8 +29,9 @@ import pandas as pd
 
 from dermatwin._version import __version__
 from dermatwin.model.spec import Model
+from dermatwin.trials.spec import MSCItem
 from dermatwin.twins.likelihood import ERROR_MODEL, LogPosterior, TwinSimulator
-from dermatwin.twins.prior import Prior, TwinParameter, twin_parameters
+from dermatwin.twins.prior import MSC_RESPONSE, Prior, TwinParameter, twin_parameters
 from dermatwin.twins.visits import TwinDataError, VisitRecord
 
 #: R-hat and ESS thresholds for the ``converged`` flag
@@ -213,7 +214,11 @@ def fit_twin(
 
     model = model or build()
     parameters = twin_parameters(model, record.patient)
-    prior = Prior(parameters)
+    # Without MSC in the record the likelihood does not depend on the MSC responsiveness,
+    # so its posterior is its prior: draw it exactly instead of making the walkers explore it.
+    has_msc = any(isinstance(t, MSCItem) for t in record.treatments)
+    sampled = [p for p in parameters if has_msc or p.name != MSC_RESPONSE]
+    prior = Prior(sampled)
     if settings.walkers < 2 * prior.ndim:
         raise TwinDataError(
             f"walkers: need at least {2 * prior.ndim} (2 x {prior.ndim} parameters), "
@@ -240,8 +245,11 @@ def fit_twin(
     chain = sampler.get_chain(discard=settings.burn, thin=settings.thin)
     log_prob = sampler.get_log_prob(discard=settings.burn, thin=settings.thin)
     elapsed = time.perf_counter() - start
-    names = prior.names
-    diagnostics = convergence(chain, names)
+    if len(sampled) < len(parameters):
+        full = Prior(parameters)
+        extra = full.sample(chain.shape[0] * chain.shape[1], rng)[:, -1]
+        chain = np.concatenate([chain, extra.reshape(chain.shape[:2] + (1,))], axis=-1)
+    diagnostics = convergence(chain, tuple(p.name for p in parameters))
     diagnostics.update(
         acceptance_fraction=float(np.mean(sampler.acceptance_fraction)),
         log_prob_evaluations=int(log_post.calls),
@@ -249,5 +257,6 @@ def fit_twin(
         seconds=round(elapsed, 2),
         visits=len(record.visits),
         observations={k: len(v[0]) for k, v in log_post.observations.items()},
+        prior_only=[p.name for p in parameters if p not in sampled],
     )
     return Twin(record, parameters, chain, log_prob, settings, diagnostics)

@@ -209,7 +209,10 @@ def _check_treatment(item: RegimenItem, weight_kg: float) -> None:
     """Build the item as a regimen now, so that a bad dose fails on its own line."""
     from dermatwin.trials.run import items_regimen
 
-    items_regimen([("item", item)], horizon_days=364.0, weight_kg=weight_kg).plan()
+    try:
+        items_regimen([("item", item)], horizon_days=364.0, weight_kg=weight_kg).plan()
+    except DermatwinError as err:
+        raise TwinDataError(str(err).removeprefix("item: ")) from None
 
 
 def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
