@@ -3,9 +3,9 @@
 Each synthetic patient (``dermatwin.twins.synthetic``): twin parameters drawn from the
 population prior (redrawn until the untreated EASI is >= 16, moderate-to-severe AD), all
 other parameters at the typical-patient values, labelled dupilumab from day 0, 4 visits
-(weeks 0, 4, 8, 12) recording EASI, SCORAD, IGA, itch NRS and TEWL with the twin's
-measurement error. The twin is fitted to those visits and predicts week 24 (dupilumab
-continued). Reported:
+(weeks 0, 4, 8, 12) recording EASI, SCORAD, IGA, itch NRS and TEWL with log-normal
+measurement error of the twin's CVs (``lognormal_noise``). The twin is fitted to those
+visits and predicts week 24 (dupilumab continued). Reported:
 
 * coverage: share of patients whose true (noise-free) week-24 EASI lies inside the twin's
   90 % interval (parameter uncertainty), and whose noisy week-24 EASI lies inside the 90 %
@@ -35,7 +35,7 @@ from dermatwin.trials.spec import DrugItem
 from dermatwin.twins.fit import FitSettings, fit_twin
 from dermatwin.twins.predict import FutureRegimen, add_noise, simulate_draws
 from dermatwin.twins.prior import Prior, twin_parameters
-from dermatwin.twins.synthetic import synthetic_patient
+from dermatwin.twins.synthetic import lognormal_noise, synthetic_patient
 from dermatwin.twins.visits import Visit, VisitRecord
 
 VISIT_DAYS = [0.0, 28.0, 56.0, 84.0]
@@ -78,8 +78,9 @@ def one_patient(model, index: int, settings: FitSettings, seed: int) -> dict:
     noisy = _week24(add_noise(samples, seed=index)["EASI"], times)
     truth_samples, _, _, _ = simulate_draws(twin, FUTURE, syn.theta[None, :], model=model)
     truth = float(_week24(truth_samples["EASI"], times)[0])
-    # a noisy week-24 visit: the truth with the twin's EASI measurement error
-    observed = float(_week24(add_noise(truth_samples, seed=10_000 + index)["EASI"], times)[0])
+    # a noisy week-24 visit: the truth with the synthetic patients' measurement error
+    noise_rng = np.random.default_rng(np.random.SeedSequence([seed, index, 303]))
+    observed = float(_week24(lognormal_noise(truth_samples, noise_rng)["EASI"], times)[0])
     lo, hi = np.nanquantile(pred, [0.05, 0.95])
     plo, phi = np.nanquantile(noisy, [0.05, 0.95])
     return {

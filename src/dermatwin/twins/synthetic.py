@@ -2,9 +2,11 @@
 
 A synthetic patient's true parameters are a draw from the twin prior (the population),
 its visits are the model's scores at the visit days under a regimen plus measurement
-error drawn from the twin's own error model (:func:`dermatwin.twins.predict.add_noise`:
-log-scale Student-t, CVs of :data:`~dermatwin.twins.likelihood.ERROR_MODEL`), with IGA/PGA
-read from the noisy EASI/PASI. Everything is seeded by ``(seed, index)``.
+error: normal on ``ln(y + c)`` with the CVs and offsets of
+:data:`~dermatwin.twins.likelihood.ERROR_MODEL` (log-normal rater/assay error; the twin's
+Student-t likelihood is deliberately a little heavier-tailed than this, as it would be
+for real data), with IGA/PGA read from the noisy EASI/PASI and scores capped at their
+ranges. Everything is seeded by ``(seed, index)``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,26 @@ import numpy as np
 
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import Patient
+from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.trials.spec import RegimenItem
-from dermatwin.twins.likelihood import FITTED, TwinSimulator
-from dermatwin.twins.predict import add_noise
+from dermatwin.twins.likelihood import ERROR_MODEL, FITTED, TwinSimulator
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.visits import Visit, VisitRecord
+
+
+def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+    """Scores with log-normal measurement error (IGA/PGA from the noisy EASI/PASI)."""
+    out = {}
+    for name in sorted(values):
+        if name in ERROR_MODEL:
+            err = ERROR_MODEL[name]
+            eps = err.cv * rng.standard_normal(values[name].shape)
+            out[name] = np.maximum((values[name] + err.offset) * np.exp(eps) - err.offset, 0.0)
+    if "EASI" in out:
+        out["IGA"] = iga_from_easi(out["EASI"]).astype(float)
+    if "PASI" in out:
+        out["PGA"] = pga_from_pasi(out["PASI"]).astype(float)
+    return out
 
 
 @dataclass
@@ -55,7 +72,7 @@ def synthetic_patient(
             break
         if theta is not None:
             break
-    noisy = add_noise(out, seed=int(rng.integers(2**31)))
+    noisy = lognormal_noise(out, rng)
     visits = []
     for k, day in enumerate(days):
         values = {n: round(float(noisy[n][0, k]), 1) for n in FITTED[patient.disease] if n in noisy}
