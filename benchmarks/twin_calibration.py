@@ -60,7 +60,7 @@ def population_mean(model, n: int = 400, seed: int = 99) -> float:
     from dermatwin.twins.fit import Twin
 
     twin = Twin(stub, prior.parameters, theta[None], np.zeros((1, n)), FitSettings())
-    samples, times, status, _ = simulate_draws(twin, FUTURE, theta, model=model)
+    samples, times, status, _ = simulate_draws(twin, FUTURE, theta, model=model, follow_up=0.0)
     ok = (status == 0) & (samples["EASI"][:, 0] >= MIN_EASI)
     return float(np.mean(_week24(samples["EASI"], times)[ok]))
 
@@ -73,10 +73,12 @@ def one_patient(model, index: int, settings: FitSettings, seed: int) -> dict:
     twin = fit_twin(syn.record, settings, model=model)
     fit_s = time.perf_counter() - start
     theta = twin.draws(200)
-    samples, times, status, _ = simulate_draws(twin, FUTURE, theta, model=model)
+    samples, times, status, _ = simulate_draws(twin, FUTURE, theta, model=model, follow_up=0.0)
     pred = _week24(samples["EASI"], times)
     noisy = _week24(add_noise(samples, seed=index)["EASI"], times)
-    truth_samples, _, _, _ = simulate_draws(twin, FUTURE, syn.theta[None, :], model=model)
+    truth_samples, _, _, _ = simulate_draws(
+        twin, FUTURE, syn.theta[None, :], model=model, follow_up=0.0
+    )
     truth = float(_week24(truth_samples["EASI"], times)[0])
     # a noisy week-24 visit: the truth with the synthetic patients' measurement error
     noise_rng = np.random.default_rng(np.random.SeedSequence([seed, index, 303]))
