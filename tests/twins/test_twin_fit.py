@@ -40,7 +40,7 @@ def fitted(model, severe):
 
 def test_three_visits_fit_moves_prediction_toward_truth(model, severe, fitted):
     assert len(severe.record.visits) == 3
-    assert fitted.theta.shape == (30, 12, 6)
+    assert fitted.theta.shape == (30, 12, 5)
     assert fitted.diagnostics["prior_only"] == ["msc_ec50"]  # no MSC in the record
     future = FutureRegimen(name="dupilumab", horizon=84.0, regimen=DUPI)
     truth, times, _, _ = simulate_draws(fitted, future, severe.theta[None, :], model=model)
@@ -92,7 +92,7 @@ def test_prediction_bands_and_probabilities(model, fitted):
 def test_fit_settings_checked(model, severe):
     from dermatwin.twins.visits import TwinDataError
 
-    with pytest.raises(TwinDataError, match="walkers: need at least 10"):
-        fit_twin(severe.record, FitSettings(walkers=8, steps=10, burn=0), model=model)
+    with pytest.raises(TwinDataError, match="walkers: need at least 8"):
+        fit_twin(severe.record, FitSettings(walkers=6, steps=10, burn=0), model=model)
     with pytest.raises(TwinDataError, match="moves"):
         FitSettings(moves="nuts")

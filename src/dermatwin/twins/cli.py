@@ -42,9 +42,9 @@ def register_twin_commands(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", help="twin folder [results/twin_<file name>]")
         ] = None,
-        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 24,
-        burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 200,
-        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 300,
+        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 20,
+        burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 150,
+        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 250,
         seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
         moves: Annotated[str, typer.Option("--moves", help="stretch or de")] = "stretch",
         as_json: Annotated[bool, typer.Option("--json", help="print diagnostics as JSON")] = False,

@@ -45,9 +45,9 @@ class FitSettings:
     burn-in steps, ``thin`` (keep every thin-th step), ``seed``, ``moves`` (``stretch``
     or ``de``: emcee's DEMove 80 % + DESnookerMove 20 %)."""
 
-    walkers: int = 24
-    steps: int = 300
-    burn: int = 200
+    walkers: int = 20
+    steps: int = 250
+    burn: int = 150
     thin: int = 1
     seed: int = 0
     moves: str = "stretch"
