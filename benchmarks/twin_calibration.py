@@ -17,7 +17,7 @@ visits and predicts week 24 (dupilumab continued). Reported:
 Results stream to ``--out`` (one JSON line per patient), so a partial run keeps what it
 did; ``--summary`` writes the aggregate JSON.
 
-    python benchmarks/twin_calibration.py --patients 100 [--walkers 16 --burn 150 --steps 150]
+    python benchmarks/twin_calibration.py --patients 100 [--walkers 16 --burn 100 --steps 150]
 """
 
 from __future__ import annotations
@@ -132,9 +132,9 @@ def main() -> None:
     ap.add_argument("--patients", type=int, default=100)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--walkers", type=int, default=16)
-    ap.add_argument("--burn", type=int, default=80)
-    ap.add_argument("--steps", type=int, default=120)
-    ap.add_argument("--moves", default="stretch")
+    ap.add_argument("--burn", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=150)
+    ap.add_argument("--moves", default="de")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/twin_calibration.jsonl"))
     ap.add_argument("--summary", type=Path, default=Path("benchmarks/twin_calibration.json"))

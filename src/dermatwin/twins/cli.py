@@ -42,11 +42,11 @@ def register_twin_commands(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", help="twin folder [results/twin_<file name>]")
         ] = None,
-        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 20,
+        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 16,
         burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 150,
         steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 250,
         seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-        moves: Annotated[str, typer.Option("--moves", help="stretch or de")] = "stretch",
+        moves: Annotated[str, typer.Option("--moves", help="de or stretch")] = "de",
         as_json: Annotated[bool, typer.Option("--json", help="print diagnostics as JSON")] = False,
     ) -> None:
         """Fit a patient's twin: posterior of the patient parameters from the visits."""
