@@ -190,7 +190,8 @@ def convergence(theta: np.ndarray, names: tuple[str, ...]) -> dict:
     rhat = az.rhat(data)
     bulk = az.ess(data, method="bulk")
     tail = az.ess(data, method="tail")
-    tau = emcee.autocorr.integrated_time(theta, quiet=True, tol=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a walker that never moved
+        tau = emcee.autocorr.integrated_time(theta, quiet=True, tol=0)
     out = {
         "rhat": {n: float(rhat[n]) for n in names},
         "ess_bulk": {n: float(bulk[n]) for n in names},

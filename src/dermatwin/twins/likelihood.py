@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
+from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate_outputs
 from dermatwin.model.spec import Model
 from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
@@ -162,7 +162,7 @@ class TwinSimulator:
         y0, eq_status = equilibrate(
             self.model, p, self.y_start, ss_tol=TWIN_SS_TOL, options=TWIN_SOLVER
         )
-        ds = simulate(
+        outputs, status = simulate_outputs(
             self.model,
             np.asarray(times, dtype=np.float64),
             p,
@@ -171,8 +171,8 @@ class TwinSimulator:
             start_status=eq_status,
             options=TWIN_SOLVER,
         )
-        out = {name: np.maximum(ds[name].values, 0.0) for name in OUTPUTS[self.disease]}
-        return out, ds["status"].values, plan.events
+        out = {name: np.maximum(outputs[name], 0.0) for name in OUTPUTS[self.disease]}
+        return out, status, plan.events
 
 
 def observation_table(record: VisitRecord) -> dict[str, tuple[np.ndarray, np.ndarray]]:
