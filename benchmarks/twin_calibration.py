@@ -138,11 +138,29 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/twin_calibration.jsonl"))
     ap.add_argument("--summary", type=Path, default=Path("benchmarks/twin_calibration.json"))
+    ap.add_argument(
+        "--combine",
+        type=Path,
+        nargs="+",
+        help="only summarise these per-patient files (runs split over processes) into --summary",
+    )
     args = ap.parse_args()
     model = build()
     settings = FitSettings(
         walkers=args.walkers, burn=args.burn, steps=args.steps, seed=args.seed, moves=args.moves
     )
+    if args.combine:
+        rows = [
+            json.loads(line)
+            for path in args.combine
+            for line in path.read_text().splitlines()
+            if line.strip()
+        ]
+        rows.sort(key=lambda r: r["patient"])
+        summary = summarise(rows, population_mean(model), settings)
+        args.summary.write_text(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2))
+        return
     pop_mean = population_mean(model)
     done = []
     if args.out.exists() and args.start > 0:

@@ -44,7 +44,7 @@ def register_twin_commands(app: typer.Typer) -> None:
         ] = None,
         walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 16,
         burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 150,
-        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 250,
+        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 300,
         seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
         moves: Annotated[str, typer.Option("--moves", help="de or stretch")] = "de",
         as_json: Annotated[bool, typer.Option("--json", help="print diagnostics as JSON")] = False,

@@ -2,7 +2,7 @@
 
 Sampler: emcee's ensemble sampler with ``vectorize=True``, so each step is one batched
 equilibrate + simulate call for all walkers, with differential-evolution moves (DEMove
-80 % + DESnookerMove 20 %): on the example patient they gave 4.4x the effective samples
+80 % + DESnookerMove 20 %): on the example patient they gave about 4x the effective samples
 per second of emcee's default stretch move (docs/twins.md, benchmarks/twin.py).
 Gradient-based samplers are out: the compiled ODE kernel gives no gradients. The walkers
 start at the best of ``8 x walkers`` prior draws (one batched evaluation), which shortens
@@ -49,7 +49,7 @@ class FitSettings:
     affine-invariant stretch move)."""
 
     walkers: int = 16
-    steps: int = 250
+    steps: int = 300
     burn: int = 150
     thin: int = 1
     seed: int = 0
