@@ -96,3 +96,15 @@ def test_fit_settings_checked(model, severe):
         fit_twin(severe.record, FitSettings(walkers=6, steps=10, burn=0), model=model)
     with pytest.raises(TwinDataError, match="moves"):
         FitSettings(moves="nuts")
+
+
+def test_psoriasis_twin_with_msc_history_samples_msc_response(model, examples_dir):
+    from dermatwin.twins.visits import load_visits
+
+    record = load_visits(examples_dir / "twins" / "psoriasis_patient.yaml")
+    twin = fit_twin(record, FitSettings(walkers=10, burn=0, steps=10, seed=1), model=model)
+    assert twin.names == ("t2", "il232", "il172", "pasi_plaque", "msc_ec50")
+    assert twin.diagnostics["prior_only"] == []  # MSC was given: the visits inform it
+    assert set(twin.diagnostics["observations"]) == {"PASI", "PGA", "serum_IL17"}
+    # HLA-C*06:02 carrier: the plaque-PASI prior is centred 1.2 x higher
+    assert twin.parameters[3].median == pytest.approx(24.0)
