@@ -281,6 +281,87 @@ def export_sbml(
 
 
 @app.command()
+def calibrate(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="refit only this target (repeatable), keep the others"),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="where to write the fitted parameter set")
+    ] = Path("results/calibration/CAL-1.yaml"),
+    check: Annotated[
+        bool, typer.Option("--check", help="compare with the shipped set; exit 1 if different")
+    ] = False,
+) -> None:
+    """Fit the open values (placebo, drug effects, MSC potency and persistence, score
+    mapping) to the reference clinical rows; reproduces the shipped parameter set."""
+    from dermatwin.calibration.fit import calibrate as run_calibration
+    from dermatwin.calibration.parameter_set import load_parameter_set, write_parameter_set
+
+    with user_errors():
+        pset = run_calibration(only, log=lambda line: err_console.print(line, markup=False))
+        write_parameter_set(pset, out)
+        shipped = load_parameter_set("default")
+    typer.echo(f"wrote {out}")
+    if check:
+        fitted = {v.target: v.value for v in pset.values}
+        differ = [
+            f"{v.target}: shipped {v.value:g}, refitted {fitted.get(v.target)}"
+            for v in shipped.values
+            if v.target in fitted and fitted[v.target] != v.value
+        ]
+        if differ:
+            typer.echo("differs from the shipped set: " + "; ".join(differ))
+            raise typer.Exit(1)
+        typer.echo(f"reproduces the shipped set {shipped.name} ({len(fitted)} values)")
+
+
+@app.command()
+def validate(
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    parameter_set: Annotated[
+        str, typer.Option("--set", help="parameter set: default, none, a name or a YAML path")
+    ] = "default",
+    trial: Annotated[
+        list[str] | None, typer.Option("--trial", help="only this example trial (repeatable)")
+    ] = None,
+    doc: Annotated[
+        Path | None, typer.Option("--doc", help="also write this Markdown page and its plot")
+    ] = None,
+) -> None:
+    """Simulate every clinical row an example trial expresses: observed, predicted, 95 %
+    simulated interval, and whether the row was used for fitting."""
+    from dermatwin.calibration.validate import summary, validate, write_validation_doc
+
+    with user_errors():
+        pset, rows = validate(parameter_set, trials=trial)
+        result = summary(pset, rows)
+        if doc is not None:
+            write_validation_doc(pset, result, doc)
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"validation, parameter set {pset.name}")
+    for col in ("row", "endpoint", "observed", "predicted", "95 % interval", "inside", "fitted"):
+        table.add_column(col, justify="right" if col in ("observed", "predicted") else "left")
+    for r in result["rows"]:
+        lo, hi = r["interval"]
+        table.add_row(
+            r["row"],
+            r["endpoint"],
+            f"{r['observed']:g}",
+            f"{r['predicted']:.1f}",
+            f"{lo:.1f} to {hi:.1f}",
+            "yes" if r["inside"] else "no",
+            "yes" if r["fitted"] else "",
+        )
+    Console().print(table)
+    held = result["not_fitted"]
+    typer.echo(f"not fitted: {held['inside']} of {held['n']} rows inside their 95 % interval")
+    typer.echo(DISCLAIMER)
+
+
+@app.command()
 def models(
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
 ) -> None:

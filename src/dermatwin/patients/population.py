@@ -30,6 +30,7 @@ Per candidate:
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -217,8 +218,31 @@ def _eligible(scores: pd.DataFrame, spec: PopulationSpec, ok: np.ndarray) -> np.
     return keep
 
 
+#: recent populations, by (model content, spec, n, seed, stream): a calibration reruns the
+#: same trial many times with values that do not change who the patients are
+_RECENT: OrderedDict[tuple, Population] = OrderedDict()
+_RECENT_SIZE = 16
+
+
 def generate(model: Model, spec: PopulationSpec, n: int, seed: int, stream: int = 0) -> Population:
-    """``n`` eligible virtual patients of one stream (arm); see the module docstring."""
+    """``n`` eligible virtual patients of one stream (arm); see the module docstring.
+
+    The arrays of the returned population are read-only (it may be shared with later
+    calls for the same model, spec, n, seed and stream)."""
+    key = (model.content_hash, spec.model_dump_json(), n, seed, stream)
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        return _RECENT[key]
+    pop = _generate(model, spec, n, seed, stream)
+    for array in (pop.parameters, pop.y0, pop.status):
+        array.setflags(write=False)
+    _RECENT[key] = pop
+    if len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return pop
+
+
+def _generate(model: Model, spec: PopulationSpec, n: int, seed: int, stream: int) -> Population:
     if n < 1:
         raise PatientError(f"n: a population needs at least 1 patient, got {n}")
     budget = n * spec.max_draws_per_patient

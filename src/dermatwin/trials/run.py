@@ -20,6 +20,11 @@ import numpy as np
 import pandas as pd
 
 from dermatwin import __version__
+from dermatwin.calibration.parameter_set import (
+    CalibrationError,
+    ParameterSet,
+    load_parameter_set,
+)
 from dermatwin.engine.simulate import simulate
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
@@ -29,6 +34,7 @@ from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.therapy.drugs import (
     REFERENCE_WEIGHT_KG,
     DrugDose,
+    Phase,
     get_drug,
     proactive_tcs,
     reactive_tcs,
@@ -83,7 +89,18 @@ def _drug_dose(item: DrugItem, stop_cap: float | None) -> DrugDose | None:
         item.route,
         item.start,
         stop,
+        phases=None if item.every is None else (Phase(0.0, 1.0, item.every, None),),
     )
+
+
+def trial_parameter_set(spec: TrialSpec) -> ParameterSet:
+    """The calibrated parameter set the trial names (one-line TrialError if unknown)."""
+    if isinstance(spec.parameter_set, ParameterSet):
+        return spec.parameter_set
+    try:
+        return load_parameter_set(spec.parameter_set)
+    except CalibrationError as err:
+        raise TrialError(str(err)) from None
 
 
 def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
@@ -109,7 +126,12 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
             raise TrialError(f"{where}: {err}") from None
         except TypeError as err:
             raise TrialError(f"{where}.msc: {err}") from None
-    return Regimen(items, horizon_days=spec.duration, weight_kg=weight_kg)
+    return Regimen(
+        items,
+        horizon_days=spec.duration,
+        weight_kg=weight_kg,
+        parameter_set=trial_parameter_set(spec),
+    )
 
 
 def _noisy(values: np.ndarray, cv: float, rng: np.random.Generator, ceiling: float | None):
@@ -131,10 +153,11 @@ def _scores(ds, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -
         for name in sorted(out):
             cv = spec.noise.get(name, 0.0)
             out[name][row] = _noisy(out[name][row], cv, rng, SCORE_CEILING.get(name))
+    severity = trial_parameter_set(spec).severity()
     if disease == "AD":
-        out["IGA"] = iga_from_easi(out["EASI"]).astype(np.float64)
+        out["IGA"] = iga_from_easi(out["EASI"], severity.get("iga1_easi")).astype(np.float64)
     else:
-        out["PGA"] = pga_from_pasi(out["PASI"]).astype(np.float64)
+        out["PGA"] = pga_from_pasi(out["PASI"], severity.get("pga1_pasi")).astype(np.float64)
     return out
 
 
@@ -193,7 +216,8 @@ def _relapse(primary: np.ndarray, times: np.ndarray, spec: TrialSpec) -> dict:
 
 def trial_model(spec: TrialSpec) -> Model:
     """The model a trial runs on (the skin model with the trial's parameter set)."""
-    return build()
+    overrides = trial_parameter_set(spec).model_overrides()
+    return build().with_defaults(**overrides) if overrides else build()
 
 
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
