@@ -18,8 +18,8 @@ from typing import Any
 from dermatwin.execution.base import ExecutionError
 
 MANIFEST_NAME = "chunks.jsonl"
-#: header fields that must match for ``--resume``
-IDENTITY = ("spec_sha256", "seed", "model_hash", "chunk_size", "format")
+#: header fields that must match for ``--resume`` (the most specific named first)
+IDENTITY = ("format", "seed", "chunk_size", "model_hash", "spec_sha256")
 FORMAT = 1
 
 
@@ -43,7 +43,12 @@ class ChunkManifest:
     @classmethod
     def resume(cls, folder: Path, header: dict) -> ChunkManifest:
         path = Path(folder) / MANIFEST_NAME
-        lines = path.read_text().splitlines() if path.exists() else []
+        content = path.read_bytes() if path.exists() else b""
+        whole = content.rfind(b"\n") + 1
+        if whole < len(content):  # drop a torn last record so new ones start on a new line
+            with open(path, "r+b") as fh:
+                fh.truncate(whole)
+        lines = content[:whole].decode(errors="replace").splitlines()
         entries = []
         for line in lines:
             try:
