@@ -275,12 +275,22 @@ def select_candidates(
     candidates = np.asarray(candidates, dtype=np.int64)
     if candidates.size == 0:
         raise PatientError("candidates: at least one candidate index is needed")
-    blocks = [evaluate_candidates(model, spec, seed, stream, int(k), 1) for k in candidates]
+    cov = [candidate_covariates(spec, seed, stream, int(k)) for k in candidates]
+    p = np.concatenate(
+        [
+            candidate_parameters(model, spec, seed, stream, int(k), 1, [c])
+            for k, c in zip(candidates, cov, strict=True)
+        ]
+    )
+    # one batch for all: each patient is integrated on its own, so rows equal generate()'s
+    y, status = equilibrate(model, p, disease_start(model, spec.disease))
+    scores = baseline_scores(model, p, y)
+    block = CandidateBlock(0, cov, p, y, status, scores, status == 0)
     return Population(
-        np.concatenate([b.parameters for b in blocks]),
-        np.concatenate([b.y0 for b in blocks]),
-        np.concatenate([b.status for b in blocks]),
-        pd.DataFrame([b.row(0) for b in blocks]),
+        p,
+        y,
+        status,
+        pd.DataFrame([block.row(i) for i in range(len(cov))]),
         int(candidates.max()) + 1,
     )
 

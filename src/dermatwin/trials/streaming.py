@@ -120,18 +120,23 @@ def _population(
             advance(sizes[a])
     found: dict[int, dict[int, np.ndarray]] = {a: {} for a in range(len(sizes)) if a not in out}
     drawn = dict.fromkeys(found, 0)
-    block = spec.chunk_size
+    # small arms are screened in smaller blocks so that every worker gets some
+    blocks = {
+        a: max(16, min(spec.chunk_size, math.ceil(sizes[a] / executor.workers))) for a in found
+    }
 
     def on_failure(key, err):
         a, start = key
         raise ExecutionError(
-            f"population of arm {list(spec.arms)[a]!r}: candidates {start}-{start + block - 1} "
+            f"population of arm {list(spec.arms)[a]!r}: candidates {start}-"
+            f"{start + blocks[a] - 1} "
             f"failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
         )
 
     while found:
         tasks = {}
         for a in list(found):
+            block = blocks[a]
             n, budget = sizes[a], sizes[a] * pop_spec.max_draws_per_patient
             accepted = sum(len(v) for v in found[a].values())
             if accepted >= n or drawn[a] >= budget:
