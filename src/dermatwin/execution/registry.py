@@ -26,6 +26,8 @@ def get_executor(
         )
     if scheduler and name != "dask":
         raise ExecutionError(f"--scheduler is for --executor dask, not {name!r}")
+    if scheduler and workers is not None:
+        raise ExecutionError("--workers is for local workers; a --scheduler cluster has its own")
     if name == "serial":
         from dermatwin.execution.serial import SerialExecutor
 
