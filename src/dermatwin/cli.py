@@ -420,7 +420,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err_console.print("error: interrupted")
+        err_console.print("error: interrupted (a trial run continues with --resume)")
         sys.exit(130)
 
 

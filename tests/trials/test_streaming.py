@@ -199,3 +199,24 @@ def test_results_query_over_the_chunks(reference, tmp_path):
     bad = runner.invoke(app, ["results", "query", str(out), "SELEC nonsense"])
     assert bad.exit_code == 2 and bad.stderr.startswith("error: SQL: ")
     assert bad.stderr.count("\n") == 1
+
+
+def test_power_replicates_on_an_executor_match_a_plain_loop():
+    from dermatwin.trials.power import estimate_power
+    from dermatwin.trials.statistics import power_from_replicates
+
+    small = spec(
+        arms={"dupilumab": {"n": 6, "regimen": [{"drug": "dupilumab"}]}, "placebo": {"n": 6}}
+    )
+    ps = []
+    for r in range(3):
+        comps = run_trial(small, seed=small.seed + r).summary["comparisons"]
+        ps.append(max(c["p_value"] for c in comps if c["endpoint"] == "EASI-50@4w"))
+    with get_executor("serial") as ex:
+        got = estimate_power(small, "EASI-50@4w", alpha=0.2, replicates=3, executor=ex)
+    assert got == {
+        "endpoint": "EASI-50@4w",
+        "alpha": 0.2,
+        "arms": {"dupilumab": 6, "placebo": 6},
+        **power_from_replicates(ps, 0.2),
+    }

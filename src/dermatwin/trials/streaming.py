@@ -59,7 +59,7 @@ from dermatwin.trials.statistics import summarise
 CHUNK_FAILED = -1
 #: the report draws its figures from all trajectory rows up to this many, else from the
 #: first patients of each arm (memory stays bounded)
-REPORT_MAX_ROWS = 2_000_000
+REPORT_MAX_ROWS = 500_000
 FAILURE_COLUMNS = ["arm", "patient", "status"]
 
 
