@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import os
 import threading
 import time
 
@@ -125,3 +126,38 @@ def test_manifest_ignores_a_torn_record_and_checks_identity(tmp_path):
     ]
     with pytest.raises(ExecutionError, match="different seed"):
         ChunkManifest.resume(tmp_path, {"spec_sha256": "a", "seed": 2})
+
+
+def test_progress_bar_counts_and_is_quiet_off_a_terminal(capsys):
+    from dermatwin.execution.progress import progress_bar
+
+    with progress_bar("simulation", 10, enabled=True) as advance:
+        advance(4)
+        advance(6)
+    assert "10/10" in capsys.readouterr().err
+    with progress_bar("simulation", 10) as advance:  # pytest's output is not a terminal
+        advance(10)
+    captured = capsys.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def die_once(marker: str, x: int) -> int:
+    if x == 1 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)  # the worker process dies: the pool is broken
+    return 10 * x
+
+
+def test_processes_restart_a_broken_pool_and_retry_the_lost_tasks(tmp_path):
+    marker = tmp_path / "died"
+    results, failures = {}, {}
+    with get_executor("processes", workers=2, retries=2) as ex:
+        run_tasks(
+            ex,
+            die_once,
+            {k: (str(marker), k) for k in range(4)},
+            on_result=results.__setitem__,
+            on_failure=failures.__setitem__,
+        )
+    assert marker.exists()
+    assert results == {0: 0, 1: 10, 2: 20, 3: 30} and failures == {}
