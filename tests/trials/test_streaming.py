@@ -220,3 +220,21 @@ def test_power_replicates_on_an_executor_match_a_plain_loop():
         "arms": {"dupilumab": 6, "placebo": 6},
         **power_from_replicates(ps, 0.2),
     }
+
+
+def test_bootstrap_in_bounded_batches_gives_the_same_interval(monkeypatch):
+    from dermatwin.trials import statistics
+
+    x = np.random.default_rng(3).normal(size=1001)
+    whole = statistics.bootstrap_mean_interval(x, seed=[1, 2])
+    monkeypatch.setattr(statistics, "BOOTSTRAP_BATCH_VALUES", 1001 * 37)
+    calls = []
+    original = statistics.stats.bootstrap
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["batch"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(statistics.stats, "bootstrap", spy)
+    assert statistics.bootstrap_mean_interval(x, seed=[1, 2]) == whole
+    assert calls == [37]
