@@ -97,11 +97,11 @@ class KillWorkerOnce:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __call__(self, spec, arm_index, lo, candidates):
+    def __call__(self, spec, arm_index, lo, candidates, *states):
         if arm_index == 0 and lo == 0 and not self.marker.exists():
             self.marker.touch()
             os._exit(1)
-        return chunk_task(spec, arm_index, lo, candidates)
+        return chunk_task(spec, arm_index, lo, candidates, *states)
 
 
 def test_dask_run_survives_a_killed_worker(reference, cluster, tmp_path):
@@ -155,7 +155,7 @@ def test_cli_resume_gives_the_uninterrupted_json(reference, tmp_path):
 class FailChunk:
     """Raises for one chunk on every attempt; poisons one patient of another chunk."""
 
-    def __call__(self, spec, arm_index, lo, candidates):
+    def __call__(self, spec, arm_index, lo, candidates, *states):
         if arm_index == 1 and lo == 5:
             raise FloatingPointError("chunk always fails")
         model = trial_model(spec)

@@ -265,12 +265,20 @@ def evaluate_candidates(
 
 
 def select_candidates(
-    model: Model, spec: PopulationSpec, seed: int, stream: int, candidates: np.ndarray
+    model: Model,
+    spec: PopulationSpec,
+    seed: int,
+    stream: int,
+    candidates: np.ndarray,
+    y0: np.ndarray | None = None,
+    status: np.ndarray | None = None,
 ) -> Population:
     """The patients made from the given (accepted) candidate indices, in that order.
 
-    Rebuilds each candidate from its seed (equilibration included), so a worker needs
-    only the indices; the rows equal those :func:`generate` returns for the same patients.
+    Rebuilds each candidate from its seed, so a worker needs only the indices; the rows
+    equal those :func:`generate` returns for the same patients. With ``y0`` and
+    ``status`` (the equilibrated states from screening) the equilibration is skipped and
+    the covariates have no ``baseline_*`` columns.
     """
     candidates = np.asarray(candidates, dtype=np.int64)
     if candidates.size == 0:
@@ -282,6 +290,8 @@ def select_candidates(
             for k, c in zip(candidates, cov, strict=True)
         ]
     )
+    if y0 is not None and status is not None:
+        return Population(p, y0, status, pd.DataFrame(cov), int(candidates.max()) + 1)
     # one batch for all: each patient is integrated on its own, so rows equal generate()'s
     y, status = equilibrate(model, p, disease_start(model, spec.disease))
     scores = baseline_scores(model, p, y)

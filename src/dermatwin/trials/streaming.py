@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,17 +76,31 @@ class StreamedTrialResult(TrialResult):
         return pd.read_parquet(self.folder / "trajectories.parquet", **filters)
 
 
-def scan_block(spec: TrialSpec, stream: int, start: int, size: int) -> np.ndarray:
-    """Accepted candidate indices among ``start .. start+size-1`` of arm ``stream``."""
+def scan_block(
+    spec: TrialSpec, stream: int, start: int, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accepted candidates among ``start .. start+size-1`` of arm ``stream``: their
+    indices, equilibrated states and statuses."""
     model = trial_model_cached(spec)
     block = evaluate_candidates(model, spec.population_spec(), spec.seed, stream, start, size)
-    return block.accepted
+    keep = block.eligible
+    return block.accepted, block.y0[keep], block.status[keep]
 
 
-def chunk_task(spec: TrialSpec, arm_index: int, lo: int, candidates: np.ndarray) -> ChunkResult:
-    """Simulate patients ``lo ..`` of an arm, made from their candidate indices."""
+def chunk_task(
+    spec: TrialSpec,
+    arm_index: int,
+    lo: int,
+    candidates: np.ndarray,
+    y0: np.ndarray | None = None,
+    status: np.ndarray | None = None,
+) -> ChunkResult:
+    """Simulate patients ``lo ..`` of an arm, made from their candidate indices (and
+    their screened steady states, which spares a second equilibration)."""
     model = trial_model_cached(spec)
-    pop = select_candidates(model, spec.population_spec(), spec.seed, arm_index, candidates)
+    pop = select_candidates(
+        model, spec.population_spec(), spec.seed, arm_index, candidates, y0, status
+    )
     return simulate_chunk(spec, model, arm_index, np.arange(lo, lo + len(candidates)), pop)
 
 
@@ -103,20 +117,40 @@ def staging_folder(out: Path) -> Path:
     return out.parent / f".{out.name}.partial"
 
 
+@dataclass
+class _ArmPopulation:
+    """An arm's patients: candidate indices, and the screened blocks holding their states
+    (``blocks``: [start, accepted] in candidate order; patients are their accepted rows
+    in turn)."""
+
+    candidates: np.ndarray
+    blocks: list[list[int]]
+
+
+def _block_path(folder: Path, spec: TrialSpec, a: int, start: int) -> Path:
+    arm = list(spec.arms)[a]
+    return folder / "population" / arm_folders(spec)[arm] / f"block-{start:010d}.parquet"
+
+
 def _population(
     spec: TrialSpec, executor: Executor, folder: Path, manifest: ChunkManifest, timeout, advance
-) -> dict[int, np.ndarray]:
-    """Candidate indices of every arm's patients (screened now, or read when resuming)."""
+) -> dict[int, _ArmPopulation]:
+    """Every arm's patients (screened now, or read when resuming).
+
+    Screened blocks go to disk as they arrive (accepted candidates with their states), so
+    the driver holds one integer per accepted candidate, whatever the trial size.
+    """
     pop_spec = spec.population_spec()
     sizes = list(spec.arm_sizes().values())
     dirs = arm_folders(spec)
     done = manifest.done()
-    out: dict[int, np.ndarray] = {}
+    out: dict[int, _ArmPopulation] = {}
     for a, arm in enumerate(spec.arms):
         if f"population:{a}" in done:
-            out[a] = pq.read_table(folder / "population" / f"{dirs[arm]}.parquet")[
-                "candidate"
-            ].to_numpy()
+            table = pq.read_table(folder / "population" / f"{dirs[arm]}.parquet")
+            out[a] = _ArmPopulation(
+                table["candidate"].to_numpy(), done[f"population:{a}"]["blocks"]
+            )
             advance(sizes[a])
     found: dict[int, dict[int, np.ndarray]] = {a: {} for a in range(len(sizes)) if a not in out}
     drawn = dict.fromkeys(found, 0)
@@ -140,13 +174,20 @@ def _population(
             n, budget = sizes[a], sizes[a] * pop_spec.max_draws_per_patient
             accepted = sum(len(v) for v in found[a].values())
             if accepted >= n or drawn[a] >= budget:
-                cands = np.concatenate([found[a][s] for s in sorted(found[a])] or [[]])
+                starts = sorted(found[a])
+                cands = np.concatenate([found[a][s] for s in starts] or [[]])
                 if len(cands) < n:
                     raise inclusion_error(pop_spec, len(cands), n, budget)
-                out[a] = cands[:n].astype(np.int64)
+                used, total = [], 0
+                for s in starts:
+                    if total >= n:
+                        break
+                    used.append([s, len(found[a][s])])
+                    total += len(found[a][s])
+                out[a] = _ArmPopulation(cands[:n].astype(np.int64), used)
                 path = folder / "population" / f"{dirs[list(spec.arms)[a]]}.parquet"
-                write_parquet_atomic(pd.DataFrame({"candidate": out[a]}), path)
-                manifest.record(f"population:{a}", "done", patients=n)
+                write_parquet_atomic(pd.DataFrame({"candidate": out[a].candidates}), path)
+                manifest.record(f"population:{a}", "done", patients=n, blocks=used)
                 del found[a]
                 continue
             rate = accepted / drawn[a] if accepted else 1.0
@@ -157,8 +198,13 @@ def _population(
                 tasks[(a, start)] = (spec, a, start, min(block, budget - start))
             drawn[a] = stop
 
-        def on_result(key, accepted):
+        def on_result(key, screened):
             a, start = key
+            accepted, y0, status = screened
+            frame = pd.DataFrame(y0, columns=[f"y{i}" for i in range(y0.shape[1])])
+            frame.insert(0, "status", status)
+            frame.insert(0, "candidate", accepted)
+            write_parquet_atomic(frame, _block_path(folder, spec, a, start))
             before = sum(len(v) for v in found[a].values())
             found[a][start] = accepted
             advance(min(sizes[a], before + len(accepted)) - min(sizes[a], before))
@@ -173,6 +219,43 @@ def _population(
                 timeout=timeout,
             )
     return out
+
+
+class _ChunkArgs(Mapping):
+    """Task arguments of the chunks, read from the screened blocks only when a chunk is
+    submitted, so that memory holds the chunks in flight, not the whole population."""
+
+    def __init__(self, spec, folder, chunks, pops) -> None:
+        self.spec, self.folder, self.chunks, self.pops = spec, folder, chunks, pops
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, key):
+        a, lo, hi = self.chunks[key]
+        pop = self.pops[a]
+        counts = np.array([c for _, c in pop.blocks])
+        ends = np.cumsum(counts)
+        first = int(np.searchsorted(ends, lo, side="right"))
+        last = int(np.searchsorted(ends, hi - 1, side="right"))
+        frames = [
+            pd.read_parquet(_block_path(self.folder, self.spec, a, pop.blocks[i][0]))
+            for i in range(first, last + 1)
+        ]
+        rows = pd.concat(frames, ignore_index=True)
+        offset = int(ends[first] - counts[first])
+        rows = rows.iloc[lo - offset : hi - offset]
+        candidates = pop.candidates[lo:hi]
+        if not np.array_equal(rows["candidate"].to_numpy(), candidates):
+            raise ExecutionError(
+                f"population files of arm {list(self.spec.arms)[a]!r} in {self.folder} do not "
+                "match the manifest; run without --resume to start over"
+            )
+        y0 = rows[[c for c in rows.columns if c.startswith("y")]].to_numpy(dtype=np.float64)
+        return (self.spec, a, lo, candidates, y0, rows["status"].to_numpy(dtype=np.int64))
 
 
 def run_trial_to(
@@ -240,7 +323,7 @@ def run_trial_to(
     return result
 
 
-def _chunks(spec: TrialSpec, pops: dict[int, np.ndarray]) -> dict[str, tuple[int, int, int]]:
+def _chunks(spec: TrialSpec) -> dict[str, tuple[int, int, int]]:
     """Chunk id -> (arm index, first patient, end patient)."""
     out = {}
     for a, n in enumerate(spec.arm_sizes().values()):
@@ -256,7 +339,7 @@ def _chunk_path(folder: Path, table: str, spec: TrialSpec, chunk: str) -> Path:
 
 
 def _simulate(spec, executor, folder, manifest, pops, task, timeout, on_chunk, progress) -> int:
-    chunks = _chunks(spec, pops)
+    chunks = _chunks(spec)
     done = manifest.done()
     todo = {k: v for k, v in chunks.items() if k not in done}
     total = sum(hi - lo for _, lo, hi in chunks.values())
@@ -284,7 +367,7 @@ def _simulate(spec, executor, folder, manifest, pops, task, timeout, on_chunk, p
             )
             advance(hi - lo)
 
-        tasks = {k: (spec, a, lo, pops[a][lo:hi]) for k, (a, lo, hi) in todo.items()}
+        tasks = _ChunkArgs(spec, folder, todo, pops)
         run_tasks(
             executor, task, tasks, on_result=on_result, on_failure=on_failure, timeout=timeout
         )
@@ -295,7 +378,7 @@ def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
     """Summary from the endpoint chunks, consolidated files, manifest and report."""
     from dermatwin.trials.output import write_trial
 
-    chunks = _chunks(spec, {})
+    chunks = _chunks(spec)
     latest = manifest.latest()
     arms = list(spec.arms)
     frames, failures, failed_chunks = [], [], []
