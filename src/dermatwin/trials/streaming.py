@@ -3,15 +3,16 @@
 A run has two phases, both split into tasks for an executor
 (:mod:`dermatwin.execution`):
 
-1. **Population.** Candidate blocks (``chunk_size`` candidates each, seeded by candidate
-   index) are screened in parallel; the arm's patients are the first ``n`` accepted
-   candidates in candidate order, so the population does not depend on the split. The
-   accepted candidate indices are stored in ``population/arm=ARM.parquet``.
-2. **Simulation.** Chunks of ``chunk_size`` patients rebuild their patients from the
-   candidate indices, are simulated, and are written as they finish to
-   ``endpoints/arm=ARM/chunk-NNNNN.parquet`` and ``trajectories/arm=ARM/chunk-NNNNN.parquet``
-   (temporary name, fsync, rename), then recorded in ``chunks.jsonl``
-   (:class:`~dermatwin.execution.manifest.ChunkManifest`).
+1. **Population.** Candidate blocks (up to ``chunk_size`` candidates each, seeded by
+   candidate index) are screened in parallel; the arm's patients are the first ``n``
+   accepted candidates in candidate order, so the population does not depend on the
+   split. Each screened block (accepted candidates with their steady states) is written
+   to ``population/arm=ARM/block-*.parquet`` as it arrives.
+2. **Simulation.** Chunks of ``chunk_size`` patients get their candidate indices and
+   steady states from those blocks, redraw parameters from the seeds, are simulated,
+   and are written as they finish to ``endpoints/arm=ARM/chunk-NNNNN.parquet`` and
+   ``trajectories/arm=ARM/chunk-NNNNN.parquet`` (temporary name, fsync, rename), then
+   recorded in ``chunks.jsonl`` (:class:`~dermatwin.execution.manifest.ChunkManifest`).
 
 The summary is computed from the endpoint table (one row per patient); trajectories are
 never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and moved
