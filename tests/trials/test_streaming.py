@@ -238,3 +238,14 @@ def test_bootstrap_in_bounded_batches_gives_the_same_interval(monkeypatch):
     monkeypatch.setattr(statistics.stats, "bootstrap", spy)
     assert statistics.bootstrap_mean_interval(x, seed=[1, 2]) == whole
     assert calls == [37]
+
+
+def test_impossible_inclusion_is_one_line_and_leaves_nothing(tmp_path):
+    path = tmp_path / "trial.yaml"
+    strict = {"inclusion": {"EASI": {"min": 71}}, "max_draws_per_patient": 1}
+    path.write_text(yaml.safe_dump({**SPEC, "population": strict}))
+    out = tmp_path / "o"
+    res = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(out)])
+    assert res.exit_code == 2 and res.stderr.startswith("error: inclusion: only ")
+    assert res.stderr.count("\n") == 1
+    assert not out.exists() and not staging_folder(out).exists()

@@ -45,6 +45,7 @@ from dermatwin.execution.store import write_parquet_atomic
 from dermatwin.execution.tasks import run_tasks
 from dermatwin.execution.worker import remember_model, spec_key, trial_model_cached
 from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
+from dermatwin.patients.profile import PatientError
 from dermatwin.therapy.drugs import REFERENCE_WEIGHT_KG
 from dermatwin.trials.run import (
     ChunkResult,
@@ -309,7 +310,11 @@ def run_trial_to(
     total = sum(spec.arm_sizes().values())
     try:
         with progress_bar("population", total, enabled=progress) as advance:
-            pops = _population(spec, executor, stage, manifest, timeout, advance)
+            try:
+                pops = _population(spec, executor, stage, manifest, timeout, advance)
+            except PatientError:
+                shutil.rmtree(stage, ignore_errors=True)  # the criteria: nothing to resume
+                raise
         computed = _simulate(
             spec, executor, stage, manifest, pops, task, timeout, on_chunk, progress
         )
