@@ -34,17 +34,3 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
     fsync_dir(path.parent)
     return path
 
-
-def write_text_atomic(text: str, path: Path) -> Path:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
