@@ -33,4 +33,3 @@ def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:
         raise
     fsync_dir(path.parent)
     return path
-
