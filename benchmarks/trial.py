@@ -38,7 +38,7 @@ def main() -> None:
     spec = spec.model_copy(update={"arms": arms})
     t0 = time.perf_counter()
     model = trial_model(spec)
-    model.kernel  # compile or load the cached kernel
+    _ = model.kernel  # compile or load the cached kernel
     load = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = run_trial(spec, model=model)

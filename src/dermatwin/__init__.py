@@ -16,6 +16,7 @@ from dermatwin.engine.events import (
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
 from dermatwin.engine.status import Status
 from dermatwin.errors import DermatwinError, ModelError, ScenarioError
+from dermatwin.execution import get_executor
 from dermatwin.io.sbml import to_sbml, write_sbml
 from dermatwin.model.registry import available_models, get_model
 from dermatwin.model.spec import Model, ModelBuilder, Output, Parameter, State
@@ -41,6 +42,7 @@ __all__ = [
     "available_models",
     "bolus",
     "equilibrate",
+    "get_executor",
     "get_model",
     "infusion",
     "intervention",

@@ -36,8 +36,13 @@ def test_fit_moves_the_prediction_to_the_row_and_is_reproducible(tmp_path):
     base = ParameterSet(name="t", version=1)
     prior = row_predictions(spec, run_trial(spec.model_copy(update={"parameter_set": base})), "x")
     step = Step(
-        ("model.placebo_response",), ((0.01, 1.0),), ("dimensionless",), (ROW,), str(path),
-        (True,), "test",
+        ("model.placebo_response",),
+        ((0.01, 1.0),),
+        ("dimensionless",),
+        (ROW,),
+        str(path),
+        (True,),
+        "test",
     )
     lines = []
     fitted = fit_step(step, base, log=lines.append)

@@ -15,7 +15,11 @@ from dermatwin.therapy.drugs import drug_parameters
 
 def _value(target="model.placebo_response", value=0.5, rows=("AD_DUPI_SOLO1_PBO_EASI75",)):
     return FittedValue(
-        target=target, value=value, unit="dimensionless", bounds=(0, 1), fitted_to=rows,
+        target=target,
+        value=value,
+        unit="dimensionless",
+        bounds=(0, 1),
+        fitted_to=rows,
         trial="solo1_dupilumab_ad.yaml",
     )
 

@@ -40,7 +40,8 @@ def small(tmp_path_factory):
 def test_validation_rows_have_intervals_and_fitted_flags(small, tmp_path):
     _, pset, rows = small
     result = summary(pset, rows)
-    assert {r["row"] for r in result["rows"]} == set(load_trial(EXAMPLE_TRIALS / TRIAL).reference_rows)
+    expected = set(load_trial(EXAMPLE_TRIALS / TRIAL).reference_rows)
+    assert {r["row"] for r in result["rows"]} == expected
     for r in result["rows"]:
         lo, hi = r["interval"]
         assert lo <= r["predicted"] <= hi
@@ -62,8 +63,10 @@ def test_validate_cli_json(small):
 
 
 def test_reference_rows_must_name_an_arm_and_an_endpoint(tmp_path):
-    text = (EXAMPLE_TRIALS / TRIAL).read_text().replace(
-        "{arm: placebo, endpoint: PASI-75@12w", "{arm: nobody, endpoint: PASI-75@12w"
+    text = (
+        (EXAMPLE_TRIALS / TRIAL)
+        .read_text()
+        .replace("{arm: placebo, endpoint: PASI-75@12w", "{arm: nobody, endpoint: PASI-75@12w")
     )
     (tmp_path / "bad.yaml").write_text(text)
     with pytest.raises(TrialError, match="reference_rows.PSO_UST_PHX1_0_PASI75.arm"):

@@ -148,6 +148,66 @@ def _values_table(pset: ParameterSet) -> str:
     return "\n".join(lines)
 
 
+#: the comparator trials' primary rows (issue 4 asks for them within 8 percentage points)
+COMPARATOR_ROWS = (
+    "AD_DUPI_SOLO1_q2w_EASI75",
+    "AD_DUPI_SOLO1_PBO_EASI75",
+    "PSO_SECU_ERASURE_300_PASI75",
+    "PSO_SECU_ERASURE_150_PASI75",
+    "PSO_SECU_ERASURE_PBO_PASI75",
+    "PSO_UST_PHX1_45_PASI75",
+    "PSO_UST_PHX1_90_PASI75",
+    "PSO_UST_PHX1_0_PASI75",
+    "AD_ABRO_MONO1_200_EASI75",
+    "AD_ABRO_MONO1_100_EASI75",
+    "AD_ABRO_MONO1_0_EASI75",
+)
+TOLERANCE_PP = 8.0
+
+
+def comparator_table(result: dict) -> str:
+    by_row = {r["row"]: r for r in result["rows"]}
+    lines = ["| row | observed | predicted | difference (pp) | within 8 pp | fitted |"]
+    lines.append("|---|---:|---:|---:|:-:|:-:|")
+    for row in COMPARATOR_ROWS:
+        if row not in by_row:
+            continue
+        r = by_row[row]
+        d = r["predicted"] - r["observed"]
+        lines.append(
+            f"| `{row}` | {r['observed']:g} | {r['predicted']:.1f} | {d:+.1f} | "
+            f"{'yes' if abs(d) <= TOLERANCE_PP else 'no'} | {'fitted' if r['fitted'] else ''} |"
+        )
+    return "\n".join(lines)
+
+
+KNOWN_MISSES = """\
+- **IV MSC (Shin 2021, 5 patients, uncontrolled): predicted 0 % EASI-50 vs 80 %.** In the
+  model IV cells are trapped in the lung and die within about a day (BIO-01..05); their
+  secretome is too short-lived to start the slow regulatory response that a
+  subcutaneous depot (half-life 3.5 days) does. Either the real effect of IV cells works
+  through a mechanism the model lacks (efferocytosis-driven tolerance is in, but weak),
+  or the uncontrolled series overstates it; the calibration had no controlled IV row.
+- **Psoriasis responses are all-or-none.** A plaque of the Shmarov core either clears
+  completely or stays, so PASI-100 and PGA 0/1 are far too common (CHAMPION PASI-100
+  64 % vs 16.7 %; ERASURE IGA 0/1 76 % vs 65.3 % even with the PGA edge at its lower
+  bound). PASI-75 rows are reproduced; deeper-response rows are not.
+- **Abrocitinib 100 mg** (JADE MONO-1): predicted like 200 mg (62 % vs 40 %). Drug
+  effects follow a Hill curve with coefficient 1; the model's response is too flat in
+  exposure to separate the two doses (a two-value fit to both rows gives 51 % and 50 %).
+  A per-drug Hill coefficient is the next step.
+- **Upadacitinib** (Measure Up 1, not fitted) is under-predicted by 13-16 pp: it keeps
+  the JAK1 prior (75 % of the maximal effect at the labelled exposure).
+- **Kim 2017 secondary rows** (mean reduction of IGA, SCORAD, pruritus in the high-dose
+  arm) are under-predicted, pruritus most (11 % vs 58 %): the pruritus score follows
+  IL-31 and the barrier only.
+- **Placebo mean % change** in the 12-week dupilumab phase 2 is too strong (-43 % vs
+  -23 %) although EASI-75 on placebo is fitted in SOLO-1: the placebo response is a mix
+  of a few strong responders and many partial ones in the model, fewer partial ones in
+  the trials.
+"""
+
+
 def write_validation_doc(pset: ParameterSet, result: dict, path: str | Path) -> Path:
     """Write docs/validation.md (and the plot beside it, in img/)."""
     path = Path(path)
@@ -176,6 +236,13 @@ trial publications).
 Filled points: rows used for fitting; open points: predictions. Dotted lines: +-8
 percentage points. Mean %-change rows are in the table only.
 
+## Comparator trials (primary rows, 8 percentage-point tolerance)
+
+{comparator_table(result)}
+
+## Known misses
+
+{KNOWN_MISSES}
 ## What was fitted, to which rows, and why
 
 `dermatwin calibrate` reproduces the shipped set from the uncalibrated priors in this

@@ -28,7 +28,7 @@ from dermatwin.calibration.parameter_set import (
 from dermatwin.engine.simulate import simulate
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
-from dermatwin.patients.population import generate
+from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
 from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.therapy.drugs import (
@@ -220,68 +220,95 @@ def trial_model(spec: TrialSpec) -> Model:
     return build().with_defaults(**overrides) if overrides else build()
 
 
+#: covariates copied into the endpoint table
+ENDPOINT_COVARIATES = ("candidate", "age", "sex", "weight_kg", "flg_loss", "hla_c0602")
+
+
+@dataclass
+class ChunkResult:
+    """One chunk of one arm: endpoint rows, trajectory rows and numerical failures."""
+
+    endpoints: pd.DataFrame
+    trajectories: pd.DataFrame
+    failures: list[dict]
+
+
+def simulate_chunk(
+    spec: TrialSpec, model: Model, arm_index: int, patients: np.ndarray, pop: Population
+) -> ChunkResult:
+    """Simulate ``patients`` (indices within arm ``arm_index``) whose rows are ``pop``.
+
+    Depends only on the spec and these patients, so chunks may run anywhere, in any order.
+    """
+    arm = list(spec.arms)[arm_index]
+    times = spec.visit_times()
+    chunk = np.asarray(patients)
+    params = pop.parameters.copy()
+    events = []
+    for j in range(len(chunk)):
+        weight = (
+            float(pop.covariates["weight_kg"].iloc[j])
+            if spec.weight_dosing
+            else REFERENCE_WEIGHT_KG
+        )
+        plan = arm_regimen(spec, arm, weight).plan()
+        for name, value in plan.parameters.items():
+            params[j, model.parameter_index(name)] = value
+        events.append(plan.events)
+    ds = simulate(model, times, params, y0=pop.y0, events=events, start_status=pop.status)
+    status = ds["status"].values
+    scores = _scores(ds, spec.disease, spec, arm_index, chunk)
+    for name in scores:
+        scores[name][status != 0] = np.nan
+    cols: dict = {}
+    for ep in spec.parsed_endpoints():
+        cols.update(_endpoint_values(ep, scores, times, spec))
+    frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})
+    for c in pop.covariates.columns:
+        if c in ENDPOINT_COVARIATES:
+            frame[c] = pop.covariates[c].to_numpy()
+    traj = [
+        pd.DataFrame(
+            {
+                "arm": arm,
+                "patient": np.repeat(chunk, len(times)),
+                "time": np.tile(times, len(chunk)),
+                "variable": name,
+                "value": values.ravel(),
+            }
+        )
+        for name, values in scores.items()
+    ]
+    failures = [
+        {"arm": arm, "patient": int(chunk[j]), "status": int(status[j])}
+        for j in np.flatnonzero(status != 0)
+    ]
+    return ChunkResult(frame, pd.concat(traj, ignore_index=True), failures)
+
+
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
-    """Simulate the trial; returns a :class:`TrialResult`."""
+    """Simulate the trial in memory; returns a :class:`TrialResult`.
+
+    For large trials, other executors and resumable runs see
+    :func:`dermatwin.trials.streaming.run_trial_to`.
+    """
     if seed is not None:
         spec = spec.model_copy(update={"seed": int(seed)})
     model = model or trial_model(spec)
-    times = spec.visit_times()
     pop_spec = spec.population_spec()
     endpoints = spec.parsed_endpoints()
     for arm in spec.arms:  # a bad regimen fails now, before any population is drawn
         arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
     rows, traj, failures = [], [], []
-    for a, (arm, n) in enumerate(spec.arm_sizes().items()):
+    for a, n in enumerate(spec.arm_sizes().values()):
         pop = generate(model, pop_spec, n, spec.seed, stream=a)
         ids = np.arange(n)
         for lo in range(0, n, spec.chunk_size):
             chunk = ids[lo : lo + spec.chunk_size]
-            params = pop.parameters[chunk].copy()
-            events = []
-            for j, pid in enumerate(chunk):
-                weight = (
-                    float(pop.covariates["weight_kg"].iloc[pid])
-                    if spec.weight_dosing
-                    else REFERENCE_WEIGHT_KG
-                )
-                plan = arm_regimen(spec, arm, weight).plan()
-                for name, value in plan.parameters.items():
-                    params[j, model.parameter_index(name)] = value
-                events.append(plan.events)
-            ds = simulate(
-                model,
-                times,
-                params,
-                y0=pop.y0[chunk],
-                events=events,
-                start_status=pop.status[chunk],
-            )
-            status = ds["status"].values
-            scores = _scores(ds, spec.disease, spec, a, chunk)
-            for name in scores:
-                scores[name][status != 0] = np.nan
-            cols: dict = {}
-            for ep in endpoints:
-                cols.update(_endpoint_values(ep, scores, times, spec))
-            frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})
-            for c in pop.covariates.columns:
-                if c in ("candidate", "age", "sex", "weight_kg", "flg_loss", "hla_c0602"):
-                    frame[c] = pop.covariates[c].iloc[chunk].to_numpy()
-            rows.append(frame)
-            for name, values in scores.items():
-                traj.append(
-                    pd.DataFrame(
-                        {
-                            "arm": arm,
-                            "patient": np.repeat(chunk, len(times)),
-                            "time": np.tile(times, len(chunk)),
-                            "variable": name,
-                            "value": values.ravel(),
-                        }
-                    )
-                )
-            for j in np.flatnonzero(status != 0):
-                failures.append({"arm": arm, "patient": int(chunk[j]), "status": int(status[j])})
+            part = simulate_chunk(spec, model, a, chunk, pop.rows(chunk))
+            rows.append(part.endpoints)
+            traj.append(part.trajectories)
+            failures.extend(part.failures)
     table = pd.concat(rows, ignore_index=True)
     # one row order whatever the chunking: arm (spec order), variable, patient, time
     trajectories = pd.concat(traj, ignore_index=True)
@@ -292,8 +319,20 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     trajectories["arm"] = trajectories["arm"].astype(str)
     kinds = {e.text: e.summary_kind for e in endpoints}
     summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference())
+    return TrialResult(
+        spec,
+        table,
+        trajectories,
+        summary,
+        trial_manifest(spec, model, len(failures)),
+        pd.DataFrame(failures, columns=["arm", "patient", "status"]),
+    )
+
+
+def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:
+    """What identifies a run: trial, seed, versions, model and spec hashes, arm sizes."""
     spec_json = spec.model_dump_json()
-    manifest = {
+    return {
         "trial": spec.name,
         "seed": spec.seed,
         "dermatwin_version": __version__,
@@ -301,13 +340,5 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
         "model_hash": model.content_hash,
         "spec_sha256": hashlib.sha256(spec_json.encode()).hexdigest(),
         "arms": spec.arm_sizes(),
-        "failed_patients": len(failures),
+        "failed_patients": failed_patients,
     }
-    return TrialResult(
-        spec,
-        table,
-        trajectories,
-        summary,
-        manifest,
-        pd.DataFrame(failures, columns=["arm", "patient", "status"]),
-    )
