@@ -21,9 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dermatwin.model.skin import build
 from dermatwin.twins.fit import FitSettings, fit_twin
-from dermatwin.twins.likelihood import LogPosterior, TwinSimulator
+from dermatwin.twins.likelihood import LogPosterior, TwinSimulator, twin_model
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.visits import load_visits
 
@@ -73,7 +72,7 @@ def main() -> None:
     ap.add_argument("--skip-compare", action="store_true")
     ap.add_argument("--merge", action="store_true", help="keep other entries of --json")
     args = ap.parse_args()
-    model = build()
+    model = twin_model()[0]
     record = load_visits(EXAMPLE)
     default = FitSettings()
     results: dict = {

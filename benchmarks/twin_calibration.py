@@ -29,10 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from dermatwin.model.skin import build
+from dermatwin.calibration.parameter_set import load_parameter_set
 from dermatwin.patients.profile import Patient
 from dermatwin.trials.spec import DrugItem
 from dermatwin.twins.fit import FitSettings, fit_twin
+from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.predict import FutureRegimen, add_noise, simulate_draws
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.synthetic import lognormal_noise, synthetic_patient
@@ -52,14 +53,14 @@ def _week24(values: np.ndarray, times: np.ndarray) -> np.ndarray:
     return values[:, int(np.argmin(np.abs(times - TARGET_DAY)))]
 
 
-def population_mean(model, n: int = 400, seed: int = 99) -> float:
+def population_mean(model, settings: FitSettings, n: int = 400, seed: int = 99) -> float:
     """Mean week-24 EASI over eligible prior draws under the same regimen."""
     prior = Prior(twin_parameters(model, PATIENT))
     theta = prior.sample(n, np.random.default_rng(seed))
     stub = VisitRecord(PATIENT, tuple(Visit(day=d) for d in VISIT_DAYS), tuple(TREATMENTS))
     from dermatwin.twins.fit import Twin
 
-    twin = Twin(stub, prior.parameters, theta[None], np.zeros((1, n)), FitSettings())
+    twin = Twin(stub, prior.parameters, theta[None], np.zeros((1, n)), settings)
     samples, times, status, _ = simulate_draws(twin, FUTURE, theta, model=model, follow_up=0.0)
     ok = (status == 0) & (samples["EASI"][:, 0] >= MIN_EASI)
     return float(np.mean(_week24(samples["EASI"], times)[ok]))
@@ -67,7 +68,14 @@ def population_mean(model, n: int = 400, seed: int = 99) -> float:
 
 def one_patient(model, index: int, settings: FitSettings, seed: int) -> dict:
     syn = synthetic_patient(
-        model, PATIENT, TREATMENTS, VISIT_DAYS, seed=seed, index=index, min_score=MIN_EASI
+        model,
+        PATIENT,
+        TREATMENTS,
+        VISIT_DAYS,
+        seed=seed,
+        index=index,
+        min_score=MIN_EASI,
+        parameter_set=load_parameter_set(settings.parameter_set),
     )
     start = time.perf_counter()
     twin = fit_twin(syn.record, settings, model=model)
@@ -136,6 +144,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=150)
     ap.add_argument("--moves", default="de")
     ap.add_argument("--seed", type=int, default=2024)
+    ap.add_argument("--parameter-set", default="default")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/twin_calibration.jsonl"))
     ap.add_argument("--summary", type=Path, default=Path("benchmarks/twin_calibration.json"))
     ap.add_argument(
@@ -145,9 +154,14 @@ def main() -> None:
         help="only summarise these per-patient files (runs split over processes) into --summary",
     )
     args = ap.parse_args()
-    model = build()
+    model = twin_model(args.parameter_set)[0]
     settings = FitSettings(
-        walkers=args.walkers, burn=args.burn, steps=args.steps, seed=args.seed, moves=args.moves
+        walkers=args.walkers,
+        burn=args.burn,
+        steps=args.steps,
+        seed=args.seed,
+        moves=args.moves,
+        parameter_set=args.parameter_set,
     )
     if args.combine:
         rows = [
@@ -157,11 +171,11 @@ def main() -> None:
             if line.strip()
         ]
         rows.sort(key=lambda r: r["patient"])
-        summary = summarise(rows, population_mean(model), settings)
+        summary = summarise(rows, population_mean(model, settings), settings)
         args.summary.write_text(json.dumps(summary, indent=2))
         print(json.dumps(summary, indent=2))
         return
-    pop_mean = population_mean(model)
+    pop_mean = population_mean(model, settings)
     done = []
     if args.out.exists() and args.start > 0:
         done = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]

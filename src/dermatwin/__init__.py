@@ -16,6 +16,7 @@ from dermatwin.engine.events import (
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
 from dermatwin.engine.status import Status
 from dermatwin.errors import DermatwinError, ModelError, ScenarioError
+from dermatwin.execution import get_executor
 from dermatwin.io.sbml import to_sbml, write_sbml
 from dermatwin.model.registry import available_models, get_model
 from dermatwin.model.spec import Model, ModelBuilder, Output, Parameter, State
@@ -57,6 +58,7 @@ __all__ = [
     "bolus",
     "equilibrate",
     "fit_twin",
+    "get_executor",
     "get_model",
     "infusion",
     "intervention",

@@ -34,6 +34,8 @@ export_app = typer.Typer(help="Export models to standard formats.", no_args_is_h
 app.add_typer(export_app, name="export")
 trial_app = typer.Typer(help="Virtual clinical trials.", no_args_is_help=True)
 app.add_typer(trial_app, name="trial")
+results_app = typer.Typer(help="Query stored results with SQL (DuckDB).", no_args_is_help=True)
+app.add_typer(results_app, name="results")
 err_console = Console(stderr=True)
 
 DISCLAIMER = "Research use only: dermatwin is not a medical device."
@@ -182,6 +184,19 @@ def sensitivity(
     Console().print(DISCLAIMER)
 
 
+ExecutorOpt = Annotated[
+    str, typer.Option("--executor", help="where chunks run: serial, processes or dask")
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option("--workers", help="local worker processes [CPU count]")
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Dask scheduler address [a local cluster]"),
+]
+RetriesOpt = Annotated[int, typer.Option("--retries", help="attempts after a task fails")]
+
+
 @trial_app.command("run")
 def trial_run(
     trial: Annotated[Path, typer.Argument(help="trial YAML file (docs/trials.md)")],
@@ -190,19 +205,46 @@ def trial_run(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print arm estimates as JSON")] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="override the trial's seed")] = None,
+    executor: ExecutorOpt = "serial",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", help="patients per chunk [trial's chunk_size]")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue an interrupted run into the same --out")
+    ] = False,
+    chunk_timeout: Annotated[
+        float | None,
+        typer.Option("--chunk-timeout", help="seconds before a slow chunk is run again"),
+    ] = None,
+    retries: RetriesOpt = 2,
 ) -> None:
     """Run a virtual trial: trajectories and endpoints (Parquet), estimates with 95 % CIs,
-    comparisons, a manifest and an HTML report."""
-    from dermatwin.trials.output import write_trial
-    from dermatwin.trials.run import run_trial
-    from dermatwin.trials.spec import load_trial
+    comparisons, a manifest and an HTML report. Chunks are streamed to OUT (docs/scale.md)."""
+    from dermatwin.execution import get_executor
+    from dermatwin.trials.spec import TrialError, load_trial
+    from dermatwin.trials.streaming import run_trial_to
 
     with user_errors():
         spec = load_trial(trial)
-        result = run_trial(spec, seed=seed)
-    out = out or Path("results") / trial.stem
-    with atomic_directory(out) as tmp:
-        write_trial(result, tmp)
+        if chunk_size is not None:
+            if chunk_size < 1:
+                raise TrialError(f"--chunk-size must be >= 1, got {chunk_size}")
+            spec = spec.model_copy(update={"chunk_size": chunk_size})
+        if chunk_timeout is not None and not chunk_timeout > 0:
+            raise TrialError(f"--chunk-timeout must be > 0 seconds, got {chunk_timeout}")
+        out = out or Path("results") / trial.stem
+        with get_executor(executor, workers=workers, scheduler=scheduler, retries=retries) as ex:
+            result = run_trial_to(
+                spec,
+                out,
+                executor=ex,
+                seed=seed,
+                resume=resume,
+                timeout=chunk_timeout,
+                progress=False if as_json else None,
+            )
     if as_json:
         print(json.dumps(result.summary, allow_nan=False))
         return
@@ -224,7 +266,10 @@ def trial_run(
         table.add_row(arm, str(n), *cells)
     console.print(table)
     if len(result.failures):
-        console.print(f"{len(result.failures)} patients failed numerically (failures.csv)")
+        console.print(f"{len(result.failures)} patients failed (failures.csv)")
+    for chunk in result.manifest["chunks"]["failed"]:
+        lo, hi = chunk["patients"]
+        console.print(f"chunk {chunk['chunk']} failed: arm {chunk['arm']}, patients {lo}-{hi}")
     console.print(f"outputs written to {out}/ (report.html, summary.json, Parquet files)")
     console.print(DISCLAIMER)
 
@@ -240,24 +285,71 @@ def trial_power(
     ] = None,
     n_max: Annotated[int, typer.Option("--n-max", help="largest n per arm searched")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    executor: ExecutorOpt = "serial",
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    retries: RetriesOpt = 2,
 ) -> None:
     """Estimate power by repeating the trial with new seeds; optionally search n per arm."""
+    from dermatwin.execution import get_executor
     from dermatwin.trials.power import estimate_power, search_sample_size
     from dermatwin.trials.spec import load_trial
 
+    progress = False if as_json else None
     with user_errors():
         spec = load_trial(trial)
-        if target is None:
-            result = estimate_power(spec, endpoint, alpha=alpha, replicates=replicates)
-        else:
-            result = search_sample_size(
-                spec, endpoint, target, alpha=alpha, replicates=replicates, n_max=n_max
-            )
+        with get_executor(executor, workers=workers, scheduler=scheduler, retries=retries) as ex:
+            if target is None:
+                result = estimate_power(
+                    spec,
+                    endpoint,
+                    alpha=alpha,
+                    replicates=replicates,
+                    executor=ex,
+                    progress=progress,
+                )
+            else:
+                result = search_sample_size(
+                    spec,
+                    endpoint,
+                    target,
+                    alpha=alpha,
+                    replicates=replicates,
+                    n_max=n_max,
+                    executor=ex,
+                    progress=progress,
+                )
     if as_json:
         print(json.dumps(result, allow_nan=False))
         return
     Console().print_json(json.dumps(result))
     Console().print(DISCLAIMER)
+
+
+@results_app.command("query")
+def results_query(
+    folder: Annotated[Path, typer.Argument(help="a trial's output folder")],
+    sql: Annotated[str, typer.Argument(help="SQL over the views trajectories and endpoints")],
+    as_json: Annotated[bool, typer.Option("--json", help="print rows as JSON records")] = False,
+) -> None:
+    """Run DuckDB SQL over stored trial results, e.g.
+    "SELECT arm, avg(value) FROM trajectories WHERE variable = 'EASI' GROUP BY arm"."""
+    from dermatwin.execution.query import query_results
+
+    with user_errors():
+        frame = query_results(folder, sql)
+    if as_json:
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, default=str, allow_nan=False))
+        return
+    table = Table()
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf" else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(table)
+    if frame.empty:
+        Console().print("(no rows)")
 
 
 @export_app.command("sbml")
@@ -278,6 +370,87 @@ def export_sbml(
     tmp.write_text(text)
     os.replace(tmp, output)
     typer.echo(f"wrote {output}")
+
+
+@app.command()
+def calibrate(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="refit only this target (repeatable), keep the others"),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", help="where to write the fitted parameter set")
+    ] = Path("results/calibration/CAL-1.yaml"),
+    check: Annotated[
+        bool, typer.Option("--check", help="compare with the shipped set; exit 1 if different")
+    ] = False,
+) -> None:
+    """Fit the open values (placebo, drug effects, MSC potency and persistence, score
+    mapping) to the reference clinical rows; reproduces the shipped parameter set."""
+    from dermatwin.calibration.fit import calibrate as run_calibration
+    from dermatwin.calibration.parameter_set import load_parameter_set, write_parameter_set
+
+    with user_errors():
+        pset = run_calibration(only, log=lambda line: err_console.print(line, markup=False))
+        write_parameter_set(pset, out)
+        shipped = load_parameter_set("default")
+    typer.echo(f"wrote {out}")
+    if check:
+        fitted = {v.target: v.value for v in pset.values}
+        differ = [
+            f"{v.target}: shipped {v.value:g}, refitted {fitted.get(v.target)}"
+            for v in shipped.values
+            if v.target in fitted and fitted[v.target] != v.value
+        ]
+        if differ:
+            typer.echo("differs from the shipped set: " + "; ".join(differ))
+            raise typer.Exit(1)
+        typer.echo(f"reproduces the shipped set {shipped.name} ({len(fitted)} values)")
+
+
+@app.command()
+def validate(
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+    parameter_set: Annotated[
+        str, typer.Option("--set", help="parameter set: default, none, a name or a YAML path")
+    ] = "default",
+    trial: Annotated[
+        list[str] | None, typer.Option("--trial", help="only this example trial (repeatable)")
+    ] = None,
+    doc: Annotated[
+        Path | None, typer.Option("--doc", help="also write this Markdown page and its plot")
+    ] = None,
+) -> None:
+    """Simulate every clinical row an example trial expresses: observed, predicted, 95 %
+    simulated interval, and whether the row was used for fitting."""
+    from dermatwin.calibration.validate import summary, validate, write_validation_doc
+
+    with user_errors():
+        pset, rows = validate(parameter_set, trials=trial)
+        result = summary(pset, rows)
+        if doc is not None:
+            write_validation_doc(pset, result, doc)
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"validation, parameter set {pset.name}")
+    for col in ("row", "endpoint", "observed", "predicted", "95 % interval", "inside", "fitted"):
+        table.add_column(col, justify="right" if col in ("observed", "predicted") else "left")
+    for r in result["rows"]:
+        lo, hi = r["interval"]
+        table.add_row(
+            r["row"],
+            r["endpoint"],
+            f"{r['observed']:g}",
+            f"{r['predicted']:.1f}",
+            f"{lo:.1f} to {hi:.1f}",
+            "yes" if r["inside"] else "no",
+            "yes" if r["fitted"] else "",
+        )
+    Console().print(table)
+    held = result["not_fitted"]
+    typer.echo(f"not fitted: {held['inside']} of {held['n']} rows inside their 95 % interval")
+    typer.echo(DISCLAIMER)
 
 
 @app.command()
@@ -334,7 +507,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        err_console.print("error: interrupted")
+        err_console.print("error: interrupted (a trial run continues with --resume)")
         sys.exit(130)
 
 

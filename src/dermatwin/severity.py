@@ -28,9 +28,17 @@ def _category(values, edges) -> np.ndarray:
     return np.searchsorted(np.asarray(edges), values, side="left").astype(np.int64)
 
 
-def iga_from_easi(easi) -> np.ndarray:
-    return _category(easi, IGA_EASI_EDGES)
+def _edges(edges: tuple[float, ...], almost_clear: float | None) -> tuple[float, ...]:
+    if almost_clear is None:
+        return edges
+    return (min(edges[0], almost_clear), almost_clear, *edges[2:])
 
 
-def pga_from_pasi(pasi) -> np.ndarray:
-    return _category(pasi, PGA_PASI_EDGES)
+def iga_from_easi(easi, iga1_easi: float | None = None) -> np.ndarray:
+    """IGA 0-4; ``iga1_easi`` moves the upper EASI edge of IGA 1 (calibration)."""
+    return _category(easi, _edges(IGA_EASI_EDGES, iga1_easi))
+
+
+def pga_from_pasi(pasi, pga1_pasi: float | None = None) -> np.ndarray:
+    """PGA 0-4; ``pga1_pasi`` moves the upper PASI edge of PGA 1 (calibration)."""
+    return _category(pasi, _edges(PGA_PASI_EDGES, pga1_pasi))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dermatwin.model.skin import build
 from dermatwin.patients.profile import Patient
 from dermatwin.trials.spec import DrugItem
 from dermatwin.twins.fit import FitSettings, fit_twin, load_twin
+from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.predict import FutureRegimen, predict, simulate_draws
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.synthetic import synthetic_patient
@@ -20,7 +20,7 @@ SHORT = FitSettings(walkers=12, burn=30, steps=30, seed=3)
 
 @pytest.fixture(scope="module")
 def model():
-    return build()
+    return twin_model()[0]
 
 
 @pytest.fixture(scope="module")

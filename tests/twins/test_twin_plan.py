@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dermatwin.model.skin import build
 from dermatwin.patients.profile import Patient
 from dermatwin.trials.spec import DrugItem
 from dermatwin.twins.fit import FitSettings, Twin
+from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.plan import (
     Candidate,
     Constraints,
@@ -32,7 +32,7 @@ PATIENT = Patient(id="p", disease="AD", age=35.0, weight_kg=70.0)
 
 @pytest.fixture(scope="module")
 def model():
-    return build()
+    return twin_model()[0]
 
 
 def _twin(model, msc_ec50: float) -> Twin:

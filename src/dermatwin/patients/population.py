@@ -30,6 +30,7 @@ Per candidate:
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,6 +129,16 @@ class Population:
     covariates: pd.DataFrame
     draws: int
 
+    def rows(self, index: np.ndarray) -> Population:
+        """The patients at ``index`` (positions in this population)."""
+        return Population(
+            self.parameters[index],
+            self.y0[index],
+            self.status[index],
+            self.covariates.iloc[index].reset_index(drop=True),
+            self.draws,
+        )
+
 
 def _truncated_normal(rng, mean, sd, lo, hi) -> float:
     return float(min(max(rng.normal(mean, sd), lo), hi))
@@ -217,42 +228,142 @@ def _eligible(scores: pd.DataFrame, spec: PopulationSpec, ok: np.ndarray) -> np.
     return keep
 
 
+@dataclass
+class CandidateBlock:
+    """Candidates ``start .. start+size-1`` of one stream, equilibrated and scored."""
+
+    start: int
+    covariates: list[dict]
+    parameters: np.ndarray
+    y0: np.ndarray
+    status: np.ndarray
+    scores: pd.DataFrame
+    eligible: np.ndarray
+
+    @property
+    def accepted(self) -> np.ndarray:
+        """Candidate indices (not row numbers) that meet the inclusion criteria."""
+        return self.start + np.flatnonzero(self.eligible)
+
+    def row(self, i: int) -> dict:
+        scores = {f"baseline_{k}": v for k, v in self.scores.iloc[i].items()}
+        return {**self.covariates[i], **scores}
+
+
+def evaluate_candidates(
+    model: Model, spec: PopulationSpec, seed: int, stream: int, start: int, size: int
+) -> CandidateBlock:
+    """Draw, equilibrate and score candidates ``start .. start+size-1``.
+
+    Each candidate depends only on ``(seed, stream, index)``, so blocks can be evaluated
+    in any order or on any worker and give the same candidates.
+    """
+    cov = [candidate_covariates(spec, seed, stream, k) for k in range(start, start + size)]
+    p = candidate_parameters(model, spec, seed, stream, start, size, cov)
+    y, status = equilibrate(model, p, disease_start(model, spec.disease))
+    scores = baseline_scores(model, p, y)
+    return CandidateBlock(start, cov, p, y, status, scores, _eligible(scores, spec, status == 0))
+
+
+def select_candidates(
+    model: Model,
+    spec: PopulationSpec,
+    seed: int,
+    stream: int,
+    candidates: np.ndarray,
+    y0: np.ndarray | None = None,
+    status: np.ndarray | None = None,
+) -> Population:
+    """The patients made from the given (accepted) candidate indices, in that order.
+
+    Rebuilds each candidate from its seed, so a worker needs only the indices; the rows
+    equal those :func:`generate` returns for the same patients. With ``y0`` and
+    ``status`` (the equilibrated states from screening) the equilibration is skipped and
+    the covariates have no ``baseline_*`` columns.
+    """
+    candidates = np.asarray(candidates, dtype=np.int64)
+    if candidates.size == 0:
+        raise PatientError("candidates: at least one candidate index is needed")
+    cov = [candidate_covariates(spec, seed, stream, int(k)) for k in candidates]
+    p = np.concatenate(
+        [
+            candidate_parameters(model, spec, seed, stream, int(k), 1, [c])
+            for k, c in zip(candidates, cov, strict=True)
+        ]
+    )
+    if y0 is not None and status is not None:
+        return Population(p, y0, status, pd.DataFrame(cov), int(candidates.max()) + 1)
+    # one batch for all: each patient is integrated on its own, so rows equal generate()'s
+    y, status = equilibrate(model, p, disease_start(model, spec.disease))
+    scores = baseline_scores(model, p, y)
+    block = CandidateBlock(0, cov, p, y, status, scores, status == 0)
+    return Population(
+        p,
+        y,
+        status,
+        pd.DataFrame([block.row(i) for i in range(len(cov))]),
+        int(candidates.max()) + 1,
+    )
+
+
+def inclusion_error(spec: PopulationSpec, accepted: int, n: int, budget: int) -> PatientError:
+    """The one-line error when too few candidates qualify within the draw budget."""
+    criteria = ", ".join(
+        f"{k} {'>= ' + format(b.min, 'g') if b.min is not None else ''}"
+        f"{' <= ' + format(b.max, 'g') if b.max is not None else ''}".strip()
+        for k, b in spec.inclusion.items()
+    )
+    return PatientError(
+        f"inclusion: only {accepted} of {n} {spec.disease} patients met the criteria "
+        f"({criteria or 'none'}) within {budget} draws; relax the criteria or raise "
+        "max_draws_per_patient"
+    )
+
+
+#: recent populations, by (model content, spec, n, seed, stream): a calibration reruns the
+#: same trial many times with values that do not change who the patients are
+_RECENT: OrderedDict[tuple, Population] = OrderedDict()
+_RECENT_SIZE = 16
+
+
 def generate(model: Model, spec: PopulationSpec, n: int, seed: int, stream: int = 0) -> Population:
-    """``n`` eligible virtual patients of one stream (arm); see the module docstring."""
+    """``n`` eligible virtual patients of one stream (arm); see the module docstring.
+
+    The arrays of the returned population are read-only (it may be shared with later
+    calls for the same model, spec, n, seed and stream)."""
+    key = (model.content_hash, spec.model_dump_json(), n, seed, stream)
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        return _RECENT[key]
+    pop = _generate(model, spec, n, seed, stream)
+    for array in (pop.parameters, pop.y0, pop.status):
+        array.setflags(write=False)
+    _RECENT[key] = pop
+    if len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return pop
+
+
+def _generate(model: Model, spec: PopulationSpec, n: int, seed: int, stream: int) -> Population:
     if n < 1:
         raise PatientError(f"n: a population needs at least 1 patient, got {n}")
     budget = n * spec.max_draws_per_patient
-    start_state = disease_start(model, spec.disease)
-    rows, params, states, statuses, covs = [], [], [], [], []
+    rows, params, states, statuses = [], [], [], []
     accepted, drawn = 0, 0
     batch = max(16, n)
     while accepted < n and drawn < budget:
         size = min(batch, budget - drawn)
-        cov = [candidate_covariates(spec, seed, stream, k) for k in range(drawn, drawn + size)]
-        p = candidate_parameters(model, spec, seed, stream, drawn, size, cov)
-        y, status = equilibrate(model, p, start_state)
-        scores = baseline_scores(model, p, y)
-        keep = _eligible(scores, spec, status == 0)
-        for i in np.flatnonzero(keep)[: n - accepted]:
-            rows.append({**cov[i], **{f"baseline_{k}": v for k, v in scores.iloc[i].items()}})
-            params.append(p[i])
-            states.append(y[i])
-            statuses.append(status[i])
-            covs.append(cov[i])
+        block = evaluate_candidates(model, spec, seed, stream, drawn, size)
+        for i in np.flatnonzero(block.eligible)[: n - accepted]:
+            rows.append(block.row(i))
+            params.append(block.parameters[i])
+            states.append(block.y0[i])
+            statuses.append(block.status[i])
             accepted += 1
         drawn += size
         batch = max(16, 2 * (n - accepted))
     if accepted < n:
-        criteria = ", ".join(
-            f"{k} {'>= ' + format(b.min, 'g') if b.min is not None else ''}"
-            f"{' <= ' + format(b.max, 'g') if b.max is not None else ''}".strip()
-            for k, b in spec.inclusion.items()
-        )
-        raise PatientError(
-            f"inclusion: only {accepted} of {n} {spec.disease} patients met the criteria "
-            f"({criteria or 'none'}) within {budget} draws; relax the criteria or raise "
-            "max_draws_per_patient"
-        )
+        raise inclusion_error(spec, accepted, n, budget)
     return Population(
         np.array(params), np.array(states), np.array(statuses), pd.DataFrame(rows), drawn
     )

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
 
+from dermatwin.calibration.parameter_set import ParameterSet, calibrated_drug
 from dermatwin.engine.events import Event, bolus, set_parameter
 from dermatwin.model.reference.miyano2021 import BLOCK, TRALOKINUMAB_FACTOR
 from dermatwin.model.reference.shmarov2022 import UVB_LADDER
@@ -706,10 +706,12 @@ def emollient_bid(applications: float = 1.0, start_day: float = 0.0, stop_day=No
     return DrugDose("emollient", applications, "application", None, start_day, stop_day)
 
 
-@cache
-def drug_parameters(drug: str) -> dict[str, float]:
-    """Model parameter values the drug implies (its slot's PK and potency)."""
+def drug_parameters(drug: str, parameter_set: ParameterSet | None = None) -> dict[str, float]:
+    """Model parameter values the drug implies (its slot's PK and potency), with the
+    fields a calibrated ``parameter_set`` fits (emax, occupancy) replaced."""
     entry = get_drug(drug)
+    if parameter_set is not None:
+        entry = calibrated_drug(entry, parameter_set)
     if entry.slot is None:
         return {}
     return {

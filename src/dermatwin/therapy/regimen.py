@@ -9,7 +9,8 @@ each other: the first drug's slot parameters go into the parameter values, a lat
 drug's are set by ``set_parameter`` events at its start, and a first drug without a stop
 day stops where the next one starts. After such a switch any exposure left from the
 first drug acts and decays with the second drug's parameters (one state per slot).
-Overlapping drugs of one slot are rejected.
+Overlapping drugs of one slot are rejected. A calibrated ``parameter_set`` replaces the
+fitted drug fields and scales MSC potency (:mod:`dermatwin.calibration`).
 
 >>> from dermatwin.therapy.drugs import labelled
 >>> plan = Regimen([labelled("dupilumab", stop_day=112.0), labelled("upadacitinib",
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.engine.events import Event, set_parameter
 from dermatwin.therapy.drugs import DrugDose, drug_events, drug_parameters
 from dermatwin.therapy.products import (
@@ -87,6 +89,7 @@ class Regimen:
         *,
         horizon_days: float = 364.0,
         weight_kg: float = 70.0,
+        parameter_set: ParameterSet | None = None,
     ):
         for i, item in enumerate(items):
             if not isinstance(item, DrugDose | MSCCourse):
@@ -96,6 +99,7 @@ class Regimen:
         self.items = list(items)
         self.horizon_days = float(horizon_days)
         self.weight_kg = float(weight_kg)
+        self.parameter_set = parameter_set
 
     def _drug_groups(self) -> dict[str, list[DrugDose]]:
         groups: dict[str, list[DrugDose]] = {}
@@ -122,7 +126,7 @@ class Regimen:
                         )
                 resolved.append(prev)
             for k, dose in enumerate(resolved):
-                values = drug_parameters(dose.drug)
+                values = drug_parameters(dose.drug, self.parameter_set)
                 if k == 0:
                     params.update(values)
                 elif dose.amount > 0:
@@ -136,6 +140,8 @@ class Regimen:
             if len(products) > 1:
                 raise TherapyError("items: one MSC product per regimen; allowed: 1 product")
             params.update(msc_parameters(courses[0].product))
+            if self.parameter_set is not None:
+                params["msc_potency"] *= self.parameter_set.msc_potency_scale()
             for c in courses:
                 events += msc_dose_events(c.product, c.dose, self.weight_kg)
         events.sort(key=lambda e: e.time)  # stable: same-time events keep their order

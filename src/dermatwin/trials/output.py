@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+
+import pandas as pd
 
 from dermatwin.report.plots import DISCLAIMER
 from dermatwin.trials.report import write_html_report
@@ -11,10 +14,22 @@ from dermatwin.trials.run import TrialResult
 from dermatwin.trials.spec import PRIMARY_SCORE
 
 
-def write_trial(result: TrialResult, folder: Path) -> list[Path]:
-    """Files of one trial run in ``folder`` (callers make the folder atomic)."""
+def write_trial(
+    result: TrialResult,
+    folder: Path,
+    *,
+    report_trajectories: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
+) -> list[Path]:
+    """Files of one trial run in ``folder`` (callers make the folder atomic).
+
+    ``report_trajectories``: given when the trajectories were streamed to disk already
+    (``trajectories.parquet`` exists) and the report draws on these rows instead.
+    """
     folder = Path(folder)
-    result.trajectories.to_parquet(folder / "trajectories.parquet", index=False)
+    if report_trajectories is None:
+        result.trajectories.to_parquet(folder / "trajectories.parquet", index=False)
+        report_trajectories = result.trajectories
     result.endpoints.to_parquet(folder / "endpoints.parquet", index=False)
     result.failures.to_csv(folder / "failures.csv", index=False)
     (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=False))
@@ -30,10 +45,10 @@ def write_trial(result: TrialResult, folder: Path) -> list[Path]:
         summary=result.summary,
         endpoints=result.endpoints,
         kinds=result.kinds(),
-        trajectories=result.trajectories,
+        trajectories=report_trajectories,
         manifest={k: v for k, v in result.manifest.items() if not isinstance(v, dict)}
         | {"arms": ", ".join(f"{k}: {v}" for k, v in result.manifest["arms"].items())},
-        notes=[result.spec.description] if result.spec.description else (),
+        notes=([result.spec.description] if result.spec.description else []) + list(notes),
         primary=PRIMARY_SCORE[result.spec.disease],
     )
     return sorted(folder.iterdir())

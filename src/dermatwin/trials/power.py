@@ -8,13 +8,30 @@ every such comparison on the endpoint is significant at ``alpha``.
 
 from __future__ import annotations
 
-from dermatwin.model.skin import build
 from dermatwin.trials.run import run_trial
 from dermatwin.trials.spec import TrialError, TrialSpec
 from dermatwin.trials.statistics import power_from_replicates, search_n_per_arm
 
 
-def _p_values(spec: TrialSpec, endpoint: str, replicates: int) -> list[float]:
+def replicate_p_value(spec: TrialSpec, endpoint: str, seed: int) -> float:
+    """The largest p-value (over the arms compared with the reference) of one replicate."""
+    from dermatwin.execution.worker import trial_model_cached
+
+    result = run_trial(spec, model=trial_model_cached(spec), seed=seed)
+    ps = [c["p_value"] for c in result.summary["comparisons"] if c["endpoint"] == endpoint]
+    if not ps:
+        raise TrialError(f"--endpoint {endpoint!r}: the trial has no arm to compare with")
+    return max(p if p is not None else 1.0 for p in ps)
+
+
+def _p_values(
+    spec: TrialSpec, endpoint: str, replicates: int, executor=None, progress=False
+) -> list[float]:
+    from dermatwin.execution.base import ExecutionError
+    from dermatwin.execution.progress import progress_bar
+    from dermatwin.execution.serial import SerialExecutor
+    from dermatwin.execution.tasks import run_tasks
+
     if endpoint not in spec.endpoints:
         raise TrialError(
             f"--endpoint {endpoint!r} is not an endpoint of the trial; allowed: "
@@ -22,21 +39,40 @@ def _p_values(spec: TrialSpec, endpoint: str, replicates: int) -> list[float]:
         )
     if replicates < 2:
         raise TrialError(f"--replicates must be >= 2, got {replicates}")
-    model = build()
-    out = []
-    for r in range(replicates):
-        result = run_trial(spec, model=model, seed=spec.seed + r)
-        ps = [c["p_value"] for c in result.summary["comparisons"] if c["endpoint"] == endpoint]
-        if not ps:
-            raise TrialError(f"--endpoint {endpoint!r}: the trial has no arm to compare with")
-        out.append(max(p if p is not None else 1.0 for p in ps))
-    return out
+    executor = executor or SerialExecutor()
+    out: dict[int, float] = {}
+
+    def on_failure(r, err):
+        if isinstance(err, TrialError):
+            raise err
+        raise ExecutionError(f"power replicate {r} (seed {spec.seed + r}) failed: {err}")
+
+    tasks = {r: (spec, endpoint, spec.seed + r) for r in range(replicates)}
+    with progress_bar("replicates", replicates, unit="trials", enabled=progress) as advance:
+
+        def on_result(r, p):
+            out[r] = p
+            advance(1)
+
+        run_tasks(executor, replicate_p_value, tasks, on_result=on_result, on_failure=on_failure)
+    return [out[r] for r in range(replicates)]
 
 
-def estimate_power(spec: TrialSpec, endpoint: str, *, alpha: float, replicates: int) -> dict:
+def estimate_power(
+    spec: TrialSpec,
+    endpoint: str,
+    *,
+    alpha: float,
+    replicates: int,
+    executor=None,
+    progress: bool | None = False,
+) -> dict:
+    """Share of ``replicates`` simulated trials where every comparison is significant;
+    replicates run as tasks on ``executor`` (serial by default)."""
     if not 0 < alpha < 1:
         raise TrialError(f"--alpha must be between 0 and 1, got {alpha}")
-    result = power_from_replicates(_p_values(spec, endpoint, replicates), alpha)
+    ps = _p_values(spec, endpoint, replicates, executor, progress)
+    result = power_from_replicates(ps, alpha)
     return {"endpoint": endpoint, "alpha": alpha, "arms": spec.arm_sizes(), **result}
 
 
@@ -46,16 +82,29 @@ def _with_n(spec: TrialSpec, n: int) -> TrialSpec:
 
 
 def search_sample_size(
-    spec: TrialSpec, endpoint: str, target: float, *, alpha: float, replicates: int, n_max: int
+    spec: TrialSpec,
+    endpoint: str,
+    target: float,
+    *,
+    alpha: float,
+    replicates: int,
+    n_max: int,
+    executor=None,
+    progress: bool | None = False,
 ) -> dict:
     """Smallest n per arm (equal allocation) reaching ``target`` power, by bisection."""
     if not 0 < target < 1:
         raise TrialError(f"--target must be a power between 0 and 1, got {target}")
 
     def power_at(n: int) -> float:
-        return estimate_power(_with_n(spec, n), endpoint, alpha=alpha, replicates=replicates)[
-            "power"
-        ]
+        return estimate_power(
+            _with_n(spec, n),
+            endpoint,
+            alpha=alpha,
+            replicates=replicates,
+            executor=executor,
+            progress=progress,
+        )["power"]
 
     found = search_n_per_arm(power_at, target, 2, n_max)
     return {"endpoint": endpoint, "alpha": alpha, "target": target, **found}

@@ -20,15 +20,21 @@ import numpy as np
 import pandas as pd
 
 from dermatwin import __version__
+from dermatwin.calibration.parameter_set import (
+    CalibrationError,
+    ParameterSet,
+    load_parameter_set,
+)
 from dermatwin.engine.simulate import simulate
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
-from dermatwin.patients.population import generate
+from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
 from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.therapy.drugs import (
     REFERENCE_WEIGHT_KG,
     DrugDose,
+    Phase,
     get_drug,
     proactive_tcs,
     reactive_tcs,
@@ -90,7 +96,18 @@ def _drug_dose(item: DrugItem, stop_cap: float | None) -> DrugDose | None:
         item.route,
         item.start,
         stop,
+        phases=None if item.every is None else (Phase(0.0, 1.0, item.every, None),),
     )
+
+
+def trial_parameter_set(spec: TrialSpec) -> ParameterSet:
+    """The calibrated parameter set the trial names (one-line TrialError if unknown)."""
+    if isinstance(spec.parameter_set, ParameterSet):
+        return spec.parameter_set
+    try:
+        return load_parameter_set(spec.parameter_set)
+    except CalibrationError as err:
+        raise TrialError(str(err)) from None
 
 
 def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
@@ -98,7 +115,13 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     labelled = [(f"background[{i}]", it) for i, it in enumerate(spec.background)]
     labelled += [(f"arms.{arm}.regimen[{i}]", it) for i, it in enumerate(spec.arms[arm].regimen)]
     cap = spec.withdrawal.at if spec.withdrawal else None
-    return items_regimen(labelled, cap=cap, horizon_days=spec.duration, weight_kg=weight_kg)
+    return items_regimen(
+        labelled,
+        cap=cap,
+        horizon_days=spec.duration,
+        weight_kg=weight_kg,
+        parameter_set=trial_parameter_set(spec),
+    )
 
 
 def items_regimen(
@@ -107,10 +130,12 @@ def items_regimen(
     cap: float | None = None,
     horizon_days: float,
     weight_kg: float,
+    parameter_set: ParameterSet | None = None,
 ) -> Regimen:
     """A :class:`Regimen` from YAML regimen items, each with the place it came from (used in
-    error messages); treatments end at ``cap`` (days) when given. Shared by trial arms and
-    personal twins, so both read one regimen format."""
+    error messages); treatments end at ``cap`` (days) when given; drug and MSC values from
+    ``parameter_set`` when given. Shared by trial arms and personal twins, so both read one
+    regimen format."""
     items = []
     for where, item in labelled:
         try:
@@ -129,7 +154,9 @@ def items_regimen(
             raise TrialError(f"{where}: {err}") from None
         except TypeError as err:
             raise TrialError(f"{where}.msc: {err}") from None
-    return Regimen(items, horizon_days=horizon_days, weight_kg=weight_kg)
+    return Regimen(
+        items, horizon_days=horizon_days, weight_kg=weight_kg, parameter_set=parameter_set
+    )
 
 
 def _noisy(values: np.ndarray, cv: float, rng: np.random.Generator, ceiling: float | None):
@@ -151,10 +178,11 @@ def _scores(ds, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -
         for name in sorted(out):
             cv = spec.noise.get(name, 0.0)
             out[name][row] = _noisy(out[name][row], cv, rng, SCORE_CEILING.get(name))
+    severity = trial_parameter_set(spec).severity()
     if disease == "AD":
-        out["IGA"] = iga_from_easi(out["EASI"]).astype(np.float64)
+        out["IGA"] = iga_from_easi(out["EASI"], severity.get("iga1_easi")).astype(np.float64)
     else:
-        out["PGA"] = pga_from_pasi(out["PASI"]).astype(np.float64)
+        out["PGA"] = pga_from_pasi(out["PASI"], severity.get("pga1_pasi")).astype(np.float64)
     return out
 
 
@@ -213,71 +241,99 @@ def _relapse(primary: np.ndarray, times: np.ndarray, spec: TrialSpec) -> dict:
 
 def trial_model(spec: TrialSpec) -> Model:
     """The model a trial runs on (the skin model with the trial's parameter set)."""
-    return build()
+    overrides = trial_parameter_set(spec).model_overrides()
+    return build().with_defaults(**overrides) if overrides else build()
+
+
+#: covariates copied into the endpoint table
+ENDPOINT_COVARIATES = ("candidate", "age", "sex", "weight_kg", "flg_loss", "hla_c0602")
+
+
+@dataclass
+class ChunkResult:
+    """One chunk of one arm: endpoint rows, trajectory rows and numerical failures."""
+
+    endpoints: pd.DataFrame
+    trajectories: pd.DataFrame
+    failures: list[dict]
+
+
+def simulate_chunk(
+    spec: TrialSpec, model: Model, arm_index: int, patients: np.ndarray, pop: Population
+) -> ChunkResult:
+    """Simulate ``patients`` (indices within arm ``arm_index``) whose rows are ``pop``.
+
+    Depends only on the spec and these patients, so chunks may run anywhere, in any order.
+    """
+    arm = list(spec.arms)[arm_index]
+    times = spec.visit_times()
+    chunk = np.asarray(patients)
+    params = pop.parameters.copy()
+    events = []
+    for j in range(len(chunk)):
+        weight = (
+            float(pop.covariates["weight_kg"].iloc[j])
+            if spec.weight_dosing
+            else REFERENCE_WEIGHT_KG
+        )
+        plan = arm_regimen(spec, arm, weight).plan()
+        for name, value in plan.parameters.items():
+            params[j, model.parameter_index(name)] = value
+        events.append(plan.events)
+    ds = simulate(model, times, params, y0=pop.y0, events=events, start_status=pop.status)
+    status = ds["status"].values
+    scores = _scores(ds, spec.disease, spec, arm_index, chunk)
+    for name in scores:
+        scores[name][status != 0] = np.nan
+    cols: dict = {}
+    for ep in spec.parsed_endpoints():
+        cols.update(_endpoint_values(ep, scores, times, spec))
+    frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})
+    for c in pop.covariates.columns:
+        if c in ENDPOINT_COVARIATES:
+            frame[c] = pop.covariates[c].to_numpy()
+    traj = [
+        pd.DataFrame(
+            {
+                "arm": arm,
+                "patient": np.repeat(chunk, len(times)),
+                "time": np.tile(times, len(chunk)),
+                "variable": name,
+                "value": values.ravel(),
+            }
+        )
+        for name, values in scores.items()
+    ]
+    failures = [
+        {"arm": arm, "patient": int(chunk[j]), "status": int(status[j])}
+        for j in np.flatnonzero(status != 0)
+    ]
+    return ChunkResult(frame, pd.concat(traj, ignore_index=True), failures)
 
 
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
-    """Simulate the trial; returns a :class:`TrialResult`."""
+    """Simulate the trial in memory; returns a :class:`TrialResult`.
+
+    For large trials, other executors and resumable runs see
+    :func:`dermatwin.trials.streaming.run_trial_to`.
+    """
     if seed is not None:
         spec = spec.model_copy(update={"seed": int(seed)})
     model = model or trial_model(spec)
-    times = spec.visit_times()
     pop_spec = spec.population_spec()
     endpoints = spec.parsed_endpoints()
     for arm in spec.arms:  # a bad regimen fails now, before any population is drawn
         arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
     rows, traj, failures = [], [], []
-    for a, (arm, n) in enumerate(spec.arm_sizes().items()):
+    for a, n in enumerate(spec.arm_sizes().values()):
         pop = generate(model, pop_spec, n, spec.seed, stream=a)
         ids = np.arange(n)
         for lo in range(0, n, spec.chunk_size):
             chunk = ids[lo : lo + spec.chunk_size]
-            params = pop.parameters[chunk].copy()
-            events = []
-            for j, pid in enumerate(chunk):
-                weight = (
-                    float(pop.covariates["weight_kg"].iloc[pid])
-                    if spec.weight_dosing
-                    else REFERENCE_WEIGHT_KG
-                )
-                plan = arm_regimen(spec, arm, weight).plan()
-                for name, value in plan.parameters.items():
-                    params[j, model.parameter_index(name)] = value
-                events.append(plan.events)
-            ds = simulate(
-                model,
-                times,
-                params,
-                y0=pop.y0[chunk],
-                events=events,
-                start_status=pop.status[chunk],
-            )
-            status = ds["status"].values
-            scores = _scores(ds, spec.disease, spec, a, chunk)
-            for name in scores:
-                scores[name][status != 0] = np.nan
-            cols: dict = {}
-            for ep in endpoints:
-                cols.update(_endpoint_values(ep, scores, times, spec))
-            frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})
-            for c in pop.covariates.columns:
-                if c in ("candidate", "age", "sex", "weight_kg", "flg_loss", "hla_c0602"):
-                    frame[c] = pop.covariates[c].iloc[chunk].to_numpy()
-            rows.append(frame)
-            for name, values in scores.items():
-                traj.append(
-                    pd.DataFrame(
-                        {
-                            "arm": arm,
-                            "patient": np.repeat(chunk, len(times)),
-                            "time": np.tile(times, len(chunk)),
-                            "variable": name,
-                            "value": values.ravel(),
-                        }
-                    )
-                )
-            for j in np.flatnonzero(status != 0):
-                failures.append({"arm": arm, "patient": int(chunk[j]), "status": int(status[j])})
+            part = simulate_chunk(spec, model, a, chunk, pop.rows(chunk))
+            rows.append(part.endpoints)
+            traj.append(part.trajectories)
+            failures.extend(part.failures)
     table = pd.concat(rows, ignore_index=True)
     # one row order whatever the chunking: arm (spec order), variable, patient, time
     trajectories = pd.concat(traj, ignore_index=True)
@@ -288,8 +344,20 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     trajectories["arm"] = trajectories["arm"].astype(str)
     kinds = {e.text: e.summary_kind for e in endpoints}
     summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference())
+    return TrialResult(
+        spec,
+        table,
+        trajectories,
+        summary,
+        trial_manifest(spec, model, len(failures)),
+        pd.DataFrame(failures, columns=["arm", "patient", "status"]),
+    )
+
+
+def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:
+    """What identifies a run: trial, seed, versions, model and spec hashes, arm sizes."""
     spec_json = spec.model_dump_json()
-    manifest = {
+    return {
         "trial": spec.name,
         "seed": spec.seed,
         "dermatwin_version": __version__,
@@ -297,13 +365,5 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
         "model_hash": model.content_hash,
         "spec_sha256": hashlib.sha256(spec_json.encode()).hexdigest(),
         "arms": spec.arm_sizes(),
-        "failed_patients": len(failures),
+        "failed_patients": failed_patients,
     }
-    return TrialResult(
-        spec,
-        table,
-        trajectories,
-        summary,
-        manifest,
-        pd.DataFrame(failures, columns=["arm", "patient", "status"]),
-    )

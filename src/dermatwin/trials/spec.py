@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.errors import DermatwinError
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
@@ -40,7 +41,8 @@ class _Strict(BaseModel):
 
 
 class DrugItem(_Strict):
-    """A catalogue drug: labelled dose, unit and route unless given."""
+    """A catalogue drug: labelled dose, unit, route and schedule unless given (``every``:
+    one dose every so many days from ``start`` instead of the labelled schedule)."""
 
     drug: str
     amount: float | None = Field(None, ge=0, allow_inf_nan=False)
@@ -49,6 +51,13 @@ class DrugItem(_Strict):
     start: Days = 0.0
     stop: Days | None = None
     schedule: Literal["label", "reactive", "proactive"] = "label"
+    every: Days | None = None
+
+    @model_validator(mode="after")
+    def _check_every(self) -> DrugItem:
+        if self.every is not None and (self.every <= 0 or self.schedule != "label"):
+            raise ValueError("every: a dosing interval > 0 days, with schedule: label")
+        return self
 
 
 class MSCItem(_Strict):
@@ -87,6 +96,17 @@ _FORMS = (
     "SCORE-PCT@TIME (EASI-75@16w), IGA01@TIME, PGA01@TIME, mean:SCORE@TIME, "
     "mean_pct_change:SCORE@TIME, SCORE@TIME, time_to_relapse, flares_per_year"
 )
+
+
+class RowRef(_Strict):
+    """Where a row of the reference clinical data appears in this trial: an arm's
+    endpoint, times ``scale`` (e.g. -1 when the row reports a reduction and the endpoint
+    is a % change); ``n`` is the published arm size (for the simulated interval)."""
+
+    arm: str
+    endpoint: str
+    scale: float = 1.0
+    n: int | None = Field(None, ge=1)
 
 
 class Endpoint(_Strict):
@@ -160,6 +180,11 @@ class TrialSpec(_Strict):
     noise: dict[str, float] = Field(default_factory=dict)
     weight_dosing: bool = True
     chunk_size: int = Field(250, ge=1)
+    #: calibrated parameter set: "default" (shipped), "none" (priors), a name, a path,
+    #: or (from Python, e.g. while calibrating) a ParameterSet
+    parameter_set: str | ParameterSet = "default"
+    #: reference clinical rows (ids of clinical_outcomes.csv) this trial expresses
+    reference_rows: dict[str, RowRef] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> TrialSpec:
@@ -187,6 +212,17 @@ class TrialSpec(_Strict):
                 raise ValueError(
                     f"noise.{score}: a coefficient of variation >= 0 for one of "
                     + ", ".join(allowed)
+                )
+        for row, ref in self.reference_rows.items():
+            if ref.arm not in self.arms:
+                raise ValueError(
+                    f"reference_rows.{row}.arm: {ref.arm!r} is not an arm; allowed: "
+                    + ", ".join(self.arms)
+                )
+            if ref.endpoint not in self.endpoints:
+                raise ValueError(
+                    f"reference_rows.{row}.endpoint: {ref.endpoint!r} is not an endpoint of "
+                    "the trial; allowed: " + ", ".join(self.endpoints)
                 )
         self.population_spec()
         return self

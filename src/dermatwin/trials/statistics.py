@@ -67,6 +67,10 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     return (float(ci.low), float(ci.high))
 
 
+#: values resampled at once by the bootstrap (16 M: about 256 MB with the indices)
+BOOTSTRAP_BATCH_VALUES = 1 << 24
+
+
 def bootstrap_mean_interval(
     values, level: float = 0.95, n_resamples: int = 2000, seed: int | Sequence[int] = 0
 ) -> tuple[float, float]:
@@ -80,6 +84,9 @@ def bootstrap_mean_interval(
         return (math.nan, math.nan)
     if np.all(x == x[0]):
         return (float(x[0]), float(x[0]))
+    # resample in batches of at most BOOTSTRAP_BATCH_VALUES values so that memory stays
+    # bounded for a million patients; the draws and so the interval are the same
+    batch = max(1, BOOTSTRAP_BATCH_VALUES // x.size)
     res = stats.bootstrap(
         (x,),
         np.mean,
@@ -88,6 +95,7 @@ def bootstrap_mean_interval(
         method="percentile",
         vectorized=True,
         rng=np.random.default_rng(seed),
+        batch=batch if batch < n_resamples else None,
     )
     ci = res.confidence_interval
     return (float(ci.low), float(ci.high))

@@ -47,6 +47,9 @@ def register_twin_commands(app: typer.Typer) -> None:
         steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 300,
         seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
         moves: Annotated[str, typer.Option("--moves", help="de or stretch")] = "de",
+        parameter_set: Annotated[
+            str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
+        ] = "default",
         as_json: Annotated[bool, typer.Option("--json", help="print diagnostics as JSON")] = False,
     ) -> None:
         """Fit a patient's twin: posterior of the patient parameters from the visits."""
@@ -57,7 +60,14 @@ def register_twin_commands(app: typer.Typer) -> None:
 
         with user_errors():
             record = load_visits(visits)
-            settings = FitSettings(walkers=walkers, steps=steps, burn=burn, seed=seed, moves=moves)
+            settings = FitSettings(
+                walkers=walkers,
+                steps=steps,
+                burn=burn,
+                seed=seed,
+                moves=moves,
+                parameter_set=parameter_set,
+            )
             twin = fit_twin(record, settings)
         out = out or Path("results") / f"twin_{visits.stem}"
         with atomic_directory(out) as tmp:

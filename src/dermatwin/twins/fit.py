@@ -32,7 +32,7 @@ import pandas as pd
 from dermatwin._version import __version__
 from dermatwin.model.spec import Model
 from dermatwin.trials.spec import MSCItem
-from dermatwin.twins.likelihood import ERROR_MODEL, LogPosterior, TwinSimulator
+from dermatwin.twins.likelihood import ERROR_MODEL, LogPosterior, TwinSimulator, twin_model
 from dermatwin.twins.prior import MSC_RESPONSE, Prior, TwinParameter, twin_parameters
 from dermatwin.twins.visits import TwinDataError, VisitRecord
 
@@ -54,6 +54,8 @@ class FitSettings:
     thin: int = 1
     seed: int = 0
     moves: str = "de"
+    #: calibrated parameter set (``default``: the one trials use; ``none``: uncalibrated)
+    parameter_set: str = "default"
 
     def __post_init__(self) -> None:
         if self.walkers < 4 or self.steps < 10 or self.burn < 0 or self.thin < 1:
@@ -214,9 +216,15 @@ def fit_twin(
     """Sample the posterior of ``record``'s twin parameters (see the module docstring)."""
     import emcee
 
-    from dermatwin.model.skin import build
+    from dermatwin.calibration.parameter_set import CalibrationError, load_parameter_set
 
-    model = model or build()
+    try:
+        if model is None:
+            model, pset = twin_model(settings.parameter_set)
+        else:  # the caller's model must carry the set's model values (twin_model)
+            pset = load_parameter_set(settings.parameter_set)
+    except CalibrationError as err:
+        raise TwinDataError(str(err)) from None
     parameters = twin_parameters(model, record.patient)
     # Without MSC in the record the likelihood does not depend on the MSC responsiveness,
     # so its posterior is its prior: draw it exactly instead of making the walkers explore it.
@@ -228,7 +236,7 @@ def fit_twin(
             f"walkers: need at least {2 * prior.ndim} (2 x {prior.ndim} parameters), "
             f"got {settings.walkers}"
         )
-    log_post = LogPosterior(TwinSimulator(model, record, prior))
+    log_post = LogPosterior(TwinSimulator(model, record, prior, pset))
     if not log_post.observations:
         raise TwinDataError(f"{record.source}: visits: no score the model can fit")
     rng = np.random.default_rng(np.random.SeedSequence([settings.seed, 7]))

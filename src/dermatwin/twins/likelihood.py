@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from dermatwin.calibration.parameter_set import ParameterSet, load_parameter_set
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate_outputs
 from dermatwin.model.spec import Model
-from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES
+from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES, _edges
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.prior import Prior, base_parameters, start_state
 from dermatwin.twins.visits import VisitRecord
@@ -58,8 +59,10 @@ ERROR_MODEL: dict[str, ErrorModel] = {
     "PASI": ErrorModel(0.20, 1.0, "score"),
     "serum_IL17": ErrorModel(0.30, 0.1, "pg/mL"),
 }
-#: ordinal scores: (continuous score they stratify, upper edges of categories 0..3)
+#: ordinal scores: (continuous score they stratify, upper edges of categories 0..3); the
+#: parameter set may move the IGA 1 / PGA 1 edge (``severity`` section)
 ORDINAL = {"IGA": ("EASI", IGA_EASI_EDGES), "PGA": ("PASI", PGA_PASI_EDGES)}
+SEVERITY_KEYS = {"IGA": "iga1_easi", "PGA": "pga1_pasi"}
 #: what the model can predict per disease (serum IL-17 comes from the psoriasis core)
 FITTED = {
     "AD": ("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL"),
@@ -119,11 +122,36 @@ def combined_items(
     return labelled
 
 
-class TwinSimulator:
-    """Batched forward model of one patient (see the module docstring)."""
+def twin_model(parameter_set: str = "default") -> tuple[Model, ParameterSet]:
+    """The skin model with a calibrated parameter set's model values (the set trials use
+    by default, so twins and virtual trials share one calibration), and the set."""
+    from dermatwin.model.skin import build
 
-    def __init__(self, model: Model, record: VisitRecord, prior: Prior):
+    pset = load_parameter_set(parameter_set)
+    overrides = pset.model_overrides()
+    return (build().with_defaults(**overrides) if overrides else build()), pset
+
+
+def ordinal_edges(pset: ParameterSet | None) -> dict[str, tuple[float, ...]]:
+    severity = pset.severity() if pset is not None else {}
+    return {k: _edges(edges, severity.get(SEVERITY_KEYS[k])) for k, (_, edges) in ORDINAL.items()}
+
+
+class TwinSimulator:
+    """Batched forward model of one patient (see the module docstring). ``parameter_set``
+    gives the drug and MSC values of regimens (``model`` should carry its model values:
+    :func:`twin_model`)."""
+
+    def __init__(
+        self,
+        model: Model,
+        record: VisitRecord,
+        prior: Prior,
+        parameter_set: ParameterSet | None = None,
+    ):
         self.model = model
+        self.parameter_set = parameter_set
+        self.edges = ordinal_edges(parameter_set)
         self.record = record
         self.prior = prior
         self.disease = record.patient.disease
@@ -154,7 +182,11 @@ class TwinSimulator:
         horizon = float(np.max(times)) + 1.0
         labelled = combined_items(self.record, future, now)
         plan = items_regimen(
-            labelled, cap=stop, horizon_days=horizon, weight_kg=self.record.patient.weight_kg
+            labelled,
+            cap=stop,
+            horizon_days=horizon,
+            weight_kg=self.record.patient.weight_kg,
+            parameter_set=self.parameter_set,
         ).plan()
         p = self.parameter_matrix(theta)
         for name, value in plan.parameters.items():
@@ -194,6 +226,7 @@ def log_likelihood(
     predicted: dict[str, np.ndarray],
     times: np.ndarray,
     observations: dict[str, tuple[np.ndarray, np.ndarray]],
+    edges: dict[str, tuple[float, ...]] | None = None,
 ) -> np.ndarray:
     """Log-likelihood per draw of the observations given predictions at ``times``."""
     n = next(iter(predicted.values())).shape[0]
@@ -201,13 +234,15 @@ def log_likelihood(
     for name, (days, values) in observations.items():
         k = np.searchsorted(times, days)
         if name in ORDINAL:
-            source, edges = ORDINAL[name]
+            source, cut_values = ORDINAL[name]
+            cut_values = (edges or {}).get(name, cut_values)
             err = ERROR_MODEL[source]
             pred = np.log(predicted[source][:, k] + err.offset)
-            cuts = np.log(np.asarray(edges) + err.offset)
+            cuts = np.log(np.asarray(cut_values) + err.offset)
             cat = values.astype(int)
             lo = np.where(cat > 0, cuts[np.maximum(cat - 1, 0)], -np.inf)
-            hi = np.where(cat < len(edges), cuts[np.minimum(cat, len(edges) - 1)], np.inf)
+            top = len(cut_values)
+            hi = np.where(cat < top, cuts[np.minimum(cat, top - 1)], np.inf)
             prob = stats.t.cdf((hi - pred) / err.cv, NU) - stats.t.cdf((lo - pred) / err.cv, NU)
             total += np.sum(np.log(np.maximum(prob, 1e-300)), axis=1)
             continue
@@ -235,7 +270,7 @@ class LogPosterior:
         if not ok.any():
             return lp
         pred, status, _ = self.simulator.run(theta[ok], self.times)
-        ll = log_likelihood(pred, self.times, self.observations)
+        ll = log_likelihood(pred, self.times, self.observations, self.simulator.edges)
         ll[(status != 0) | ~np.isfinite(ll)] = -np.inf
         out = np.full(theta.shape[0], -np.inf)
         out[ok] = lp[ok] + ll

@@ -270,9 +270,9 @@ def plan(
     top: int = 5,
 ) -> PlanResult:
     """Rank the candidate regimens for ``twin`` (see the module docstring)."""
-    from dermatwin.model.skin import build
+    from dermatwin.twins.likelihood import twin_model
 
-    model = model or build()
+    model = model or twin_model(twin.settings.parameter_set)[0]
     constraints = constraints or Constraints()
     disease = twin.record.patient.disease
     if not goal:

@@ -40,7 +40,7 @@ from dermatwin.scenario import Days
 from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.trials.spec import PRIMARY_SCORE, RegimenItem
 from dermatwin.twins.fit import Twin
-from dermatwin.twins.likelihood import ERROR_MODEL, NU, OUTPUTS, TwinSimulator
+from dermatwin.twins.likelihood import ERROR_MODEL, NU, OUTPUTS, TwinSimulator, twin_model
 from dermatwin.twins.visits import TwinDataError
 
 FOLLOW_UP_DAYS = 364.0
@@ -134,7 +134,9 @@ def _quantile_frame(samples: dict[str, np.ndarray], times: np.ndarray, kind: str
     return pd.concat(rows, ignore_index=True)
 
 
-def add_noise(samples: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray]:
+def add_noise(
+    samples: dict[str, np.ndarray], seed: int, severity: dict[str, float] | None = None
+) -> dict[str, np.ndarray]:
     """What a visit would record: each continuous score with its measurement error."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
     out = {}
@@ -145,9 +147,9 @@ def add_noise(samples: dict[str, np.ndarray], seed: int) -> dict[str, np.ndarray
             eps = err.cv * rng.standard_t(NU, size=values.shape)
             out[name] = np.maximum((values + err.offset) * np.exp(eps) - err.offset, 0.0)
     if "EASI" in out:
-        out["IGA"] = iga_from_easi(out["EASI"]).astype(float)
+        out["IGA"] = iga_from_easi(out["EASI"], (severity or {}).get("iga1_easi")).astype(float)
     if "PASI" in out:
-        out["PGA"] = pga_from_pasi(out["PASI"]).astype(float)
+        out["PGA"] = pga_from_pasi(out["PASI"], (severity or {}).get("pga1_pasi")).astype(float)
     return out
 
 
@@ -187,7 +189,10 @@ def simulate_draws(
     stop = now + regimen.horizon
     grid = np.arange(0.0, stop + follow_up + 1e-9, 7.0)
     times = np.unique(np.concatenate([grid, [now, stop], [v.day for v in twin.record.visits]]))
-    sim = TwinSimulator(model, twin.record, twin.prior)
+    from dermatwin.calibration.parameter_set import load_parameter_set
+
+    pset = load_parameter_set(twin.settings.parameter_set)
+    sim = TwinSimulator(model, twin.record, twin.prior, pset)
     out, status, events = sim.run(theta, times, list(regimen.regimen), now=now, stop=stop)
     doses = [
         e.time
@@ -199,10 +204,13 @@ def simulate_draws(
     samples = {k: v.copy() for k, v in out.items()}
     for v in samples.values():
         v[status != 0] = np.nan
+    severity = pset.severity()
     if "EASI" in samples:
-        samples["IGA"] = np.where(np.isnan(samples["EASI"]), np.nan, iga_from_easi(samples["EASI"]))
+        iga = iga_from_easi(samples["EASI"], severity.get("iga1_easi"))
+        samples["IGA"] = np.where(np.isnan(samples["EASI"]), np.nan, iga)
     if "PASI" in samples:
-        samples["PGA"] = np.where(np.isnan(samples["PASI"]), np.nan, pga_from_pasi(samples["PASI"]))
+        pga = pga_from_pasi(samples["PASI"], severity.get("pga1_pasi"))
+        samples["PGA"] = np.where(np.isnan(samples["PASI"]), np.nan, pga)
     return samples, times, status, last
 
 
@@ -239,9 +247,10 @@ def predict(
     model: Model | None = None,
 ) -> Prediction:
     """The posterior predictive of ``regimen`` for ``twin`` (see the module docstring)."""
-    from dermatwin.model.skin import build
+    from dermatwin.calibration.parameter_set import load_parameter_set
 
-    model = model or build()
+    model = model or twin_model(twin.settings.parameter_set)[0]
+    severity = load_parameter_set(twin.settings.parameter_set).severity()
     theta = twin.draws(n_draws)
     samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
     disease = twin.record.patient.disease
@@ -249,7 +258,7 @@ def predict(
     bands = pd.concat(
         [
             _quantile_frame(samples, times, "latent"),
-            _quantile_frame(add_noise(samples, seed), times, "predictive"),
+            _quantile_frame(add_noise(samples, seed, severity), times, "predictive"),
         ],
         ignore_index=True,
     )

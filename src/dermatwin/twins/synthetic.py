@@ -17,14 +17,14 @@ import numpy as np
 
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import Patient
-from dermatwin.severity import iga_from_easi, pga_from_pasi
+from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES
 from dermatwin.trials.spec import RegimenItem
 from dermatwin.twins.likelihood import ERROR_MODEL, FITTED, TwinSimulator
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.visits import Visit, VisitRecord
 
 
-def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator) -> dict:
+def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator, edges=None) -> dict:
     """Scores with log-normal measurement error (IGA/PGA from the noisy EASI/PASI)."""
     out = {}
     for name in sorted(values):
@@ -32,10 +32,11 @@ def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator) -> 
             err = ERROR_MODEL[name]
             eps = err.cv * rng.standard_normal(values[name].shape)
             out[name] = np.maximum((values[name] + err.offset) * np.exp(eps) - err.offset, 0.0)
+    edges = edges or {}
     if "EASI" in out:
-        out["IGA"] = iga_from_easi(out["EASI"]).astype(float)
+        out["IGA"] = np.searchsorted(edges.get("IGA", IGA_EASI_EDGES), out["EASI"], "left") * 1.0
     if "PASI" in out:
-        out["PGA"] = pga_from_pasi(out["PASI"]).astype(float)
+        out["PGA"] = np.searchsorted(edges.get("PGA", PGA_PASI_EDGES), out["PASI"], "left") * 1.0
     return out
 
 
@@ -56,6 +57,7 @@ def synthetic_patient(
     index: int,
     theta: np.ndarray | None = None,
     min_score: float | None = None,
+    parameter_set=None,
 ) -> SyntheticPatient:
     """One synthetic patient (see the module docstring). ``min_score``: redraw the truth
     until the untreated primary score is at least this (an inclusion criterion)."""
@@ -63,7 +65,7 @@ def synthetic_patient(
     rng = np.random.default_rng(np.random.SeedSequence([seed, index, 101]))
     days = np.asarray(visit_days, dtype=np.float64)
     stub = VisitRecord(patient, (Visit(day=0.0),), tuple(treatments), "synthetic")
-    sim = TwinSimulator(model, stub, prior)
+    sim = TwinSimulator(model, stub, prior, parameter_set)
     primary = "EASI" if patient.disease == "AD" else "PASI"
     for _ in range(100):
         truth = prior.sample(1, rng)[0] if theta is None else np.asarray(theta, dtype=float)
@@ -72,7 +74,7 @@ def synthetic_patient(
             break
         if theta is not None:
             break
-    noisy = lognormal_noise(out, rng)
+    noisy = lognormal_noise(out, rng, sim.edges)
     visits = []
     for k, day in enumerate(days):
         values = {n: round(float(noisy[n][0, k]), 1) for n in FITTED[patient.disease] if n in noisy}

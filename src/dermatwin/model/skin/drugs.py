@@ -35,8 +35,14 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
 * **Topical corticosteroid**: an on/off parameter ``tcs_on`` (0 = none, else the
   preparation's relative potency, 0-1) switched by application windows.
 
-Placebo/vehicle (Miyano ``PLAC``), emollient (barrier ``emollient`` state) and UVB
-(Shmarov ``uv_dose``) already exist in the cores and the barrier module.
+* **Placebo/vehicle**: Miyano's barrier-forming term ``PLAC`` (on while a placebo or
+  vehicle is given) acts at ``placebo_response`` of its published size in AD (1 =
+  Miyano's). The psoriasis core has no vehicle term; there a placebo lowers the IL-23
+  driven T recruitment ``t2`` by ``placebo_response_pso`` (0 = none). Both are
+  calibrated (see :mod:`dermatwin.calibration`).
+
+Emollient (barrier ``emollient`` state) and UVB (Shmarov ``uv_dose``) already exist in
+the cores and the barrier module.
 """
 
 from __future__ import annotations
@@ -297,6 +303,28 @@ def add(b: ModelBuilder) -> None:
         upper=1.0,
         description="share of the methotrexate inhibition acting on keratinocyte proliferation",
     )
+
+    placebo_ad = b.parameter(
+        "placebo_response",
+        1.0,
+        unit="dimensionless",
+        source="MIYANO2021 (PLAC term at its published size); calibrated in CAL-1",
+        lower=0.0,
+        description="size of the AD placebo/vehicle barrier term relative to Miyano's",
+    )
+    placebo_pso = b.parameter(
+        "placebo_response_pso",
+        0.0,
+        unit="dimensionless",
+        source="assumed: none by default; calibrated in CAL-1",
+        lower=0.0,
+        upper=1.0,
+        description="fraction of psoriasis T recruitment (t2) removed while a placebo is given",
+    )
+    plac = b.symbol("PLAC")
+    b.substitute({plac: plac * placebo_ad})
+    # after the AD substitution, so that the psoriasis term reads the switch itself
+    b.scale_parameter("t2", 1 - placebo_pso * plac)
 
     i_ss = inhibition["systemic_steroid"]
     occ_ss = occupancy["systemic_steroid"]

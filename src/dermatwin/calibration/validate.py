@@ -1,0 +1,264 @@
+"""Validation: every clinical row a trial example expresses, observed vs predicted.
+
+``dermatwin validate`` runs each example trial that names ``reference_rows`` with the
+shipped parameter set and reports, per row, the observed value, the prediction, its 95 %
+simulated interval (see :mod:`dermatwin.calibration.targets`) and whether the row was
+used for fitting. :func:`write_validation_doc` writes ``docs/validation.md`` with the
+table and the predicted-vs-observed plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from dermatwin.calibration.parameter_set import ParameterSet, load_parameter_set  # noqa: E402
+from dermatwin.calibration.targets import (  # noqa: E402
+    EXAMPLE_TRIALS,
+    RowPrediction,
+    clinical_rows,
+    row_predictions,
+)
+from dermatwin.trials.run import run_trial  # noqa: E402
+from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
+
+
+def reference_trials(directory: str | Path = EXAMPLE_TRIALS) -> dict[str, TrialSpec]:
+    """The trial examples that express reference rows, by file name."""
+    paths = sorted(Path(directory).glob("*.yaml"))
+    specs = {p.name: load_trial(p) for p in paths}
+    return {name: s for name, s in specs.items() if s.reference_rows}
+
+
+def validate(
+    parameter_set: str | ParameterSet = "default",
+    directory: str | Path = EXAMPLE_TRIALS,
+    trials: Sequence[str] | None = None,
+) -> tuple[ParameterSet, list[RowPrediction]]:
+    """Predictions of every reference row (of ``trials``, default all) with the set."""
+    pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
+    rows: list[RowPrediction] = []
+    for name, spec in reference_trials(directory).items():
+        if trials is not None and name not in trials:
+            continue
+        result = run_trial(spec.model_copy(update={"parameter_set": pset}))
+        rows += row_predictions(spec, result, name)
+    return pset, rows
+
+
+def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
+    """JSON-ready result: rows with a ``fitted`` flag, and counts of rows inside."""
+    fitted = pset.fitted_rows()
+    table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
+    held = [r for r in table if not r["fitted"]]
+    return {
+        "parameter_set": pset.name,
+        "version": pset.version,
+        "rows": table,
+        "fitted": {
+            "n": len(table) - len(held),
+            "inside": sum(r["inside"] for r in table if r["fitted"]),
+        },
+        "not_fitted": {"n": len(held), "inside": sum(r["inside"] for r in held)},
+    }
+
+
+def plot(result: dict, path: str | Path) -> Path:
+    """Predicted vs observed, one point per row (filled: fitted, open: not fitted)."""
+    rates = [r for r in result["rows"] if r["endpoint"].split("@")[0] != "mean_pct_change"]
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    for fitted, style in ((True, dict(color="C0")), (False, dict(mfc="white", color="C3"))):
+        pts = [r for r in rates if r["fitted"] == fitted]
+        if not pts:
+            continue
+        x = [r["observed"] for r in pts]
+        y = [r["predicted"] for r in pts]
+        err = [
+            [r["predicted"] - r["interval"][0] for r in pts],
+            [r["interval"][1] - r["predicted"] for r in pts],
+        ]
+        ax.errorbar(
+            x,
+            y,
+            yerr=err,
+            fmt="o",
+            capsize=2,
+            lw=0.8,
+            label="fitted" if fitted else "not fitted (predicted)",
+            **style,
+        )
+    ax.plot([0, 100], [0, 100], color="grey", lw=0.8)
+    for d in (-8, 8):
+        ax.plot([0, 100], [d, 100 + d], color="grey", lw=0.5, ls=":")
+    ax.set(
+        xlim=(0, 100),
+        ylim=(0, 100),
+        xlabel="observed (% of patients)",
+        ylabel="predicted (% of patients; bar: 95 % simulated interval)",
+    )
+    ax.set_title(f"Responder rates, parameter set {result['parameter_set']}")
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def markdown_table(result: dict) -> str:
+    rows = clinical_rows()
+    lines = [
+        "| row | trial arm | endpoint | observed | predicted | 95 % simulated interval | "
+        "inside | fitted |",
+        "|---|---|---|---:|---:|---|:-:|:-:|",
+    ]
+    for r in result["rows"]:
+        lo, hi = r["interval"]
+        lines.append(
+            f"| `{r['row']}` | {r['trial'].removesuffix('.yaml')}: {r['arm']} | "
+            f"{rows[r['row']]['endpoint']} ({r['endpoint']}) | {r['observed']:g} | "
+            f"{r['predicted']:.1f} | {lo:.1f} to {hi:.1f} | {'yes' if r['inside'] else 'no'} | "
+            f"{'fitted' if r['fitted'] else ''} |"
+        )
+    return "\n".join(lines)
+
+
+def _steps_table() -> str:
+    from dermatwin.calibration.fit import STEPS
+
+    lines = ["| value(s) | fitted to | trial | why this value is open |", "|---|---|---|---|"]
+    for s in STEPS:
+        lines.append(
+            f"| {', '.join(f'`{t}`' for t in s.targets)} | "
+            f"{', '.join(f'`{r}`' for r in s.rows)} | {s.trial} | {s.why} |"
+        )
+    return "\n".join(lines)
+
+
+def _values_table(pset: ParameterSet) -> str:
+    lines = ["| value | fitted | unit | bounds |", "|---|---:|---|---|"]
+    for v in pset.values:
+        lines.append(f"| `{v.target}` | {v.value:g} | {v.unit} | {v.bounds[0]:g}-{v.bounds[1]:g} |")
+    return "\n".join(lines)
+
+
+#: the comparator trials' primary rows (issue 4 asks for them within 8 percentage points)
+COMPARATOR_ROWS = (
+    "AD_DUPI_SOLO1_q2w_EASI75",
+    "AD_DUPI_SOLO1_PBO_EASI75",
+    "PSO_SECU_ERASURE_300_PASI75",
+    "PSO_SECU_ERASURE_150_PASI75",
+    "PSO_SECU_ERASURE_PBO_PASI75",
+    "PSO_UST_PHX1_45_PASI75",
+    "PSO_UST_PHX1_90_PASI75",
+    "PSO_UST_PHX1_0_PASI75",
+    "AD_ABRO_MONO1_200_EASI75",
+    "AD_ABRO_MONO1_100_EASI75",
+    "AD_ABRO_MONO1_0_EASI75",
+)
+TOLERANCE_PP = 8.0
+
+
+def comparator_table(result: dict) -> str:
+    by_row = {r["row"]: r for r in result["rows"]}
+    lines = ["| row | observed | predicted | difference (pp) | within 8 pp | fitted |"]
+    lines.append("|---|---:|---:|---:|:-:|:-:|")
+    for row in COMPARATOR_ROWS:
+        if row not in by_row:
+            continue
+        r = by_row[row]
+        d = r["predicted"] - r["observed"]
+        lines.append(
+            f"| `{row}` | {r['observed']:g} | {r['predicted']:.1f} | {d:+.1f} | "
+            f"{'yes' if abs(d) <= TOLERANCE_PP else 'no'} | {'fitted' if r['fitted'] else ''} |"
+        )
+    return "\n".join(lines)
+
+
+KNOWN_MISSES = """\
+- **IV MSC (Shin 2021, 5 patients, uncontrolled): predicted 0 % EASI-50 vs 80 %.** In the
+  model IV cells are trapped in the lung and die within about a day (BIO-01..05); their
+  secretome is too short-lived to start the slow regulatory response that a
+  subcutaneous depot (half-life 3.5 days) does. Either the real effect of IV cells works
+  through a mechanism the model lacks (efferocytosis-driven tolerance is in, but weak),
+  or the uncontrolled series overstates it; the calibration had no controlled IV row.
+- **Psoriasis responses are all-or-none.** A plaque of the Shmarov core either clears
+  completely or stays, so PASI-100 and PGA 0/1 are far too common (CHAMPION PASI-100
+  64 % vs 16.7 %; ERASURE IGA 0/1 76 % vs 65.3 % even with the PGA edge at its lower
+  bound). PASI-75 rows are reproduced; deeper-response rows are not.
+- **Abrocitinib 100 mg** (JADE MONO-1): predicted like 200 mg (62 % vs 40 %). Drug
+  effects follow a Hill curve with coefficient 1; the model's response is too flat in
+  exposure to separate the two doses (a two-value fit to both rows gives 51 % and 50 %).
+  A per-drug Hill coefficient is the next step.
+- **Upadacitinib** (Measure Up 1, not fitted) is under-predicted by 13-16 pp: it keeps
+  the JAK1 prior (75 % of the maximal effect at the labelled exposure).
+- **Kim 2017 secondary rows** (mean reduction of IGA, SCORAD, pruritus in the high-dose
+  arm) are under-predicted, pruritus most (11 % vs 58 %): the pruritus score follows
+  IL-31 and the barrier only.
+- **Placebo mean % change** in the 12-week dupilumab phase 2 is too strong (-43 % vs
+  -23 %) although EASI-75 on placebo is fitted in SOLO-1: the placebo response is a mix
+  of a few strong responders and many partial ones in the model, fewer partial ones in
+  the trials.
+"""
+
+
+def write_validation_doc(pset: ParameterSet, result: dict, path: str | Path) -> Path:
+    """Write docs/validation.md (and the plot beside it, in img/)."""
+    path = Path(path)
+    image = plot(result, path.parent / "img" / "validation.png")
+    fit, held = result["fitted"], result["not_fitted"]
+    text = f"""# Validation: predicted vs observed clinical rows
+
+Generated by `dermatwin validate --doc docs/validation.md` with parameter set
+**{pset.name}** (version {pset.version}). Research use only: dermatwin is not a medical
+device.
+
+Every row of `shared/reference/clinical_outcomes.csv` that one of the example trials in
+`examples/trials/` can express (its `reference_rows`) is simulated with the shipped
+calibrated parameter set. For each row: the observed value, the prediction (the virtual
+arm's estimate), and a 95 % simulated interval: the 2.5-97.5 percentiles of the endpoint
+over 2,000 bootstrap trials of the published arm size drawn from the virtual arm, i.e.
+what a real trial of that size would see if the model were right (arm sizes from the
+trial publications).
+
+**Summary.** {fit["n"]} rows were used for fitting ({fit["inside"]} inside their interval);
+**{held["n"]} rows were not used for fitting and are predictions: {held["inside"]} of
+{held["n"]} fall inside their 95 % simulated interval.**
+
+![predicted vs observed]({image.relative_to(path.parent).as_posix()})
+
+Filled points: rows used for fitting; open points: predictions. Dotted lines: +-8
+percentage points. Mean %-change rows are in the table only.
+
+## Comparator trials (primary rows, 8 percentage-point tolerance)
+
+{comparator_table(result)}
+
+## Known misses
+
+{KNOWN_MISSES}
+## What was fitted, to which rows, and why
+
+`dermatwin calibrate` reproduces the shipped set from the uncalibrated priors in this
+order (each step runs the whole example trial, with common random numbers):
+
+{_steps_table()}
+
+Fitted values ({pset.name}):
+
+{_values_table(pset)}
+
+## Every row
+
+{markdown_table(result)}
+"""
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return path

@@ -1,0 +1,54 @@
+"""The executor interface: submit a function, get a future, wait for the first to finish.
+
+In the spirit of :mod:`concurrent.futures`: every executor returns futures with
+``done()``, ``result()``, ``exception()`` and ``cancel()``; :meth:`Executor.wait_first`
+hides the one difference between engines (how to wait on several futures at once).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dermatwin.errors import DermatwinError
+
+
+class ExecutionError(DermatwinError):
+    """An executor cannot be created or a run cannot go on (one-line message)."""
+
+
+class Executor(ABC):
+    """Runs tasks; use as a context manager so workers are always shut down."""
+
+    #: name used on the command line
+    name: str = ""
+    #: True when the engine itself retries failed tasks (Dask's ``retries=``)
+    native_retries: bool = False
+
+    def __init__(self, *, retries: int = 2) -> None:
+        if retries < 0:
+            raise ExecutionError(f"--retries must be >= 0, got {retries}")
+        self.retries = retries
+
+    @property
+    @abstractmethod
+    def workers(self) -> int:
+        """Tasks that can run at the same time."""
+
+    @abstractmethod
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        """Start ``fn(*args)``; returns a future."""
+
+    @abstractmethod
+    def wait_first(self, futures: Iterable[Any], timeout: float | None) -> set[Any]:
+        """The futures that are done, waiting until at least one is or ``timeout`` s pass."""
+
+    def shutdown(self) -> None:  # noqa: B027 - executors without resources need nothing
+        """Release workers (idempotent)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()

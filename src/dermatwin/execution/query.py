@@ -1,0 +1,64 @@
+"""SQL over stored trial results with DuckDB (views ``trajectories`` and ``endpoints``).
+
+>>> # query_results("results/kim2017", "SELECT arm, count(*) FROM endpoints GROUP BY arm")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dermatwin.execution.base import ExecutionError
+
+VIEWS = ("trajectories", "endpoints")
+
+
+def _source(folder: Path, name: str) -> str | None:
+    """The Parquet files of one table: the chunk dataset, else the single file."""
+    if any((folder / name).glob("*/*.parquet")):
+        return str(folder / name / "*" / "*.parquet")
+    if (folder / f"{name}.parquet").exists():
+        return str(folder / f"{name}.parquet")
+    return None
+
+
+def connect(folder: Path, memory_limit: str = "1GB"):
+    """A DuckDB connection with the result tables of ``folder`` registered as views."""
+    import duckdb
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ExecutionError(f"DIR: {folder} is not a results folder")
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+    found = []
+    for name in VIEWS:
+        src = _source(folder, name)
+        if src is not None:
+            quoted = src.replace("'", "''")
+            # the arm is a column of every file, so the arm=... folders are not parsed
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM "
+                f"read_parquet('{quoted}', hive_partitioning = false, union_by_name = true)"
+            )
+            found.append(name)
+    if not found:
+        raise ExecutionError(
+            f"DIR: {folder} has no trial results (trajectories/ or endpoints/ Parquet files)"
+        )
+    return con
+
+
+def query_results(folder: Path, sql: str) -> pd.DataFrame:
+    """Run ``sql`` over the results in ``folder``; a bad query is a one-line error."""
+    import duckdb
+
+    con = connect(folder)
+    try:
+        return con.execute(sql).df()
+    except duckdb.Error as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ExecutionError(f"SQL: {first}") from None
+    finally:
+        con.close()

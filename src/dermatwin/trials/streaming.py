@@ -1,0 +1,469 @@
+"""Large virtual trials: chunks on any executor, streamed to Parquet, resumable.
+
+A run has two phases, both split into tasks for an executor
+(:mod:`dermatwin.execution`):
+
+1. **Population.** Candidate blocks (up to ``chunk_size`` candidates each, seeded by
+   candidate index) are screened in parallel; the arm's patients are the first ``n``
+   accepted candidates in candidate order, so the population does not depend on the
+   split. Each screened block (accepted candidates with their steady states) is written
+   to ``population/arm=ARM/block-*.parquet`` as it arrives.
+2. **Simulation.** Chunks of ``chunk_size`` patients get their candidate indices and
+   steady states from those blocks, redraw parameters from the seeds, are simulated,
+   and are written as they finish to ``endpoints/arm=ARM/chunk-NNNNN.parquet`` and
+   ``trajectories/arm=ARM/chunk-NNNNN.parquet`` (temporary name, fsync, rename), then
+   recorded in ``chunks.jsonl`` (:class:`~dermatwin.execution.manifest.ChunkManifest`).
+
+The summary is computed from the endpoint table (one row per patient); trajectories are
+never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and moved
+into place when complete; an interrupted run is continued with ``resume=True``.
+
+Usage::
+
+    from dermatwin.execution import get_executor
+    with get_executor("processes", workers=2) as ex:
+        result = run_trial_to(load_trial("trial.yaml"), Path("results/big"), executor=ex)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from dermatwin.execution.base import ExecutionError, Executor
+from dermatwin.execution.manifest import MANIFEST_NAME, ChunkManifest
+from dermatwin.execution.progress import progress_bar
+from dermatwin.execution.store import write_parquet_atomic
+from dermatwin.execution.tasks import run_tasks
+from dermatwin.execution.worker import remember_model, spec_key, trial_model_cached
+from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
+from dermatwin.patients.profile import PatientError
+from dermatwin.therapy.drugs import REFERENCE_WEIGHT_KG
+from dermatwin.trials.run import (
+    ChunkResult,
+    TrialResult,
+    arm_regimen,
+    simulate_chunk,
+    trial_manifest,
+)
+from dermatwin.trials.spec import TrialSpec
+from dermatwin.trials.statistics import summarise
+
+#: status of the patients of a chunk that failed on every attempt (not a kernel status)
+CHUNK_FAILED = -1
+#: the report draws its figures from all trajectory rows up to this many, else from the
+#: first patients of each arm (memory stays bounded)
+REPORT_MAX_ROWS = 500_000
+FAILURE_COLUMNS = ["arm", "patient", "status"]
+
+
+@dataclass
+class StreamedTrialResult(TrialResult):
+    """A streamed run: trajectories stay on disk under ``folder``."""
+
+    folder: Path | None = None
+    #: chunks simulated by this call (a resumed run skips those already done)
+    computed_chunks: int = 0
+
+    def load_trajectories(self, **filters) -> pd.DataFrame:
+        """The trajectories (all of them: mind the memory for large trials)."""
+        return pd.read_parquet(self.folder / "trajectories.parquet", **filters)
+
+
+def scan_block(
+    spec: TrialSpec, stream: int, start: int, size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Accepted candidates among ``start .. start+size-1`` of arm ``stream``: their
+    indices, equilibrated states and statuses."""
+    model = trial_model_cached(spec)
+    block = evaluate_candidates(model, spec.population_spec(), spec.seed, stream, start, size)
+    keep = block.eligible
+    return block.accepted, block.y0[keep], block.status[keep]
+
+
+def chunk_task(
+    spec: TrialSpec,
+    arm_index: int,
+    lo: int,
+    candidates: np.ndarray,
+    y0: np.ndarray | None = None,
+    status: np.ndarray | None = None,
+) -> ChunkResult:
+    """Simulate patients ``lo ..`` of an arm, made from their candidate indices (and
+    their screened steady states, which spares a second equilibration)."""
+    model = trial_model_cached(spec)
+    pop = select_candidates(
+        model, spec.population_spec(), spec.seed, arm_index, candidates, y0, status
+    )
+    return simulate_chunk(spec, model, arm_index, np.arange(lo, lo + len(candidates)), pop)
+
+
+def arm_folders(spec: TrialSpec) -> dict[str, str]:
+    """Folder name of each arm (``arm=NAME``, made safe for file systems)."""
+    safe = {arm: "".join(c if c.isalnum() or c in "_.-" else "_" for c in arm) for arm in spec.arms}
+    if len(set(safe.values())) < len(safe):
+        safe = {arm: f"{a}_{s}" for a, (arm, s) in enumerate(safe.items())}
+    return {arm: f"arm={s}" for arm, s in safe.items()}
+
+
+def staging_folder(out: Path) -> Path:
+    out = Path(out).resolve()
+    return out.parent / f".{out.name}.partial"
+
+
+@dataclass
+class _ArmPopulation:
+    """An arm's patients: candidate indices, and the screened blocks holding their states
+    (``blocks``: [start, accepted] in candidate order; patients are their accepted rows
+    in turn)."""
+
+    candidates: np.ndarray
+    blocks: list[list[int]]
+
+
+def _block_path(folder: Path, spec: TrialSpec, a: int, start: int) -> Path:
+    arm = list(spec.arms)[a]
+    return folder / "population" / arm_folders(spec)[arm] / f"block-{start:010d}.parquet"
+
+
+def _population(
+    spec: TrialSpec, executor: Executor, folder: Path, manifest: ChunkManifest, timeout, advance
+) -> dict[int, _ArmPopulation]:
+    """Every arm's patients (screened now, or read when resuming).
+
+    Screened blocks go to disk as they arrive (accepted candidates with their states), so
+    the driver holds one integer per accepted candidate, whatever the trial size.
+    """
+    pop_spec = spec.population_spec()
+    sizes = list(spec.arm_sizes().values())
+    dirs = arm_folders(spec)
+    done = manifest.done()
+    out: dict[int, _ArmPopulation] = {}
+    for a, arm in enumerate(spec.arms):
+        if f"population:{a}" in done:
+            table = pq.read_table(folder / "population" / f"{dirs[arm]}.parquet")
+            out[a] = _ArmPopulation(
+                table["candidate"].to_numpy(), done[f"population:{a}"]["blocks"]
+            )
+            advance(sizes[a])
+    found: dict[int, dict[int, np.ndarray]] = {a: {} for a in range(len(sizes)) if a not in out}
+    drawn = dict.fromkeys(found, 0)
+    # small arms are screened in smaller blocks so that every worker gets some
+    blocks = {
+        a: max(16, min(spec.chunk_size, math.ceil(sizes[a] / executor.workers))) for a in found
+    }
+
+    def on_failure(key, err):
+        a, start = key
+        raise ExecutionError(
+            f"population of arm {list(spec.arms)[a]!r}: candidates {start}-"
+            f"{start + blocks[a] - 1} "
+            f"failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+        )
+
+    while found:
+        tasks = {}
+        for a in list(found):
+            block = blocks[a]
+            n, budget = sizes[a], sizes[a] * pop_spec.max_draws_per_patient
+            accepted = sum(len(v) for v in found[a].values())
+            if accepted >= n or drawn[a] >= budget:
+                starts = sorted(found[a])
+                cands = np.concatenate([found[a][s] for s in starts] or [[]])
+                if len(cands) < n:
+                    raise inclusion_error(pop_spec, len(cands), n, budget)
+                used, total = [], 0
+                for s in starts:
+                    if total >= n:
+                        break
+                    used.append([s, len(found[a][s])])
+                    total += len(found[a][s])
+                out[a] = _ArmPopulation(cands[:n].astype(np.int64), used)
+                path = folder / "population" / f"{dirs[list(spec.arms)[a]]}.parquet"
+                write_parquet_atomic(pd.DataFrame({"candidate": out[a].candidates}), path)
+                manifest.record(f"population:{a}", "done", patients=n, blocks=used)
+                del found[a]
+                continue
+            rate = accepted / drawn[a] if accepted else 1.0
+            wanted = math.ceil((n - accepted) / max(rate, 1.0 / pop_spec.max_draws_per_patient))
+            wanted = max(wanted, block * executor.workers)  # keep every worker busy
+            stop = min(budget, drawn[a] + math.ceil(wanted / block) * block)
+            for start in range(drawn[a], stop, block):
+                tasks[(a, start)] = (spec, a, start, min(block, budget - start))
+            drawn[a] = stop
+
+        def on_result(key, screened):
+            a, start = key
+            accepted, y0, status = screened
+            frame = pd.DataFrame(y0, columns=[f"y{i}" for i in range(y0.shape[1])])
+            frame.insert(0, "status", status)
+            frame.insert(0, "candidate", accepted)
+            write_parquet_atomic(frame, _block_path(folder, spec, a, start))
+            before = sum(len(v) for v in found[a].values())
+            found[a][start] = accepted
+            advance(min(sizes[a], before + len(accepted)) - min(sizes[a], before))
+
+        if tasks:
+            run_tasks(
+                executor,
+                scan_block,
+                tasks,
+                on_result=on_result,
+                on_failure=on_failure,
+                timeout=timeout,
+            )
+    return out
+
+
+class _ChunkArgs(Mapping):
+    """Task arguments of the chunks, read from the screened blocks only when a chunk is
+    submitted, so that memory holds the chunks in flight, not the whole population."""
+
+    def __init__(self, spec, folder, chunks, pops) -> None:
+        self.spec, self.folder, self.chunks, self.pops = spec, folder, chunks, pops
+
+    def __iter__(self):
+        return iter(self.chunks)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def __getitem__(self, key):
+        a, lo, hi = self.chunks[key]
+        pop = self.pops[a]
+        counts = np.array([c for _, c in pop.blocks])
+        ends = np.cumsum(counts)
+        first = int(np.searchsorted(ends, lo, side="right"))
+        last = int(np.searchsorted(ends, hi - 1, side="right"))
+        frames = [
+            pd.read_parquet(_block_path(self.folder, self.spec, a, pop.blocks[i][0]))
+            for i in range(first, last + 1)
+        ]
+        rows = pd.concat(frames, ignore_index=True)
+        offset = int(ends[first] - counts[first])
+        rows = rows.iloc[lo - offset : hi - offset]
+        candidates = pop.candidates[lo:hi]
+        if not np.array_equal(rows["candidate"].to_numpy(), candidates):
+            raise ExecutionError(
+                f"population files of arm {list(self.spec.arms)[a]!r} in {self.folder} do not "
+                "match the manifest; run without --resume to start over"
+            )
+        y0 = rows[[c for c in rows.columns if c.startswith("y")]].to_numpy(dtype=np.float64)
+        return (self.spec, a, lo, candidates, y0, rows["status"].to_numpy(dtype=np.int64))
+
+
+def run_trial_to(
+    spec: TrialSpec,
+    out: Path,
+    *,
+    executor: Executor | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    timeout: float | None = None,
+    progress: bool | None = False,
+    task: Callable[..., ChunkResult] = chunk_task,
+    on_chunk: Callable[[str], None] | None = None,
+) -> StreamedTrialResult:
+    """Run ``spec`` chunk by chunk on ``executor`` (serial by default) into ``out``.
+
+    ``resume``: continue the interrupted run staged beside ``out`` (only chunks missing
+    from its manifest are computed; a different spec, seed or model is an error).
+    ``timeout`` (s): a chunk running longer gets a duplicate. ``progress``: a progress
+    bar (None: when on a terminal). ``task`` and ``on_chunk`` (called with each chunk id
+    once it is recorded) are hooks for fault-injection tests.
+    """
+    from dermatwin.execution.serial import SerialExecutor
+
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": int(seed)})
+    for arm in spec.arms:  # a bad regimen fails now, before anything is written
+        arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
+    model = trial_model_cached(spec)
+    own = executor is None
+    executor = executor or SerialExecutor()
+    if isinstance(executor, SerialExecutor):
+        remember_model(spec, model)
+    header = {
+        "spec_sha256": spec_key(spec),
+        "seed": spec.seed,
+        "model_hash": model.content_hash,
+        "chunk_size": spec.chunk_size,
+        "trial": spec.name,
+        "arms": spec.arm_sizes(),
+    }
+    out = Path(out).resolve()
+    stage = staging_folder(out)
+    if resume and (stage / MANIFEST_NAME).exists():
+        manifest = ChunkManifest.resume(stage, header)
+    else:
+        shutil.rmtree(stage, ignore_errors=True)
+        stage.mkdir(parents=True)
+        manifest = ChunkManifest.create(stage, header)
+    total = sum(spec.arm_sizes().values())
+    try:
+        with progress_bar("population", total, enabled=progress) as advance:
+            try:
+                pops = _population(spec, executor, stage, manifest, timeout, advance)
+            except PatientError:
+                shutil.rmtree(stage, ignore_errors=True)  # the criteria: nothing to resume
+                raise
+        computed = _simulate(
+            spec, executor, stage, manifest, pops, task, timeout, on_chunk, progress
+        )
+    finally:
+        if own:
+            executor.shutdown()
+    result = _finish(spec, model, stage, manifest, computed)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(stage, out)
+    result.folder = out
+    return result
+
+
+def _chunks(spec: TrialSpec) -> dict[str, tuple[int, int, int]]:
+    """Chunk id -> (arm index, first patient, end patient)."""
+    out = {}
+    for a, n in enumerate(spec.arm_sizes().values()):
+        for c, lo in enumerate(range(0, n, spec.chunk_size)):
+            out[f"{a}:{c:05d}"] = (a, lo, min(n, lo + spec.chunk_size))
+    return out
+
+
+def _chunk_path(folder: Path, table: str, spec: TrialSpec, chunk: str) -> Path:
+    a, c = chunk.split(":")
+    arm = list(spec.arms)[int(a)]
+    return folder / table / arm_folders(spec)[arm] / f"chunk-{c}.parquet"
+
+
+def _simulate(spec, executor, folder, manifest, pops, task, timeout, on_chunk, progress) -> int:
+    chunks = _chunks(spec)
+    done = manifest.done()
+    todo = {k: v for k, v in chunks.items() if k not in done}
+    total = sum(hi - lo for _, lo, hi in chunks.values())
+    computed = 0
+
+    with progress_bar("simulation", total, enabled=progress) as advance:
+        advance(sum(hi - lo for k, (_, lo, hi) in chunks.items() if k in done))
+
+        def on_result(key, part: ChunkResult):
+            nonlocal computed
+            write_parquet_atomic(part.endpoints, _chunk_path(folder, "endpoints", spec, key))
+            write_parquet_atomic(part.trajectories, _chunk_path(folder, "trajectories", spec, key))
+            failed = [[f["patient"], f["status"]] for f in part.failures]
+            manifest.record(key, "done", patients=len(part.endpoints), failed_patients=failed)
+            computed += 1
+            advance(len(part.endpoints))
+            if on_chunk is not None:
+                on_chunk(key)
+
+        def on_failure(key, err: BaseException):
+            a, lo, hi = chunks[key]
+            reason = str(err).splitlines()[0] if str(err) else ""
+            manifest.record(
+                key, "failed", patients=[lo, hi], error=f"{type(err).__name__}: {reason}"
+            )
+            advance(hi - lo)
+
+        tasks = _ChunkArgs(spec, folder, todo, pops)
+        run_tasks(
+            executor, task, tasks, on_result=on_result, on_failure=on_failure, timeout=timeout
+        )
+    return computed
+
+
+def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
+    """Summary from the endpoint chunks, consolidated files, manifest and report."""
+    from dermatwin.trials.output import write_trial
+
+    chunks = _chunks(spec)
+    latest = manifest.latest()
+    arms = list(spec.arms)
+    frames, failures, failed_chunks = [], [], []
+    for key in chunks:
+        a, lo, hi = chunks[key]
+        entry = latest[key]
+        if entry["status"] == "done":
+            frames.append(pd.read_parquet(_chunk_path(folder, "endpoints", spec, key)))
+            failures += [[arms[a], p, s] for p, s in entry["failed_patients"]]
+        else:
+            failed_chunks.append({"chunk": key, "arm": arms[a], "patients": [lo, hi - 1]})
+            failures += [[arms[a], p, CHUNK_FAILED] for p in range(lo, hi)]
+    if not frames:
+        raise ExecutionError(f"every chunk failed; see {folder / MANIFEST_NAME}")
+    table = pd.concat(frames, ignore_index=True)
+    endpoints = spec.parsed_endpoints()
+    kinds = {e.text: e.summary_kind for e in endpoints}
+    summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference())
+    manifest_info = trial_manifest(spec, model, len(failures))
+    manifest_info["chunks"] = {
+        "chunk_size": spec.chunk_size,
+        "done": len(chunks) - len(failed_chunks),
+        "failed": failed_chunks,
+    }
+    failure_table = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+    result = StreamedTrialResult(
+        spec,
+        table,
+        pd.DataFrame(columns=["arm", "patient", "time", "variable", "value"]),
+        summary,
+        manifest_info,
+        failure_table,
+        folder=folder,
+        computed_chunks=computed,
+    )
+    rows = _consolidate_trajectories(spec, folder, chunks, latest)
+    notes = []
+    if rows <= REPORT_MAX_ROWS:
+        report_traj = pd.read_parquet(folder / "trajectories.parquet")
+    else:
+        keep = max(1, min(spec.arm_sizes().values()) * REPORT_MAX_ROWS // rows)
+        report_traj = pd.read_parquet(
+            folder / "trajectories.parquet", filters=[("patient", "<", keep)]
+        )
+        notes.append(f"Trajectory figures show the first {keep} patients of each arm.")
+    table.to_parquet(folder / "endpoints.parquet", index=False)
+    write_trial(result, folder, report_trajectories=report_traj, notes=notes)
+    return result
+
+
+def _consolidate_trajectories(spec, folder, chunks, latest) -> int:
+    """``trajectories.parquet`` in the in-memory order (arm, variable, patient, time),
+    written one chunk and variable at a time so memory stays bounded."""
+    arms = list(spec.arms)
+    writer, rows = None, 0
+    path = folder / "trajectories.parquet"
+    tmp = folder / ".trajectories.parquet.tmp"
+    try:
+        for a, arm in enumerate(arms):
+            keys = [
+                k for k, (ka, _, _) in chunks.items() if ka == a and latest[k]["status"] == "done"
+            ]
+            files = [_chunk_path(folder, "trajectories", spec, k) for k in keys]
+            if not files:
+                continue
+            variables = sorted(
+                set(pq.read_table(files[0], columns=["variable"])["variable"].to_pylist())
+            )
+            del arm
+            for variable in variables:
+                for f in files:
+                    part = pq.read_table(f, filters=[("variable", "=", variable)])
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, part.schema)
+                    writer.write_table(part)
+                    rows += part.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is not None:
+        os.replace(tmp, path)
+    return rows

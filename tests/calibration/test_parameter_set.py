@@ -1,0 +1,89 @@
+import pytest
+
+from dermatwin.calibration.parameter_set import (
+    DEFAULT_SET,
+    CalibrationError,
+    FittedValue,
+    ParameterSet,
+    load_parameter_set,
+    read_parameter_set,
+    write_parameter_set,
+)
+from dermatwin.calibration.targets import clinical_rows
+from dermatwin.therapy.drugs import drug_parameters
+
+
+def _value(target="model.placebo_response", value=0.5, rows=("AD_DUPI_SOLO1_PBO_EASI75",)):
+    return FittedValue(
+        target=target,
+        value=value,
+        unit="dimensionless",
+        bounds=(0, 1),
+        fitted_to=rows,
+        trial="solo1_dupilumab_ad.yaml",
+    )
+
+
+def test_shipped_set_names_real_rows_and_known_targets():
+    pset = load_parameter_set("default")
+    assert pset.name == DEFAULT_SET
+    assert pset.values, "the shipped set holds fitted values"
+    rows = clinical_rows()
+    for v in pset.values:
+        assert set(v.fitted_to) <= set(rows), v.target
+        low, high = v.bounds
+        assert low <= v.value <= high, v.target
+
+
+def test_none_is_the_uncalibrated_prior():
+    pset = load_parameter_set("none")
+    assert pset.values == ()
+    assert pset.model_overrides() == {} and pset.msc_potency_scale() == 1.0
+
+
+def test_unknown_target_and_unknown_set_are_one_line_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown target"):
+        _value(target="drug.dupilumab.colour")
+    with pytest.raises(CalibrationError, match="allowed: default, none"):
+        load_parameter_set("CAL-999")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nversion: 0\n")
+    with pytest.raises(CalibrationError) as err:
+        read_parameter_set(bad)
+    assert "version" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_with_value_replaces_and_round_trips(tmp_path):
+    pset = ParameterSet(name="t", version=1).with_value(_value(value=0.5))
+    pset = pset.with_value(_value(value=0.25))
+    assert pset.model_overrides() == {"placebo_response": 0.25}
+    path = write_parameter_set(pset, tmp_path / "t.yaml")
+    assert load_parameter_set(path) == pset
+
+
+def test_drug_fields_reach_the_model_parameters():
+    prior = drug_parameters("dupilumab")
+    pset = ParameterSet(name="t", version=1).with_value(
+        _value(target="drug.dupilumab.emax", value=0.6, rows=("AD_DUPI_SOLO1_q2w_EASI75",))
+    )
+    fitted = drug_parameters("dupilumab", pset)
+    assert fitted["il4r_emax"] == 0.6 and prior["il4r_emax"] != 0.6
+    assert fitted["il4r_ec50"] == prior["il4r_ec50"]
+
+
+def test_a_trial_naming_an_unknown_set_fails_in_one_line():
+    from dermatwin.trials.run import trial_model
+    from dermatwin.trials.spec import TrialError, TrialSpec
+
+    spec = TrialSpec.model_validate(
+        {
+            "name": "x",
+            "disease": "AD",
+            "duration": 28,
+            "parameter_set": "CAL-0",
+            "arms": {"placebo": {"n": 2}},
+            "endpoints": ["EASI-50@4w"],
+        }
+    )
+    with pytest.raises(TrialError, match="parameter_set: unknown set 'CAL-0'"):
+        trial_model(spec)
