@@ -141,7 +141,7 @@ def write_twin_report(
         f"{_e(d.get('simulations'))} simulations in {_num(d.get('seconds'))} s; sampler "
         f"emcee ({_e(twin.settings.moves)}), {twin.settings.walkers} walkers, "
         f"{twin.settings.burn} burn-in + {twin.settings.steps} steps, "
-        f"seed {twin.settings.seed}.</p>"
+        f"seed {twin.settings.seed}; parameter set {_e(twin.settings.parameter_set)}.</p>"
     )
     parts.append(_trace_figure(twin))
 
