@@ -21,7 +21,7 @@ from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES
 from dermatwin.trials.spec import RegimenItem
 from dermatwin.twins.likelihood import ERROR_MODEL, FITTED, TwinSimulator
 from dermatwin.twins.prior import Prior, twin_parameters
-from dermatwin.twins.visits import Visit, VisitRecord
+from dermatwin.twins.visits import OBSERVABLES, Visit, VisitRecord
 
 
 def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator, edges=None) -> dict:
@@ -78,9 +78,8 @@ def synthetic_patient(
     visits = []
     for k, day in enumerate(days):
         values = {n: round(float(noisy[n][0, k]), 1) for n in FITTED[patient.disease] if n in noisy}
-        values = {n: min(v, 72.0) if n in ("EASI", "PASI") else v for n, v in values.items()}
-        if "pruritus_NRS" in values:
-            values["pruritus_NRS"] = min(values["pruritus_NRS"], 10.0)
+        # a recorded score never exceeds its scale (noise can push it past the top)
+        values = {n: min(v, OBSERVABLES[n][1] or np.inf) for n, v in values.items()}
         visits.append(Visit(day=float(day), values=values))
     record = VisitRecord(patient, tuple(visits), tuple(treatments), f"synthetic {index}")
     return SyntheticPatient(record, truth, prior.names)
