@@ -5,8 +5,8 @@ its visits are the model's scores at the visit days under a regimen plus measure
 error: normal on ``ln(y + c)`` with the CVs and offsets of
 :data:`~dermatwin.twins.likelihood.ERROR_MODEL` (log-normal rater/assay error; the twin's
 Student-t likelihood is deliberately a little heavier-tailed than this, as it would be
-for real data), with IGA/PGA read from the noisy EASI/PASI and scores capped at their
-ranges. Everything is seeded by ``(seed, index)``.
+for real data), scores capped at their ranges. IGA/PGA come from an independent noisy
+reading of EASI/PASI (a separate global assessment). Everything is seeded by ``(seed, index)``.
 """
 
 from __future__ import annotations
@@ -32,11 +32,19 @@ def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator, edg
             err = ERROR_MODEL[name]
             eps = err.cv * rng.standard_normal(values[name].shape)
             out[name] = np.maximum((values[name] + err.offset) * np.exp(eps) - err.offset, 0.0)
+    # IGA/PGA are the physician's own global assessment: stratified from an independent
+    # noisy reading of EASI/PASI, not from the recorded EASI/PASI (which would make the two
+    # observations one, and a twin that treats them as independent over-confident)
     edges = edges or {}
-    if "EASI" in out:
-        out["IGA"] = np.searchsorted(edges.get("IGA", IGA_EASI_EDGES), out["EASI"], "left") * 1.0
-    if "PASI" in out:
-        out["PGA"] = np.searchsorted(edges.get("PGA", PGA_PASI_EDGES), out["PASI"], "left") * 1.0
+    for ordinal, source, default in (
+        ("IGA", "EASI", IGA_EASI_EDGES),
+        ("PGA", "PASI", PGA_PASI_EDGES),
+    ):
+        if source in values:
+            err = ERROR_MODEL[source]
+            eps = err.cv * rng.standard_normal(values[source].shape)
+            reading = (values[source] + err.offset) * np.exp(eps) - err.offset
+            out[ordinal] = np.searchsorted(edges.get(ordinal, default), reading, "left") * 1.0
     return out
 
 
