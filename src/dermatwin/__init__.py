@@ -22,11 +22,23 @@ from dermatwin.model.registry import available_models, get_model
 from dermatwin.model.spec import Model, ModelBuilder, Output, Parameter, State
 from dermatwin.run import ScenarioResult, run_scenario
 from dermatwin.scenario import Scenario, load_scenario
+from dermatwin.twins import (
+    FitSettings,
+    Twin,
+    TwinDataError,
+    VisitRecord,
+    fit_twin,
+    load_twin,
+    load_visits,
+    plan,
+    predict,
+)
 
 __all__ = [
     "DermatwinError",
     "Event",
     "EventKind",
+    "FitSettings",
     "Model",
     "ModelBuilder",
     "ModelError",
@@ -38,16 +50,24 @@ __all__ = [
     "SolverOptions",
     "State",
     "Status",
+    "Twin",
+    "TwinDataError",
+    "VisitRecord",
     "__version__",
     "available_models",
     "bolus",
     "equilibrate",
+    "fit_twin",
     "get_executor",
     "get_model",
     "infusion",
     "intervention",
     "load_scenario",
+    "load_twin",
+    "load_visits",
     "on_off",
+    "plan",
+    "predict",
     "run_scenario",
     "set_parameter",
     "simulate",

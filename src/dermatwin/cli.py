@@ -497,6 +497,12 @@ def version() -> None:
     typer.echo(__version__)
 
 
+# personal twins and planning live beside their package (dermatwin.twins.cli)
+from dermatwin.twins.cli import register_twin_commands  # noqa: E402
+
+register_twin_commands(app)
+
+
 def main() -> None:
     try:
         app()

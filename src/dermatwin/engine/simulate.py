@@ -133,6 +133,33 @@ def simulate(
     start_status : status of an equilibration done by the caller (``equilibrate``); a
         failure there is reported even if the integration from ``y0`` then succeeds.
     """
+    t_out, p, Y, outs, status, stats = _solve(
+        model, times, parameters, y0, events, steady_state, start_status, t0, options
+    )
+    return _to_dataset(model, t_out, p, Y, outs, status, stats, patient_ids)
+
+
+def simulate_outputs(
+    model: Model,
+    times: Sequence[float] | np.ndarray,
+    parameters: np.ndarray | Mapping[str, float] | None = None,
+    *,
+    y0: np.ndarray | None = None,
+    events: Sequence[Event] | Sequence[Sequence[Event]] = (),
+    start_status: np.ndarray | None = None,
+    t0: float = 0.0,
+    options: SolverOptions = SolverOptions(),
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """As :func:`simulate`, but only the outputs as plain (n_patients x times) arrays and
+    the status: for callers that simulate small batches many times (samplers), where
+    building the labelled Dataset would cost as much as the integration."""
+    _, _, _, outs, status, _ = _solve(
+        model, times, parameters, y0, events, False, start_status, t0, options
+    )
+    return {o.name: outs[:, :, k] for k, o in enumerate(model.outputs)}, status
+
+
+def _solve(model, times, parameters, y0, events, steady_state, start_status, t0, options):
     t_out = np.ascontiguousarray(times, dtype=np.float64)
     if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < t0:
         raise ModelError(f"times must be a non-empty ascending list of days >= {t0}")
@@ -169,7 +196,7 @@ def simulate(
     )
     # A failed equilibration is reported even if the later integration went fine.
     status = np.where((status == Status.OK) & (eq_status != Status.OK), eq_status, status)
-    return _to_dataset(model, t_out, p, Y, outs, status, stats, patient_ids)
+    return t_out, p, Y, outs, status, stats
 
 
 def _to_dataset(model, t_out, p, Y, outs, status, stats, patient_ids) -> xr.Dataset:

@@ -41,7 +41,14 @@ from dermatwin.therapy.drugs import (
 )
 from dermatwin.therapy.products import TherapyError
 from dermatwin.therapy.regimen import Regimen, msc_course
-from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, Endpoint, TrialError, TrialSpec
+from dermatwin.trials.spec import (
+    PRIMARY_SCORE,
+    DrugItem,
+    Endpoint,
+    MSCItem,
+    TrialError,
+    TrialSpec,
+)
 from dermatwin.trials.statistics import summarise
 
 #: random stream of the measurement noise (added to the arm index)
@@ -105,10 +112,31 @@ def trial_parameter_set(spec: TrialSpec) -> ParameterSet:
 
 def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
-    cap = spec.withdrawal.at if spec.withdrawal else None
-    items = []
     labelled = [(f"background[{i}]", it) for i, it in enumerate(spec.background)]
     labelled += [(f"arms.{arm}.regimen[{i}]", it) for i, it in enumerate(spec.arms[arm].regimen)]
+    cap = spec.withdrawal.at if spec.withdrawal else None
+    return items_regimen(
+        labelled,
+        cap=cap,
+        horizon_days=spec.duration,
+        weight_kg=weight_kg,
+        parameter_set=trial_parameter_set(spec),
+    )
+
+
+def items_regimen(
+    labelled: list[tuple[str, DrugItem | MSCItem]],
+    *,
+    cap: float | None = None,
+    horizon_days: float,
+    weight_kg: float,
+    parameter_set: ParameterSet | None = None,
+) -> Regimen:
+    """A :class:`Regimen` from YAML regimen items, each with the place it came from (used in
+    error messages); treatments end at ``cap`` (days) when given; drug and MSC values from
+    ``parameter_set`` when given. Shared by trial arms and personal twins, so both read one
+    regimen format."""
+    items = []
     for where, item in labelled:
         try:
             if isinstance(item, DrugItem):
@@ -127,10 +155,7 @@ def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
         except TypeError as err:
             raise TrialError(f"{where}.msc: {err}") from None
     return Regimen(
-        items,
-        horizon_days=spec.duration,
-        weight_kg=weight_kg,
-        parameter_set=trial_parameter_set(spec),
+        items, horizon_days=horizon_days, weight_kg=weight_kg, parameter_set=parameter_set
     )
 
 

@@ -1,0 +1,36 @@
+"""Personal digital twins: visit data, Bayesian fit, predictions, regimen planning, report.
+
+Research use only: dermatwin is not a medical device.
+
+Modules (one concept each): :mod:`.visits` (the visit file), :mod:`.prior` (which
+parameters, population prior), :mod:`.likelihood` (forward model, measurement error),
+:mod:`.fit` (emcee posterior, diagnostics, save/load), :mod:`.predict` (posterior
+predictive of a regimen), :mod:`.plan` (regimen search), :mod:`.report` (HTML page),
+:mod:`.synthetic` (patients with known parameters). See ``docs/twins.md``.
+"""
+
+from dermatwin.twins.fit import FitSettings, Twin, fit_twin, load_twin
+from dermatwin.twins.plan import Constraints, PlanResult, load_constraints, plan
+from dermatwin.twins.predict import FutureRegimen, Prediction, load_regimen, predict
+from dermatwin.twins.report import write_twin_report
+from dermatwin.twins.visits import TwinDataError, Visit, VisitRecord, load_visits
+
+__all__ = [
+    "Constraints",
+    "FitSettings",
+    "FutureRegimen",
+    "PlanResult",
+    "Prediction",
+    "Twin",
+    "TwinDataError",
+    "Visit",
+    "VisitRecord",
+    "fit_twin",
+    "load_constraints",
+    "load_regimen",
+    "load_twin",
+    "load_visits",
+    "plan",
+    "predict",
+    "write_twin_report",
+]

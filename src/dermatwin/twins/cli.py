@@ -1,0 +1,188 @@
+"""``dermatwin twin fit``, ``dermatwin twin predict`` and ``dermatwin plan`` (typer).
+
+Kept beside the twins package and registered on the main app by
+:func:`register_twin_commands`; errors and outputs follow :mod:`dermatwin.cli` (one line
+``error: ...``, exit 2, outputs moved into place only when complete).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def _fit_table(twin) -> Table:
+    table = Table(title=f"twin {twin.record.patient.id or ''} ({twin.record.patient.disease})")
+    for col in ("parameter", "unit", "prior median", "posterior median", "90 % interval", "R-hat"):
+        table.add_column(col)
+    for _, r in twin.summary().iterrows():
+        table.add_row(
+            r["parameter"],
+            r["unit"],
+            f"{r['prior_median']:.4g}",
+            f"{r['posterior_median']:.4g}",
+            f"{r['q05']:.3g}-{r['q95']:.3g}",
+            f"{r['rhat']:.3f}",
+        )
+    return table
+
+
+def register_twin_commands(app: typer.Typer) -> None:
+    twin_app = typer.Typer(help="Personal digital twins (fit, predict).", no_args_is_help=True)
+    app.add_typer(twin_app, name="twin")
+
+    @twin_app.command("fit")
+    def twin_fit(
+        visits: Annotated[Path, typer.Argument(help="visit file, CSV or YAML (docs/twins.md)")],
+        out: Annotated[
+            Path | None, typer.Option("--out", help="twin folder [results/twin_<file name>]")
+        ] = None,
+        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 16,
+        burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 150,
+        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 300,
+        seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
+        moves: Annotated[str, typer.Option("--moves", help="de or stretch")] = "de",
+        parameter_set: Annotated[
+            str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
+        ] = "default",
+        as_json: Annotated[bool, typer.Option("--json", help="print diagnostics as JSON")] = False,
+    ) -> None:
+        """Fit a patient's twin: posterior of the patient parameters from the visits."""
+        from dermatwin.cli import DISCLAIMER, atomic_directory, user_errors
+        from dermatwin.twins.fit import FitSettings, fit_twin
+        from dermatwin.twins.report import write_twin_report
+        from dermatwin.twins.visits import load_visits
+
+        with user_errors():
+            record = load_visits(visits)
+            settings = FitSettings(
+                walkers=walkers,
+                steps=steps,
+                burn=burn,
+                seed=seed,
+                moves=moves,
+                parameter_set=parameter_set,
+            )
+            twin = fit_twin(record, settings)
+        out = out or Path("results") / f"twin_{visits.stem}"
+        with atomic_directory(out) as tmp:
+            twin.save(tmp)
+            twin.summary().to_csv(tmp / "parameters.csv", index=False)
+            write_twin_report(tmp / "report.html", twin)
+        if as_json:
+            print(json.dumps(twin.diagnostics))
+            return
+        console = Console()
+        console.print(_fit_table(twin))
+        d = twin.diagnostics
+        state = "converged" if d["converged"] else "NOT converged (run longer: --steps)"
+        console.print(
+            f"{state}: max R-hat {d['max_rhat']:.3f}, min ESS {d['min_ess_bulk']:.0f}, "
+            f"{d['seconds']:.0f} s; written to {out}/"
+        )
+        console.print(DISCLAIMER)
+
+    @twin_app.command("predict")
+    def twin_predict(
+        twin_dir: Annotated[Path, typer.Argument(help="twin folder from `dermatwin twin fit`")],
+        regimen: Annotated[
+            Path, typer.Option("--regimen", help="future regimen YAML (docs/twins.md)")
+        ],
+        out: Annotated[
+            Path | None, typer.Option("--out", help="output folder [TWIN/predict_<regimen>]")
+        ] = None,
+        draws: Annotated[int, typer.Option("--draws", help="posterior draws simulated")] = 200,
+        as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    ) -> None:
+        """Posterior predictive scores of a regimen, response probabilities and relapse."""
+        from dermatwin.cli import DISCLAIMER, atomic_directory, user_errors
+        from dermatwin.twins.fit import load_twin
+        from dermatwin.twins.predict import load_regimen, predict
+        from dermatwin.twins.report import write_twin_report
+
+        with user_errors():
+            twin = load_twin(twin_dir)
+            future = load_regimen(regimen)
+            prediction = predict(twin, future, n_draws=draws)
+        out = out or twin_dir / f"predict_{regimen.stem}"
+        summary = prediction.summary()
+        with atomic_directory(out) as tmp:
+            prediction.bands.to_csv(tmp / "bands.csv", index=False)
+            prediction.responders.to_csv(tmp / "responders.csv", index=False)
+            (tmp / "prediction.json").write_text(json.dumps(summary, indent=2))
+            write_twin_report(tmp / "report.html", twin, prediction)
+        if as_json:
+            print(json.dumps(summary))
+            return
+        console = Console()
+        r = prediction.responders
+        table = Table(title=f"{future.name}: probability of response (weeks from now)")
+        table.add_column("endpoint")
+        weeks = [w for w in (4, 8, 12, 16, 24, 52) if w <= r["week"].max()]
+        for w in weeks:
+            table.add_column(f"wk {w}", justify="right")
+        for ep in dict.fromkeys(r["endpoint"]):
+            sub = r[r["endpoint"] == ep].set_index("week")["probability"]
+            table.add_row(ep, *(f"{sub.loc[float(w)]:.2f}" for w in weeks))
+        console.print(table)
+        console.print(f"relapse: {prediction.relapse}")
+        console.print(f"written to {out}/ (bands.csv, responders.csv, report.html)")
+        console.print(DISCLAIMER)
+
+    @app.command("plan")
+    def plan_command(
+        twin_dir: Annotated[Path, typer.Argument(help="twin folder from `dermatwin twin fit`")],
+        goal: Annotated[
+            str, typer.Option("--goal", help="e.g. EASI-75@16w (weeks from the last visit)")
+        ] = "",
+        constraints: Annotated[
+            Path | None, typer.Option("--constraints", help="constraints YAML (docs/twins.md)")
+        ] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="output folder [TWIN/plan]")] = None,
+        draws: Annotated[int, typer.Option("--draws", help="posterior draws per regimen")] = 64,
+        top: Annotated[int, typer.Option("--top", help="regimens plotted")] = 5,
+        as_json: Annotated[bool, typer.Option("--json", help="print the ranking as JSON")] = False,
+    ) -> None:
+        """Search regimens for a twin and rank them by goal probability and durability."""
+        from dermatwin.cli import DISCLAIMER, atomic_directory, user_errors
+        from dermatwin.twins.fit import load_twin
+        from dermatwin.twins.plan import load_constraints, plan
+        from dermatwin.twins.report import write_twin_report
+
+        with user_errors():
+            twin = load_twin(twin_dir)
+            limits = load_constraints(constraints)
+            result = plan(twin, goal, limits, n_draws=draws, top=top)
+        out = out or twin_dir / "plan"
+        with atomic_directory(out) as tmp:
+            result.table.to_csv(tmp / "plan.csv", index=False)
+            (tmp / "plan.json").write_text(
+                json.dumps(
+                    {"goal": result.goal.text, "ranking": result.table.to_dict(orient="records")},
+                    indent=2,
+                )
+            )
+            write_twin_report(tmp / "report.html", twin, plan_result=result)
+        if as_json:
+            print(json.dumps(result.table.to_dict(orient="records")))
+            return
+        console = Console()
+        table = Table(title=f"regimens ranked for {result.goal.text}")
+        for col in ("rank", "regimen", "P(goal)", "durability (weeks)", "clinic visits"):
+            table.add_column(col)
+        for _, r in result.table.head(10).iterrows():
+            table.add_row(
+                str(r["rank"]),
+                r["regimen"],
+                f"{r['p_goal']:.2f}",
+                f"{r['durability_weeks']:.0f}",
+                str(r["clinic_visits"]),
+            )
+        console.print(table)
+        console.print(f"written to {out}/ (plan.csv, plan.json, report.html)")
+        console.print(DISCLAIMER)

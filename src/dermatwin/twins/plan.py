@@ -1,0 +1,331 @@
+"""Regimen planning for one twin: search a candidate grid, rank by goal and durability.
+
+Candidates (:func:`candidates`, all starting at the last visit):
+
+* MSC monotherapy: products (source x autologous/allogeneic x fresh/thawed, see
+  :data:`PRODUCTS`) x schedules (:data:`SCHEDULES`: route, dose, number and spacing).
+  A drug the patient is on stops now (a switch to MSC).
+* standard drugs of the disease from the catalogue, at their labelled regimen (a drug the
+  patient is on continues without a new loading dose);
+* combinations: each drug plus each schedule of the reference allogeneic product;
+* no further treatment (the reference).
+
+Constraints (YAML, :class:`Constraints`) remove candidates: ``max_infusions`` (MSC
+administrations), ``no_systemic_steroids``, ``no_liposuction`` (no autologous adipose
+cells), ``max_clinic_visits`` (MSC administrations, IV drugs and phototherapy sessions
+are given in clinic; each drug start is one more visit), ``exclude_drugs``,
+``allowed_sources``, ``horizon``.
+
+Every candidate is simulated on the same ``n_draws`` posterior draws (one batched call
+per candidate), and ranked by the
+probability of reaching the goal (e.g. ``EASI-75@16w``: EASI at most 25 % of the
+first-visit score, 16 weeks from now), then by durability (median weeks from the last
+dose to relapse, censored at the follow-up), then by fewer clinic visits. Each row's
+``why`` spells out these numbers and their comparison with the next-ranked regimen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dermatwin.model.spec import Model
+from dermatwin.scenario import Days
+from dermatwin.therapy.drugs import CATALOGUE
+from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
+from dermatwin.twins.fit import Twin
+from dermatwin.twins.predict import (
+    FutureRegimen,
+    relapse_times,
+    simulate_draws,
+)
+from dermatwin.twins.visits import TwinDataError
+
+#: MSC products searched: (label, fields of MSCProduct)
+PRODUCTS: dict[str, dict] = {
+    "UC allogeneic thawed": {"source": "umbilical_cord", "origin": "allogeneic", "state": "thawed"},
+    "UC allogeneic fresh": {"source": "umbilical_cord", "origin": "allogeneic", "state": "fresh"},
+    "UCB allogeneic thawed": {
+        "source": "umbilical_cord_blood",
+        "origin": "allogeneic",
+        "state": "thawed",
+    },
+    "BM allogeneic thawed": {"source": "bone_marrow", "origin": "allogeneic", "state": "thawed"},
+    "BM autologous fresh": {"source": "bone_marrow", "origin": "autologous", "state": "fresh"},
+    "adipose autologous fresh": {"source": "adipose", "origin": "autologous", "state": "fresh"},
+    "iPSC allogeneic thawed": {"source": "ipsc", "origin": "allogeneic", "state": "thawed"},
+}
+REFERENCE_PRODUCT = "UC allogeneic thawed"
+#: schedules: (label, route, amount, unit, dose days from now); doses as in CLN-24 and
+#: Kim 2017 (examples/trials)
+SCHEDULES: dict[str, tuple[str, float, str, tuple[float, ...]]] = {
+    "IV 2e6/kg x1": ("IV", 2e6, "cells/kg", (0.0,)),
+    "IV 2e6/kg x3 q2w": ("IV", 2e6, "cells/kg", (0.0, 14.0, 28.0)),
+    "SC 5e7 x1": ("SC", 5e7, "cells", (0.0,)),
+    "SC 1e8 x4 q2w": ("SC", 1e8, "cells", (0.0, 14.0, 28.0, 42.0)),
+}
+#: drugs considered per disease (placebo/emollient are not treatments to plan)
+PLAN_DRUGS = {
+    "AD": (
+        "dupilumab",
+        "lebrikizumab",
+        "tralokinumab",
+        "upadacitinib",
+        "ciclosporin",
+        "prednisone",
+    ),
+    "psoriasis": ("secukinumab", "risankizumab", "adalimumab", "methotrexate", "uvb"),
+}
+CLINIC_ROUTES = ("IV", "phototherapy")
+_GOAL = re.compile(r"^\s*(EASI|PASI)-(\d{1,3})@(.+)$")
+
+
+class Constraints(BaseModel):
+    """What the plan may use (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_infusions: int | None = Field(None, ge=0)
+    no_systemic_steroids: bool = False
+    no_liposuction: bool = False
+    max_clinic_visits: int | None = Field(None, ge=0)
+    exclude_drugs: list[str] = Field(default_factory=list)
+    allowed_sources: list[str] | None = None
+    horizon: Days = 168.0
+
+
+def load_constraints(path: str | Path | None) -> Constraints:
+    if path is None:
+        return Constraints()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return Constraints.model_validate(data)
+    except OSError as err:
+        raise TwinDataError(f"{path}: cannot read ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        raise TwinDataError(f"{path.name}: not valid YAML ({err.__class__.__name__})") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(x) for x in first["loc"])
+        raise TwinDataError(f"{path.name}: {loc}: {first['msg']}") from None
+
+
+@dataclass(frozen=True)
+class Goal:
+    score: str
+    level: int
+    week: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.score}-{self.level}@{self.week:g}w"
+
+
+def parse_goal(text: str, disease: str) -> Goal:
+    from dermatwin.scenario import parse_days
+
+    m = _GOAL.match(text)
+    if not m:
+        raise TwinDataError(f"goal: {text!r} not understood; e.g. EASI-75@16w or PASI-75@12w")
+    score, level = m.group(1), int(m.group(2))
+    if score != PRIMARY_SCORE[disease]:
+        raise TwinDataError(
+            f"goal: {score} is not the {disease} score; use {PRIMARY_SCORE[disease]}"
+        )
+    if not 0 < level <= 100:
+        raise TwinDataError(f"goal: level {level} must be 1-100 (% reduction)")
+    try:
+        days = parse_days(m.group(3).strip())
+    except ValueError as err:
+        raise TwinDataError(f"goal: {err}") from None
+    if days <= 0:
+        raise TwinDataError("goal: the week must be > 0")
+    return Goal(score, level, days / 7.0)
+
+
+@dataclass
+class Candidate:
+    name: str
+    kind: str
+    items: list[RegimenItem]
+    msc_doses: int
+    clinic_visits: int
+    drugs: tuple[str, ...] = ()
+    product: str | None = None
+
+
+def _msc_item(product: str, schedule: str) -> tuple[MSCItem, int, str]:
+    route, amount, unit, days = SCHEDULES[schedule]
+    fields = {**PRODUCTS[product], "amount": amount, "unit": unit, "route": route}
+    return MSCItem(msc={**fields, "times": list(days)}), len(days), route
+
+
+def _drug_visits(drug: str, horizon: float) -> int:
+    from dermatwin.therapy.drugs import labelled
+
+    entry = CATALOGUE[drug]
+    if entry.route in CLINIC_ROUTES:
+        return len(labelled(drug).administrations(horizon))
+    return 1
+
+
+def candidates(disease: str, constraints: Constraints) -> list[Candidate]:
+    """The candidate grid after the constraints (see the module docstring)."""
+    horizon = constraints.horizon
+    drugs = []
+    for d in PLAN_DRUGS[disease]:
+        entry = CATALOGUE[d]
+        if d in constraints.exclude_drugs:
+            continue
+        if constraints.no_systemic_steroids and entry.drug_class == "systemic corticosteroid":
+            continue
+        drugs.append(d)
+    products = []
+    for label, fields in PRODUCTS.items():
+        if constraints.no_liposuction and fields == PRODUCTS["adipose autologous fresh"]:
+            continue
+        if constraints.allowed_sources and fields["source"] not in constraints.allowed_sources:
+            continue
+        products.append(label)
+    out = [Candidate("no further treatment", "none", [], 0, 0)]
+    for product in products:
+        for schedule in SCHEDULES:
+            item, n, _ = _msc_item(product, schedule)
+            out.append(Candidate(f"{product} {schedule}", "MSC", [item], n, n, (), product))
+    for d in drugs:
+        out.append(Candidate(d, "drug", [DrugItem(drug=d)], 0, _drug_visits(d, horizon), (d,)))
+    if REFERENCE_PRODUCT in products:
+        for d in drugs:
+            for schedule in SCHEDULES:
+                item, n, _ = _msc_item(REFERENCE_PRODUCT, schedule)
+                out.append(
+                    Candidate(
+                        f"{d} + {REFERENCE_PRODUCT} {schedule}",
+                        "combination",
+                        [DrugItem(drug=d), item],
+                        n,
+                        n + _drug_visits(d, horizon),
+                        (d,),
+                        REFERENCE_PRODUCT,
+                    )
+                )
+    keep = []
+    for c in out:
+        if constraints.max_infusions is not None and c.msc_doses > constraints.max_infusions:
+            continue
+        if (
+            constraints.max_clinic_visits is not None
+            and c.clinic_visits > constraints.max_clinic_visits
+        ):
+            continue
+        keep.append(c)
+    return keep
+
+
+@dataclass
+class PlanResult:
+    goal: Goal
+    constraints: Constraints
+    table: pd.DataFrame
+    trajectories: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _explain(rows: list[dict], goal: Goal) -> None:
+    for i, r in enumerate(rows):
+        parts = [f"P({goal.text}) = {r['p_goal']:.2f}"]
+        dur = r["durability_weeks"]
+        parts.append(
+            "response lasts a median "
+            + (f"{dur:.0f} weeks" if np.isfinite(dur) else "n/a (no responders)")
+            + " after the last dose"
+        )
+        parts.append(f"{r['clinic_visits']} clinic visits, {r['msc_doses']} MSC doses")
+        if i + 1 < len(rows):
+            nxt = rows[i + 1]
+            if r["p_goal"] > nxt["p_goal"]:
+                gain = r["p_goal"] - nxt["p_goal"]
+                parts.append(f"ranked above the next for a higher probability (+{gain:.2f})")
+            elif r["durability_weeks"] > nxt["durability_weeks"]:
+                parts.append("ranked above the next (same probability) for longer durability")
+            else:
+                parts.append("ranked above the next (tie) for fewer clinic visits")
+        r["why"] = "; ".join(parts)
+
+
+def plan(
+    twin: Twin,
+    goal: str | Goal = "",
+    constraints: Constraints | None = None,
+    *,
+    n_draws: int = 64,
+    model: Model | None = None,
+    grid: list[Candidate] | None = None,
+    top: int = 5,
+) -> PlanResult:
+    """Rank the candidate regimens for ``twin`` (see the module docstring)."""
+    from dermatwin.twins.likelihood import twin_model
+
+    model = model or twin_model(twin.settings.parameter_set)[0]
+    constraints = constraints or Constraints()
+    disease = twin.record.patient.disease
+    if not goal:
+        goal = f"{PRIMARY_SCORE[disease]}-75@16w"
+    goal = parse_goal(goal, disease) if isinstance(goal, str) else goal
+    horizon = max(constraints.horizon, 7.0 * goal.week)
+    grid = candidates(disease, constraints) if grid is None else grid
+    if not grid:
+        raise TwinDataError("constraints: no candidate regimen is left; relax the constraints")
+    theta = twin.draws(n_draws)
+    now = twin.record.last_day
+    rows, curves = [], {}
+    for c in grid:
+        regimen = FutureRegimen(name=c.name, horizon=horizon, regimen=c.items)
+        try:
+            samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
+        except Exception as err:  # a candidate the therapy layer rejects is skipped
+            from dermatwin.errors import DermatwinError
+
+            if isinstance(err, DermatwinError):
+                continue
+            raise
+        score = samples[goal.score]
+        base = score[:, 0]
+        k = int(np.argmin(np.abs(times - (now + 7.0 * goal.week))))
+        ok = ~np.isnan(score[:, k])
+        hit = score[ok, k] <= (1 - goal.level / 100.0) * base[ok]
+        p_goal = float(hit.mean()) if ok.any() else float("nan")
+        if np.isnan(last):
+            durability = 0.0
+        else:
+            t, event = relapse_times(score, times, last, float(times[-1]))
+            good = ~np.isnan(t)
+            durability = float(np.median(t[good]) / 7.0) if good.any() else 0.0
+        rows.append(
+            {
+                "regimen": c.name,
+                "kind": c.kind,
+                "p_goal": p_goal,
+                "durability_weeks": durability,
+                "median_score_at_goal": float(np.nanmedian(score[:, k])),
+                "clinic_visits": c.clinic_visits,
+                "msc_doses": c.msc_doses,
+                "failed_draws": int(np.sum(status != 0)),
+            }
+        )
+        q = np.nanquantile(score, [0.05, 0.5, 0.95], axis=0)
+        curves[c.name] = pd.DataFrame({"day": times, "q05": q[0], "q50": q[1], "q95": q[2]})
+    rows.sort(
+        key=lambda r: (-round(r["p_goal"], 2), -round(r["durability_weeks"], 1), r["clinic_visits"])
+    )
+    _explain(rows, goal)
+    table = pd.DataFrame(rows)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    top_names = list(table["regimen"].head(top))
+    return PlanResult(goal, constraints, table, {n: curves[n] for n in top_names})

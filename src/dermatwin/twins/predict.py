@@ -1,0 +1,285 @@
+"""Posterior predictive trajectories of a twin under a future regimen.
+
+A future regimen is a YAML file of regimen items in the trial format (``docs/trials.md``),
+with days counted from the last visit ("now") and a horizon::
+
+    name: continue dupilumab
+    horizon: 24 weeks
+    regimen:
+      - {drug: dupilumab}
+
+Every treatment stops at the horizon; the twin is then followed for
+:data:`FOLLOW_UP_DAYS` more to see relapse. For ``n_draws`` posterior draws (one batched
+simulation) the prediction gives, per score:
+
+* ``latent`` bands: quantiles (5, 25, 50, 75, 95 %) of the model score, i.e. parameter
+  uncertainty; ``predictive`` bands add the measurement error of :mod:`.likelihood`
+  (what a future visit would record). Times are days since the first visit.
+* responders: the probability of EASI-50 / EASI-75 (AD) or PASI-75 (psoriasis) at week
+  ``w`` after now, as a reduction from the twin's own score at the first visit (the
+  pre-treatment baseline), for every week of the horizon.
+* relapse: from the last dose of the regimen, the time until the score climbs back above
+  ``baseline - 0.5 x (baseline - score at the last dose)`` (the trials' definition),
+  censored at the end of follow-up; the median over draws (None when fewer than half
+  relapse) and the probability of relapse within the follow-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dermatwin.engine.events import EventKind
+from dermatwin.model.spec import Model
+from dermatwin.scenario import Days
+from dermatwin.severity import iga_from_easi, pga_from_pasi
+from dermatwin.trials.spec import PRIMARY_SCORE, RegimenItem
+from dermatwin.twins.fit import Twin
+from dermatwin.twins.likelihood import ERROR_MODEL, NU, OUTPUTS, TwinSimulator, twin_model
+from dermatwin.twins.visits import TwinDataError
+
+FOLLOW_UP_DAYS = 364.0
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+RESPONSE_LEVELS = {"AD": (50, 75), "psoriasis": (75,)}
+RELAPSE_FRACTION = 0.5
+
+
+class FutureRegimen(BaseModel):
+    """A regimen from now on (days from the last visit) and its horizon."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = "regimen"
+    horizon: Days = Field(default=168.0)
+    regimen: list[RegimenItem] = Field(default_factory=list)
+
+    def model_post_init(self, __context) -> None:
+        if not 7.0 <= self.horizon <= 728.0:
+            raise ValueError(f"horizon: {self.horizon:g} days; allowed 1 to 104 weeks")
+
+
+def load_regimen(path: str | Path) -> FutureRegimen:
+    """A :class:`FutureRegimen` from YAML; problems are one-line TwinDataErrors."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError as err:
+        raise TwinDataError(f"{path}: cannot read ({err.strerror})") from None
+    except yaml.YAMLError as err:
+        raise TwinDataError(f"{path.name}: not valid YAML ({err.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise TwinDataError(f"{path.name}: expected name, horizon, regimen (a list)")
+    try:
+        return FutureRegimen.model_validate(data)
+    except (ValidationError, ValueError) as err:
+        if isinstance(err, ValidationError):
+            first = err.errors()[0]
+            loc = ".".join(str(x) for x in first["loc"])
+            msg = first["msg"].removeprefix("Value error, ")
+            raise TwinDataError(f"{path.name}: {loc + ': ' if loc else ''}{msg}") from None
+        raise TwinDataError(f"{path.name}: {err}") from None
+
+
+@dataclass
+class Prediction:
+    """Bands, responder probabilities and relapse of one regimen (see module docstring)."""
+
+    regimen: FutureRegimen
+    now: float
+    bands: pd.DataFrame
+    responders: pd.DataFrame
+    relapse: dict
+    samples: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    times: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+
+    def probability(self, level: int, week: float) -> float:
+        row = self.responders[
+            (self.responders["level"] == level) & np.isclose(self.responders["week"], week)
+        ]
+        if row.empty:
+            raise TwinDataError(f"goal: week {week:g} is outside the regimen horizon")
+        return float(row["probability"].iloc[0])
+
+    def summary(self) -> dict:
+        return {
+            "regimen": self.regimen.name,
+            "now_day": self.now,
+            "horizon_days": self.regimen.horizon,
+            "responders": self.responders.to_dict(orient="records"),
+            "relapse": self.relapse,
+        }
+
+
+def _quantile_frame(samples: dict[str, np.ndarray], times: np.ndarray, kind: str):
+    rows = []
+    for name, values in samples.items():
+        q = np.nanquantile(values, QUANTILES, axis=0)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "variable": name,
+                    "band": kind,
+                    "day": times,
+                    "week": times / 7.0,
+                    **{f"q{int(round(100 * a)):02d}": q[i] for i, a in enumerate(QUANTILES)},
+                    "mean": np.nanmean(values, axis=0),
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def add_noise(
+    samples: dict[str, np.ndarray], seed: int, severity: dict[str, float] | None = None
+) -> dict[str, np.ndarray]:
+    """What a visit would record: each continuous score with its measurement error."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
+    out = {}
+    for name in sorted(samples):
+        values = samples[name]
+        if name in ERROR_MODEL:
+            err = ERROR_MODEL[name]
+            eps = err.cv * rng.standard_t(NU, size=values.shape)
+            out[name] = np.maximum((values + err.offset) * np.exp(eps) - err.offset, 0.0)
+    if "EASI" in out:
+        out["IGA"] = iga_from_easi(out["EASI"], (severity or {}).get("iga1_easi")).astype(float)
+    if "PASI" in out:
+        out["PGA"] = pga_from_pasi(out["PASI"], (severity or {}).get("pga1_pasi")).astype(float)
+    return out
+
+
+def relapse_times(
+    primary: np.ndarray, times: np.ndarray, last_dose: float, end: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days from ``last_dose`` to relapse per draw and whether it happened (else censored
+    at ``end``); NaN for draws that had not improved by the last dose."""
+    k0 = int(np.searchsorted(times, last_dose))
+    k0 = min(k0, len(times) - 1)
+    base = primary[:, 0]
+    gain = base - primary[:, k0]
+    limit = base - RELAPSE_FRACTION * gain
+    t = np.full(len(base), end - last_dose)
+    event = np.zeros(len(base))
+    for i in range(len(base)):
+        if gain[i] <= 0:
+            t[i], event[i] = np.nan, np.nan
+            continue
+        hits = np.flatnonzero(primary[i, k0 + 1 :] > limit[i])
+        if hits.size:
+            t[i], event[i] = times[k0 + 1 + hits[0]] - last_dose, 1.0
+    return t, event
+
+
+def simulate_draws(
+    twin: Twin,
+    regimen: FutureRegimen,
+    theta: np.ndarray,
+    *,
+    model: Model,
+    follow_up: float = FOLLOW_UP_DAYS,
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, float]:
+    """Scores (draw x time) of ``theta`` under ``regimen``; returns samples, times, status
+    and the last dose day (NaN if the regimen gives nothing)."""
+    now = twin.record.last_day
+    stop = now + regimen.horizon
+    grid = np.arange(0.0, stop + follow_up + 1e-9, 7.0)
+    times = np.unique(np.concatenate([grid, [now, stop], [v.day for v in twin.record.visits]]))
+    from dermatwin.calibration.parameter_set import load_parameter_set
+
+    pset = load_parameter_set(twin.settings.parameter_set)
+    sim = TwinSimulator(model, twin.record, twin.prior, pset)
+    out, status, events = sim.run(theta, times, list(regimen.regimen), now=now, stop=stop)
+    doses = [
+        e.time
+        for e in events
+        if e.kind != EventKind.SET_PARAMETER or e.value != 0.0
+        if now <= e.time <= stop
+    ]
+    last = float(max(doses)) if doses else float("nan")
+    samples = {k: v.copy() for k, v in out.items()}
+    for v in samples.values():
+        v[status != 0] = np.nan
+    severity = pset.severity()
+    if "EASI" in samples:
+        iga = iga_from_easi(samples["EASI"], severity.get("iga1_easi"))
+        samples["IGA"] = np.where(np.isnan(samples["EASI"]), np.nan, iga)
+    if "PASI" in samples:
+        pga = pga_from_pasi(samples["PASI"], severity.get("pga1_pasi"))
+        samples["PGA"] = np.where(np.isnan(samples["PASI"]), np.nan, pga)
+    return samples, times, status, last
+
+
+def responder_table(
+    samples: dict[str, np.ndarray], times: np.ndarray, disease: str, now: float, horizon: float
+) -> pd.DataFrame:
+    score = PRIMARY_SCORE[disease]
+    values = samples[score]
+    base = values[:, 0]
+    rows = []
+    weeks = np.arange(1, int(horizon // 7) + 1)
+    for level in RESPONSE_LEVELS[disease]:
+        for w in weeks:
+            k = int(np.argmin(np.abs(times - (now + 7.0 * w))))
+            ok = ~np.isnan(values[:, k])
+            hit = values[ok, k] <= (1 - level / 100.0) * base[ok]
+            rows.append(
+                {
+                    "endpoint": f"{score}-{level}",
+                    "level": level,
+                    "week": float(w),
+                    "probability": float(hit.mean()) if ok.any() else float("nan"),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def predict(
+    twin: Twin,
+    regimen: FutureRegimen,
+    *,
+    n_draws: int = 200,
+    seed: int = 0,
+    model: Model | None = None,
+) -> Prediction:
+    """The posterior predictive of ``regimen`` for ``twin`` (see the module docstring)."""
+    from dermatwin.calibration.parameter_set import load_parameter_set
+
+    model = model or twin_model(twin.settings.parameter_set)[0]
+    severity = load_parameter_set(twin.settings.parameter_set).severity()
+    theta = twin.draws(n_draws)
+    samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
+    disease = twin.record.patient.disease
+    now = twin.record.last_day
+    bands = pd.concat(
+        [
+            _quantile_frame(samples, times, "latent"),
+            _quantile_frame(add_noise(samples, seed, severity), times, "predictive"),
+        ],
+        ignore_index=True,
+    )
+    responders = responder_table(samples, times, disease, now, regimen.horizon)
+    primary = samples[PRIMARY_SCORE[disease]]
+    relapse: dict = {"last_dose_day": None if np.isnan(last) else last}
+    if not np.isnan(last):
+        t, event = relapse_times(primary, times, last, float(times[-1]))
+        ok = ~np.isnan(event)
+        relapsed = event[ok] == 1
+        relapse.update(
+            responders_at_last_dose=int(ok.sum()),
+            probability_of_relapse=float(relapsed.mean()) if ok.any() else None,
+            median_days_to_relapse=float(np.median(t[ok]))
+            if ok.any() and relapsed.mean() >= 0.5
+            else None,
+            follow_up_days=float(times[-1] - last),
+        )
+    failed = int(np.sum(status != 0))
+    relapse["failed_draws"] = failed
+    return Prediction(regimen, now, bands, responders, relapse, samples, times)
+
+
+__all__ = ["FutureRegimen", "Prediction", "load_regimen", "predict", "OUTPUTS"]

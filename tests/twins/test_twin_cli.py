@@ -1,0 +1,64 @@
+"""CLI: twin fit -> twin predict -> plan on the example patient (tiny chains)."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from dermatwin.cli import app
+
+DISCLAIMER = "Research use only: dermatwin is not a medical device."
+
+
+def test_fit_predict_plan(tmp_path, examples_dir):
+    runner = CliRunner()
+    twins = examples_dir / "twins"
+    twin = tmp_path / "twin"
+    fit = runner.invoke(
+        app,
+        ["twin", "fit", str(twins / "ad_patient.csv"), "--out", str(twin)]
+        + ["--walkers", "10", "--burn", "0", "--steps", "10", "--json"],
+    )
+    assert fit.exit_code == 0, fit.output
+    diagnostics = json.loads(fit.output)
+    assert diagnostics["visits"] == 4 and "max_rhat" in diagnostics
+    for name in ("posterior.parquet", "diagnostics.json", "twin.json", "report.html"):
+        assert (twin / name).is_file()
+    assert DISCLAIMER in (twin / "report.html").read_text()
+
+    pred = runner.invoke(
+        app,
+        ["twin", "predict", str(twin), "--regimen", str(twins / "continue_dupilumab.yaml")]
+        + ["--draws", "10", "--json"],
+    )
+    assert pred.exit_code == 0, pred.output
+    summary = json.loads(pred.output)
+    assert {r["endpoint"] for r in summary["responders"]} == {"EASI-50", "EASI-75"}
+    assert summary["relapse"]["last_dose_day"] is not None
+    out = twin / "predict_continue_dupilumab"
+    assert (out / "bands.csv").is_file() and DISCLAIMER in (out / "report.html").read_text()
+
+    constraints = tmp_path / "c.yaml"
+    constraints.write_text(
+        "max_infusions: 1\nallowed_sources: [umbilical_cord]\n"
+        "exclude_drugs: [lebrikizumab, tralokinumab, upadacitinib, ciclosporin, prednisone]\n"
+    )
+    ranked = runner.invoke(
+        app,
+        ["plan", str(twin), "--goal", "EASI-50@8w", "--constraints", str(constraints)]
+        + ["--draws", "6", "--json"],
+    )
+    assert ranked.exit_code == 0, ranked.output
+    rows = json.loads(ranked.output)
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert all(r["msc_doses"] <= 1 for r in rows)
+    page = (twin / "plan" / "report.html").read_text()
+    assert "Ranked plan for EASI-50@8w" in page and DISCLAIMER in page
+
+
+def test_bad_regimen_and_goal_fail_cleanly(tmp_path, examples_dir):
+    runner = CliRunner()
+    missing = runner.invoke(app, ["plan", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and missing.output.startswith("error: ")
+    assert "not a twin folder" in missing.output and len(missing.output.strip().splitlines()) == 1

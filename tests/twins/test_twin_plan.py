@@ -1,0 +1,105 @@
+"""The planner: constraints prune the grid; the patient's MSC responsiveness steers the plan.
+
+Twins here are built from known parameters (a tight cloud of draws around them), so the
+better regimen is known by construction: for a patient whose T cells barely respond to the
+MSC secretome (msc_ec50 high), MSC monotherapy cannot reach the goal and a drug-based
+regimen must rank first; for a highly responsive patient the same MSC course must do
+better than for the poor responder.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dermatwin.patients.profile import Patient
+from dermatwin.trials.spec import DrugItem
+from dermatwin.twins.fit import FitSettings, Twin
+from dermatwin.twins.likelihood import twin_model
+from dermatwin.twins.plan import (
+    Candidate,
+    Constraints,
+    _msc_item,
+    candidates,
+    parse_goal,
+    plan,
+)
+from dermatwin.twins.prior import Prior, twin_parameters
+from dermatwin.twins.visits import TwinDataError, Visit, VisitRecord
+
+PATIENT = Patient(id="p", disease="AD", age=35.0, weight_kg=70.0)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return twin_model()[0]
+
+
+def _twin(model, msc_ec50: float) -> Twin:
+    prior = Prior(twin_parameters(model, PATIENT))
+    theta = prior.mu.copy()
+    theta[prior.names.index("msc_ec50")] = np.log(msc_ec50)
+    rng = np.random.default_rng(0)
+    draws = theta + 0.05 * rng.standard_normal((12, prior.ndim))
+    record = VisitRecord(PATIENT, (Visit(day=0.0, values={"EASI": 25.0}),), ())
+    return Twin(record, prior.parameters, draws[None], np.zeros((1, 12)), FitSettings())
+
+
+def _grid():
+    sc, n, _ = _msc_item("UC allogeneic fresh", "SC 1e8 x4 q2w")
+    return [
+        Candidate("MSC SC x4", "MSC", [sc], n, n),
+        Candidate("dupilumab", "drug", [DrugItem(drug="dupilumab")], 0, 1, ("dupilumab",)),
+        Candidate("dupilumab + MSC", "combination", [DrugItem(drug="dupilumab"), sc], n, n + 1),
+        Candidate("nothing", "none", [], 0, 0),
+    ]
+
+
+def test_poor_msc_responder_is_steered_to_a_drug(model):
+    poor = plan(_twin(model, 100.0), "EASI-50@12w", n_draws=12, model=model, grid=_grid())
+    table = poor.table.set_index("regimen")
+    assert poor.table["regimen"].iloc[0] in ("dupilumab", "dupilumab + MSC")
+    assert table.loc["MSC SC x4", "p_goal"] == 0.0
+    assert table.loc["MSC SC x4", "rank"] > table.loc["dupilumab", "rank"]
+    assert "why" in poor.table and poor.table["why"].str.contains("P\\(EASI-50@12w\\)").all()
+    assert len(poor.trajectories) == 4
+
+
+def test_msc_response_follows_the_patients_responsiveness(model):
+    grid = [_grid()[0], _grid()[3]]
+    kw = {"n_draws": 12, "model": model, "grid": grid}
+    poor = plan(_twin(model, 100.0), "EASI-50@12w", **kw).table.set_index("regimen")
+    good = plan(_twin(model, 0.003), "EASI-50@12w", **kw).table.set_index("regimen")
+    # the same MSC course lowers EASI more in the responsive patient ...
+    assert good.loc["MSC SC x4", "median_score_at_goal"] < (
+        poor.loc["MSC SC x4", "median_score_at_goal"] - 0.5
+    )
+    # ... and ranks above no treatment for them (durability or probability)
+    assert good.loc["MSC SC x4", "rank"] < good.loc["nothing", "rank"]
+
+
+def test_constraints_prune_the_grid():
+    everything = candidates("AD", Constraints())
+    names = [c.name for c in everything]
+    assert any("adipose autologous" in n for n in names) and "prednisone" in names
+    limited = candidates(
+        "AD",
+        Constraints(
+            max_infusions=1, no_systemic_steroids=True, no_liposuction=True, max_clinic_visits=2
+        ),
+    )
+    assert limited and all(c.msc_doses <= 1 and c.clinic_visits <= 2 for c in limited)
+    assert not any("adipose autologous" in c.name or "prednisone" in c.drugs for c in limited)
+    only_cord = candidates("AD", Constraints(allowed_sources=["umbilical_cord"]))
+    assert all(
+        c.product in (None, "UC allogeneic thawed", "UC allogeneic fresh") for c in only_cord
+    )
+
+
+def test_goal_parsing():
+    g = parse_goal("EASI-75@16w", "AD")
+    assert (g.score, g.level, g.week) == ("EASI", 75, 16.0)
+    with pytest.raises(TwinDataError, match="not the psoriasis score"):
+        parse_goal("EASI-75@16w", "psoriasis")
+    with pytest.raises(TwinDataError, match="not understood"):
+        parse_goal("cure@16w", "AD")
