@@ -55,11 +55,17 @@ def test_validation_rows_have_intervals_and_fitted_flags(small, tmp_path):
     assert markdown_table(result).count("\n") == len(result["rows"]) + 1
 
 
-def test_validate_cli_json(small):
-    folder, _, rows = small
-    res = CliRunner().invoke(app, ["validate", "--json", "--trial", "nothing.yaml"])
-    assert res.exit_code == 0
-    assert json.loads(res.stdout)["rows"] == []
+def test_validate_cli_json_and_unknown_trial():
+    res = CliRunner().invoke(app, ["validate", "--json", "--trial", TRIAL])
+    assert res.exit_code == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert {r["row"] for r in result["rows"]} == set(
+        load_trial(EXAMPLE_TRIALS / TRIAL).reference_rows
+    )
+    assert result["fitted"]["n"] == sum(r["fitted"] for r in result["rows"]) > 0
+    res = CliRunner().invoke(app, ["validate", "--trial", "nothing.yaml"])
+    assert res.exit_code == 2
+    assert "not an example trial" in res.stderr and res.stderr.count("\n") == 1
 
 
 def test_reference_rows_must_name_an_arm_and_an_endpoint(tmp_path):

@@ -202,26 +202,31 @@ def _objective(step: Step, base: ParameterSet) -> Callable[[np.ndarray], tuple[f
     obs = {row: observed(row) for row in step.rows}
 
     def evaluate(x: np.ndarray) -> tuple[float, dict]:
-        pset = base
-        for target, value, unit, bounds in zip(
-            step.targets, x, step.units, step.bounds, strict=True
-        ):
-            pset = pset.with_value(
-                FittedValue(
-                    target=target,
-                    value=float(value),
-                    unit=unit,
-                    bounds=bounds,
-                    fitted_to=step.rows,
-                    trial=step.trial,
-                )
-            )
+        pset = _with_values(base, step, x)
         result = run_trial(spec.model_copy(update={"parameter_set": pset}))
         preds = {p.row: p.predicted for p in row_predictions(spec, result, step.trial)}
         loss = sum((preds[r] - obs[r]) ** 2 for r in step.rows)
         return loss, {r: preds[r] for r in step.rows}
 
     return evaluate
+
+
+def _with_values(base: ParameterSet, step: Step, x, simulated=None, note="") -> ParameterSet:
+    """``base`` with the step's targets set to ``x``."""
+    for target, value, unit, bounds in zip(step.targets, x, step.units, step.bounds, strict=True):
+        base = base.with_value(
+            FittedValue(
+                target=target,
+                value=float(value),
+                unit=unit,
+                bounds=bounds,
+                fitted_to=step.rows,
+                trial=step.trial,
+                simulated=simulated or {},
+                note=note,
+            )
+        )
+    return base
 
 
 def _to_x(u: np.ndarray, step: Step) -> np.ndarray:
@@ -267,20 +272,8 @@ def fit_step(step: Step, base: ParameterSet, log: Callable[[str], None] = print)
     u = min(candidates, key=f)
     loss, preds = cache[tuple(np.round(np.atleast_1d(u), 6))]
     x = _to_x(u, step)
-    pset = base
-    for target, value, unit, bounds in zip(step.targets, x, step.units, step.bounds, strict=True):
-        pset = pset.with_value(
-            FittedValue(
-                target=target,
-                value=float(f"{value:.4g}"),
-                unit=unit,
-                bounds=bounds,
-                fitted_to=step.rows,
-                trial=step.trial,
-                simulated={r: round(v, 2) for r, v in preds.items()},
-                note=step.why,
-            )
-        )
+    simulated = {r: round(v, 2) for r, v in preds.items()}
+    pset = _with_values(base, step, [float(f"{v:.4g}") for v in x], simulated, step.why)
     shown = ", ".join(f"{t} = {v:.4g}" for t, v in zip(step.targets, x, strict=True))
     fits = ", ".join(f"{r}: {preds[r]:.1f} (observed {observed(r):g})" for r in step.rows)
     log(f"{shown}  [{fits}; {len(cache)} trials]")

@@ -36,6 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dermatwin.errors import DermatwinError
+from dermatwin.io.yaml_files import one_line, read_mapping
 
 SETS_DIR = Path(__file__).parent / "sets"
 DEFAULT_SET = "CAL-1"
@@ -122,23 +123,13 @@ class ParameterSet(BaseModel):
 UNCALIBRATED = ParameterSet(name="none", version=1, description="uncalibrated priors")
 
 
-def _one_line(err: ValidationError, where: str) -> CalibrationError:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "set"
-    return CalibrationError(f"{where}: {loc}: {first['msg']}")
-
-
 def read_parameter_set(path: str | Path) -> ParameterSet:
     """Read a parameter-set YAML file (one-line :class:`CalibrationError` if invalid)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as err:
-        raise CalibrationError(f"{path}: cannot read parameter set ({err})") from None
+    data = read_mapping(path, CalibrationError, "a parameter set (name, version, values)")
     try:
         return ParameterSet.model_validate(data)
     except ValidationError as err:
-        raise _one_line(err, str(path)) from None
+        raise CalibrationError(one_line(err, str(path))) from None
 
 
 @cache
@@ -146,8 +137,10 @@ def _shipped(name: str) -> ParameterSet:
     return read_parameter_set(SETS_DIR / f"{name}.yaml")
 
 
-def shipped_sets() -> list[str]:
-    return sorted(p.stem for p in SETS_DIR.glob("*.yaml"))
+@cache
+def shipped_sets() -> tuple[str, ...]:
+    # cached: trials resolve their set once per patient regimen
+    return tuple(sorted(p.stem for p in SETS_DIR.glob("*.yaml")))
 
 
 def load_parameter_set(name: str | Path | None) -> ParameterSet:

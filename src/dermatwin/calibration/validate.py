@@ -17,7 +17,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from dermatwin.calibration.parameter_set import ParameterSet, load_parameter_set  # noqa: E402
+from dermatwin.calibration.parameter_set import (
+    CalibrationError,
+    ParameterSet,
+    load_parameter_set,
+)  # noqa: E402
 from dermatwin.calibration.targets import (  # noqa: E402
     EXAMPLE_TRIALS,
     RowPrediction,
@@ -42,8 +46,15 @@ def validate(
 ) -> tuple[ParameterSet, list[RowPrediction]]:
     """Predictions of every reference row (of ``trials``, default all) with the set."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
+    specs = reference_trials(directory)
+    unknown = [t for t in trials or () if t not in specs]
+    if unknown:
+        raise CalibrationError(
+            f"trial: {unknown[0]!r} is not an example trial with reference rows; allowed: "
+            + ", ".join(specs)
+        )
     rows: list[RowPrediction] = []
-    for name, spec in reference_trials(directory).items():
+    for name, spec in specs.items():
         if trials is not None and name not in trials:
             continue
         result = run_trial(spec.model_copy(update={"parameter_set": pset}))

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.errors import DermatwinError
+from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
 from dermatwin.scenario import Days
@@ -257,25 +257,10 @@ class TrialSpec(_Strict):
         return "placebo" if "placebo" in self.arms else next(iter(self.arms))
 
 
-def _one_line(err: ValidationError, where: str) -> str:
-    first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"])
-    msg = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {loc + ': ' if loc else ''}{msg}"
-
-
 def load_trial(path: str | Path) -> TrialSpec:
     """A trial from a YAML file; any problem is a one-line :class:`TrialError`."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise TrialError(f"{path}: cannot read ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise TrialError(f"{path}: not valid YAML ({err.__class__.__name__})") from None
-    if not isinstance(data, dict):
-        raise TrialError(f"{path}: a trial is a mapping of fields (name, disease, arms, ...)")
+    data = read_mapping(path, TrialError, "a trial (name, disease, arms, ...)")
     try:
         return TrialSpec.model_validate(data)
     except ValidationError as err:
-        raise TrialError(_one_line(err, str(path))) from None
+        raise TrialError(one_line(err, str(path))) from None

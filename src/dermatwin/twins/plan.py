@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
@@ -103,18 +103,11 @@ class Constraints(BaseModel):
 def load_constraints(path: str | Path | None) -> Constraints:
     if path is None:
         return Constraints()
-    path = Path(path)
+    data = read_mapping(path, TwinDataError, "constraints", empty_ok=True)
     try:
-        data = yaml.safe_load(path.read_text()) or {}
         return Constraints.model_validate(data)
-    except OSError as err:
-        raise TwinDataError(f"{path}: cannot read ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise TwinDataError(f"{path.name}: not valid YAML ({err.__class__.__name__})") from None
     except ValidationError as err:
-        first = err.errors()[0]
-        loc = ".".join(str(x) for x in first["loc"])
-        raise TwinDataError(f"{path.name}: {loc}: {first['msg']}") from None
+        raise TwinDataError(one_line(err, Path(path).name)) from None
 
 
 @dataclass(frozen=True)

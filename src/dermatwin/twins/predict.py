@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dermatwin.engine.events import EventKind
+from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
 from dermatwin.severity import iga_from_easi, pga_from_pasi
@@ -65,24 +65,13 @@ class FutureRegimen(BaseModel):
 
 def load_regimen(path: str | Path) -> FutureRegimen:
     """A :class:`FutureRegimen` from YAML; problems are one-line TwinDataErrors."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as err:
-        raise TwinDataError(f"{path}: cannot read ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise TwinDataError(f"{path.name}: not valid YAML ({err.__class__.__name__})") from None
-    if not isinstance(data, dict):
-        raise TwinDataError(f"{path.name}: expected name, horizon, regimen (a list)")
+    data = read_mapping(path, TwinDataError, "name, horizon, regimen (a list)")
     try:
         return FutureRegimen.model_validate(data)
-    except (ValidationError, ValueError) as err:
-        if isinstance(err, ValidationError):
-            first = err.errors()[0]
-            loc = ".".join(str(x) for x in first["loc"])
-            msg = first["msg"].removeprefix("Value error, ")
-            raise TwinDataError(f"{path.name}: {loc + ': ' if loc else ''}{msg}") from None
-        raise TwinDataError(f"{path.name}: {err}") from None
+    except ValidationError as err:
+        raise TwinDataError(one_line(err, Path(path).name)) from None
+    except ValueError as err:
+        raise TwinDataError(f"{Path(path).name}: {err}") from None
 
 
 @dataclass
