@@ -86,6 +86,7 @@ class PeakRSS:
 
 def measure(n: int, executor: str, workers: int) -> dict:
     out = Path(tempfile.mkdtemp(prefix="dw-scale-"))
+    load_before = os.getloadavg()[0]
     try:
         with PeakRSS() as mem:
             t0 = time.perf_counter()
@@ -109,6 +110,9 @@ def measure(n: int, executor: str, workers: int) -> dict:
         "peak_rss_mb": round(mem.peak / 2**20),
         "output_mb": round(size / 2**20, 1),
         "failed_patients": result.manifest["failed_patients"],
+        # other jobs on the machine: 1-minute load average before and after the run
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
         "measured": True,
     }
 
@@ -171,7 +175,7 @@ def main() -> None:
             rows.append(row)
     report = {
         "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared with other jobs)",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "workload": "AD, dupilumab vs placebo 1:1, 52 weeks, visits every 4 weeks, "
         f"chunks of {CHUNK}",
         "measured": rows,

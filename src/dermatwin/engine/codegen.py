@@ -9,6 +9,9 @@ is known at generation time.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -117,10 +120,46 @@ def generate_source(model: Model) -> str:
     return banner + _HEADER + "\n" + autonomous + "\n\n" + rhs + "\n\n" + jac + "\n\n" + outputs
 
 
-def compile_model(model: Model) -> ModuleType:
-    """Build (or load from the on-disk cache) the batch solver module for ``model``."""
-    from dermatwin.engine.kernel import KERNEL_TEMPLATE_VERSION, build_kernel
+#: Hash of this generator's own code: a changed printer or Jacobian rule is a new kernel.
+_CODEGEN_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
+
+def compile_model(model: Model) -> ModuleType:
+    """Build (or load from the on-disk cache) the batch solver module for ``model``.
+
+    Generating the source (a symbolic Jacobian) takes seconds for the skin model, and
+    every worker process of a distributed run would pay it. The source depends only on
+    the equations (``model.structure_hash``), this generator and the solver template,
+    so a small alias file maps that triple to the kernel's key and a warm start skips
+    the generation.
+    """
+    from dermatwin.engine.kernel import (
+        KERNEL_TEMPLATE_VERSION,
+        build_kernel,
+        kernel_cache_dir,
+        load_kernel,
+    )
+
+    versions = f"{model.structure_hash}|{_CODEGEN_VERSION}|{KERNEL_TEMPLATE_VERSION}"
+    tag = hashlib.sha256(versions.encode()).hexdigest()[:16]
+    alias = kernel_cache_dir() / f"alias_{model.name}_{tag}.txt"
+    try:
+        mod = load_kernel(alias.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        mod = None
+    if mod is not None:
+        return mod
     source = generate_source(model)
     digest = hashlib.sha256((source + KERNEL_TEMPLATE_VERSION).encode()).hexdigest()[:16]
-    return build_kernel(source, f"{model.name}_{digest}")
+    key = f"{model.name}_{digest}"
+    mod = build_kernel(source, key)
+    _write_atomically(alias, key)
+    return mod
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)

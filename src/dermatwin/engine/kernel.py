@@ -25,7 +25,7 @@ import threading
 import types
 from pathlib import Path
 
-__all__ = ["KERNEL_TEMPLATE_VERSION", "build_kernel", "kernel_cache_dir"]
+__all__ = ["KERNEL_TEMPLATE_VERSION", "build_kernel", "kernel_cache_dir", "load_kernel"]
 
 _TEMPLATE_PATH = Path(__file__).with_name("_kernel_template.py")
 _TEMPLATE = _TEMPLATE_PATH.read_text(encoding="utf-8")
@@ -144,26 +144,46 @@ def build_kernel(model_source: str, key: str) -> types.ModuleType:
     template does. Modules are memoised per key for the life of the process. Numba
     compiles each entry point on its first call, or loads it from the disk cache.
     """
-    safe = re.sub(r"\W", "_", key, flags=re.ASCII)
-    if not safe:
-        raise ValueError("kernel key must not be empty")
+    safe = _safe_key(key)
     with _lock:
         mod = _modules.get(safe)
         if mod is not None:
             return mod
         _check_model_source(model_source)
-        directory = kernel_cache_dir()
-        path = directory / f"k_{safe}.py"
-        _write_once(path, kernel_source(model_source))
-        _parent_package(directory)
-        name = f"{_PACKAGE}.k_{safe}"
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        try:
-            spec.loader.exec_module(mod)
-        except BaseException:
-            del sys.modules[name]
-            raise
-        _modules[safe] = mod
-        return mod
+        _write_once(kernel_cache_dir() / f"k_{safe}.py", kernel_source(model_source))
+        return _import(safe)
+
+
+def load_kernel(key: str) -> types.ModuleType | None:
+    """The kernel module already built under ``key`` (this or an earlier process), or None."""
+    safe = _safe_key(key)
+    with _lock:
+        mod = _modules.get(safe)
+        if mod is not None:
+            return mod
+        if not (kernel_cache_dir() / f"k_{safe}.py").is_file():
+            return None
+        return _import(safe)
+
+
+def _safe_key(key: str) -> str:
+    safe = re.sub(r"\W", "_", key, flags=re.ASCII)
+    if not safe:
+        raise ValueError("kernel key must not be empty")
+    return safe
+
+
+def _import(safe: str) -> types.ModuleType:
+    directory = kernel_cache_dir()
+    _parent_package(directory)
+    name = f"{_PACKAGE}.k_{safe}"
+    spec = importlib.util.spec_from_file_location(name, directory / f"k_{safe}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    try:
+        spec.loader.exec_module(mod)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    _modules[safe] = mod
+    return mod

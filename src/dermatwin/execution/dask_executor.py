@@ -47,6 +47,8 @@ class DaskExecutor(Executor):
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                # one core per worker: numba's own threads on top would oversubscribe
+                env={"NUMBA_NUM_THREADS": "1"},
             )
             self.client = Client(self._cluster)
 

@@ -18,6 +18,13 @@ from typing import Any
 from dermatwin.execution.base import ExecutionError, Executor
 
 
+def one_numba_thread() -> None:
+    """Each worker is one core: numba's own threads on top would oversubscribe them."""
+    import numba
+
+    numba.set_num_threads(1)
+
+
 class ProcessExecutor(Executor):
     """``workers`` local processes (default: the number of CPUs)."""
 
@@ -36,7 +43,9 @@ class ProcessExecutor(Executor):
 
     def _start(self) -> cf.ProcessPoolExecutor:
         self._pool = cf.ProcessPoolExecutor(
-            self._workers, mp_context=multiprocessing.get_context("spawn")
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=one_numba_thread,
         )
         return self._pool
 
