@@ -33,3 +33,12 @@ def test_kim2017_high_dose_beats_vehicle(kim):
     _, result, _ = kim
     arms = result.summary["arms"]
     assert arms["high_dose"]["EASI-50@12w"]["estimate"] > arms["placebo"]["EASI-50@12w"]["estimate"]
+
+
+def test_jade_mono1_both_abrocitinib_doses_within_8_points():
+    # a flat exposure response (daily boluses, Hill coefficient 1) gave 62.5 % at 100 mg
+    spec = load_trial(EXAMPLE_TRIALS / "jade_mono1_abrocitinib_ad.yaml")
+    rows = {p.row: p for p in row_predictions(spec, run_trial(spec), "jade")}
+    for dose in ("200", "100", "0"):
+        row = rows[f"AD_ABRO_MONO1_{dose}_EASI75"]
+        assert abs(row.predicted - row.observed) <= 8.0, row

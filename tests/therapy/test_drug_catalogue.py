@@ -50,7 +50,8 @@ def test_entry_is_valid(name):
         assert d.emax == max(d.targets.values())
         assert d.half_life_days > 0 and d.half_life_source
         assert math.isfinite(d.ec50) and d.ec50 > 0
-        assert set(drug_parameters(name)) == {f"{d.slot}_{p}" for p in ("kel", "ec50", "emax")}
+        expected = {f"{d.slot}_{p}" for p in ("kel", "ec50", "emax", "hill")}
+        assert set(drug_parameters(name)) == expected
 
 
 def test_ad_biologics_take_miyano_block_and_cover_it_at_trough():
@@ -79,14 +80,46 @@ def test_labelled_schedules():
     assert _times(labelled("ustekinumab"), 200) == [0, 28, 112, 196]
     etn = _times(labelled("etanercept"), 98)
     assert etn[:3] == [0, 3.5, 7] and etn[-3:] == [80.5, 84, 91]
-    assert len(_times(labelled("upadacitinib"), 28)) == 28
+    # daily oral drugs: one continuous input at the daily-average rate
+    upa = drug_events(labelled("upadacitinib"), horizon_days=28.0)
+    f = CATALOGUE["upadacitinib"].exposure_per_unit
+    assert [(e.time, e.kind, e.value) for e in upa] == [
+        (0.0, EventKind.SET_RATE, 15 * f),
+        (28.0, EventKind.SET_RATE, 0.0),
+    ]
+    # weekly methotrexate stays a bolus per dose
+    mtx = drug_events(labelled("methotrexate"), horizon_days=22.0)
+    assert {e.kind for e in mtx} == {EventKind.BOLUS} and len(mtx) == 4
+
+
+def test_daily_average_input_follows_dose_changes_and_gaps():
+    from dermatwin.therapy.drugs import _q
+
+    f = CATALOGUE["abrocitinib"].exposure_per_unit
+    step_up = DrugDose("abrocitinib", 100.0, "mg", None, 0.0, 4.0, (_q(0, 1, 1, 2), _q(2, 1, 2)))
+    assert [(e.time, e.value) for e in drug_events(step_up)] == [
+        (0.0, pytest.approx(100 * f)),
+        (2.0, pytest.approx(200 * f)),
+        (4.0, 0.0),
+    ]
+    every_other_day = DrugDose("abrocitinib", 100.0, "mg", None, 0.0, 6.0, (_q(0, 2),))
+    assert {e.kind for e in drug_events(every_other_day)} == {EventKind.BOLUS}
+
+
+@pytest.mark.parametrize("hill", [1.0, 3.7])
+def test_ec50_gives_the_occupancy_at_the_reference_exposure_for_any_hill(hill):
+    import dataclasses
+
+    d = dataclasses.replace(CATALOGUE["abrocitinib"], occupancy=0.46, hill=hill)
+    c = d.reference_exposure()
+    assert c**hill / (c**hill + d.ec50**hill) == pytest.approx(0.46)
 
 
 def test_mg_per_kg_scales_with_weight_and_stop_truncates():
     d = DrugDose("ciclosporin", 4.0, "mg/kg", stop_day=3.0)
     ev = drug_events(d, weight_kg=50.0)
     f = CATALOGUE["ciclosporin"].exposure_per_unit
-    assert [e.time for e in ev] == [0, 1, 2]
+    assert [e.time for e in ev] == [0, 3]  # a daily input of 200 mg, stopped at day 3
     assert ev[0].value == pytest.approx(200 * f)
     with pytest.raises(TherapyError, match="^weight_kg"):
         drug_events(d, weight_kg=0.0)

@@ -100,18 +100,16 @@ STEPS: tuple[Step, ...] = (
         True,
         "IGA 0/1 is rarer than EASI-75 but far commoner than EASI <= 1 (Chopra strata)",
     ),
-    _one(
-        "drug.abrocitinib.occupancy",
-        0.05,
-        0.95,
-        "dimensionless",
-        ["AD_ABRO_MONO1_200_EASI75"],
+    Step(
+        ("drug.abrocitinib.occupancy", "drug.abrocitinib.hill"),
+        ((0.05, 0.95), (1.0, 6.0)),
+        ("dimensionless", "dimensionless"),
+        ("AD_ABRO_MONO1_200_EASI75", "AD_ABRO_MONO1_100_EASI75"),
         "jade_mono1_abrocitinib_ad.yaml",
-        False,
-        "the EC50 (occupancy at the labelled exposure) is open; fitted to 200 mg only: with "
-        "a Hill coefficient of 1 the model's dose response is too shallow to give both "
-        "doses (a 2-value fit to 63 and 40 % lands at 51 and 50 %), so 100 mg is a "
-        "prediction",
+        (False, False),
+        "the EC50 (occupancy at the labelled 100 mg average exposure) is open, and doubling "
+        "the dose lifts EASI-75 from 40 to 63 %: a steeper exposure response than a "
+        "hyperbola (Hill coefficient 1) gives",
     ),
     Step(
         ("msc.potency_scale", "model.treg_turnover"),
@@ -304,7 +302,7 @@ def calibrate(
         base = load_parameter_set("default")  # refit some values, keep the others
     pset = base or ParameterSet(
         name=DEFAULT_SET,
-        version=1,
+        version=2,  # 2: abrocitinib occupancy and Hill coefficient from both doses
         description="Fitted by `dermatwin calibrate` to rows of shared/reference/"
         "clinical_outcomes.csv (each value lists its rows); see docs/validation.md",
     )

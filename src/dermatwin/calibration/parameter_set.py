@@ -13,7 +13,7 @@ Targets name where a value goes:
 * ``model.<parameter>``: a default of the skin model (e.g. ``model.placebo_response``);
 * ``drug.<drug>.<field>``: a field of a drug-catalogue entry (``emax``: maximal
   inhibition; ``occupancy``: fraction of it reached at the labelled steady-state
-  exposure, which sets the EC50);
+  exposure, which sets the EC50; ``hill``: Hill coefficient of the exposure response);
 * ``msc.potency_scale``: a multiplier on every MSC product's potency (the relative
   potencies of sources stay those of :mod:`dermatwin.therapy.products`);
 * ``severity.iga1_easi`` / ``severity.pga1_pasi``: the EASI (PASI) at or below which
@@ -41,7 +41,7 @@ from dermatwin.io.yaml_files import one_line, read_mapping
 SETS_DIR = Path(__file__).parent / "sets"
 DEFAULT_SET = "CAL-1"
 SEVERITY_TARGETS = ("iga1_easi", "pga1_pasi")
-DRUG_FIELDS = ("emax", "occupancy")
+DRUG_FIELDS = ("emax", "occupancy", "hill")
 
 
 class CalibrationError(DermatwinError):

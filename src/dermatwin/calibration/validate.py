@@ -203,12 +203,9 @@ KNOWN_MISSES = """\
   completely or stays, so PASI-100 and PGA 0/1 are far too common (CHAMPION PASI-100
   64 % vs 16.7 %; ERASURE IGA 0/1 76 % vs 65.3 % even with the PGA edge at its lower
   bound). PASI-75 rows are reproduced; deeper-response rows are not.
-- **Abrocitinib 100 mg** (JADE MONO-1): predicted like 200 mg (62 % vs 40 %). Drug
-  effects follow a Hill curve with coefficient 1; the model's response is too flat in
-  exposure to separate the two doses (a two-value fit to both rows gives 51 % and 50 %).
-  A per-drug Hill coefficient is the next step.
-- **Upadacitinib** (Measure Up 1, not fitted) is under-predicted by 13-16 pp: it keeps
-  the JAK1 prior (75 % of the maximal effect at the labelled exposure).
+- **Upadacitinib** (Measure Up 1, not fitted) is under-predicted by 10-18 pp: it keeps
+  the JAK1 prior (75 % of the maximal effect at the labelled exposure, Hill coefficient
+  1); the steep exposure response fitted to abrocitinib is not carried over to it.
 - **Kim 2017 secondary rows** (mean reduction of IGA, SCORAD, pruritus in the high-dose
   arm) are under-predicted, pruritus most (11 % vs 58 %): the pruritus score follows
   IL-31 and the barrier only.

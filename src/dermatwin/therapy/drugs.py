@@ -8,10 +8,17 @@ Exposure models
 ---------------
 * ``first_order``: one-compartment PK. Each administration adds
   ``amount * F / V`` (mg/L) to the slot's exposure state, which decays with
-  ``ln 2 / half-life``; the effect is ``emax * C / (C + EC50)``. ``EC50`` is derived:
-  at the labelled maintenance regimen's steady-state reference exposure (trough for
-  antibodies, average for daily oral drugs) the effect is ``occupancy * emax``, so
-  ``EC50 = C_ref * (1 - occupancy) / occupancy``. The AD biologics take Miyano's
+  ``ln 2 / half-life``; the effect is ``emax * C^h / (C^h + EC50^h)`` (Hill
+  coefficient ``hill``, 1 unless calibrated). ``EC50`` is derived: at the labelled
+  maintenance regimen's steady-state reference exposure (trough for antibodies, average
+  for daily oral drugs) the effect is ``occupancy * emax``, so
+  ``EC50 = C_ref * ((1 - occupancy) / occupancy)^(1/h)``.
+  Oral drugs taken once or more a day (reference ``average``) enter as a continuous
+  input at their daily-average rate instead of a bolus per tablet: their half-lives
+  (hours) are far below the weeks over which the skin responds, their labelled
+  potencies refer to the average exposure, and a daily peak-and-trough cycle would make
+  the modelled effect grow only with the logarithm of the dose (JADE MONO-1's 100 and
+  200 mg arms differ far more than that). The AD biologics take Miyano's
   published block (``emax`` = 0.99) with ``occupancy`` 0.98 at the labelled trough.
   Only ``C / EC50`` matters to the model, so assumed volumes only scale the units.
 * ``on_off``: a parameter switched on for windows (topical corticosteroid: one day per
@@ -26,7 +33,7 @@ An amount of 0 gives no events at all (exactly the untreated patient).
 >>> [round(e.time) for e in drug_events(d, horizon_days=42.0)]
 [0, 14, 28]
 >>> sorted(drug_parameters("dupilumab"))
-['il4r_ec50', 'il4r_emax', 'il4r_kel']
+['il4r_ec50', 'il4r_emax', 'il4r_hill', 'il4r_kel']
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import math
 from dataclasses import dataclass, field
 
 from dermatwin.calibration.parameter_set import ParameterSet, calibrated_drug
-from dermatwin.engine.events import Event, bolus, set_parameter
+from dermatwin.engine.events import Event, EventKind, bolus, set_parameter
 from dermatwin.model.reference.miyano2021 import BLOCK, TRALOKINUMAB_FACTOR
 from dermatwin.model.reference.shmarov2022 import UVB_LADDER
 from dermatwin.model.skin.drugs import SLOTS, TCS_PARAMETER, state_name
@@ -121,6 +128,8 @@ class Drug:
     reference: str = "trough"  # steady-state exposure the occupancy refers to
     occupancy: float = 0.95
     occupancy_source: str = ""
+    hill: float = 1.0
+    hill_source: str = "assumed: 1 (hyperbolic exposure response)"
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -144,7 +153,8 @@ class Drug:
 
     @property
     def ec50(self) -> float:
-        return self.reference_exposure() * (1.0 - self.occupancy) / self.occupancy
+        odds = (1.0 - self.occupancy) / self.occupancy
+        return self.reference_exposure() * odds ** (1.0 / self.hill)
 
 
 def _q(start: float, interval: float, multiple: float = 1.0, count: int | None = None) -> Phase:
@@ -718,6 +728,7 @@ def drug_parameters(drug: str, parameter_set: ParameterSet | None = None) -> dic
         f"{entry.slot}_kel": entry.kel,
         f"{entry.slot}_ec50": entry.ec50,
         f"{entry.slot}_emax": entry.emax,
+        f"{entry.slot}_hill": entry.hill,
     }
 
 
@@ -733,6 +744,7 @@ def drug_parameter_sources(drug: str) -> dict[str, str]:
             f"({entry.exposure_source}); {entry.occupancy_source}"
         ),
         f"{entry.slot}_emax": f"{entry.name}: {entry.emax_source}",
+        f"{entry.slot}_hill": f"{entry.name}: {entry.hill_source}",
     }
 
 
@@ -786,6 +798,35 @@ def drug_events(
             events.append(set_parameter(t1, TCS_PARAMETER, 0.0))
         return events
     target = "emollient" if entry.name == "emollient" else state_name(entry.slot)
-    return [
-        bolus(t, target, entry.amount_mg(a, weight) * entry.exposure_per_unit) for t, a in admin
-    ]
+    amounts = [(t, entry.amount_mg(a, weight) * entry.exposure_per_unit) for t, a in admin]
+    if entry.reference == "average" and _at_least_daily(admin):
+        return _daily_average_input(amounts, target, end)
+    return [bolus(t, target, a) for t, a in amounts]
+
+
+def _at_least_daily(admin: list[tuple[float, float]]) -> bool:
+    times = sorted({t for t, _ in admin})
+    gaps = [t1 - t0 for t0, t1 in zip(times, times[1:], strict=False)]
+    return bool(gaps) and max(gaps) <= 1.0 + 1e-9
+
+
+def _daily_average_input(amounts: list[tuple[float, float]], state: str, end: float):
+    """A zero-order input carrying each administration's amount (mg/L) over the time to
+    the next one (the last over the same interval as the one before, cut at ``end``);
+    a new rate event only where the rate changes."""
+    merged: dict[float, float] = {}
+    for t, a in amounts:  # e.g. a loading dose on the first day of the maintenance
+        merged[t] = merged.get(t, 0.0) + a
+    amounts = sorted(merged.items())
+    if len(amounts) == 1:
+        return [bolus(amounts[0][0], state, amounts[0][1])]
+    events, rate = [], None
+    times = [t for t, _ in amounts]
+    last_gap = times[-1] - times[-2]
+    for (t, a), t_next in zip(amounts, [*times[1:], times[-1] + last_gap], strict=True):
+        new = a / (t_next - t)
+        if new != rate:
+            events.append(Event(float(t), EventKind.SET_RATE, state, float(new)))
+            rate = new
+    events.append(Event(float(min(times[-1] + last_gap, end)), EventKind.SET_RATE, state, 0.0))
+    return events

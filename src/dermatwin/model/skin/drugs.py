@@ -1,8 +1,10 @@
 """Drug module: exposure of standard therapies, one state per target class ("slot").
 
 Each slot has one exposure state ``drug_<slot>`` (mg/L, given by bolus events of
-dose x bioavailability / volume) with first-order elimination ``<slot>_kel`` and an
-inhibition ``I = <slot>_emax * C / (C + <slot>_ec50)`` of its targets. The PK and
+dose x bioavailability / volume, or a continuous input for daily oral drugs) with
+first-order elimination ``<slot>_kel`` and an inhibition
+``I = <slot>_emax * C^h / (C^h + <slot>_ec50^h)`` of its targets, ``h = <slot>_hill``
+(1 unless the drug's catalogue entry or a calibrated set says otherwise). The PK and
 potency parameters are per patient: :mod:`dermatwin.therapy.drugs` sets them to the
 values of the drug given (e.g. dupilumab or a later IL-4Ra blocker in slot ``il4r``).
 Two drugs of one slot therefore share its PK and potency: a same-slot switch sets the
@@ -20,7 +22,7 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
 * **T-cell drive** (AD Th differentiation ``k5``..``k8``; psoriasis T recruitment by
   IL-23 ``t2``) is multiplied by ``(1 - I_calcineurin)(1 - I_systemic_steroid)
   exp(steroid_rebound_gain * (A - O))(1 - I_mtx)(1 - tcs_emax * tcs_on)``, where
-  ``O = C / (C + EC50)`` is the systemic steroid's receptor occupancy and ``A`` the
+  ``O = C^h / (C^h + EC50^h)`` is the systemic steroid's receptor occupancy and ``A`` the
   steroid adaptation state, which relaxes to ``O`` at ``steroid_adaptation_rate``. On a
   steady course ``A`` follows ``O`` and the factor is about 1; after withdrawal ``O``
   falls within days while ``A`` fades over weeks, so the disease drive is amplified by
@@ -245,8 +247,19 @@ def add(b: ModelBuilder) -> None:
             upper=1.0,
             description=f"maximal inhibition of the {slot.description} pathway",
         )
+        hill = b.parameter(
+            f"{slot.name}_hill",
+            1.0,
+            unit="dimensionless",
+            source=_PLACEHOLDER,
+            lower=1.0,
+            upper=6.0,
+            description=f"Hill coefficient of the {slot.name} exposure response",
+        )
         b.ode(c, -kel * c)
-        occupancy[slot.name] = c / (c + ec50)
+        # zero without exposure, and for a solver's round-off below zero (a fractional
+        # power of it, or of 0 in the Jacobian's h * C^h / C, would be NaN)
+        occupancy[slot.name] = sp.Piecewise((0, c <= 0), (c**hill / (c**hill + ec50**hill), True))
         inhibition[slot.name] = emax * occupancy[slot.name]
 
     adapt = b.state(
