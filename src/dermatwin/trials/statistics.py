@@ -67,8 +67,9 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> tuple[float,
     return (float(ci.low), float(ci.high))
 
 
-#: values resampled at once by the bootstrap (16 M: about 256 MB with the indices)
-BOOTSTRAP_BATCH_VALUES = 1 << 24
+#: values resampled at once by the bootstrap (4 M: about 64 MB with the indices; the
+#: transient copy was the largest single allocation of a large trial's driver)
+BOOTSTRAP_BATCH_VALUES = 1 << 22
 
 
 def bootstrap_mean_interval(
