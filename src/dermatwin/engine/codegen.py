@@ -9,8 +9,6 @@ is known at generation time.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -135,6 +133,7 @@ def compile_model(model: Model) -> ModuleType:
     """
     from dermatwin.engine.kernel import (
         KERNEL_TEMPLATE_VERSION,
+        _write_once,
         build_kernel,
         kernel_cache_dir,
         load_kernel,
@@ -153,13 +152,5 @@ def compile_model(model: Model) -> ModuleType:
     digest = hashlib.sha256((source + KERNEL_TEMPLATE_VERSION).encode()).hexdigest()[:16]
     key = f"{model.name}_{digest}"
     mod = build_kernel(source, key)
-    _write_atomically(alias, key)
+    _write_once(alias, key)
     return mod
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
