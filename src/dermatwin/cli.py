@@ -360,15 +360,14 @@ def export_sbml(
     ] = None,
 ) -> None:
     """Export a model to SBML Level 3 (units, rate rules, outputs as assignment rules)."""
+    from dermatwin.io.atomic import write_text_atomic
     from dermatwin.io.sbml import to_sbml
     from dermatwin.model.registry import get_model
 
     with user_errors():
         text = to_sbml(get_model(model))
     output = output or Path(f"{model}.xml")
-    tmp = output.with_name(f".{output.name}.partial")
-    tmp.write_text(text)
-    os.replace(tmp, output)
+    write_text_atomic(output, text)
     typer.echo(f"wrote {output}")
 
 

@@ -133,11 +133,11 @@ def compile_model(model: Model) -> ModuleType:
     """
     from dermatwin.engine.kernel import (
         KERNEL_TEMPLATE_VERSION,
-        _write_once,
         build_kernel,
         kernel_cache_dir,
         load_kernel,
     )
+    from dermatwin.io.atomic import write_text_atomic
 
     versions = f"{model.structure_hash}|{_CODEGEN_VERSION}|{KERNEL_TEMPLATE_VERSION}"
     tag = hashlib.sha256(versions.encode()).hexdigest()[:16]
@@ -152,5 +152,5 @@ def compile_model(model: Model) -> ModuleType:
     digest = hashlib.sha256((source + KERNEL_TEMPLATE_VERSION).encode()).hexdigest()[:16]
     key = f"{model.name}_{digest}"
     mod = build_kernel(source, key)
-    _write_once(alias, key)
+    write_text_atomic(alias, key)
     return mod

@@ -16,8 +16,6 @@ import base64
 import html
 import io
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -26,6 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from dermatwin.io.atomic import write_text_atomic
 from dermatwin.report.plots import DISCLAIMER
 from dermatwin.trials.statistics import EVENT_SUFFIX, kaplan_meier, rate_difference
 
@@ -228,20 +227,6 @@ def _km_figure(endpoints: pd.DataFrame, name: str, arms, colours) -> str:
 # the report
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_html_report(
     path: str | Path,
     *,
@@ -381,5 +366,5 @@ def write_html_report(
             figures.append(_km_figure(endpoints, name, arms, colours))
     parts.extend(figures)
     parts.append(f"<footer><p>{_e(DISCLAIMER)}</p></footer></body></html>")
-    _atomic_write(path, "\n".join(parts) + "\n")
+    write_text_atomic(path, "\n".join(parts) + "\n")
     return path

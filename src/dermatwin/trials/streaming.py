@@ -41,9 +41,9 @@ import pyarrow.parquet as pq
 from dermatwin.execution.base import ExecutionError, Executor
 from dermatwin.execution.manifest import MANIFEST_NAME, ChunkManifest
 from dermatwin.execution.progress import progress_bar
-from dermatwin.execution.store import write_parquet_atomic
 from dermatwin.execution.tasks import run_tasks
 from dermatwin.execution.worker import remember_model, spec_key, trial_model_cached
+from dermatwin.io.atomic import write_parquet_atomic
 from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
 from dermatwin.patients.profile import PatientError
 from dermatwin.therapy.drugs import REFERENCE_WEIGHT_KG

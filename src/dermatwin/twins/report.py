@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from dermatwin.trials.report import _CSS, _atomic_write, _e, _num, _png, _table
+from dermatwin.io.atomic import write_text_atomic
+from dermatwin.trials.report import _CSS, _e, _num, _png, _table
 from dermatwin.trials.spec import PRIMARY_SCORE
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import FITTED
@@ -190,5 +191,5 @@ def write_twin_report(
             f"{_e(plan_result.constraints.model_dump(exclude_defaults=True) or 'none')}.</p>"
         )
     parts.append(f'<p class="disclaimer">{_e(DISCLAIMER)}</p></body></html>')
-    _atomic_write(path, "\n".join(parts))
+    write_text_atomic(path, "\n".join(parts))
     return path
