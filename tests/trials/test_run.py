@@ -77,3 +77,19 @@ def test_cli_bad_trial_leaves_no_output(tmp_path):
     assert res.exit_code == 2
     assert "unknown drug 'x'" in res.stderr and res.stderr.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_relapse_times_by_hand():
+    from dermatwin.trials.run import relapse_times
+
+    times = np.array([0.0, 10.0, 20.0, 30.0, 40.0])
+    primary = np.array(
+        [
+            [20.0, 10.0, 12.0, 16.0, 18.0],  # improved by 10; limit 15 crossed at day 30
+            [20.0, 10.0, 11.0, 12.0, 13.0],  # never back above 15: censored at day 40
+            [20.0, 22.0, 25.0, 25.0, 25.0],  # never improved: nothing to measure
+        ]
+    )
+    t, event = relapse_times(primary, times, start=10.0, fraction=0.5)
+    assert t[:2].tolist() == [20.0, 30.0] and event[:2].tolist() == [1.0, 0.0]
+    assert np.isnan(t[2]) and np.isnan(event[2])

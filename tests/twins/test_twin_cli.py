@@ -56,6 +56,27 @@ def test_fit_predict_plan(tmp_path, examples_dir):
     page = (twin / "plan" / "report.html").read_text()
     assert "Ranked plan for EASI-50@8w" in page and DISCLAIMER in page
 
+    # bad inputs on a real twin: one line naming the field, no traceback
+    def one_line_error(args, *words):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
+        assert all(w in result.output for w in words), result.output
+
+    one_line_error(["plan", str(twin), "--goal", "EASI-75@200w"], "goal", "104 weeks")
+    long = tmp_path / "long.yaml"
+    long.write_text("horizon: 3 years\nregimen: [{drug: dupilumab}]\n")
+    one_line_error(["twin", "predict", str(twin), "--regimen", str(long)], "horizon")
+    one_line_error(
+        ["twin", "predict", str(twin), "--regimen", str(twins / "continue_dupilumab.yaml")]
+        + ["--draws", "0"],
+        "draws",
+    )
+    meta = json.loads((twin / "twin.json").read_text())
+    del meta["parameters"]
+    (twin / "twin.json").write_text(json.dumps(meta))
+    one_line_error(["plan", str(twin)], "not a twin folder", "KeyError")
+
 
 def test_bad_regimen_and_goal_fail_cleanly(tmp_path, examples_dir):
     runner = CliRunner()

@@ -218,25 +218,31 @@ def _endpoint_values(ep: Endpoint, scores: dict, times: np.ndarray, spec: TrialS
 
 
 def _relapse(primary: np.ndarray, times: np.ndarray, spec: TrialSpec) -> dict:
-    """Days from withdrawal (or from the start) to relapse, censored at the end."""
     start = spec.withdrawal.at if spec.withdrawal else 0.0
+    t_rel, event = relapse_times(primary, times, start, spec.relapse.fraction)
+    return {"time_to_relapse": t_rel, "time_to_relapse_event": event}
+
+
+def relapse_times(
+    primary: np.ndarray, times: np.ndarray, start: float, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days from ``start`` (withdrawal, last dose) to relapse per patient, and whether it
+    happened (1) or was censored at the last time (0). Relapse: the score climbs back
+    above ``baseline - fraction * (improvement at start)``. NaN for patients who had not
+    improved by ``start`` (no relapse to measure).
+    """
     k0 = _at(times, start)
     base = primary[:, 0]
-    gain = base - primary[:, k0]  # improvement at withdrawal
-    limit = base - spec.relapse.fraction * gain  # relapse when the score climbs above
-    t_rel = np.full(len(base), times[-1] - start)
-    event = np.zeros(len(base))
-    for i in range(len(base)):
-        if gain[i] <= 0:
-            continue  # never responded: no relapse to measure
-        hits = np.flatnonzero(primary[i, k0 + 1 :] > limit[i])
-        if hits.size:
-            t_rel[i] = times[k0 + 1 + hits[0]] - start
-            event[i] = 1.0
+    gain = base - primary[:, k0]
+    above = primary[:, k0 + 1 :] > (base - fraction * gain)[:, None]
+    hit = above.any(axis=1) if above.shape[1] else np.zeros(len(base), dtype=bool)
+    first = k0 + 1 + (above.argmax(axis=1) if above.shape[1] else 0)
+    t_rel = np.where(hit, times[np.minimum(first, len(times) - 1)] - start, times[-1] - start)
+    event = hit.astype(np.float64)
     no_response = gain <= 0
     t_rel[no_response] = np.nan
     event[no_response] = np.nan
-    return {"time_to_relapse": t_rel, "time_to_relapse_event": event}
+    return t_rel, event
 
 
 def trial_model(spec: TrialSpec) -> Model:

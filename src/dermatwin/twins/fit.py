@@ -88,9 +88,11 @@ class Twin:
     def flat_theta(self) -> np.ndarray:
         return self.theta.reshape(-1, self.theta.shape[-1])
 
-    def draws(self, n: int, seed: int = 0) -> np.ndarray:
+    def draws(self, n: int) -> np.ndarray:
         """``n`` posterior draws of theta (evenly spaced through the flattened chain, so
         the choice is deterministic and spread over walkers and steps)."""
+        if n < 1:
+            raise TwinDataError(f"draws: {n}; allowed: 1 or more")
         flat = self.flat_theta()
         if n >= len(flat):
             return flat.copy()
@@ -151,27 +153,22 @@ def load_twin(folder: str | Path) -> Twin:
         meta = json.loads((folder / "twin.json").read_text())
         frame = pd.read_parquet(folder / "posterior.parquet")
         diagnostics = json.loads((folder / "diagnostics.json").read_text())
-    except (OSError, ValueError) as err:
+        parameters = [TwinParameter(**p) for p in meta["parameters"]]
+        n_draws = int(frame["draw"].max()) + 1
+        n_walkers = int(frame["walker"].max()) + 1
+        theta = np.stack(
+            [np.log(frame[p.name].to_numpy()).reshape(n_draws, n_walkers) for p in parameters],
+            axis=-1,
+        )
+        log_prob = frame["log_prob"].to_numpy().reshape(n_draws, n_walkers)
+        settings = FitSettings(**meta["settings"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
         raise TwinDataError(
             f"{folder}: not a twin folder (twin.json, posterior.parquet, diagnostics.json; "
-            f"{err.__class__.__name__})"
+            f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''})"
         ) from None
-    parameters = [TwinParameter(**p) for p in meta["parameters"]]
-    n_draws = int(frame["draw"].max()) + 1
-    n_walkers = int(frame["walker"].max()) + 1
-    theta = np.stack(
-        [np.log(frame[p.name].to_numpy()).reshape(n_draws, n_walkers) for p in parameters],
-        axis=-1,
-    )
     record = VisitRecord.from_dict(meta["record"], where=str(folder / "twin.json"))
-    return Twin(
-        record,
-        parameters,
-        theta,
-        frame["log_prob"].to_numpy().reshape(n_draws, n_walkers),
-        FitSettings(**meta["settings"]),
-        diagnostics,
-    )
+    return Twin(record, parameters, theta, log_prob, settings, diagnostics)
 
 
 def _moves(kind: str):

@@ -34,15 +34,18 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dermatwin.errors import DermatwinError
 from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
+from dermatwin.trials.run import relapse_times
 from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.predict import (
+    MAX_HORIZON_DAYS,
+    RELAPSE_FRACTION,
     FutureRegimen,
-    relapse_times,
     simulate_draws,
 )
 from dermatwin.twins.visits import TwinDataError
@@ -97,7 +100,7 @@ class Constraints(BaseModel):
     max_clinic_visits: int | None = Field(None, ge=0)
     exclude_drugs: list[str] = Field(default_factory=list)
     allowed_sources: list[str] | None = None
-    horizon: Days = 168.0
+    horizon: Days = Field(168.0, ge=7.0, le=MAX_HORIZON_DAYS)
 
 
 def load_constraints(path: str | Path | None) -> Constraints:
@@ -138,8 +141,8 @@ def parse_goal(text: str, disease: str) -> Goal:
         days = parse_days(m.group(3).strip())
     except ValueError as err:
         raise TwinDataError(f"goal: {err}") from None
-    if days <= 0:
-        raise TwinDataError("goal: the week must be > 0")
+    if not 0 < days <= MAX_HORIZON_DAYS:
+        raise TwinDataError(f"goal: {m.group(3).strip()}: allowed after day 0, up to 104 weeks")
     return Goal(score, level, days / 7.0)
 
 
@@ -282,12 +285,8 @@ def plan(
         regimen = FutureRegimen(name=c.name, horizon=horizon, regimen=c.items)
         try:
             samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
-        except Exception as err:  # a candidate the therapy layer rejects is skipped
-            from dermatwin.errors import DermatwinError
-
-            if isinstance(err, DermatwinError):
-                continue
-            raise
+        except DermatwinError:  # a candidate the therapy layer rejects is skipped
+            continue
         score = samples[goal.score]
         base = score[:, 0]
         k = int(np.argmin(np.abs(times - (now + 7.0 * goal.week))))
@@ -297,7 +296,7 @@ def plan(
         if np.isnan(last):
             durability = 0.0
         else:
-            t, event = relapse_times(score, times, last, float(times[-1]))
+            t, event = relapse_times(score, times, last, RELAPSE_FRACTION)
             good = ~np.isnan(t)
             durability = float(np.median(t[good]) / 7.0) if good.any() else 0.0
         rows.append(

@@ -38,6 +38,7 @@ from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
 from dermatwin.severity import iga_from_easi, pga_from_pasi
+from dermatwin.trials.run import relapse_times
 from dermatwin.trials.spec import PRIMARY_SCORE, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import ERROR_MODEL, NU, OUTPUTS, TwinSimulator, twin_model
@@ -49,18 +50,18 @@ RESPONSE_LEVELS = {"AD": (50, 75), "psoriasis": (75,)}
 RELAPSE_FRACTION = 0.5
 
 
+#: longest prediction after the last visit (104 weeks), days
+MAX_HORIZON_DAYS = 728.0
+
+
 class FutureRegimen(BaseModel):
     """A regimen from now on (days from the last visit) and its horizon."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = "regimen"
-    horizon: Days = Field(default=168.0)
+    horizon: Days = Field(default=168.0, ge=7.0, le=MAX_HORIZON_DAYS)
     regimen: list[RegimenItem] = Field(default_factory=list)
-
-    def model_post_init(self, __context) -> None:
-        if not 7.0 <= self.horizon <= 728.0:
-            raise ValueError(f"horizon: {self.horizon:g} days; allowed 1 to 104 weeks")
 
 
 def load_regimen(path: str | Path) -> FutureRegimen:
@@ -70,8 +71,6 @@ def load_regimen(path: str | Path) -> FutureRegimen:
         return FutureRegimen.model_validate(data)
     except ValidationError as err:
         raise TwinDataError(one_line(err, Path(path).name)) from None
-    except ValueError as err:
-        raise TwinDataError(f"{Path(path).name}: {err}") from None
 
 
 @dataclass
@@ -140,28 +139,6 @@ def add_noise(
     if "PASI" in out:
         out["PGA"] = pga_from_pasi(out["PASI"], (severity or {}).get("pga1_pasi")).astype(float)
     return out
-
-
-def relapse_times(
-    primary: np.ndarray, times: np.ndarray, last_dose: float, end: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Days from ``last_dose`` to relapse per draw and whether it happened (else censored
-    at ``end``); NaN for draws that had not improved by the last dose."""
-    k0 = int(np.searchsorted(times, last_dose))
-    k0 = min(k0, len(times) - 1)
-    base = primary[:, 0]
-    gain = base - primary[:, k0]
-    limit = base - RELAPSE_FRACTION * gain
-    t = np.full(len(base), end - last_dose)
-    event = np.zeros(len(base))
-    for i in range(len(base)):
-        if gain[i] <= 0:
-            t[i], event[i] = np.nan, np.nan
-            continue
-        hits = np.flatnonzero(primary[i, k0 + 1 :] > limit[i])
-        if hits.size:
-            t[i], event[i] = times[k0 + 1 + hits[0]] - last_dose, 1.0
-    return t, event
 
 
 def simulate_draws(
@@ -255,7 +232,7 @@ def predict(
     primary = samples[PRIMARY_SCORE[disease]]
     relapse: dict = {"last_dose_day": None if np.isnan(last) else last}
     if not np.isnan(last):
-        t, event = relapse_times(primary, times, last, float(times[-1]))
+        t, event = relapse_times(primary, times, last, RELAPSE_FRACTION)
         ok = ~np.isnan(event)
         relapsed = event[ok] == 1
         relapse.update(

@@ -261,10 +261,6 @@ def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
             parsed = (
                 MSCItem.model_validate(item) if "msc" in item else DrugItem.model_validate(item)
             )
-            if isinstance(parsed, DrugItem) and parsed.drug not in CATALOGUE:
-                raise ValueError(
-                    f"drug: unknown drug {parsed.drug!r}; allowed: {', '.join(CATALOGUE)}"
-                )
             _check_treatment(parsed, patient.weight_kg)
         except (ValueError, ValidationError, DermatwinError, TypeError) as err:
             raise TwinDataError(f"{where}: treatments[{i}]: {_message(err)}") from None
