@@ -339,7 +339,8 @@ def results_query(
     with user_errors():
         frame = query_results(folder, sql)
     if as_json:
-        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        finite = frame.replace([float("inf"), float("-inf")], float("nan"))  # JSON: no inf
+        records = finite.astype(object).where(finite.notna(), None).to_dict(orient="records")
         print(json.dumps(records, default=str, allow_nan=False))
         return
     table = Table()
@@ -401,6 +402,9 @@ def calibrate(
             for v in shipped.values
             if v.target in fitted and fitted[v.target] != v.value
         ]
+        if not only:  # a full refit must give the same targets, no more and no fewer
+            differ += [f"{t}: not refitted" for t in shipped.targets() - fitted.keys()]
+            differ += [f"{t}: not in the shipped set" for t in fitted.keys() - shipped.targets()]
         if differ:
             typer.echo("differs from the shipped set: " + "; ".join(differ))
             raise typer.Exit(1)

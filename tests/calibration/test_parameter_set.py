@@ -87,3 +87,32 @@ def test_a_trial_naming_an_unknown_set_fails_in_one_line():
     )
     with pytest.raises(TrialError, match="parameter_set: unknown set 'CAL-0'"):
         trial_model(spec)
+
+
+def test_packaged_rows_match_the_shared_reference():
+    from importlib import resources
+    from pathlib import Path
+
+    shared = Path(__file__).resolve().parents[3] / "shared/reference/clinical_outcomes.csv"
+    if not shared.exists():
+        pytest.skip("no shared/ folder beside this checkout")
+    packaged = resources.files("dermatwin.calibration").joinpath("clinical_outcomes.csv")
+    assert packaged.read_bytes() == shared.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"target": "drug.dupilumab.occupancy", "value": 0.0, "bounds": [0.0, 1.0]}, "0 < occ"),
+        ({"target": "drug.dupilumb.emax", "value": 0.5, "bounds": [0.0, 1.0]}, "unknown drug"),
+        ({"target": "model.treg_turnover", "value": 2.0, "bounds": [0.0, 1.0]}, "outside"),
+    ],
+)
+def test_values_out_of_range_or_for_unknown_drugs_are_rejected(value, message):
+    from pydantic import ValidationError
+
+    from dermatwin.calibration.parameter_set import FittedValue
+
+    base = {"unit": "1", "fitted_to": ["X"], "trial": "t.yaml"}
+    with pytest.raises(ValidationError, match=message):
+        FittedValue.model_validate(base | value)

@@ -27,7 +27,7 @@ def empty_cache(tmp_path, monkeypatch):
 def test_warm_start_loads_the_kernel_without_generating_source(empty_cache, monkeypatch):
     tmp_path = empty_cache
     first = codegen.compile_model(decay())
-    assert len(list(tmp_path.glob("alias_cache_probe_*.txt"))) == 1
+    assert len(list(tmp_path.glob("k_cache_probe_*.py"))) == 1
 
     # as in a fresh worker process: nothing memoised, generation would fail loudly
     monkeypatch.setattr(kernel_mod, "_modules", {})
@@ -40,7 +40,7 @@ def test_warm_start_loads_the_kernel_without_generating_source(empty_cache, monk
         codegen.compile_model(decay("k*x*x"))
 
 
-def test_alias_to_a_missing_kernel_file_rebuilds(empty_cache, monkeypatch):
+def test_a_missing_kernel_file_is_rebuilt(empty_cache, monkeypatch):
     tmp_path = empty_cache
     name = codegen.compile_model(decay()).__name__
     (tmp_path / f"{name.split('.')[-1]}.py").unlink()

@@ -33,15 +33,29 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dermatwin.errors import DermatwinError
+from dermatwin.io.atomic import write_text_atomic
 from dermatwin.io.yaml_files import one_line, read_mapping
 
 SETS_DIR = Path(__file__).parent / "sets"
 DEFAULT_SET = "CAL-1"
 SEVERITY_TARGETS = ("iga1_easi", "pga1_pasi")
 DRUG_FIELDS = ("emax", "occupancy", "hill")
+#: open lower and closed upper limit of each drug field (the EC50 divides by occupancy)
+DRUG_FIELD_RANGES = {
+    "emax": (0.0, 1.0, "0 < emax <= 1"),
+    "occupancy": (0.0, 1.0 - 1e-12, "0 < occupancy < 1"),
+    "hill": (1.0 - 1e-12, 6.0, "1 <= hill <= 6 (the model's bounds)"),
+}
 
 
 class CalibrationError(DermatwinError):
@@ -80,6 +94,27 @@ class FittedValue(BaseModel):
             )
         return target
 
+    @model_validator(mode="after")
+    def _value_in_range(self) -> FittedValue:
+        low, high = self.bounds
+        if not low <= self.value <= high:
+            raise ValueError(
+                f"{self.target}: value {self.value:g} outside its bounds [{low:g}, {high:g}]"
+            )
+        kind, _, rest = self.target.partition(".")
+        if kind == "drug":
+            from dermatwin.therapy.drugs import CATALOGUE
+
+            drug, field = rest.split(".")
+            if drug not in CATALOGUE:
+                raise ValueError(
+                    f"{self.target}: unknown drug {drug!r}; allowed: {', '.join(CATALOGUE)}"
+                )
+            lo, hi, text = DRUG_FIELD_RANGES[field]
+            if not lo < self.value <= hi:
+                raise ValueError(f"{self.target}: value {self.value:g}; allowed {text}")
+        return self
+
 
 class ParameterSet(BaseModel):
     """A named, versioned collection of fitted values."""
@@ -94,6 +129,9 @@ class ParameterSet(BaseModel):
 
     def fitted_rows(self) -> set[str]:
         return {row for v in self.values for row in v.fitted_to}
+
+    def targets(self) -> set[str]:
+        return {v.target for v in self.values}
 
     def _section(self, kind: str) -> dict[str, float]:
         prefix = kind + "."
@@ -163,13 +201,11 @@ def load_parameter_set(name: str | Path | None) -> ParameterSet:
 
 def write_parameter_set(pset: ParameterSet, path: str | Path) -> Path:
     """Write ``pset`` as YAML (atomically: a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
     data = pset.model_dump(mode="json")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=False, width=100))
-    tmp.replace(path)
-    return path
+    try:
+        return write_text_atomic(Path(path), yaml.safe_dump(data, sort_keys=False, width=100))
+    except OSError as err:
+        raise CalibrationError(f"--out: cannot write {path} ({err.strerror})") from None
 
 
 def calibrated_drug(entry, pset: ParameterSet):

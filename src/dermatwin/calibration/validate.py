@@ -28,6 +28,7 @@ from dermatwin.calibration.targets import (  # noqa: E402
     clinical_rows,
     row_predictions,
 )
+from dermatwin.io.atomic import write_text_atomic  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
 from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
@@ -47,6 +48,11 @@ def validate(
     """Predictions of every reference row (of ``trials``, default all) with the set."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
     specs = reference_trials(directory)
+    if not specs:
+        raise CalibrationError(
+            f"no trial with reference_rows in {directory} (validation runs the example "
+            "trials of a dermatwin checkout)"
+        )
     unknown = [t for t in trials or () if t not in specs]
     if unknown:
         raise CalibrationError(
@@ -266,7 +272,7 @@ Fitted values ({pset.name}):
 
 {markdown_table(result)}
 """
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return path
+    try:
+        return write_text_atomic(path, text)
+    except OSError as err:
+        raise CalibrationError(f"--doc: cannot write {path} ({err.strerror})") from None

@@ -127,30 +127,11 @@ def compile_model(model: Model) -> ModuleType:
 
     Generating the source (a symbolic Jacobian) takes seconds for the skin model, and
     every worker process of a distributed run would pay it. The source depends only on
-    the equations (``model.structure_hash``), this generator and the solver template,
-    so a small alias file maps that triple to the kernel's key and a warm start skips
-    the generation.
+    the equations (``model.structure_hash``), this generator and the solver template, so
+    the kernel is keyed by those and a warm start skips the generation.
     """
-    from dermatwin.engine.kernel import (
-        KERNEL_TEMPLATE_VERSION,
-        build_kernel,
-        kernel_cache_dir,
-        load_kernel,
-    )
-    from dermatwin.io.atomic import write_text_atomic
+    from dermatwin.engine.kernel import KERNEL_TEMPLATE_VERSION, build_kernel, load_kernel
 
     versions = f"{model.structure_hash}|{_CODEGEN_VERSION}|{KERNEL_TEMPLATE_VERSION}"
-    tag = hashlib.sha256(versions.encode()).hexdigest()[:16]
-    alias = kernel_cache_dir() / f"alias_{model.name}_{tag}.txt"
-    try:
-        mod = load_kernel(alias.read_text(encoding="utf-8").strip())
-    except (OSError, ValueError):
-        mod = None
-    if mod is not None:
-        return mod
-    source = generate_source(model)
-    digest = hashlib.sha256((source + KERNEL_TEMPLATE_VERSION).encode()).hexdigest()[:16]
-    key = f"{model.name}_{digest}"
-    mod = build_kernel(source, key)
-    write_text_atomic(alias, key)
-    return mod
+    key = f"{model.name}_{hashlib.sha256(versions.encode()).hexdigest()[:16]}"
+    return load_kernel(key) or build_kernel(generate_source(model), key)

@@ -8,8 +8,8 @@ the file's path and modification time, so the file is written only when absent a
 always atomically (temp file + ``os.replace``), which is safe with concurrent processes.
 
 Cache directory: ``$DERMATWIN_CACHE_DIR`` if set, else ``~/.cache/dermatwin/kernels``.
-Callers should put :data:`KERNEL_TEMPLATE_VERSION` and a hash of the model source into
-``key`` so that a changed template or model gets a new file.
+Callers should put :data:`KERNEL_TEMPLATE_VERSION` and a hash of what determines the
+model source into ``key`` so that a changed template or model gets a new file.
 """
 
 from __future__ import annotations

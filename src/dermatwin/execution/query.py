@@ -54,11 +54,13 @@ def query_results(folder: Path, sql: str) -> pd.DataFrame:
     """Run ``sql`` over the results in ``folder``; a bad query is a one-line error."""
     import duckdb
 
-    con = connect(folder)
+    con = None
     try:
+        con = connect(folder)  # creating the views reads the files: a corrupt one fails here
         return con.execute(sql).df()
     except duckdb.Error as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ExecutionError(f"SQL: {first}") from None
     finally:
-        con.close()
+        if con is not None:
+            con.close()

@@ -26,9 +26,3 @@ def trial_model_cached(spec: TrialSpec) -> Model:
         _MODELS.clear()  # one trial at a time per worker: keep memory bounded
         _MODELS[key] = trial_model(spec)
     return _MODELS[key]
-
-
-def remember_model(spec: TrialSpec, model: Model) -> None:
-    """Reuse a model the caller already has (the serial executor runs in this process)."""
-    _MODELS.clear()
-    _MODELS[spec_key(spec)] = model

@@ -110,6 +110,13 @@ def trial_parameter_set(spec: TrialSpec) -> ParameterSet:
         raise TrialError(str(err)) from None
 
 
+def with_resolved_parameter_set(spec: TrialSpec) -> TrialSpec:
+    """``spec`` carrying its parameter set's values instead of its name or path: read once
+    per run (not per patient), and part of the spec's hash, so a resumed run notices
+    edited values."""
+    return spec.model_copy(update={"parameter_set": trial_parameter_set(spec)})
+
+
 def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
     labelled = [(f"background[{i}]", it) for i, it in enumerate(spec.background)]
@@ -325,6 +332,7 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     """
     if seed is not None:
         spec = spec.model_copy(update={"seed": int(seed)})
+    spec = with_resolved_parameter_set(spec)
     model = model or trial_model(spec)
     pop_spec = spec.population_spec()
     endpoints = spec.parsed_endpoints()

@@ -42,7 +42,7 @@ from dermatwin.execution.base import ExecutionError, Executor
 from dermatwin.execution.manifest import MANIFEST_NAME, ChunkManifest
 from dermatwin.execution.progress import progress_bar
 from dermatwin.execution.tasks import run_tasks
-from dermatwin.execution.worker import remember_model, spec_key, trial_model_cached
+from dermatwin.execution.worker import spec_key, trial_model_cached
 from dermatwin.io.atomic import write_parquet_atomic
 from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
 from dermatwin.patients.profile import PatientError
@@ -53,6 +53,7 @@ from dermatwin.trials.run import (
     arm_regimen,
     simulate_chunk,
     trial_manifest,
+    with_resolved_parameter_set,
 )
 from dermatwin.trials.spec import TrialSpec
 from dermatwin.trials.statistics import summarise
@@ -284,13 +285,12 @@ def run_trial_to(
 
     if seed is not None:
         spec = spec.model_copy(update={"seed": int(seed)})
+    spec = with_resolved_parameter_set(spec)
     for arm in spec.arms:  # a bad regimen fails now, before anything is written
         arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
     model = trial_model_cached(spec)
     own = executor is None
     executor = executor or SerialExecutor()
-    if isinstance(executor, SerialExecutor):
-        remember_model(spec, model)
     header = {
         "spec_sha256": spec_key(spec),
         "seed": spec.seed,
@@ -430,7 +430,6 @@ def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
             folder / "trajectories.parquet", filters=[("patient", "<", keep)]
         )
         notes.append(f"Trajectory figures show the first {keep} patients of each arm.")
-    table.to_parquet(folder / "endpoints.parquet", index=False)
     write_trial(result, folder, report_trajectories=report_traj, notes=notes)
     return result
 
