@@ -198,27 +198,31 @@ def comparator_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+#: misses the calibration leaves; ``{ROW_ID}`` is filled with that row's prediction
 KNOWN_MISSES = """\
-- **IV MSC (Shin 2021, 5 patients, uncontrolled): predicted 0 % EASI-50 vs 80 %.** In the
-  model IV cells are trapped in the lung and die within about a day (BIO-01..05); their
-  secretome is too short-lived to start the slow regulatory response that a
-  subcutaneous depot (half-life 3.5 days) does. Either the real effect of IV cells works
-  through a mechanism the model lacks (efferocytosis-driven tolerance is in, but weak),
-  or the uncontrolled series overstates it; the calibration had no controlled IV row.
+- **IV MSC (Shin 2021, 5 patients, uncontrolled): predicted {AD_MSC_SHIN2021_EASI50} %
+  EASI-50 vs 80 %.** In the model IV cells are trapped in the lung and die within about a
+  day (BIO-01..05); their secretome is too short-lived to start the slow regulatory
+  response that a subcutaneous depot (half-life 3.5 days) does. Either the real effect of
+  IV cells works through a mechanism the model lacks (efferocytosis-driven tolerance is
+  in, but weak), or the uncontrolled series overstates it; the calibration had no
+  controlled IV row.
 - **Psoriasis responses are all-or-none.** A plaque of the Shmarov core either clears
   completely or stays, so PASI-100 and PGA 0/1 are far too common (CHAMPION PASI-100
-  64 % vs 16.7 %; ERASURE IGA 0/1 76 % vs 65.3 % even with the PGA edge at its lower
-  bound). PASI-75 rows are reproduced; deeper-response rows are not.
-- **Upadacitinib** (Measure Up 1, not fitted) is under-predicted by 10-18 pp: it keeps
+  {PSO_CHAMPION_ADA_PASI100} % vs 16.7 %; ERASURE IGA 0/1 {PSO_SECU_ERASURE_300_IGA} % vs
+  65.3 % even with the PGA edge at its lower bound). PASI-75 rows are reproduced;
+  deeper-response rows are not.
+- **Upadacitinib** (Measure Up 1, not fitted) is under-predicted (EASI-75
+  {AD_UPA_MU1_30_EASI75} / {AD_UPA_MU1_15_EASI75} % vs 80 / 70 % at 30 / 15 mg): it keeps
   the JAK1 prior (75 % of the maximal effect at the labelled exposure, Hill coefficient
   1); the steep exposure response fitted to abrocitinib is not carried over to it.
 - **Kim 2017 secondary rows** (mean reduction of IGA, SCORAD, pruritus in the high-dose
-  arm) are under-predicted, pruritus most (11 % vs 58 %): the pruritus score follows
-  IL-31 and the barrier only.
-- **Placebo mean % change** in the 12-week dupilumab phase 2 is too strong (-43 % vs
-  -23 %) although EASI-75 on placebo is fitted in SOLO-1: the placebo response is a mix
-  of a few strong responders and many partial ones in the model, fewer partial ones in
-  the trials.
+  arm) are under-predicted, pruritus most ({AD_MSC_KIM2017_HD_PRURITUS} % vs 58 %): the
+  pruritus score follows IL-31 and the barrier only.
+- **Placebo mean % change** in the 12-week dupilumab phase 2 is too strong
+  ({AD_DUPI_P2_12W_EASIPCT_P} % vs -23 %) although EASI-75 on placebo is fitted in SOLO-1:
+  the placebo response is a mix of a few strong responders and many partial ones in the
+  model, fewer partial ones in the trials.
 """
 
 
@@ -256,7 +260,7 @@ percentage points. Mean %-change rows are in the table only.
 
 ## Known misses
 
-{KNOWN_MISSES}
+{KNOWN_MISSES.format(**{r["row"]: f"{r['predicted']:.0f}" for r in result["rows"]})}
 ## What was fitted, to which rows, and why
 
 `dermatwin calibrate` reproduces the shipped set from the uncalibrated priors in this
