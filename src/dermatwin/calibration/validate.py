@@ -226,6 +226,16 @@ KNOWN_MISSES = """\
 """
 
 
+class _Predicted(dict):
+    """Row id -> prediction as text ("not run" for rows of trials left out)."""
+
+    def __init__(self, rows: list[dict]) -> None:
+        super().__init__({r["row"]: f"{r['predicted']:.0f}" for r in rows})
+
+    def __missing__(self, row: str) -> str:
+        return "(not run)"
+
+
 def write_validation_doc(pset: ParameterSet, result: dict, path: str | Path) -> Path:
     """Write docs/validation.md (and the plot beside it, in img/)."""
     path = Path(path)
@@ -260,7 +270,7 @@ percentage points. Mean %-change rows are in the table only.
 
 ## Known misses
 
-{KNOWN_MISSES.format(**{r["row"]: f"{r['predicted']:.0f}" for r in result["rows"]})}
+{KNOWN_MISSES.format_map(_Predicted(result["rows"]))}
 ## What was fitted, to which rows, and why
 
 `dermatwin calibrate` reproduces the shipped set from the uncalibrated priors in this
