@@ -7,23 +7,14 @@ import json
 import numpy as np
 import pytest
 import yaml
+from conftest import small_ad_trial
 from typer.testing import CliRunner
 
 from dermatwin.cli import app
 from dermatwin.trials.run import run_trial
 from dermatwin.trials.spec import TrialSpec
 
-SPEC = {
-    "name": "small",
-    "disease": "AD",
-    "seed": 4,
-    "duration": "8 weeks",
-    "population": {"inclusion": {"EASI": {"min": 16}}},
-    "background": [{"drug": "placebo"}],
-    "arms": {"dupilumab": {"n": 12, "regimen": [{"drug": "dupilumab"}]}, "placebo": {"n": 12}},
-    "endpoints": ["EASI-50@8w", "mean_pct_change:EASI@8w", "IGA01@8w"],
-    "noise": {"EASI": 0.1},
-}
+SPEC = small_ad_trial(8)
 
 
 @pytest.fixture(scope="module")

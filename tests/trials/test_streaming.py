@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import small_ad_trial
 from typer.testing import CliRunner
 
 from dermatwin.cli import app
@@ -25,18 +26,7 @@ from dermatwin.trials.streaming import CHUNK_FAILED, chunk_task, run_trial_to, s
 # Dask workers do not import this test folder: ship the fault-injecting tasks by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
-SPEC = {
-    "name": "scale",
-    "disease": "AD",
-    "seed": 11,
-    "duration": "4 weeks",
-    "population": {"inclusion": {"EASI": {"min": 16}}},
-    "background": [{"drug": "placebo"}],
-    "arms": {"dupilumab": {"n": 12, "regimen": [{"drug": "dupilumab"}]}, "placebo": {"n": 12}},
-    "endpoints": ["EASI-50@4w", "mean_pct_change:EASI@4w", "IGA01@4w"],
-    "noise": {"EASI": 0.1},
-    "chunk_size": 5,
-}
+SPEC = small_ad_trial(4, name="scale", seed=11, chunk_size=5)
 N_CHUNKS = 6  # 2 arms x ceil(12 / 5)
 
 
