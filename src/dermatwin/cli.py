@@ -21,6 +21,7 @@ from rich.table import Table
 
 from dermatwin._version import __version__
 from dermatwin.errors import DermatwinError
+from dermatwin.io.json_safe import dumps as json_dumps
 
 app = typer.Typer(
     name="dermatwin",
@@ -112,10 +113,10 @@ def simulate(
             "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json", "summary.json"],
             "disclaimer": DISCLAIMER,
         }
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2))
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        (tmp / "summary.json").write_text(json_dumps(summary, indent=2))
+        (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))
     if as_json:
-        print(json.dumps(summary))
+        print(json_dumps(summary))
         return
     console = Console()
     table = Table(title=f"{spec.model}: {spec.description or scenario.stem}")
@@ -168,9 +169,9 @@ def sensitivity(
     with atomic_directory(out) as tmp:
         result.table.to_csv(tmp / "sensitivity.csv", index=False)
         tornado_plot(result, tmp / "tornado.png")
-        (tmp / "sensitivity.json").write_text(json.dumps(result.to_dict(), indent=2))
+        (tmp / "sensitivity.json").write_text(json_dumps(result.to_dict(), indent=2))
     if as_json:
-        print(json.dumps(result.to_dict()))
+        print(json_dumps(result.to_dict()))
         return
     table = Table(title=f"{result.method} sensitivity of {result.output}")
     for col in result.table.columns:
@@ -246,7 +247,7 @@ def trial_run(
                 progress=False if as_json else None,
             )
     if as_json:
-        print(json.dumps(result.summary, allow_nan=False))
+        print(json_dumps(result.summary))
         return
     console = Console()
     table = Table(title=f"{spec.name} (seed {result.spec.seed})")
@@ -320,9 +321,9 @@ def trial_power(
                     progress=progress,
                 )
     if as_json:
-        print(json.dumps(result, allow_nan=False))
+        print(json_dumps(result))
         return
-    Console().print_json(json.dumps(result))
+    Console().print_json(json_dumps(result))
     Console().print(DISCLAIMER)
 
 
@@ -434,7 +435,7 @@ def validate(
         if doc is not None:
             write_validation_doc(pset, result, doc)
     if as_json:
-        print(json.dumps(result))
+        print(json_dumps(result))
         return
     table = Table(title=f"validation, parameter set {pset.name}")
     for col in ("row", "endpoint", "observed", "predicted", "95 % interval", "inside", "fitted"):

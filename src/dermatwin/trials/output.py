@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dermatwin.io.json_safe import dumps as json_dumps
 from dermatwin.report.plots import DISCLAIMER
 from dermatwin.trials.report import write_html_report
 from dermatwin.trials.run import TrialResult
@@ -32,13 +33,13 @@ def write_trial(
         report_trajectories = result.trajectories
     result.endpoints.to_parquet(folder / "endpoints.parquet", index=False)
     result.failures.to_csv(folder / "failures.csv", index=False)
-    (folder / "summary.json").write_text(json.dumps(result.summary, indent=2, allow_nan=False))
+    (folder / "summary.json").write_text(json_dumps(result.summary, indent=2))
     manifest = {
         **result.manifest,
         "spec": json.loads(result.spec.model_dump_json()),
         "disclaimer": DISCLAIMER,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    (folder / "manifest.json").write_text(json_dumps(manifest, indent=2))
     write_html_report(
         folder / "report.html",
         title=f"Virtual trial: {result.spec.name}",

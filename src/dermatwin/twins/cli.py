@@ -7,13 +7,14 @@ Kept beside the twins package and registered on the main app by
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from dermatwin.io.json_safe import dumps as json_dumps
 
 
 def _fit_table(twin) -> Table:
@@ -75,7 +76,7 @@ def register_twin_commands(app: typer.Typer) -> None:
             twin.summary().to_csv(tmp / "parameters.csv", index=False)
             write_twin_report(tmp / "report.html", twin)
         if as_json:
-            print(json.dumps(twin.diagnostics))
+            print(json_dumps(twin.diagnostics))
             return
         console = Console()
         console.print(_fit_table(twin))
@@ -114,10 +115,10 @@ def register_twin_commands(app: typer.Typer) -> None:
         with atomic_directory(out) as tmp:
             prediction.bands.to_csv(tmp / "bands.csv", index=False)
             prediction.responders.to_csv(tmp / "responders.csv", index=False)
-            (tmp / "prediction.json").write_text(json.dumps(summary, indent=2))
+            (tmp / "prediction.json").write_text(json_dumps(summary, indent=2))
             write_twin_report(tmp / "report.html", twin, prediction)
         if as_json:
-            print(json.dumps(summary))
+            print(json_dumps(summary))
             return
         console = Console()
         r = prediction.responders
@@ -162,14 +163,14 @@ def register_twin_commands(app: typer.Typer) -> None:
         with atomic_directory(out) as tmp:
             result.table.to_csv(tmp / "plan.csv", index=False)
             (tmp / "plan.json").write_text(
-                json.dumps(
+                json_dumps(
                     {"goal": result.goal.text, "ranking": result.table.to_dict(orient="records")},
                     indent=2,
                 )
             )
             write_twin_report(tmp / "report.html", twin, plan_result=result)
         if as_json:
-            print(json.dumps(result.table.to_dict(orient="records")))
+            print(json_dumps(result.table.to_dict(orient="records")))
             return
         console = Console()
         table = Table(title=f"regimens ranked for {result.goal.text}")

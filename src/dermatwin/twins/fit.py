@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from dermatwin._version import __version__
+from dermatwin.io.json_safe import dumps as json_dumps
 from dermatwin.model.spec import Model
 from dermatwin.trials.spec import MSCItem
 from dermatwin.twins.likelihood import ERROR_MODEL, LogPosterior, TwinSimulator, twin_model
@@ -134,7 +135,7 @@ class Twin:
         for j, name in enumerate(self.names):
             frame[name] = np.exp(self.theta[:, :, j].ravel())
         frame.to_parquet(folder / "posterior.parquet", index=False)
-        (folder / "diagnostics.json").write_text(json.dumps(self.diagnostics, indent=2))
+        (folder / "diagnostics.json").write_text(json_dumps(self.diagnostics, indent=2))
         meta = {
             "dermatwin_version": __version__,
             "record": self.record.to_dict(),
@@ -143,7 +144,7 @@ class Twin:
             "error_model": {k: asdict(v) for k, v in ERROR_MODEL.items()},
             "disclaimer": "Research use only: dermatwin is not a medical device.",
         }
-        (folder / "twin.json").write_text(json.dumps(meta, indent=2))
+        (folder / "twin.json").write_text(json_dumps(meta, indent=2))
 
 
 def load_twin(folder: str | Path) -> Twin:
