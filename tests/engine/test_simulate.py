@@ -87,6 +87,17 @@ def test_steady_state_not_converged_is_reported(model):
     assert status[0] == Status.NOT_CONVERGED and np.isfinite(y).all()
 
 
+def test_step_limit_is_reported_as_max_steps(model, cohort):
+    """Too few steps is MAX_STEPS, whether the limit is hit while integrating or while
+    equilibrating first (which leaves NaN states, not a NON_FINITE integration)."""
+    params, y0 = cohort
+    few = SolverOptions(max_steps=20)
+    plain = simulate(model, TIMES, params[:2], y0=y0[:2], options=few)
+    steady = simulate(model, TIMES, params[:2], steady_state=True, options=few)
+    assert plain["status"].values.tolist() == [Status.MAX_STEPS] * 2
+    assert steady["status"].values.tolist() == [Status.MAX_STEPS] * 2
+
+
 def _simulate_rows(rows):
     """Worker for the process test: simulate some cohort rows in a fresh interpreter."""
     model = miyano2021.build()

@@ -194,8 +194,10 @@ def _solve(model, times, parameters, y0, events, steady_state, start_status, t0,
         options.max_steps,
         options.h_max,
     )
-    # A failed equilibration is reported even if the later integration went fine.
-    status = np.where((status == Status.OK) & (eq_status != Status.OK), eq_status, status)
+    # A failed equilibration is the first failure, so it is the one reported: it leaves
+    # NaN states, which the integration from them would otherwise report as NON_FINITE
+    # (hiding e.g. MAX_STEPS); and it is reported even if the later integration went fine.
+    status = np.where(eq_status != Status.OK, eq_status, status)
     return t_out, p, Y, outs, status, stats
 
 
