@@ -57,17 +57,26 @@ def pct_change(ds: xr.Dataset, variable: str, time: float) -> np.ndarray:
 
 
 def evaluate(ds: xr.Dataset, endpoint: Endpoint) -> dict:
-    """Estimate of an endpoint over the patients whose status is OK."""
+    """Estimate of an endpoint over the patients for whom it can be computed.
+
+    A patient whose simulation failed (status not OK) or whose value is NaN or infinite
+    (e.g. a % change from a zero baseline) is left out of the estimate and of ``n``, and
+    counted in ``excluded``; it is never counted as a non-responder.
+    """
     ok = ds["status"].values == 0
     if endpoint.kind == "responder":
-        improvement = -pct_change(ds, endpoint.variable, endpoint.time)[ok]
-        values = improvement >= endpoint.threshold
-        estimate = 100.0 * float(values.mean()) if values.size else float("nan")
-        unit = "% of patients"
+        improvement = -pct_change(ds, endpoint.variable, endpoint.time)
+        ok &= np.isfinite(improvement)
+        values = (improvement[ok] >= endpoint.threshold).astype(np.float64)
+        scale, unit = 100.0, "% of patients"
     elif endpoint.kind == "mean_pct_change":
-        values = pct_change(ds, endpoint.variable, endpoint.time)[ok]
-        estimate, unit = float(values.mean()), "%"
+        values = pct_change(ds, endpoint.variable, endpoint.time)
+        ok &= np.isfinite(values)
+        values, scale, unit = values[ok], 1.0, "%"
     else:
-        values = ds[endpoint.variable].sel(time=endpoint.time, method="nearest").values[ok]
-        estimate, unit = float(values.mean()), ds[endpoint.variable].attrs.get("unit", "")
-    return {"estimate": estimate, "unit": unit, "n": int(ok.sum())}
+        values = ds[endpoint.variable].sel(time=endpoint.time, method="nearest").values
+        ok &= np.isfinite(values)
+        values, scale = values[ok], 1.0
+        unit = ds[endpoint.variable].attrs.get("unit", "")
+    estimate = scale * float(values.mean()) if values.size else float("nan")
+    return {"estimate": estimate, "unit": unit, "n": int(ok.sum()), "excluded": int((~ok).sum())}

@@ -11,6 +11,7 @@ from conftest import small_ad_trial
 from typer.testing import CliRunner
 
 from dermatwin.cli import app
+from dermatwin.engine.status import Status
 from dermatwin.trials.run import run_trial
 from dermatwin.trials.spec import TrialSpec
 
@@ -84,3 +85,100 @@ def test_relapse_times_by_hand():
     t, event = relapse_times(primary, times, start=10.0, fraction=0.5)
     assert t[:2].tolist() == [20.0, 30.0] and event[:2].tolist() == [1.0, 0.0]
     assert np.isnan(t[2]) and np.isnan(event[2])
+
+
+# ---- patients whose endpoints cannot be computed --------------------------------------
+
+FAIL_SPEC = small_ad_trial(
+    8,
+    chunk_size=4,
+    withdrawal={"at": "4 weeks"},
+    endpoints=[
+        "EASI-50@8w",
+        "mean_pct_change:EASI@8w",
+        "IGA01@8w",
+        "time_to_relapse",
+        "flares_per_year",
+    ],
+)
+#: in every chunk of 4, row 0 fails (MAX_STEPS) and row 1 gets a NaN EASI at week 8
+FAILED, NAN_SCORE = {0, 4, 8}, {1, 5, 9}
+
+
+def _failing_simulate(real):
+    def wrapper(*args, **kwargs):
+        ds = real(*args, **kwargs)
+        ds["status"].values[0] = Status.MAX_STEPS
+        ds["EASI"].values[1, -1] = np.nan
+        return ds
+
+    return wrapper
+
+
+@pytest.fixture(scope="module")
+def clean():
+    return run_trial(TrialSpec.model_validate(FAIL_SPEC))
+
+
+@pytest.fixture(scope="module")
+def failing(tmp_path_factory):
+    """The same trial with failures injected, in memory and streamed (with one whole
+    chunk failing too: placebo patients 4-7)."""
+    import dermatwin.trials.run as run_module
+    from dermatwin.trials.streaming import chunk_task, run_trial_to
+
+    def task(spec, arm_index, lo, *args):
+        if arm_index == 1 and lo == 4:
+            raise FloatingPointError("chunk always fails")
+        return chunk_task(spec, arm_index, lo, *args)
+
+    spec = TrialSpec.model_validate(FAIL_SPEC)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(run_module, "simulate", _failing_simulate(run_module.simulate))
+        memory = run_trial(spec)
+        out = tmp_path_factory.mktemp("failing") / "out"
+        streamed = run_trial_to(spec, out, task=task)
+    return memory, streamed, out
+
+
+def _expected(clean, arm: str, name: str, kind: str, left_out: set[int]) -> dict:
+    """Estimate, n and excluded from the clean run's values of the patients kept."""
+    from dermatwin.trials.statistics import kaplan_meier
+
+    table = clean.endpoints
+    rows = table[(table["arm"] == arm) & ~table["patient"].isin(left_out)]
+    if kind == "time_to_event":
+        t, e = rows[name].to_numpy(), rows[name + "_event"].to_numpy()
+        keep = np.isfinite(t) & np.isfinite(e)
+        estimate = kaplan_meier(t[keep], e[keep])[1]["estimate"]
+    else:
+        x = rows[name].to_numpy()
+        keep = np.isfinite(x)
+        estimate = (100.0 if kind == "rate" else 1.0) * float(x[keep].mean())
+    n = int(keep.sum())
+    return {"estimate": None if np.isnan(estimate) else estimate, "n": n, "excluded": 12 - n}
+
+
+def test_failed_and_nan_patients_leave_every_denominator(clean, failing):
+    memory, streamed, out = failing
+    assert sorted(memory.failures["patient"]) == sorted(list(FAILED) * 2)
+    assert (memory.failures["status"] == int(Status.MAX_STEPS)).all()
+    assert streamed.summary["arms"]["dupilumab"] == memory.summary["arms"]["dupilumab"]
+    written = json.loads((out / "summary.json").read_text())
+    assert written == json.loads(json.dumps(streamed.summary))
+    html = (out / "report.html").read_text()
+    kinds = memory.kinds()
+    left_out = {"dupilumab": FAILED | NAN_SCORE, "placebo": FAILED | NAN_SCORE | {4, 5, 6, 7}}
+    for result, arm in [(memory, "dupilumab"), (memory, "placebo"), (streamed, "placebo")]:
+        gone = left_out[arm] if result is streamed else FAILED | NAN_SCORE
+        for name, kind in kinds.items():
+            got = result.summary["arms"][arm][name]
+            want = _expected(clean, arm, name, kind, gone)
+            assert got["n"] == want["n"] and got["excluded"] == want["excluded"], (arm, name)
+            assert got["estimate"] == pytest.approx(want["estimate"]), (arm, name)
+    # the rate among the patients analysed, n analysed and excluded in the report table
+    r = streamed.summary["arms"]["placebo"]["EASI-50@8w"]
+    assert r["n"] == 4 and r["excluded"] == 8
+    assert "<td>placebo</td><td>EASI-50@8w</td><td>% responders</td>" in html
+    row = html.split("<td>placebo</td><td>EASI-50@8w</td>")[1].split("</tr>")[0]
+    assert row.endswith('<td class="num">4</td><td class="num">8</td>')

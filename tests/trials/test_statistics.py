@@ -192,11 +192,11 @@ def test_summarise_shape_json_and_determinism():
     for arm in s["arms"].values():
         assert list(arm) == list(kinds)
         for r in arm.values():
-            assert set(r) == {"estimate", "ci", "n"}
+            assert set(r) == {"estimate", "ci", "n", "excluded"}
             assert isinstance(r["n"], int) and len(r["ci"]) == 2
             assert r["estimate"] is None or type(r["estimate"]) is float
     rate = s["arms"]["placebo"]["EASI-75@16w"]
-    assert rate["n"] == 39  # one NaN excluded
+    assert rate["n"] == 39 and rate["excluded"] == 1  # one NaN excluded
     k = int(df.loc[df.arm == "placebo", "EASI-75@16w"].sum())
     assert rate["estimate"] == pytest.approx(100 * k / 39)
     assert rate["ci"] == pytest.approx([100 * v for v in wilson_interval(k, 39)])
@@ -225,7 +225,12 @@ def test_summarise_reference_and_none_for_nan():
     df2.loc[df2.arm == "b", "EASI-75@16w"] = np.nan  # an arm with no evaluable patient
     s2 = summarise(df2, kinds)
     assert s2["comparisons"][0]["reference"] == "a"
-    assert s2["arms"]["b"]["EASI-75@16w"] == {"estimate": None, "ci": [None, None], "n": 0}
+    assert s2["arms"]["b"]["EASI-75@16w"] == {
+        "estimate": None,
+        "ci": [None, None],
+        "n": 0,
+        "excluded": 40,
+    }
     assert s2["comparisons"][0]["p_value"] is None
     json.dumps(s2, allow_nan=False)
     with pytest.raises(ValueError, match="kind"):
@@ -236,6 +241,41 @@ def test_summarise_reference_and_none_for_nan():
         summarise(bad, kinds)
     with pytest.raises(ValueError, match="missing"):
         summarise(df, {"TEWL@12w": "mean"})
+
+
+def test_missing_values_leave_numerator_and_denominator():
+    """Failed patients (NaN) and infinite values are excluded, never non-responders or
+    censored; patients with no row at all (a failed chunk) are counted via ``absent``."""
+    kinds = {"R": "rate", "M": "mean", "T": "time_to_event"}
+    nan, inf = np.nan, np.inf
+    df = pd.DataFrame(
+        {
+            "arm": ["a"] * 6 + ["b"] * 4,
+            "R": [1, 1, 0, nan, nan, inf, 1, 0, 0, 0],
+            "M": [1.0, 2.0, 3.0, nan, inf, -inf, 5.0, 6.0, 7.0, 8.0],
+            "T": [10.0, 20.0, 30.0, nan, inf, 40.0, 5.0, 6.0, 7.0, 8.0],
+            "T_event": [1, 1, 0, nan, 1, nan, 1, 1, 1, 0],
+        }
+    )
+    s = summarise(df, kinds, seed=1, absent={"a": 2, "c": 3})
+    a = s["arms"]["a"]
+    assert (a["R"]["estimate"], a["R"]["n"], a["R"]["excluded"]) == (100 * 2 / 3, 3, 5)
+    assert a["R"]["ci"] == pytest.approx([100 * v for v in wilson_interval(2, 3)])
+    assert (a["M"]["estimate"], a["M"]["n"], a["M"]["excluded"]) == (2.0, 3, 5)
+    assert (a["T"]["estimate"], a["T"]["n"], a["T"]["excluded"]) == (20.0, 3, 5)
+    assert s["arms"]["b"]["R"] | {"ci": None} == {
+        "estimate": 25.0,
+        "ci": None,
+        "n": 4,
+        "excluded": 0,
+    }
+    # an arm none of whose patients came back is still reported, all excluded
+    assert s["arms"]["c"]["M"] == {"estimate": None, "ci": [None, None], "n": 0, "excluded": 3}
+    diff = next(c for c in s["comparisons"] if c["arm"] == "b" and c["endpoint"] == "M")
+    ref = mean_difference([5.0, 6.0, 7.0, 8.0], [1.0, 2.0, 3.0])
+    assert diff["difference"] == pytest.approx(ref["estimate"])
+    assert diff["p_value"] == pytest.approx(ref["p_value"])
+    json.dumps(s, allow_nan=False)
 
 
 def test_power_from_replicates():

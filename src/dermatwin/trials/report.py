@@ -270,14 +270,18 @@ def write_html_report(
     parts.append("<h2>Manifest</h2>")
     parts.append(_table(["item", "value"], [(_e(k), _e(v)) for k, v in manifest.items()], set()))
 
-    # per-arm endpoints, with the number of patients left out (NaN) per endpoint
-    def excluded(arm: str, name: str, kind: str) -> int | None:
+    # per-arm endpoints, with the number of patients left out (failed, or a value that
+    # could not be computed) per endpoint: the summary's count, which also holds patients
+    # with no row (a failed chunk); else the missing values of the table
+    def excluded(arm: str, name: str, kind: str, r: Mapping) -> int | None:
+        if r.get("excluded") is not None:
+            return int(r["excluded"])
         if endpoints is None or name not in endpoints.columns:
             return None
         g = endpoints[endpoints["arm"].astype(str) == arm]
-        miss = g[name].isna()
+        miss = ~np.isfinite(g[name].to_numpy(dtype=float))
         if kind == "time_to_event" and name + EVENT_SUFFIX in g.columns:
-            miss |= g[name + EVENT_SUFFIX].isna()
+            miss |= ~np.isfinite(g[name + EVENT_SUFFIX].to_numpy(dtype=float))
         return int(miss.sum())
 
     unit = {"rate": "% responders", "mean": "mean", "time_to_event": "median (days)"}
@@ -285,7 +289,7 @@ def write_html_report(
     for arm in arms:
         for name, r in summary.get("arms", {}).get(arm, {}).items():
             kind = kinds.get(name, "")
-            x = excluded(arm, name, kind)
+            x = excluded(arm, name, kind, r)
             rows.append(
                 (
                     _e(arm),
@@ -312,7 +316,8 @@ def write_html_report(
             return "chi-square or Fisher"
         counts = []
         for arm in (c["arm"], c["reference"]):
-            x = endpoints.loc[endpoints["arm"].astype(str) == arm, c["endpoint"]].dropna()
+            x = endpoints.loc[endpoints["arm"].astype(str) == arm, c["endpoint"]]
+            x = x[np.isfinite(x.to_numpy(dtype=float))]
             counts += [int((x > 0.5).sum()), int(x.size)]
         used = rate_difference(*counts)["test"]
         return {"chi2": "chi-square", "fisher": "Fisher exact"}.get(used, "n/a")

@@ -187,9 +187,13 @@ def _scores(ds, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -
             out[name][row] = _noisy(out[name][row], cv, rng, SCORE_CEILING.get(name))
     severity = trial_parameter_set(spec).severity()
     if disease == "AD":
-        out["IGA"] = iga_from_easi(out["EASI"], severity.get("iga1_easi")).astype(np.float64)
+        grade = iga_from_easi(out["EASI"], severity.get("iga1_easi")).astype(np.float64)
+        source = out["EASI"]
     else:
-        out["PGA"] = pga_from_pasi(out["PASI"], severity.get("pga1_pasi")).astype(np.float64)
+        grade = pga_from_pasi(out["PASI"], severity.get("pga1_pasi")).astype(np.float64)
+        source = out["PASI"]
+    # a NaN score would otherwise sort into the top grade (4): no grade without a score
+    out["IGA" if disease == "AD" else "PGA"] = np.where(np.isfinite(source), grade, np.nan)
     return out
 
 
@@ -198,7 +202,12 @@ def _at(times: np.ndarray, t: float) -> int:
 
 
 def _endpoint_values(ep: Endpoint, scores: dict, times: np.ndarray, spec: TrialSpec):
-    """Per-patient values of one endpoint (a dict of columns)."""
+    """Per-patient values of one endpoint (a dict of columns).
+
+    NaN where the endpoint cannot be computed (a failed simulation, a NaN or infinite
+    score at a time the endpoint needs, a % change from a zero baseline): such a patient
+    is excluded from the estimate and its denominator, never counted as a non-responder.
+    """
     primary = scores[PRIMARY_SCORE[spec.disease]]
     base_primary = primary[:, 0]
     if ep.kind == "time_to_event":
@@ -207,21 +216,25 @@ def _endpoint_values(ep: Endpoint, scores: dict, times: np.ndarray, spec: TrialS
         level = spec.flare_fraction * base_primary[:, None]
         above = primary > level
         crossings = np.sum(above[:, 1:] & ~above[:, :-1], axis=1)
-        return {ep.text: crossings / (times[-1] / 365.25)}
+        result = crossings / (times[-1] / 365.25)
+        return {ep.text: np.where(np.isfinite(primary).all(axis=1), result, np.nan)}
     values = scores[ep.variable]
     k = _at(times, ep.time)
     base, now = values[:, 0], values[:, k]
     with np.errstate(divide="ignore", invalid="ignore"):
         pct = 100.0 * (now - base) / base
+    computable = np.isfinite(base) & np.isfinite(now)
     if ep.kind == "responder":
         result = (pct <= -ep.threshold).astype(np.float64)
+        computable &= np.isfinite(pct)
     elif ep.kind == "category":  # 0/1 with at least a 2-point reduction
         result = ((now <= 1) & (base - now >= 2)).astype(np.float64)
     elif ep.kind == "mean_pct_change":
         result = pct
+        computable &= np.isfinite(pct)
     else:
         result = now.copy()
-    return {ep.text: result}
+    return {ep.text: np.where(computable, result, np.nan)}
 
 
 def _relapse(primary: np.ndarray, times: np.ndarray, spec: TrialSpec) -> dict:
@@ -236,17 +249,20 @@ def relapse_times(
     """Days from ``start`` (withdrawal, last dose) to relapse per patient, and whether it
     happened (1) or was censored at the last time (0). Relapse: the score climbs back
     above ``baseline - fraction * (improvement at start)``. NaN for patients who had not
-    improved by ``start`` (no relapse to measure).
+    improved by ``start`` (no relapse to measure) and for those with a NaN or infinite
+    score at baseline or from ``start`` on (a failed simulation: not computable, rather
+    than censored).
     """
     k0 = _at(times, start)
     base = primary[:, 0]
     gain = base - primary[:, k0]
+    computable = np.isfinite(base) & np.isfinite(primary[:, k0:]).all(axis=1)
     above = primary[:, k0 + 1 :] > (base - fraction * gain)[:, None]
     hit = above.any(axis=1) if above.shape[1] else np.zeros(len(base), dtype=bool)
     first = k0 + 1 + (above.argmax(axis=1) if above.shape[1] else 0)
     t_rel = np.where(hit, times[np.minimum(first, len(times) - 1)] - start, times[-1] - start)
     event = hit.astype(np.float64)
-    no_response = gain <= 0
+    no_response = (gain <= 0) | ~computable
     t_rel[no_response] = np.nan
     event[no_response] = np.nan
     return t_rel, event

@@ -19,8 +19,10 @@ Choices (all two-sided, default level 95 %):
   band does, in the spirit of Brookmeyer and Crowley; NaN where a band never gets there);
   arms are compared with the log-rank test (``scipy.stats.logrank``).
 
-Missing values (NaN: a failed simulation or a dropout) are left out of every estimate; ``n``
-always counts the patients actually analysed.
+Missing values (NaN or infinite: a failed simulation, a score that could not be computed,
+a dropout) are left out of every estimate and its denominator, never counted as a
+non-responder or as censored; ``n`` always counts the patients actually analysed and
+``excluded`` the patients of the arm left out.
 
 >>> lo, hi = wilson_interval(12, 20)
 >>> round(lo, 4), round(hi, 4)
@@ -50,8 +52,9 @@ def _float(x) -> float | None:
 
 
 def _clean(values) -> np.ndarray:
+    """The finite values (NaN and infinities are missing, not data)."""
     a = np.asarray(values, dtype=float).ravel()
-    return a[~np.isnan(a)]
+    return a[np.isfinite(a)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,12 +157,13 @@ def mean_difference(values1, values2, level: float = 0.95) -> dict:
 
 
 def _event_times(times, events) -> tuple[np.ndarray, np.ndarray]:
-    """(event times, censoring times), rows with a NaN time or flag dropped."""
+    """(event times, censoring times), rows with a missing (NaN or infinite) time or flag
+    dropped."""
     t = np.asarray(times, dtype=float).ravel()
     e = np.asarray(events, dtype=float).ravel()
     if t.shape != e.shape:
         raise ValueError(f"times ({t.size}) and events ({e.size}) differ in length")
-    ok = ~(np.isnan(t) | np.isnan(e))
+    ok = np.isfinite(t) & np.isfinite(e)
     t, e = t[ok], e[ok]
     return t[e > 0], t[e <= 0]
 
@@ -258,6 +262,7 @@ def summarise(
     reference: str | None = None,
     level: float = 0.95,
     n_resamples: int = 2000,
+    absent: Mapping[str, int] | None = None,
 ) -> dict:
     """Per-arm estimates and each arm versus the reference arm, as plain JSON-able data.
 
@@ -270,6 +275,11 @@ def summarise(
     first arm. Arms keep their order of first appearance, endpoints the order of ``kinds``.
     NaN comes out as None. The bootstrap for arm i, endpoint j is seeded with ``[seed, i, j]``,
     so the result depends only on the inputs and ``seed``.
+
+    Each arm and endpoint gets ``n`` (patients analysed) and ``excluded`` (patients whose
+    value is missing: NaN or infinite, or for a time-to-event endpoint a missing time or
+    flag; plus ``absent[arm]``, patients with no row at all, e.g. a chunk that failed).
+    Excluded patients are in neither numerator nor denominator.
     """
     if "arm" not in endpoints.columns:
         raise ValueError("endpoints needs an 'arm' column")
@@ -284,7 +294,9 @@ def summarise(
             x = _clean(endpoints[name])
             if not np.all((x == 0.0) | (x == 1.0)):
                 raise ValueError(f"rate endpoint {name!r} must hold 0, 1 or NaN")
+    absent = {str(k): int(v) for k, v in (absent or {}).items() if v}
     arms = _arms(endpoints)
+    arms += [arm for arm in absent if arm not in arms]  # an arm none of whose rows came back
     if not arms:
         return {"arms": {}, "comparisons": []}
     ref = _reference(arms, reference)
@@ -296,7 +308,7 @@ def summarise(
     def surv(arm: str, name: str) -> tuple[np.ndarray, np.ndarray]:
         t = values(arm, name)
         e = values(arm, name + EVENT_SUFFIX)
-        ok = ~(np.isnan(t) | np.isnan(e))
+        ok = np.isfinite(t) & np.isfinite(e)
         return t[ok], e[ok]
 
     out_arms: dict[str, dict] = {}
@@ -318,7 +330,12 @@ def summarise(
                 n = int(t.size)
                 _, median = kaplan_meier(t, e, level)
                 est, (lo, hi) = median["estimate"], median["ci"]
-            out_arms[arm][name] = {"estimate": _float(est), "ci": [_float(lo), _float(hi)], "n": n}
+            out_arms[arm][name] = {
+                "estimate": _float(est),
+                "ci": [_float(lo), _float(hi)],
+                "n": n,
+                "excluded": len(groups[arm]) - n + int(absent.get(arm, 0)),
+            }
 
     comparisons = []
     for arm in arms:

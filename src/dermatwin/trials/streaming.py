@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -402,7 +403,9 @@ def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
     table = pd.concat(frames, ignore_index=True)
     endpoints = spec.parsed_endpoints()
     kinds = {e.text: e.summary_kind for e in endpoints}
-    summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference())
+    # patients of failed chunks have no endpoint rows: excluded all the same
+    absent = Counter(arm for arm, _, status in failures if status == CHUNK_FAILED)
+    summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference(), absent=absent)
     manifest_info = trial_manifest(spec, model, len(failures))
     manifest_info["chunks"] = {
         "chunk_size": spec.chunk_size,
