@@ -57,6 +57,33 @@ def test_simulate_writes_all_outputs(tmp_path):
     assert "not a medical device" in manifest["disclaimer"]
 
 
+def _strict_json(text: str):
+    """json.loads refusing NaN / Infinity, as every non-Python JSON reader does."""
+
+    def refuse(name):
+        raise ValueError(f"invalid JSON constant {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_simulate_json_is_strict_and_names_the_step_limit(tmp_path):
+    """A patient that runs out of steps (here while equilibrating) is MAX_STEPS, not
+    NON_FINITE; its missing estimates are null in the printed and the written JSON."""
+    scenario = tmp_path / "steps.yaml"
+    text = SMALL.replace("steady_state: false", "steady_state: true")
+    scenario.write_text(text + "solver: {max_steps: 20}\n")
+    out = tmp_path / "out"
+    proc = dermatwin("simulate", scenario, "--out", out, "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = _strict_json(proc.stdout)
+    assert summary == _strict_json((out / "summary.json").read_text())
+    for arm in summary["arms"].values():
+        assert arm["status"] == {"MAX_STEPS": arm["patients"]}
+        endpoint = arm["endpoints"]["mean:PASI_index@120d"]
+        assert endpoint["estimate"] is None and endpoint["n"] == 0
+        assert endpoint["excluded"] == arm["patients"]
+
+
 BAD = {
     "unknown model": ("model: shmarov2021", "allowed: miyano2021, shmarov2022"),
     "unknown drug": (
