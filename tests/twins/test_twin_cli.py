@@ -11,6 +11,16 @@ from dermatwin.cli import app
 DISCLAIMER = "Research use only: dermatwin is not a medical device."
 
 
+def strict_json(text: str):
+    """json.loads refusing NaN / Infinity (the tiny chains give NaN autocorrelation
+    times, which must be printed and saved as null)."""
+
+    def refuse(name):
+        raise ValueError(f"invalid JSON constant {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def test_fit_predict_plan(tmp_path, examples_dir):
     runner = CliRunner()
     twins = examples_dir / "twins"
@@ -21,7 +31,8 @@ def test_fit_predict_plan(tmp_path, examples_dir):
         + ["--walkers", "10", "--burn", "0", "--steps", "10", "--json"],
     )
     assert fit.exit_code == 0, fit.output
-    diagnostics = json.loads(fit.output)
+    diagnostics = strict_json(fit.output)
+    assert strict_json((twin / "diagnostics.json").read_text()) == diagnostics
     assert diagnostics["visits"] == 4 and "max_rhat" in diagnostics
     for name in ("posterior.parquet", "diagnostics.json", "twin.json", "report.html"):
         assert (twin / name).is_file()
@@ -33,7 +44,7 @@ def test_fit_predict_plan(tmp_path, examples_dir):
         + ["--draws", "10", "--json"],
     )
     assert pred.exit_code == 0, pred.output
-    summary = json.loads(pred.output)
+    summary = strict_json(pred.output)
     assert {r["endpoint"] for r in summary["responders"]} == {"EASI-50", "EASI-75"}
     assert summary["relapse"]["last_dose_day"] is not None
     out = twin / "predict_continue_dupilumab"
@@ -50,7 +61,7 @@ def test_fit_predict_plan(tmp_path, examples_dir):
         + ["--draws", "6", "--json"],
     )
     assert ranked.exit_code == 0, ranked.output
-    rows = json.loads(ranked.output)
+    rows = strict_json(ranked.output)
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert all(r["msc_doses"] <= 1 for r in rows)
     page = (twin / "plan" / "report.html").read_text()
