@@ -275,7 +275,8 @@ def field_path(loc: tuple) -> str:
     return ".".join(str(x) for x in loc if _is_field(x))
 
 
-def _message(error: dict) -> str:
+def message_of(error: dict) -> str:
+    """The message of one pydantic error dict, on one line, without pydantic jargon."""
     if error["type"] in _MESSAGES:
         return _MESSAGES[error["type"]]
     if error["type"] == "extra_forbidden":
@@ -294,14 +295,14 @@ def one_line(err: ValidationError, where: str) -> str:
     errors = err.errors()
     first = errors[0]
     loc = field_path(first["loc"])
-    return f"{where}: {loc + ': ' if loc else ''}{_message(first)}"
+    return f"{where}: {loc + ': ' if loc else ''}{message_of(first)}"
 
 
 def validation_message(err: ValidationError) -> str:
     """``field.path: message`` of the first error (for re-raising inside a validator)."""
     first = err.errors()[0]
     loc = field_path(first["loc"])
-    return f"{loc + ': ' if loc else ''}{_message(first)}"
+    return f"{loc + ': ' if loc else ''}{message_of(first)}"
 
 
 class StrictModel(BaseModel):

@@ -294,8 +294,9 @@ class TrialSpec(_Strict):
         allowed = DISEASE_SCORES[self.disease]
         for score, cv in self.noise.items():
             if score not in allowed or not 0 <= cv <= MAX_NOISE_CV:
+                label = score if score.isidentifier() else short(score, 20)
                 raise ValueError(
-                    f"noise.{score if score.isidentifier() else short(score, 20)}: a coefficient of variation 0-{MAX_NOISE_CV:g} "
+                    f"noise.{label}: a coefficient of variation 0-{MAX_NOISE_CV:g} "
                     f"for one of {', '.join(allowed)}"
                 )
         for row, ref in self.reference_rows.items():
