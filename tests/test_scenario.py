@@ -124,6 +124,8 @@ LIMIT_CASES = [
     (GOOD.replace("treatments: [{intervention: dupilumab}]", "treatments: 5"), "treatments"),
     (GOOD + "solver: {max_steps: 1000000000000}\n", "solver.max_steps"),
     (GOOD.replace("horizon: 16 weeks", "horizon: 16 weeks\nhorizon: 1.0e12"), "duplicate key"),
+    (GOOD.replace("  a:\n", "  ../../x:\n"), "arm name '../../x'"),
+    (GOOD.replace("  a:\n", "  $\\frac:\n"), "arm name"),
 ]
 
 

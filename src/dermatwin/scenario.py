@@ -34,6 +34,7 @@ from dermatwin.io.yaml_files import (
     Number,
     StrictModel,
     Whole,
+    check_arm_names,
     field_path,
     message_of,
     read_yaml,
@@ -200,6 +201,12 @@ class Scenario(_Strict):
     outputs: list[str] = Field(default_factory=list)
     endpoints: list[str] = Field(default_factory=list)
     solver: Solver = Solver()
+
+    @field_validator("arms")
+    @classmethod
+    def _arm_names(cls, arms: dict[str, Arm]) -> dict[str, Arm]:
+        check_arm_names(arms)  # they name plot files and titles
+        return arms
 
     @field_validator("model")
     @classmethod

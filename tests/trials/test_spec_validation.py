@@ -25,9 +25,7 @@ def base() -> dict:
             "dupilumab": {"n": 4, "regimen": [{"drug": "dupilumab"}]},
             "msc": {
                 "n": 4,
-                "regimen": [
-                    {"msc": {"source": "umbilical_cord", "amount": 5e7, "times": [0, 14]}}
-                ],
+                "regimen": [{"msc": {"source": "umbilical_cord", "amount": 5e7, "times": [0, 14]}}],
             },
             "placebo": {"n": 4},
         },

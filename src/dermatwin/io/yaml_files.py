@@ -270,9 +270,23 @@ def _is_field(part: Any) -> bool:
     return text not in _TYPE_WORDS and not text.startswith(("function-", "constrained-"))
 
 
+def _model_names() -> set[str]:
+    """Class names of every pydantic model (a union of models puts the member's name in
+    the location: ``inner.Inner.count``)."""
+    names, todo = set(), [BaseModel]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            if sub.__name__ not in names:
+                names.add(sub.__name__)
+                todo.append(sub)
+    return names
+
+
 def field_path(loc: tuple) -> str:
     """``arms.a.regimen.0.amount`` from a pydantic location, without union/validator tags."""
-    return ".".join(str(x) for x in loc if _is_field(x))
+    models = _model_names()
+    return ".".join(str(x) for x in loc if _is_field(x) and x not in models)
 
 
 def message_of(error: dict) -> str:
@@ -332,7 +346,9 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _whole(value: Any) -> int:
+def whole_number(value: Any) -> int:
+    """``value`` as an int if it is a whole number given as one (not a bool, float or
+    string); else a ValueError naming it."""
     if not isinstance(value, bool):
         try:
             return operator.index(value)  # int and numpy integers, not floats or strings
@@ -344,4 +360,16 @@ def _whole(value: Any) -> int:
 #: a finite number (booleans refused)
 Number = Annotated[float, BeforeValidator(_number), Field(allow_inf_nan=False)]
 #: a whole number given as an integer (booleans, floats and strings refused)
-Whole = Annotated[int, BeforeValidator(_whole)]
+Whole = Annotated[int, BeforeValidator(whole_number)]
+
+
+#: arm names end up in plot labels, tables and file names: short, plain characters
+ARM_NAME = re.compile(r"[A-Za-z0-9 _+.()-]{1,40}")
+ARM_NAME_RULE = "1-40 letters, digits, spaces or _-+.()"
+
+
+def check_arm_names(names: Any) -> None:
+    """A ValueError naming the first arm name that breaks :data:`ARM_NAME`."""
+    for name in names:
+        if not ARM_NAME.fullmatch(name):
+            raise ValueError(f"arm name {short(name)}: allowed: {ARM_NAME_RULE}")

@@ -35,10 +35,12 @@ from dermatwin.io.yaml_files import (
     Number,
     StrictModel,
     Whole,
+    check_arm_names,
     one_line,
     read_mapping,
     short,
     validation_message,
+    whole_number,
 )
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
@@ -56,9 +58,6 @@ MAX_SEED = 2**32 - 1
 #: visits: the smallest spacing (1 hour) and the most visit times
 MIN_VISIT_EVERY_DAYS = 1 / 24
 MAX_VISITS = 10_000
-#: arm names end up in plot labels, tables and file names: short, plain characters
-ARM_NAME = re.compile(r"[A-Za-z0-9 _+.()-]{1,40}")
-ARM_NAME_RULE = "1-40 letters, digits, spaces or _-+.()"
 #: the largest coefficient of variation of measurement noise (assumed generous)
 MAX_NOISE_CV = 5.0
 MAX_TEXT = 200
@@ -265,9 +264,7 @@ class TrialSpec(_Strict):
     @field_validator("arms")
     @classmethod
     def _arm_names(cls, arms: dict[str, Arm]) -> dict[str, Arm]:
-        for name in arms:
-            if not ARM_NAME.fullmatch(name):
-                raise ValueError(f"arm name {short(name)}: allowed: {ARM_NAME_RULE}")
+        check_arm_names(arms)
         return arms
 
     @model_validator(mode="after")
@@ -372,9 +369,13 @@ class TrialSpec(_Strict):
 
     def with_seed(self, seed: Any) -> TrialSpec:
         """This trial with another seed (e.g. ``--seed``), checked like the spec field."""
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        try:
+            value = whole_number(seed)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= MAX_SEED:
             raise TrialError(f"seed: {short(seed)}; allowed: a whole number 0-{MAX_SEED}")
-        return self.model_copy(update={"seed": int(seed)})
+        return self.model_copy(update={"seed": value})
 
     def population_spec(self) -> PopulationSpec:
         return PopulationSpec.model_validate({"disease": self.disease, **self.population})
