@@ -7,6 +7,7 @@ import copy
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from dermatwin.errors import DermatwinError
 from dermatwin.trials.spec import TrialError, TrialSpec, load_trial
@@ -95,7 +96,6 @@ CASES = [
     ("seed", -1, ["seed"]),
     ("seed", 2**40, ["seed"]),
     ("seed", True, ["seed"]),
-    ("n_total", 10**12, ["n_total"]),
     ("flare_fraction", float("inf"), ["flare_fraction"]),
     ("chunk_size", 0, ["chunk_size"]),
     ("withdrawal", {"at": 500}, ["withdrawal"]),
@@ -137,6 +137,18 @@ def test_duplicate_key_in_trial_file(tmp_path):
     file.write_text(text + "  placebo:\n    n: 4\n    n: 400000\n")
     with pytest.raises(TrialError, match=r"line \d+: duplicate key 'n'"):
         load_trial(file)
+
+
+@pytest.mark.parametrize(
+    "arms",
+    [
+        {"n_total": 10**12, "arms": {"a": {"allocation": 1}, "b": {"allocation": 1}}},
+        {"arms": {"a": {"n": 6_000_000}, "b": {"n": 6_000_000}}},
+    ],
+)
+def test_patient_totals_are_capped(arms):
+    with pytest.raises(ValidationError, match="n_total|in all"):
+        TrialSpec.model_validate({**base(), **arms})
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32, True, 1.5])
