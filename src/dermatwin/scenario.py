@@ -67,7 +67,9 @@ def parse_days(value: Any) -> float:
     elif isinstance(value, str) and (m := _TIME.match(value)):
         days = float(m.group(1)) * _TIME_UNITS[m.group(2) or "d"]
     else:
-        raise ValueError(f"{value!r} is not a time; use days or e.g. '16 weeks', '3 d', '36 h'")
+        raise ValueError(
+            f"{short(value)} is not a time; use days or e.g. '16 weeks', '3 d', '36 h'"
+        )
     if not math.isfinite(days):
         raise ValueError("a time must be finite")
     return days
@@ -212,7 +214,9 @@ class Scenario(_Strict):
     @classmethod
     def _known_model(cls, name: str) -> str:
         if name not in available_models():
-            raise ValueError(f"unknown model {name!r}; allowed: {', '.join(available_models())}")
+            raise ValueError(
+                f"unknown model {short(name)}; allowed: {', '.join(available_models())}"
+            )
         return name
 
     @field_validator("parameters", mode="before")
@@ -304,7 +308,7 @@ class Scenario(_Strict):
         for name in [*self.outputs, *self.patients.max_output]:
             if name not in known:
                 raise ScenarioError(
-                    f"outputs: unknown variable {name!r}; allowed: {', '.join(sorted(known))}"
+                    f"outputs: unknown variable {short(name)}; allowed: {', '.join(sorted(known))}"
                 )
         for text in self.endpoints:
             from dermatwin.outcomes import parse_endpoint
@@ -317,11 +321,11 @@ class Scenario(_Strict):
                 )
             if endpoint.variable not in known:
                 raise ScenarioError(
-                    f"endpoints: {text!r} uses unknown variable {endpoint.variable!r}; "
+                    f"endpoints: {short(text)} uses unknown variable {short(endpoint.variable)}; "
                     f"allowed: {', '.join(sorted(known))}"
                 )
             if not 0 < endpoint.time <= self.horizon:
-                raise ScenarioError(f"endpoints: {text!r} is outside the horizon")
+                raise ScenarioError(f"endpoints: {short(text)} is outside the horizon")
         return model
 
 

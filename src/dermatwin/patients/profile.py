@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import read_text, read_yaml
+from dermatwin.io.yaml_files import read_text, read_yaml, short
 
 Disease = Literal["AD", "psoriasis"]
 
@@ -87,7 +87,7 @@ class Patient(BaseModel):
         for name, value in self.baseline.items():
             if name not in allowed:
                 raise ValueError(
-                    f"baseline score {name!r} is not a {self.disease} score; allowed: "
+                    f"baseline score {short(name)} is not a {self.disease} score; allowed: "
                     + ", ".join(allowed)
                 )
             lo, hi = SCORE_RANGES[name]
