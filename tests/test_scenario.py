@@ -61,12 +61,12 @@ def test_good_scenario_loads(tmp_path):
             GOOD.replace("horizon: 16 weeks\n", ""),
             "scenario field 'horizon': required field is missing",
         ),
-        (GOOD + "colour: red\n", "scenario field 'colour': unknown field"),
+        (GOOD + "colour: red\n", "scenario: unknown field 'colour'; allowed: model,"),
         (GOOD.replace("set_parameter: k3", "set_parameter: k99"), "unknown parameter 'k99'"),
         (GOOD + "patients: {n: 0}\n", "scenario field 'patients.n'"),
         (GOOD + "endpoints: [EASI-75@40w]\n", "endpoints: 'EASI-75@40w' is outside the horizon"),
         (GOOD + "endpoints: [PASI-75@12w]\n", "uses unknown variable 'PASI'"),
-        ("model: [unclosed", "is not valid YAML"),
+        ("model: [unclosed", "not valid YAML"),
         ("- a list", "must be a YAML mapping"),
     ],
 )
@@ -105,3 +105,34 @@ def test_event_lists_expand_with_on_off_duration():
     model = s.get_model()
     events = s.arm_events(model, s.arms["uvb"])
     assert [(e.time, e.value) for e in events] == [(1, 0.5), (2, 0.0), (3, 0.7), (4, 0.0)]
+
+
+# issue 12: values accepted (exit 0) or crashing before; each must be one line naming it
+LIMIT_CASES = [
+    (GOOD + "parameters: {k1: 1.0e300}\n", "parameters.k1"),
+    (GOOD + "parameters: {k1: -2.0}\n", "parameters.k1"),
+    (GOOD + "parameters: {k1: true}\n", "parameter k1 must be a finite number"),
+    (GOOD.replace("value: 1.0", "value: 1.0e300"), "set_parameter: k3"),
+    (GOOD.replace("16 weeks", "1.0e12"), "scenario field 'horizon'"),
+    (GOOD.replace("16 weeks", "1e12 days"), "scenario field 'horizon'"),
+    (GOOD + "output_every: 1.0e-9\n", "output_every"),
+    (GOOD + "times: [-5]\n", "times: day -5"),
+    (GOOD + "patients: {n: true}\n", "patients.n"),
+    (GOOD + "patients: {n: 1000000000000}\n", "patients.n"),
+    (GOOD + "patients: {seed: -1}\n", "patients.seed"),
+    (GOOD + "endpoints: [EASI-200@12w]\n", "EASI-200@12w"),
+    (GOOD.replace("treatments: [{intervention: dupilumab}]", "treatments: 5"), "treatments"),
+    (GOOD + "solver: {max_steps: 1000000000000}\n", "solver.max_steps"),
+    (GOOD.replace("horizon: 16 weeks", "horizon: 16 weeks\nhorizon: 1.0e12"), "duplicate key"),
+    (GOOD.replace("  a:\n", "  ../../x:\n"), "arm name '../../x'"),
+    (GOOD.replace("  a:\n", "  $\\frac:\n"), "arm name"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), LIMIT_CASES)
+def test_out_of_range_values_are_one_line(tmp_path, text, message):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, text))
+    text_err = str(info.value)
+    assert message in text_err, text_err
+    assert "\n" not in text_err and len(text_err) < 400

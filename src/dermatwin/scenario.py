@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import (
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -32,6 +30,16 @@ from pydantic import (
 
 from dermatwin.engine import events as ev
 from dermatwin.errors import DermatwinError, ScenarioError
+from dermatwin.io.yaml_files import (
+    Number,
+    StrictModel,
+    Whole,
+    check_arm_names,
+    field_path,
+    message_of,
+    read_yaml,
+    short,
+)
 from dermatwin.model.registry import available_models, get_model
 from dermatwin.model.spec import Model
 
@@ -59,18 +67,31 @@ def parse_days(value: Any) -> float:
     elif isinstance(value, str) and (m := _TIME.match(value)):
         days = float(m.group(1)) * _TIME_UNITS[m.group(2) or "d"]
     else:
-        raise ValueError(f"{value!r} is not a time; use days or e.g. '16 weeks', '3 d', '36 h'")
+        raise ValueError(
+            f"{short(value)} is not a time; use days or e.g. '16 weeks', '3 d', '36 h'"
+        )
     if not math.isfinite(days):
         raise ValueError("a time must be finite")
     return days
 
 
 Days = Annotated[float, BeforeValidator(parse_days)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Finite = Number
+NonNegative = Annotated[Number, Field(ge=0)]
+
+#: limits (docs/scenarios.md): the longest horizon (100 years: skin ageing runs 40), the
+#: most output times, event times per event, patients and the seed range
+MAX_HORIZON_DAYS = 36_525.0
+MAX_OUTPUT_TIMES = 100_000
+MAX_EVENT_TIMES = 10_000
+MAX_PATIENTS = 10_000_000
+MAX_SEED = 2**32 - 1
+#: a parameter without a declared range keeps the sign of its default (rates stay >= 0)
+#: and stays within this factor of max(|default|, 1) (assumed: generous, but no 1e300)
+PARAMETER_SPAN = 1e6
 
 
-class _Strict(BaseModel):
+class _Strict(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -78,10 +99,10 @@ class Patients(_Strict):
     """Who is simulated: ``n`` patients; ``variability: none`` gives n copies of the
     model's typical patient, ``lognormal`` samples the model's parameter priors."""
 
-    n: int = Field(1, gt=0, le=10_000_000)
-    seed: int = Field(0, ge=0)
+    n: Whole = Field(1, gt=0, le=MAX_PATIENTS)
+    seed: Whole = Field(0, ge=0, le=MAX_SEED)
     variability: Literal["none", "lognormal"] = "none"
-    max_output: dict[str, float] = Field(
+    max_output: dict[str, Number] = Field(
         default_factory=dict,
         description="exclude patients whose output exceeds a bound at baseline, e.g. EASI: 72",
     )
@@ -104,7 +125,7 @@ class EventSpec(_Strict):
     (back to the parameter's default after ``duration``) and ``infusion`` runs for it.
     """
 
-    time: Days | list[Days]
+    time: Days | Annotated[list[Days], Field(min_length=1, max_length=MAX_EVENT_TIMES)]
     bolus: str | None = None
     set_state: str | None = None
     set_parameter: str | None = None
@@ -162,9 +183,9 @@ class Arm(_Strict):
 
 
 class Solver(_Strict):
-    rtol: float = Field(1e-6, gt=0, lt=1)
+    rtol: Number = Field(1e-6, ge=1e-14, lt=1)
     method: Literal["auto", "dp5", "rodas4"] = "auto"
-    max_steps: int = Field(200_000, gt=0)
+    max_steps: Whole = Field(200_000, gt=0, le=100_000_000)
 
 
 class Scenario(_Strict):
@@ -172,9 +193,9 @@ class Scenario(_Strict):
 
     model: str
     description: str = ""
-    horizon: Days = Field(gt=0)
+    horizon: Days = Field(gt=0, le=MAX_HORIZON_DAYS)
     output_every: Days | None = Field(None, gt=0)
-    times: list[Days] | None = None
+    times: list[Days] | None = Field(None, min_length=1, max_length=MAX_OUTPUT_TIMES)
     steady_state: bool = True
     patients: Patients = Patients()
     parameters: dict[str, float] = Field(default_factory=dict)
@@ -183,20 +204,49 @@ class Scenario(_Strict):
     endpoints: list[str] = Field(default_factory=list)
     solver: Solver = Solver()
 
+    @field_validator("arms")
+    @classmethod
+    def _arm_names(cls, arms: dict[str, Arm]) -> dict[str, Arm]:
+        check_arm_names(arms)  # they name plot files and titles
+        return arms
+
     @field_validator("model")
     @classmethod
     def _known_model(cls, name: str) -> str:
         if name not in available_models():
-            raise ValueError(f"unknown model {name!r}; allowed: {', '.join(available_models())}")
+            raise ValueError(
+                f"unknown model {short(name)}; allowed: {', '.join(available_models())}"
+            )
         return name
 
-    @field_validator("parameters")
+    @field_validator("parameters", mode="before")
     @classmethod
-    def _finite(cls, values: dict[str, float]) -> dict[str, float]:
+    def _finite(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        out = {}
         for k, v in values.items():
-            if not math.isfinite(v):
-                raise ValueError(f"parameter {k} must be a finite number, got {v}")
-        return values
+            try:
+                # YAML reads 1e-3 (no dot, no exponent sign) as a string
+                number = float(v) if isinstance(v, str | int | float) else math.nan
+            except ValueError:
+                number = math.nan
+            if isinstance(v, bool) or not math.isfinite(number):
+                raise ValueError(f"parameter {k} must be a finite number, got {short(v)}")
+            out[k] = number
+        return out
+
+    @model_validator(mode="after")
+    def _times_fit(self) -> Scenario:
+        if self.output_every is not None and self.horizon / self.output_every > MAX_OUTPUT_TIMES:
+            raise ValueError(
+                f"output_every: {self.output_every:g} days gives more than {MAX_OUTPUT_TIMES} "
+                f"output times over {self.horizon:g} days; allowed: up to {MAX_OUTPUT_TIMES}"
+            )
+        for t in self.times or []:
+            if not 0 <= t <= self.horizon:
+                raise ValueError(f"times: day {t:g} is outside [0, horizon={self.horizon:g}]")
+        return self
 
     def get_model(self) -> Model:
         return get_model(self.model)
@@ -240,11 +290,16 @@ class Scenario(_Strict):
         """Resolve every name in the scenario against its model (raises ScenarioError)."""
         model = self.get_model()
         try:
+            for name, value in self.parameters.items():
+                check_parameter_value(model, name, value, f"parameters.{name}")
             model.parameter_vector(self.parameters)
-            for arm in self.arms.values():
+            for arm_name, arm in self.arms.items():
                 for e in self.arm_events(model, arm):
                     if e.kind == ev.EventKind.SET_PARAMETER:
                         model.parameter_index(e.target)
+                        check_parameter_value(
+                            model, e.target, e.value, f"arms.{arm_name}.events.set_parameter"
+                        )
                     else:
                         model.state_index(e.target)
         except DermatwinError as err:
@@ -253,52 +308,57 @@ class Scenario(_Strict):
         for name in [*self.outputs, *self.patients.max_output]:
             if name not in known:
                 raise ScenarioError(
-                    f"outputs: unknown variable {name!r}; allowed: {', '.join(sorted(known))}"
+                    f"outputs: unknown variable {short(name)}; allowed: {', '.join(sorted(known))}"
                 )
         for text in self.endpoints:
             from dermatwin.outcomes import parse_endpoint
 
             endpoint = parse_endpoint(text)
+            if endpoint.threshold is not None and not 0 < endpoint.threshold <= 100:
+                raise ScenarioError(
+                    f"endpoints: {short(text)}: a responder threshold of "
+                    f"{endpoint.threshold:g} %; allowed: 0 < PCT <= 100"
+                )
             if endpoint.variable not in known:
                 raise ScenarioError(
-                    f"endpoints: {text!r} uses unknown variable {endpoint.variable!r}; "
+                    f"endpoints: {short(text)} uses unknown variable {short(endpoint.variable)}; "
                     f"allowed: {', '.join(sorted(known))}"
                 )
             if not 0 < endpoint.time <= self.horizon:
-                raise ScenarioError(f"endpoints: {text!r} is outside the horizon")
+                raise ScenarioError(f"endpoints: {short(text)} is outside the horizon")
         return model
 
 
-def _field_path(loc: tuple) -> str:
-    """'arms.a.events.0.amount' from a pydantic location, without union-member tags."""
-    parts = [str(x) for x in loc if isinstance(x, int) or str(x).isidentifier()]
-    return ".".join(parts) or "scenario"
+def check_parameter_value(model: Model, name: str, value: float, where: str) -> None:
+    """``value`` within the parameter's declared range, or, where a side is open, within
+    the sign of its default and :data:`PARAMETER_SPAN` x max(|default|, 1)."""
+    par = model.parameter(name)
+    span = PARAMETER_SPAN * max(abs(par.value), 1.0)
+    low = par.lower if math.isfinite(par.lower) else (0.0 if par.value >= 0 else -span)
+    high = par.upper if math.isfinite(par.upper) else (span if par.value >= 0 else 0.0)
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ScenarioError(
+            f"{where}: {name} = {value:g}; allowed: [{low:g}, {high:g}] ({par.unit})"
+        )
 
 
 def _format_validation_error(err: ValidationError) -> str:
     errors = err.errors()
     first = errors[0]
-    msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "missing":
-        msg = "required field is missing"
-    elif first["type"] == "extra_forbidden":
-        msg = "unknown field"
+    msg = message_of(first)
     # a union (number or list) reports once per member: count fields, not members
-    others = {_field_path(e["loc"]) for e in errors} - {_field_path(first["loc"])}
+    others = {field_path(e["loc"]) for e in errors} - {field_path(first["loc"])}
     more = f" (+{len(others)} more)" if others else ""
-    return f"scenario field '{_field_path(first['loc'])}': {msg}{more}"
+    where = field_path(first["loc"])
+    return f"scenario field '{where}': {msg}{more}" if where else f"scenario: {msg}{more}"
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file; errors are one-line ScenarioErrors."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ScenarioError(f"scenario file not found: {path}") from None
-    except yaml.YAMLError as err:
-        first_line = str(err).splitlines()[0] if str(err) else "invalid YAML"
-        raise ScenarioError(f"scenario {path.name} is not valid YAML: {first_line}") from None
+    if not path.exists():
+        raise ScenarioError(f"scenario file not found: {path}")
+    raw = read_yaml(path, ScenarioError)
     if not isinstance(raw, dict):
         raise ScenarioError(f"scenario {path.name} must be a YAML mapping with at least 'model'")
     try:

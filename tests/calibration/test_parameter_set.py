@@ -116,3 +116,25 @@ def test_values_out_of_range_or_for_unknown_drugs_are_rejected(value, message):
     base = {"unit": "1", "fitted_to": ["X"], "trial": "t.yaml"}
     with pytest.raises(ValidationError, match=message):
         FittedValue.model_validate(base | value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: X\nversion: 1\nversion: 2\n", "line 3: duplicate key 'version'"),
+        ("name: X\nversion: true\n", "version: expected a whole number"),
+        ("name: X\nversion: 1\nseed: -1\n", "seed"),
+        ("name: X\nversion: 1\nextra: 1\n", "unknown field 'extra'; allowed: name, version"),
+        (
+            "name: X\nversion: 1\nvalues:\n- {target: model.k3, value: .nan, unit: u, "
+            "bounds: [0, 1], fitted_to: [R], trial: t}\n",
+            "values.0.value: Input should be a finite number",
+        ),
+    ],
+)
+def test_bad_parameter_set_files_are_one_line(tmp_path, text, message):
+    path = tmp_path / "set.yaml"
+    path.write_text(text)
+    with pytest.raises(CalibrationError) as info:
+        read_parameter_set(path)
+    assert message in str(info.value) and "\n" not in str(info.value)

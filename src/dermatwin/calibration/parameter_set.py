@@ -34,7 +34,6 @@ from pathlib import Path
 
 import yaml
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     ValidationError,
@@ -44,7 +43,7 @@ from pydantic import (
 
 from dermatwin.errors import DermatwinError
 from dermatwin.io.atomic import write_text_atomic
-from dermatwin.io.yaml_files import one_line, read_mapping
+from dermatwin.io.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
 
 SETS_DIR = Path(__file__).parent / "sets"
 DEFAULT_SET = "CAL-1"
@@ -62,15 +61,15 @@ class CalibrationError(DermatwinError):
     """A parameter set or a calibration request is invalid."""
 
 
-class FittedValue(BaseModel):
+class FittedValue(StrictModel):
     """One calibrated value and its provenance."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     target: str
-    value: float
+    value: Number
     unit: str
-    bounds: tuple[float, float]
+    bounds: tuple[Number, Number]
     fitted_to: tuple[str, ...] = Field(min_length=1)
     trial: str
     simulated: dict[str, float] = Field(default_factory=dict)
@@ -116,15 +115,15 @@ class FittedValue(BaseModel):
         return self
 
 
-class ParameterSet(BaseModel):
+class ParameterSet(StrictModel):
     """A named, versioned collection of fitted values."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
-    version: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=200)
+    version: Whole = Field(ge=1)
     description: str = ""
-    seed: int = 0
+    seed: Whole = Field(0, ge=0, le=2**32 - 1)
     values: tuple[FittedValue, ...] = ()
 
     def fitted_rows(self) -> set[str]:

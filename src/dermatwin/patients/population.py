@@ -35,13 +35,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from dermatwin.engine.simulate import equilibrate, simulate
+from dermatwin.io.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import (
     DISEASE_SCORES,
+    SCORE_RANGES,
     Disease,
     Patient,
     PatientError,
@@ -64,36 +66,63 @@ COVARIATE_STREAM_OFFSET = 1_000_003
 PSORIASIS_STREAM_OFFSET = 2_000_003
 
 
-class Bound(BaseModel):
+class Bound(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min: float | None = Field(None, allow_inf_nan=False)
-    max: float | None = Field(None, allow_inf_nan=False)
+    min: Number | None = None
+    max: Number | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Bound:
         if self.min is None and self.max is None:
             raise ValueError("give min, max or both")
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} > max {self.max}")
+            raise ValueError(f"min {self.min:g} > max {self.max:g}")
         return self
 
 
-class Demographics(BaseModel):
+#: generous limits on demographic values (age in years, weight in kg)
+AGE_LIMITS = (0.0, 120.0)
+WEIGHT_LIMITS = (1.0, 400.0)  # as Patient.weight_kg
+
+
+def _range(name: str, value: tuple[float, float], limits: tuple[float, float], unit: str):
+    low, high = limits
+    if not low <= value[0] <= value[1] <= high:
+        raise ValueError(
+            f"{name}: [{value[0]:g}, {value[1]:g}] {unit}; allowed: low <= high within "
+            f"[{low:g}, {high:g}] {unit}"
+        )
+
+
+class Demographics(StrictModel):
     """Normal age and weight (truncated to the ranges), share of women."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    age_mean: float = Field(36.0, ge=0, le=120, description="assumed: phase-3 AD adults")
-    age_sd: float = Field(13.0, ge=0)
-    age_range: tuple[float, float] = (18.0, 75.0)
-    weight_mean: float = Field(75.0, gt=0, description="kg; assumed")
-    weight_sd: float = Field(15.0, ge=0)
-    weight_range: tuple[float, float] = (40.0, 160.0)
-    female_fraction: float = Field(0.42, ge=0, le=1, description="assumed")
+    age_mean: Number = Field(36.0, ge=0, le=120, description="assumed: phase-3 AD adults")
+    age_sd: Number = Field(13.0, ge=0, le=120)
+    age_range: tuple[Number, Number] = (18.0, 75.0)
+    weight_mean: Number = Field(75.0, gt=0, le=400, description="kg; assumed")
+    weight_sd: Number = Field(15.0, ge=0, le=400)
+    weight_range: tuple[Number, Number] = (40.0, 160.0)
+    female_fraction: Number = Field(0.42, ge=0, le=1, description="assumed")
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Demographics:
+        # an inverted or out-of-range window would clip every patient to one value
+        _range("age_range", self.age_range, AGE_LIMITS, "years")
+        _range("weight_range", self.weight_range, WEIGHT_LIMITS, "kg")
+        for name, mean, (low, high) in (
+            ("age_mean", self.age_mean, self.age_range),
+            ("weight_mean", self.weight_mean, self.weight_range),
+        ):
+            if not low <= mean <= high:
+                raise ValueError(f"{name}: {mean:g}; allowed: within its range [{low:g}, {high:g}]")
+        return self
 
 
-class PopulationSpec(BaseModel):
+class PopulationSpec(StrictModel):
     """Who is eligible for a virtual trial."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -101,21 +130,27 @@ class PopulationSpec(BaseModel):
     disease: Disease
     inclusion: dict[str, Bound] = Field(default_factory=dict)
     demographics: Demographics = Demographics()
-    flg_prevalence: float = Field(FLG_PREVALENCE_AD, ge=0, le=1)
-    hla_c0602_prevalence: float = Field(HLA_C0602_PREVALENCE_PSO, ge=0, le=1)
-    pasi_plaque_median: float = Field(20.0, gt=0, le=72, description="assumed")
-    pasi_plaque_sigma: float = Field(0.35, ge=0, description="assumed log-normal sigma")
-    max_draws_per_patient: int = Field(50, ge=1, description="draw budget per patient")
+    flg_prevalence: Number = Field(FLG_PREVALENCE_AD, ge=0, le=1)
+    hla_c0602_prevalence: Number = Field(HLA_C0602_PREVALENCE_PSO, ge=0, le=1)
+    pasi_plaque_median: Number = Field(20.0, gt=0, le=72, description="assumed")
+    pasi_plaque_sigma: Number = Field(0.35, ge=0, le=5, description="assumed log-normal sigma")
+    max_draws_per_patient: Whole = Field(50, ge=1, le=10_000, description="draw budget per patient")
 
     @model_validator(mode="after")
     def _criteria_fit_disease(self) -> PopulationSpec:
         allowed = DISEASE_SCORES[self.disease]
-        for name in self.inclusion:
+        for name, bound in self.inclusion.items():
             if name not in allowed:
                 raise ValueError(
-                    f"inclusion criterion {name!r} is not a {self.disease} score; allowed: "
+                    f"inclusion criterion {short(name)} is not a {self.disease} score; allowed: "
                     + ", ".join(allowed)
                 )
+            low, high = SCORE_RANGES[name]
+            for value in (bound.min, bound.max):
+                if value is not None and not low <= value <= high:
+                    raise ValueError(
+                        f"inclusion.{name}: {value:g}; allowed: within {low:g}-{high:g}"
+                    )
         return self
 
 

@@ -25,10 +25,10 @@ import csv
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from dermatwin.errors import DermatwinError
+from dermatwin.io.yaml_files import read_text, read_yaml, short
 
 Disease = Literal["AD", "psoriasis"]
 
@@ -87,7 +87,7 @@ class Patient(BaseModel):
         for name, value in self.baseline.items():
             if name not in allowed:
                 raise ValueError(
-                    f"baseline score {name!r} is not a {self.disease} score; allowed: "
+                    f"baseline score {short(name)} is not a {self.disease} score; allowed: "
                     + ", ".join(allowed)
                 )
             lo, hi = SCORE_RANGES[name]
@@ -116,11 +116,8 @@ def load_patients(path: str | Path) -> list[Patient]:
     """Patients from a YAML file (a mapping or a list of mappings) or a CSV file (one row per
     patient; baseline scores in columns named ``baseline_<SCORE>``)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise PatientError(f"{path}: cannot read ({err.strerror})") from None
     if path.suffix.lower() == ".csv":
+        text = read_text(path, PatientError)
         rows = list(csv.DictReader(text.splitlines()))
         records = []
         for row in rows:
@@ -135,10 +132,7 @@ def load_patients(path: str | Path) -> list[Patient]:
             records.append(rec)
         where = [f"{path}: line {i + 2}" for i in range(len(records))]
     else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise PatientError(f"{path}: not valid YAML ({err.__class__.__name__})") from None
+        data = read_yaml(path, PatientError)
         records = data if isinstance(data, list) else [data]
         where = [f"{path}: patient {i + 1}" for i in range(len(records))]
     patients = []

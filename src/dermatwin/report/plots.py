@@ -15,6 +15,12 @@ TIME_UNITS = {"day": 1.0, "week": 7.0}
 DISCLAIMER = "dermatwin: research use only, not a medical device"
 
 
+def plain(text: str) -> str:
+    """``text`` shown literally by matplotlib: ``$`` would start mathtext (and a bad
+    formula fails only when the figure is drawn, after the whole run); one line."""
+    return " ".join(str(text).split()).replace("$", r"\$")
+
+
 def plot_trajectories(
     ds: xr.Dataset,
     variables: list[str],
@@ -36,10 +42,10 @@ def plot_trajectories(
             ax.fill_between(t, lo, hi, alpha=0.3, label="5-95 %")
             ax.plot(t, mid, lw=1.8, label="median")
             ax.legend(loc="best", fontsize=8)
-        ax.set_ylabel(f"{name} ({ds[name].attrs.get('unit', '')})")
+        ax.set_ylabel(plain(f"{name} ({ds[name].attrs.get('unit', '')})"))
         ax.grid(alpha=0.3)
     axes[-1, 0].set_xlabel(f"time ({unit}s)")
-    fig.suptitle(title or ds.attrs.get("model", ""), fontsize=11)
+    fig.suptitle(plain(title or ds.attrs.get("model", "")), fontsize=11)
     fig.text(0.99, 0.005, DISCLAIMER, ha="right", va="bottom", fontsize=7, color="0.4")
     fig.tight_layout()
     path = Path(path)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 from dermatwin.calibration.parameter_set import ParameterSet, calibrated_drug
 from dermatwin.engine.events import Event, EventKind, bolus, set_parameter
+from dermatwin.io.yaml_files import short
 from dermatwin.model.reference.miyano2021 import BLOCK, TRALOKINUMAB_FACTOR
 from dermatwin.model.reference.shmarov2022 import UVB_LADDER
 from dermatwin.model.skin.drugs import SLOTS, TCS_PARAMETER, state_name
@@ -620,7 +621,7 @@ def get_drug(name: str) -> Drug:
         return CATALOGUE[name]
     except (KeyError, TypeError):
         raise TherapyError(
-            f"drug: unknown drug {name!r}; allowed: {', '.join(CATALOGUE)}"
+            f"drug: unknown drug {short(name)}; allowed: {', '.join(CATALOGUE)}"
         ) from None
 
 
@@ -628,9 +629,9 @@ def _finite(value, field_name: str) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise TherapyError(f"{field_name}: expected a number, got {value!r}") from None
+        raise TherapyError(f"{field_name}: expected a number, got {short(value)}") from None
     if not math.isfinite(x):
-        raise TherapyError(f"{field_name}: must be finite, got {value!r}")
+        raise TherapyError(f"{field_name}: must be finite, got {short(value)}")
     return x
 
 
@@ -659,11 +660,13 @@ class DrugDose:
                 f"0 or (0, {top:g}] (labelled {low:g}-{high:g} {entry.unit})"
             )
         if self.unit != entry.unit:
-            raise TherapyError(f"unit: {self.drug} is dosed in {entry.unit!r}, got {self.unit!r}")
+            raise TherapyError(
+                f"unit: {self.drug} is dosed in {entry.unit!r}, got {short(self.unit)}"
+            )
         route = entry.route if self.route is None else self.route
         if route != entry.route:
             raise TherapyError(
-                f"route: {self.drug} is given {entry.route!r}, got {route!r} "
+                f"route: {self.drug} is given {entry.route!r}, got {short(route)} "
                 f"(routes: {', '.join(ROUTES)})"
             )
         start = _finite(self.start_day, "start_day")

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from dermatwin.engine.events import Event, EventKind, bolus
 from dermatwin.errors import DermatwinError
+from dermatwin.io.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.model.skin.msc import BLOOD_STATE, DEPOT_STATE, GIVEN_STATE, THAW_STATE
 
 Source = Literal[
@@ -106,30 +107,39 @@ AGE_FACTOR_BOUNDS = (0.3, 10.0)  # assumed floor: elderly BM keeps ~8 % youthful
 #: potency lost per passage beyond REFERENCE_PASSAGE (assumed: replicative senescence)
 PASSAGE_LOSS = 0.05
 REFERENCE_PASSAGE = 4
+#: largest dose per administration, by unit. Assumed, generous: about 10x the largest
+#: single doses of MSC trials (1e7 cells/kg; ~1e9 cells in total), so that a typo such as
+#: 1e30 cells is refused while every published regimen fits
+MAX_MSC_DOSE = {"cells": 1e10, "cells/kg": 1.5e8}
+MAX_MSC_PASSAGE = 50  # assumed: MSC senesce after ~30-40 population doublings
+MAX_MSC_DOSE_TIMES = 1_000
 
 
-class MSCProduct(BaseModel):
+class MSCProduct(StrictModel):
     """An MSC product: source tissue, donor, manufacturing and release state."""
 
     model_config = ConfigDict(extra="forbid")
 
     source: Source
     origin: Literal["autologous", "allogeneic"]
-    donor_age: float = Field(REFERENCE_DONOR_AGE, ge=0.0, le=100.0, description="years")
-    passage: int = Field(REFERENCE_PASSAGE, ge=0, strict=True)
+    donor_age: Number = Field(REFERENCE_DONOR_AGE, ge=0.0, le=100.0, description="years")
+    passage: Whole = Field(REFERENCE_PASSAGE, ge=0, le=MAX_MSC_PASSAGE)
     state: Literal["fresh", "thawed"] = "fresh"
-    viability: float = Field(0.9, gt=0.0, le=1.0, description="viable fraction at release")
+    viability: Number = Field(0.9, gt=0.0, le=1.0, description="viable fraction at release")
 
 
-class MSCDose(BaseModel):
-    """How many cells, by which route, at which times (days)."""
+class MSCDose(StrictModel):
+    """How many cells (at most :data:`MAX_MSC_DOSE` per administration), by which route,
+    at which times (days)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: float = Field(gt=0.0, allow_inf_nan=False)
+    amount: Number = Field(gt=0.0)
     unit: Literal["cells", "cells/kg"]
     route: Route
-    times: list[float] = Field(default_factory=lambda: [0.0], min_length=1)
+    times: list[Number] = Field(
+        default_factory=lambda: [0.0], min_length=1, max_length=MAX_MSC_DOSE_TIMES
+    )
 
     @field_validator("times")
     @classmethod
@@ -138,6 +148,38 @@ class MSCDose(BaseModel):
             if not math.isfinite(t) or t < 0:
                 raise ValueError(f"dose times must be finite days >= 0, got {t}")
         return sorted(value)
+
+    @model_validator(mode="after")
+    def _amount_ok(self) -> MSCDose:
+        top = MAX_MSC_DOSE[self.unit]
+        if self.amount > top:
+            raise ValueError(
+                f"amount: {self.amount:g} {self.unit}; allowed: up to {top:g} {self.unit} per "
+                "administration (assumed: 10x the largest clinical doses)"
+            )
+        return self
+
+
+_PRODUCT_FIELDS = set(MSCProduct.model_fields)
+_DOSE_FIELDS = set(MSCDose.model_fields)
+#: defaults of the YAML form of an MSC course (``msc:`` in trials and twin regimens)
+_COURSE_DEFAULTS = {"origin": "allogeneic", "unit": "cells", "route": "SC"}
+
+
+def check_msc_fields(fields: Any) -> tuple[MSCProduct, MSCDose]:
+    """The product and dose of the YAML fields of an MSC course (``source``, ``amount``,
+    optional ``origin``, ``unit``, ``route``, ``times`` and product fields); raises
+    pydantic's ValidationError or a ValueError naming the field."""
+    if not isinstance(fields, dict):
+        raise ValueError(f"expected a mapping of MSC fields, got {short(fields)}")
+    allowed = sorted(_PRODUCT_FIELDS | _DOSE_FIELDS)
+    for key in fields:
+        if key not in allowed:
+            raise ValueError(f"unknown field {short(key)}; allowed: {', '.join(allowed)}")
+    data = _COURSE_DEFAULTS | fields
+    product = MSCProduct.model_validate({k: v for k, v in data.items() if k in _PRODUCT_FIELDS})
+    dose = MSCDose.model_validate({k: v for k, v in data.items() if k in _DOSE_FIELDS})
+    return product, dose
 
 
 def _age_factor(age: float) -> float:

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.engine.events import Event, set_parameter
+from dermatwin.io.yaml_files import short, validation_message
 from dermatwin.therapy.drugs import DrugDose, drug_events, drug_parameters
 from dermatwin.therapy.products import (
     MSCDose,
@@ -49,8 +50,8 @@ class MSCCourse:
 
 def _one_line(err: ValidationError) -> TherapyError:
     first = err.errors()[0]
-    loc = ".".join(str(x) for x in first["loc"]) or "value"
-    return TherapyError(f"{loc}: {first['msg']} (got {first.get('input')!r})")
+    # the value is echoed short: a huge one must not make a huge message
+    return TherapyError(f"{validation_message(err)} (got {short(first.get('input'))})")
 
 
 def msc_course(

@@ -347,7 +347,7 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     :func:`dermatwin.trials.streaming.run_trial_to`.
     """
     if seed is not None:
-        spec = spec.model_copy(update={"seed": int(seed)})
+        spec = spec.with_seed(seed)
     spec = with_resolved_parameter_set(spec)
     model = model or trial_model(spec)
     pop_spec = spec.population_spec()

@@ -16,14 +16,32 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import one_line, read_mapping
+from dermatwin.io.yaml_files import (
+    Number,
+    StrictModel,
+    Whole,
+    check_arm_names,
+    one_line,
+    read_mapping,
+    short,
+    validation_message,
+    whole_number,
+)
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
 from dermatwin.scenario import Days
@@ -31,12 +49,28 @@ from dermatwin.scenario import Days
 #: the score each disease's trajectories and waterfall are built on
 PRIMARY_SCORE = {"AD": "EASI", "psoriasis": "PASI"}
 
+#: limits on what a trial may ask for (docs/trials.md): the longest trial (104 weeks, as
+#: personal twins), patients per arm and in all, seeds (numpy's 32-bit seed range)
+MAX_DURATION_DAYS = 728.0
+MAX_N_ARM = 10_000_000
+MAX_N_TOTAL = 10_000_000
+MAX_SEED = 2**32 - 1
+#: visits: the smallest spacing (1 hour) and the most visit times
+MIN_VISIT_EVERY_DAYS = 1 / 24
+MAX_VISITS = 10_000
+#: the largest coefficient of variation of measurement noise (assumed generous)
+MAX_NOISE_CV = 5.0
+MAX_TEXT = 200
+MAX_DESCRIPTION = 5_000
+
+Seed = Annotated[Whole, Field(ge=0, le=MAX_SEED)]
+
 
 class TrialError(DermatwinError):
     """A trial specification is invalid or cannot be run."""
 
 
-class _Strict(BaseModel):
+class _Strict(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -44,8 +78,8 @@ class DrugItem(_Strict):
     """A catalogue drug: labelled dose, unit, route and schedule unless given (``every``:
     one dose every so many days from ``start`` instead of the labelled schedule)."""
 
-    drug: str
-    amount: float | None = Field(None, ge=0, allow_inf_nan=False)
+    drug: str = Field(max_length=MAX_TEXT)
+    amount: Number | None = Field(None, ge=0)
     unit: str | None = None
     route: str | None = None
     start: Days = 0.0
@@ -55,8 +89,14 @@ class DrugItem(_Strict):
 
     @model_validator(mode="after")
     def _check_every(self) -> DrugItem:
-        if self.every is not None and (self.every <= 0 or self.schedule != "label"):
-            raise ValueError("every: a dosing interval > 0 days, with schedule: label")
+        if self.start < 0:
+            raise ValueError(f"start: a day >= 0, got {self.start:g}")
+        if self.stop is not None and not self.stop > self.start:
+            raise ValueError(f"stop: a day after start ({self.start:g}), got {self.stop:g}")
+        if self.every is not None and (
+            self.every < MIN_VISIT_EVERY_DAYS or self.schedule != "label"
+        ):
+            raise ValueError("every: a dosing interval >= 1 hour (days), with schedule: label")
         return self
 
 
@@ -65,14 +105,44 @@ class MSCItem(_Strict):
 
     msc: dict[str, Any]
 
+    @field_validator("msc")
+    @classmethod
+    def _valid_course(cls, fields: dict[str, Any]) -> dict[str, Any]:
+        from dermatwin.therapy.products import check_msc_fields
 
-RegimenItem = DrugItem | MSCItem
+        try:
+            check_msc_fields(fields)
+        except ValidationError as err:
+            raise ValueError(validation_message(err)) from None
+        return fields
+
+    def times(self) -> list[float]:
+        return [float(t) for t in self.msc.get("times", [0.0])]
+
+
+def _item_kind(item: Any) -> str | None:
+    if isinstance(item, DrugItem | MSCItem):
+        return "<drug>" if isinstance(item, DrugItem) else "<msc>"
+    if isinstance(item, dict):
+        # the tags are not field names, so one_line leaves them out of the field path
+        return "<msc>" if "msc" in item else "<drug>"
+    return None
+
+
+RegimenItem = Annotated[
+    Annotated[DrugItem, Tag("<drug>")] | Annotated[MSCItem, Tag("<msc>")],
+    Discriminator(
+        _item_kind,
+        custom_error_type="regimen_item",
+        custom_error_message="expected a regimen item (drug: ... or msc: {...})",
+    ),
+]
 
 
 class Arm(_Strict):
-    n: int | None = Field(None, ge=1)
-    allocation: float | None = Field(None, gt=0, allow_inf_nan=False)
-    regimen: list[RegimenItem] = Field(default_factory=list)
+    n: Whole | None = Field(None, ge=1, le=MAX_N_ARM)
+    allocation: Number | None = Field(None, gt=0, le=1e6)
+    regimen: list[RegimenItem] = Field(default_factory=list, max_length=100)
 
 
 class Withdrawal(_Strict):
@@ -85,7 +155,7 @@ class Relapse(_Strict):
     """Relapse after withdrawal: the improvement from baseline falls below ``fraction`` of
     the improvement at withdrawal (default: loss of half the response)."""
 
-    fraction: float = Field(0.5, gt=0, lt=1)
+    fraction: Number = Field(0.5, gt=0, lt=1)
 
 
 #: trial-only endpoint forms; the others are the scenario forms of dermatwin.outcomes
@@ -105,8 +175,8 @@ class RowRef(_Strict):
 
     arm: str
     endpoint: str
-    scale: float = 1.0
-    n: int | None = Field(None, ge=1)
+    scale: Number = 1.0
+    n: Whole | None = Field(None, ge=1, le=MAX_N_ARM)
 
 
 class Endpoint(_Strict):
@@ -144,88 +214,168 @@ def parse_endpoint(text: str, disease: str, primary: str) -> Endpoint:
         except ScenarioError as err:
             message = str(err)
             if "not understood" in message:
-                message = f"endpoint {text!r} not understood; allowed forms: {_FORMS}"
+                message = f"endpoint {short(text)} not understood; allowed forms: {_FORMS}"
             raise ValueError(message) from None
         var, kind, time, threshold = ep.variable, ep.kind, ep.time, ep.threshold
+        if threshold is not None and not 0 < threshold <= 100:
+            raise ValueError(
+                f"endpoint {short(text)}: a responder threshold of {threshold:g} %; "
+                "allowed: 0 < PCT <= 100 (e.g. EASI-75@16w)"
+            )
     allowed = DISEASE_SCORES[disease]
     if var not in allowed:
         raise ValueError(
-            f"endpoint {text!r}: {var} is not a {disease} score; allowed: {', '.join(allowed)}"
+            f"endpoint {short(text)}: {var} is not a {disease} score; allowed: {', '.join(allowed)}"
         )
     return Endpoint(text=text, kind=kind, variable=var, time=time, threshold=threshold)
 
 
 class TrialSpec(_Strict):
-    """A virtual clinical trial."""
+    """A virtual clinical trial (limits: see the constants above and docs/trials.md)."""
 
-    name: str
-    description: str = ""
+    name: str = Field(min_length=1, max_length=MAX_TEXT)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
     disease: Disease
     population: dict[str, Any] = Field(default_factory=dict)
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     duration: Days
     visit_every: Days = 7.0
-    visits: list[Days] | None = None
-    n_total: int | None = Field(None, ge=1)
-    arms: dict[str, Arm] = Field(min_length=1)
+    visits: list[Days] | None = Field(None, max_length=MAX_VISITS)
+    n_total: Whole | None = Field(None, ge=1, le=MAX_N_TOTAL)
+    arms: dict[str, Arm] = Field(min_length=1, max_length=50)
     #: given to every arm (e.g. the trial's vehicle/placebo response and emollients)
-    background: list[RegimenItem] = Field(default_factory=list)
+    background: list[RegimenItem] = Field(default_factory=list, max_length=100)
     reference_arm: str | None = None
-    endpoints: list[str] = Field(min_length=1)
+    endpoints: list[str] = Field(min_length=1, max_length=100)
     withdrawal: Withdrawal | None = None
     relapse: Relapse = Relapse()
-    flare_fraction: float = Field(
-        0.5, gt=0, description="a flare: the primary score rises above this x baseline"
+    flare_fraction: Number = Field(
+        0.5, gt=0, le=100, description="a flare: the primary score rises above this x baseline"
     )
-    noise: dict[str, float] = Field(default_factory=dict)
+    noise: dict[str, Number] = Field(default_factory=dict)
     weight_dosing: bool = True
-    chunk_size: int = Field(250, ge=1)
+    chunk_size: Whole = Field(250, ge=1, le=MAX_N_ARM)
     #: calibrated parameter set: "default" (shipped), "none" (priors), a name, a path,
     #: or (from Python, e.g. while calibrating) a ParameterSet
     parameter_set: str | ParameterSet = "default"
     #: reference clinical rows (ids of clinical_outcomes.csv) this trial expresses
     reference_rows: dict[str, RowRef] = Field(default_factory=dict)
 
+    @field_validator("arms")
+    @classmethod
+    def _arm_names(cls, arms: dict[str, Arm]) -> dict[str, Arm]:
+        check_arm_names(arms)
+        return arms
+
     @model_validator(mode="after")
     def _check(self) -> TrialSpec:
-        if self.duration <= 0:
-            raise ValueError("duration must be > 0 days")
+        self._check_times()
         for name, arm in self.arms.items():
             if (arm.n is None) == (self.n_total is None):
                 raise ValueError(
                     f"arms.{name}: give n per arm, or n_total with an allocation per arm"
                 )
+        if self.n_total is None and sum(a.n or 0 for a in self.arms.values()) > MAX_N_TOTAL:
+            raise ValueError(f"arms: more than {MAX_N_TOTAL} patients in all; allowed: up to that")
         if self.reference_arm is not None and self.reference_arm not in self.arms:
             raise ValueError(
-                f"reference_arm {self.reference_arm!r} is not an arm; allowed: "
+                f"reference_arm {short(self.reference_arm)} is not an arm; allowed: "
                 + ", ".join(self.arms)
             )
         for e in self.endpoints:
             ep = parse_endpoint(e, self.disease, PRIMARY_SCORE[self.disease])
             if ep.time is not None and not 0 < ep.time <= self.duration:
-                raise ValueError(f"endpoint {e!r}: time must be within the trial (0, duration]")
-        if self.withdrawal and not 0 < self.withdrawal.at < self.duration:
-            raise ValueError("withdrawal.at must be inside the trial")
+                raise ValueError(
+                    f"endpoint {short(e)}: time must be within the trial (0, duration]"
+                )
         allowed = DISEASE_SCORES[self.disease]
         for score, cv in self.noise.items():
-            if score not in allowed or cv < 0:
+            if score not in allowed or not 0 <= cv <= MAX_NOISE_CV:
+                label = score if score.isidentifier() else short(score, 20)
                 raise ValueError(
-                    f"noise.{score}: a coefficient of variation >= 0 for one of "
-                    + ", ".join(allowed)
+                    f"noise.{label}: a coefficient of variation 0-{MAX_NOISE_CV:g} "
+                    f"for one of {', '.join(allowed)}"
                 )
         for row, ref in self.reference_rows.items():
             if ref.arm not in self.arms:
                 raise ValueError(
-                    f"reference_rows.{row}.arm: {ref.arm!r} is not an arm; allowed: "
+                    f"reference_rows.{row}.arm: {short(ref.arm)} is not an arm; allowed: "
                     + ", ".join(self.arms)
                 )
             if ref.endpoint not in self.endpoints:
                 raise ValueError(
-                    f"reference_rows.{row}.endpoint: {ref.endpoint!r} is not an endpoint of "
-                    "the trial; allowed: " + ", ".join(self.endpoints)
+                    f"reference_rows.{row}.endpoint: {short(ref.endpoint)} is not an endpoint "
+                    "of the trial; allowed: " + ", ".join(self.endpoints)
                 )
-        self.population_spec()
+        try:
+            self.population_spec()
+        except ValidationError as err:
+            raise ValueError(f"population.{validation_message(err)}") from None
+        self._check_regimens()
         return self
+
+    def _check_times(self) -> None:
+        """Duration, visits, withdrawal and dose days inside the trial, before any work."""
+        if not 0 < self.duration <= MAX_DURATION_DAYS:
+            raise ValueError(
+                f"duration: {self.duration:g} days; allowed: (0, {MAX_DURATION_DAYS:g}] "
+                "days (104 weeks)"
+            )
+        if not MIN_VISIT_EVERY_DAYS <= self.visit_every <= self.duration:
+            raise ValueError(
+                f"visit_every: {self.visit_every:g} days; allowed: 1 hour to the duration "
+                f"({self.duration:g} days)"
+            )
+        for t in self.visits or []:
+            if not 0 <= t <= self.duration:
+                raise ValueError(f"visits: day {t:g} is outside the trial [0, {self.duration:g}]")
+        if self.withdrawal and not 0 < self.withdrawal.at < self.duration:
+            raise ValueError(f"withdrawal.at must be inside the trial (0, {self.duration:g})")
+        for where, item in self.regimen_items():
+            if isinstance(item, DrugItem):
+                days = [item.start] + ([item.stop] if item.stop is not None else [])
+            else:
+                days = item.times()
+            for t in days:
+                if not 0 <= t <= self.duration:
+                    raise ValueError(
+                        f"{where}: day {t:g} is outside the trial [0, {self.duration:g}]"
+                    )
+
+    def _check_regimens(self) -> None:
+        """Every arm's regimen builds (catalogue drugs, doses, units, slots) at a reference
+        weight, so a bad regimen fails at load time, not after screening."""
+        from dermatwin.errors import DermatwinError
+        from dermatwin.trials.run import REFERENCE_WEIGHT_KG, items_regimen
+
+        for arm in self.arms:
+            try:
+                items_regimen(
+                    self.regimen_items(arm),
+                    horizon_days=self.duration,
+                    weight_kg=REFERENCE_WEIGHT_KG,
+                ).plan()
+            except DermatwinError as err:
+                raise ValueError(str(err)) from None
+
+    def regimen_items(self, arm: str | None = None) -> list[tuple[str, DrugItem | MSCItem]]:
+        """(place, item) of the background and of one arm's regimen (all arms if None)."""
+        items = [(f"background[{i}]", it) for i, it in enumerate(self.background)]
+        for name in [arm] if arm is not None else list(self.arms):
+            items += [
+                (f"arms.{name}.regimen[{i}]", it) for i, it in enumerate(self.arms[name].regimen)
+            ]
+        return items
+
+    def with_seed(self, seed: Any) -> TrialSpec:
+        """This trial with another seed (e.g. ``--seed``), checked like the spec field."""
+        try:
+            value = whole_number(seed)
+        except ValueError:
+            value = -1
+        if not 0 <= value <= MAX_SEED:
+            raise TrialError(f"seed: {short(seed)}; allowed: a whole number 0-{MAX_SEED}")
+        return self.model_copy(update={"seed": value})
 
     def population_spec(self) -> PopulationSpec:
         return PopulationSpec.model_validate({"disease": self.disease, **self.population})

@@ -285,7 +285,7 @@ def run_trial_to(
     from dermatwin.execution.serial import SerialExecutor
 
     if seed is not None:
-        spec = spec.model_copy(update={"seed": int(seed)})
+        spec = spec.with_seed(seed)
     spec = with_resolved_parameter_set(spec)
     for arm in spec.arms:  # a bad regimen fails now, before anything is written
         arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
