@@ -8,7 +8,7 @@ memory, hangs inside compiled code or crashes is killed, measured and classified
 next case starts clean. Children fork from the zygote, never from the test process,
 because numba's GNU OpenMP thread pool is not fork-safe once a kernel ran in the parent.
 
-Limits (documented in docs/testing.md; environment variables raise them for the probe):
+Limits (documented in README.md, Development; environment variables change them):
 
 - wall time per case: ``DERMATWIN_FUZZ_CASE_SECONDS`` (default 60 s, measured from the
   fork; a valid tiny trial run takes about 4 s on an idle 2-core machine, most of it

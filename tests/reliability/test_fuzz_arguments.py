@@ -8,7 +8,7 @@ from hypothesis import given
 
 
 def test_argument_mutations(fuzz_runner):
-    @fuzz_settings(20)
+    @fuzz_settings(10)
     @given(case=argument_mutation())
     def mutated(case):
         check(fuzz_runner, case)
@@ -17,7 +17,7 @@ def test_argument_mutations(fuzz_runner):
 
 
 def test_sql_queries(fuzz_runner):
-    @fuzz_settings(8)
+    @fuzz_settings(5)
     @given(case=sql_case())
     def query(case):
         check(fuzz_runner, case)

@@ -12,7 +12,7 @@ from hypothesis import given
 
 @pytest.mark.parametrize("kind", sorted(FILE_KINDS))
 def test_yaml_level_mutations(fuzz_runner, kind):
-    @fuzz_settings(4)
+    @fuzz_settings(2)
     @given(case=yaml_mutation(kind))
     def mutated(case):
         check(fuzz_runner, case)
@@ -22,7 +22,7 @@ def test_yaml_level_mutations(fuzz_runner, kind):
 
 @pytest.mark.parametrize("kind", sorted(FILE_KINDS))
 def test_byte_level_mutations(fuzz_runner, kind):
-    @fuzz_settings(4)
+    @fuzz_settings(2)
     @given(case=text_mutation(kind))
     def mutated(case):
         check(fuzz_runner, case)
@@ -31,7 +31,7 @@ def test_byte_level_mutations(fuzz_runner, kind):
 
 
 def test_visit_csv_mutations(fuzz_runner):
-    @fuzz_settings(6)
+    @fuzz_settings(3)
     @given(case=csv_mutation())
     def mutated(case):
         check(fuzz_runner, case)

@@ -11,7 +11,7 @@ from hypothesis import given
 
 
 def test_must_reject(fuzz_runner):
-    @fuzz_settings(20)
+    @fuzz_settings(12)
     @given(case=must_reject_mutation())
     def invalid(case):
         check(fuzz_runner, case)
@@ -20,7 +20,7 @@ def test_must_reject(fuzz_runner):
 
 
 def test_out_never_loses_foreign_files(fuzz_runner):
-    @fuzz_settings(6)
+    @fuzz_settings(3)
     @given(case=data_loss_mutation)
     def foreign(case):
         check(fuzz_runner, case)
