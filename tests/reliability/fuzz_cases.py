@@ -306,6 +306,15 @@ MUST_REJECT_TEXT = {
 }
 
 
+#: what an error about a byte-level mutation may name besides the file
+OP_WORDS = {
+    "alias bomb": ("bomb", "boom", "alias"),
+    "deep nesting": ("deep", "nest"),
+    "non-string key": ("key",),
+    "duplicate key": ("duplicate",),
+}
+
+
 @st.composite
 def text_mutation(draw, kind: str) -> Case:
     name, base, argv = FILE_KINDS[kind]
@@ -352,7 +361,8 @@ def text_mutation(draw, kind: str) -> Case:
         content = text.replace(b"\n", b"\r\n")
     elif op == "BOM":
         content = b"\xef\xbb\xbf" + text
-    case = file_case(kind, content, f"{kind}/text: {op}{detail}", must_reject=must)
+    words = OP_WORDS.get(op, ())
+    case = file_case(kind, content, f"{kind}/text: {op}{detail}", must_reject=must, names=words)
     if op == "missing":
         case.files.pop(name)
         case.sentinels = tuple(s for s in case.sentinels if s != name)
@@ -590,6 +600,8 @@ def argument_mutation(draw, command: str | None = None) -> Case:
             value = "zz" + value  # never a real target or trial name
         argv = _set_option(argv, flag, value)
         names = (flag, flag.lstrip("-"), flag.lstrip("-").replace("-", "_"), "option")
+        if value and values is in_paths:
+            names += (Path(value).name or value,)
         note = f"{flag} {value!r:.60}"
     elif op == "positional" and command in _POSITIONAL:
         i = _POSITIONAL[command]
@@ -608,7 +620,9 @@ def argument_mutation(draw, command: str | None = None) -> Case:
         argv = argv[:cut] + argv[cut + 1 :]
         names = ("missing", dropped.lstrip("-"), "option", "argument", "requires")
         note = f"dropped {dropped!r}"
-    files = {k: v for k, v in ARG_FILES.items()}
+    # an error about another (still valid or deliberately invalid) option also names it
+    names += tuple(a.lstrip("-") for a in argv if a.startswith("--"))
+    files = dict(ARG_FILES)
     inputs = ("trial.yaml", "scenario.yaml", "visits.csv", "regimen.yaml", "constraints.yaml")
     return Case(
         f"args/{command}",
@@ -888,7 +902,9 @@ def _fixed_text_case(kind: str, op: str) -> Case:
         "directory": None,
         "missing": b"",
     }[op]
-    case = file_case(kind, content, f"must-reject/{kind}: {op}", must_reject=True)
+    case = file_case(
+        kind, content, f"must-reject/{kind}: {op}", must_reject=True, names=OP_WORDS.get(op, ())
+    )
     if op == "missing":
         case.files.pop(name)
         case.sentinels = tuple(s for s in case.sentinels if s != name)
@@ -940,7 +956,7 @@ WRITERS = {
         {"inputs/scenario.yaml": dump(SCENARIO)},
     ),
     "twin fit": (
-        ["twin", "fit", "inputs/visits.csv", *CSV_ARGV[4:]],
+        ["twin", "fit", "inputs/visits.csv", *CSV_ARGV[5:]],
         {"inputs/visits.csv": VISITS_CSV},
     ),
     "twin predict": (

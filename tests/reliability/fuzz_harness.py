@@ -433,7 +433,7 @@ def summarise(outcomes: list[Outcome]) -> dict:
         counts = kinds.setdefault(o.kind, {"cases": 0, **dict.fromkeys(CLASSES, 0)})
         counts["cases"] += 1
         counts[o.klass] += 1
-    total = {"cases": len(outcomes), **dict.fromkeys(CLASSES, 0)}
+    total = {"cases": 0, **dict.fromkeys(CLASSES, 0)}
     for counts in kinds.values():
         for k, v in counts.items():
             total[k] += v
