@@ -241,7 +241,6 @@ def trial_run(
         if chunk_timeout is not None and not chunk_timeout > 0:
             raise TrialError(f"--chunk-timeout must be > 0 seconds, got {chunk_timeout}")
         out = out or Path("results") / trial.stem
-        output_folder(out, "trial run", [trial], overwrite).check()  # before workers start
         with get_executor(executor, workers=workers, scheduler=scheduler, retries=retries) as ex:
             result = run_trial_to(
                 spec,
