@@ -200,15 +200,15 @@ class OutputFolder:
         p = self.path
         if p.parent == p:
             raise self._fail("is the root folder; choose another --out")
+        for source in self.inputs:
+            if _within(source, p):
+                raise self._fail(f"holds the input {shown(source.name)}; choose another --out")
         home = Path.home().resolve()
         if _within(home, p):
             raise self._fail("is your home folder or holds it; choose another --out")
         cwd = Path.cwd().resolve()
         if _within(cwd, p):
             raise self._fail("is the working folder or holds it; choose another --out")
-        for source in self.inputs:
-            if _within(source, p):
-                raise self._fail(f"holds the input {shown(source.name)}; choose another --out")
         if _within(p, _source_root()):
             raise self._fail("is inside dermatwin's own source; choose another --out")
         self._check_existing()
