@@ -63,6 +63,7 @@ WRITE_ERRNOS = frozenset(
         errno.EPERM,
         errno.EFBIG,
         errno.ENOTDIR,
+        errno.EISDIR,
         errno.ENAMETOOLONG,
     }
 )
