@@ -13,6 +13,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -67,7 +68,9 @@ def no_work(monkeypatch):
         monkeypatch.setattr(importlib.import_module(module), name, forbidden)
     # a twin folder and a regimen are read before the claim: stand-ins suffice
     fit = importlib.import_module("dermatwin.twins.fit")
-    monkeypatch.setattr(fit, "load_twin", lambda folder: object())
+    patient = SimpleNamespace(disease="AD")
+    twin = SimpleNamespace(draws=lambda n: None, record=SimpleNamespace(patient=patient))
+    monkeypatch.setattr(fit, "load_twin", lambda folder: twin)
     predict = importlib.import_module("dermatwin.twins.predict")
     monkeypatch.setattr(predict, "load_regimen", lambda path: object())
 

@@ -116,6 +116,7 @@ def register_twin_commands(app: typer.Typer) -> None:
         with user_errors():
             twin = load_twin(twin_dir)
             future = load_regimen(regimen)
+            twin.draws(draws)  # a bad --draws is reported before --out is claimed
             out = out or twin_dir / f"predict_{regimen.stem}"
             with output_folder(out, "twin predict", [twin_dir, regimen], overwrite) as folder:
                 prediction = predict(twin, future, n_draws=draws)
@@ -161,15 +162,18 @@ def register_twin_commands(app: typer.Typer) -> None:
         """Search regimens for a twin and rank them by goal probability and durability."""
         from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import load_twin
-        from dermatwin.twins.plan import load_constraints, plan
+        from dermatwin.twins.plan import load_constraints, parse_goal, plan
         from dermatwin.twins.report import write_twin_report
 
         with user_errors():
             twin = load_twin(twin_dir)
             limits = load_constraints(constraints)
+            # bad --goal and --draws are reported before --out is claimed
+            target = parse_goal(goal, twin.record.patient.disease) if goal else ""
+            twin.draws(draws)
             out = out or twin_dir / "plan"
             with output_folder(out, "plan", [twin_dir, constraints], overwrite) as folder:
-                result = plan(twin, goal, limits, n_draws=draws, top=top)
+                result = plan(twin, target, limits, n_draws=draws, top=top)
                 with folder.staging() as tmp:
                     result.table.to_csv(tmp / "plan.csv", index=False)
                     ranking = result.table.to_dict(orient="records")
