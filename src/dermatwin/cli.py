@@ -1,7 +1,9 @@
 """The ``dermatwin`` command line (typer).
 
 Every command turns bad input into one line ``error: ...`` on stderr and exit code 2;
-outputs are written to a temporary folder and moved into place only when complete.
+outputs are written to a staging folder and swapped into place only when complete; an
+existing ``--out`` is replaced only if it is an earlier dermatwin output and ``--overwrite``
+is given (:mod:`dermatwin.io.output_folder`).
 """
 
 from __future__ import annotations
