@@ -14,7 +14,7 @@ $(BIN)/.dermatwin-installed: pyproject.toml
 	touch $@
 
 demo: $(BIN)/.dermatwin-installed
-	$(BIN)/dermatwin trial run examples/trials/kim2017_hucbmsc_ad.yaml --out $(DEMO_OUT)
+	$(BIN)/dermatwin trial run examples/trials/kim2017_hucbmsc_ad.yaml --out $(DEMO_OUT) --overwrite
 
 test: $(BIN)/.dermatwin-installed
 	$(BIN)/ruff check .

@@ -1,16 +1,15 @@
 """The ``dermatwin`` command line (typer).
 
 Every command turns bad input into one line ``error: ...`` on stderr and exit code 2;
-outputs are written to a temporary folder and moved into place only when complete.
+outputs are written to a staging folder and swapped into place only when complete; an
+existing ``--out`` is replaced only if it is an earlier dermatwin output and ``--overwrite``
+is given (:mod:`dermatwin.io.output_folder`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -55,20 +54,49 @@ def user_errors():
         fail(str(err))
 
 
-@contextmanager
-def atomic_directory(target: Path):
-    """Yield a temporary folder beside ``target``; move it to ``target`` only on success."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if target.exists():
-        shutil.rmtree(target)
-    os.replace(tmp, target)
+def output_folder(out: Path, command: str, inputs: list[Path | None], overwrite: bool):
+    """The claimed output folder of a command (:mod:`dermatwin.io.output_folder`): checked
+    and locked on entering, before any work; write into ``folder.staging()``."""
+    from dermatwin.io.output_folder import OutputFolder
+
+    inputs = [p for p in inputs if p is not None]
+    return OutputFolder(out, command=command, inputs=inputs, overwrite=overwrite)
+
+
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --out")
+]
+
+
+def _write_simulation(spec, result, summary, tmp: Path) -> None:
+    """The files of a scenario run in ``tmp``."""
+    import pandas as pd
+
+    from dermatwin.io.results import to_long_frame, write_netcdf
+    from dermatwin.report.plots import plot_trajectories
+
+    combined = result.combined()
+    write_netcdf(combined, tmp / "trajectories.nc")
+    frames = []
+    for arm, ds in result.arms.items():
+        frame = to_long_frame(ds, spec.outputs or None)
+        frame.insert(0, "arm", arm)
+        frames.append(frame)
+    pd.concat(frames, ignore_index=True).to_parquet(tmp / "trajectories.parquet", index=False)
+    plot_vars = spec.outputs or list(result.model.output_names) or [result.model.state_names[0]]
+    for arm, ds in result.arms.items():
+        plot_trajectories(ds, plot_vars, tmp / f"plot_{arm}.png", title=f"{spec.model}: {arm}")
+    manifest = {
+        "dermatwin_version": __version__,
+        "model": result.model.name,
+        "model_hash": result.model.content_hash,
+        "seed": spec.patients.seed,
+        "scenario": spec.model_dump(mode="json"),
+        "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json", "summary.json"],
+        "disclaimer": DISCLAIMER,
+    }
+    (tmp / "summary.json").write_text(json_dumps(summary, indent=2))
+    (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))
 
 
 @app.command()
@@ -78,43 +106,20 @@ def simulate(
         Path | None, typer.Option("--out", help="output folder [results/<scenario name>]")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Simulate a scenario: trajectories (Parquet, NetCDF), summary JSON and a PNG plot."""
-    import pandas as pd
-
-    from dermatwin.io.results import to_long_frame, write_netcdf
-    from dermatwin.report.plots import plot_trajectories
     from dermatwin.run import run_scenario
     from dermatwin.scenario import load_scenario
 
+    out = out or Path("results") / scenario.stem
     with user_errors():
         spec = load_scenario(scenario)
-        result = run_scenario(spec)
-    out = out or Path("results") / scenario.stem
-    summary = result.summary()
-    with atomic_directory(out) as tmp:
-        combined = result.combined()
-        write_netcdf(combined, tmp / "trajectories.nc")
-        frames = []
-        for arm, ds in result.arms.items():
-            frame = to_long_frame(ds, spec.outputs or None)
-            frame.insert(0, "arm", arm)
-            frames.append(frame)
-        pd.concat(frames, ignore_index=True).to_parquet(tmp / "trajectories.parquet", index=False)
-        plot_vars = spec.outputs or list(result.model.output_names) or [result.model.state_names[0]]
-        for arm, ds in result.arms.items():
-            plot_trajectories(ds, plot_vars, tmp / f"plot_{arm}.png", title=f"{spec.model}: {arm}")
-        manifest = {
-            "dermatwin_version": __version__,
-            "model": result.model.name,
-            "model_hash": result.model.content_hash,
-            "seed": spec.patients.seed,
-            "scenario": spec.model_dump(mode="json"),
-            "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json", "summary.json"],
-            "disclaimer": DISCLAIMER,
-        }
-        (tmp / "summary.json").write_text(json_dumps(summary, indent=2))
-        (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))
+        with output_folder(out, "simulate", [scenario], overwrite) as folder:
+            result = run_scenario(spec)
+            summary = result.summary()
+            with folder.staging() as tmp:
+                _write_simulation(spec, result, summary, tmp)
     if as_json:
         print(json_dumps(summary))
         return
@@ -154,22 +159,24 @@ def sensitivity(
         Path | None, typer.Option("--out", help="folder [results/<scenario>_sensitivity]")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the indices as JSON")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Rank parameters by influence on an output (SALib Sobol or Morris); tornado plot."""
     from dermatwin.scenario import load_scenario
     from dermatwin.sensitivity import run_sensitivity, tornado_plot
 
     names = [p.strip() for p in parameters.split(",") if p.strip()] if parameters else None
+    out = out or Path("results") / f"{scenario.stem}_sensitivity"
     with user_errors():
         spec = load_scenario(scenario)
-        result = run_sensitivity(
-            spec, output, method=method, n=n, parameters=names, fold=fold, arm=arm, seed=seed
-        )
-    out = out or Path("results") / f"{scenario.stem}_sensitivity"
-    with atomic_directory(out) as tmp:
-        result.table.to_csv(tmp / "sensitivity.csv", index=False)
-        tornado_plot(result, tmp / "tornado.png")
-        (tmp / "sensitivity.json").write_text(json_dumps(result.to_dict(), indent=2))
+        with output_folder(out, "sensitivity", [scenario], overwrite) as folder:
+            result = run_sensitivity(
+                spec, output, method=method, n=n, parameters=names, fold=fold, arm=arm, seed=seed
+            )
+            with folder.staging() as tmp:
+                result.table.to_csv(tmp / "sensitivity.csv", index=False)
+                tornado_plot(result, tmp / "tornado.png")
+                (tmp / "sensitivity.json").write_text(json_dumps(result.to_dict(), indent=2))
     if as_json:
         print(json_dumps(result.to_dict()))
         return
@@ -220,6 +227,7 @@ def trial_run(
         typer.Option("--chunk-timeout", help="seconds before a slow chunk is run again"),
     ] = None,
     retries: RetriesOpt = 2,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Run a virtual trial: trajectories and endpoints (Parquet), estimates with 95 % CIs,
     comparisons, a manifest and an HTML report. Chunks are streamed to OUT (docs/scale.md)."""
@@ -245,6 +253,8 @@ def trial_run(
                 resume=resume,
                 timeout=chunk_timeout,
                 progress=False if as_json else None,
+                overwrite=overwrite,
+                inputs=[trial],
             )
     if as_json:
         print(json_dumps(result.summary))

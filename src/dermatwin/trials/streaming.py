@@ -15,8 +15,9 @@ A run has two phases, both split into tasks for an executor
    recorded in ``chunks.jsonl`` (:class:`~dermatwin.execution.manifest.ChunkManifest`).
 
 The summary is computed from the endpoint table (one row per patient); trajectories are
-never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and moved
-into place when complete; an interrupted run is continued with ``resume=True``.
+never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
+into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
+whole run); an interrupted run is continued with ``resume=True``.
 
 Usage::
 
@@ -31,7 +32,7 @@ import math
 import os
 import shutil
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from dermatwin.execution.progress import progress_bar
 from dermatwin.execution.tasks import run_tasks
 from dermatwin.execution.worker import spec_key, trial_model_cached
 from dermatwin.io.atomic import write_parquet_atomic
+from dermatwin.io.output_folder import OutputFolder, is_dermatwin_output, write_errors
 from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
 from dermatwin.patients.profile import PatientError
 from dermatwin.therapy.drugs import REFERENCE_WEIGHT_KG
@@ -273,22 +275,36 @@ def run_trial_to(
     progress: bool | None = False,
     task: Callable[..., ChunkResult] = chunk_task,
     on_chunk: Callable[[str], None] | None = None,
+    overwrite: bool = False,
+    inputs: Sequence[Path] = (),
 ) -> StreamedTrialResult:
     """Run ``spec`` chunk by chunk on ``executor`` (serial by default) into ``out``.
 
+    ``out`` is claimed and locked first (:mod:`dermatwin.io.output_folder`): an earlier
+    dermatwin output there is replaced only with ``overwrite``, any other folder never,
+    nor one holding ``inputs`` (the trial file); the finished run replaces it atomically.
     ``resume``: continue the interrupted run staged beside ``out`` (only chunks missing
     from its manifest are computed; a different spec, seed or model is an error).
     ``timeout`` (s): a chunk running longer gets a duplicate. ``progress``: a progress
     bar (None: when on a terminal). ``task`` and ``on_chunk`` (called with each chunk id
     once it is recorded) are hooks for fault-injection tests.
     """
-    from dermatwin.execution.serial import SerialExecutor
-
     if seed is not None:
         spec = spec.with_seed(seed)
     spec = with_resolved_parameter_set(spec)
     for arm in spec.arms:  # a bad regimen fails now, before anything is written
         arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
+    with OutputFolder(out, command="trial run", inputs=inputs, overwrite=overwrite) as folder:
+        # chunks already written stay staged (a disk full after hours loses no work)
+        with write_errors(folder.given, "; once it can, --resume continues the run"):
+            result = _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chunk)
+    return result
+
+
+def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chunk):
+    """:func:`run_trial_to` once ``folder`` is claimed and locked."""
+    from dermatwin.execution.serial import SerialExecutor
+
     model = trial_model_cached(spec)
     own = executor is None
     executor = executor or SerialExecutor()
@@ -300,8 +316,10 @@ def run_trial_to(
         "trial": spec.name,
         "arms": spec.arm_sizes(),
     }
-    out = Path(out).resolve()
+    out = folder.path
     stage = staging_folder(out)
+    if is_dermatwin_output(stage, legacy=False):  # a result left there by a kill in a swap
+        folder.discard(stage)
     if resume and (stage / MANIFEST_NAME).exists():
         manifest = ChunkManifest.resume(stage, header)
     else:
@@ -323,9 +341,7 @@ def run_trial_to(
         if own:
             executor.shutdown()
     result = _finish(spec, model, stage, manifest, computed)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(stage, out)
+    folder.commit(stage)
     result.folder = out
     return result
 

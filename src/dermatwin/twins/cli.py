@@ -16,6 +16,11 @@ from rich.table import Table
 
 from dermatwin.io.json_safe import dumps as json_dumps
 
+#: the --overwrite option of every command that writes a folder (as in dermatwin.cli)
+OverwriteOpt = Annotated[
+    bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --out")
+]
+
 
 def _fit_table(twin) -> Table:
     table = Table(title=f"twin {twin.record.patient.id or ''} ({twin.record.patient.disease})")
@@ -52,9 +57,10 @@ def register_twin_commands(app: typer.Typer) -> None:
             str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
         ] = "default",
         as_json: Annotated[bool, typer.Option("--json", help="print diagnostics as JSON")] = False,
+        overwrite: OverwriteOpt = False,
     ) -> None:
         """Fit a patient's twin: posterior of the patient parameters from the visits."""
-        from dermatwin.cli import DISCLAIMER, atomic_directory, user_errors
+        from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import FitSettings, fit_twin
         from dermatwin.twins.report import write_twin_report
         from dermatwin.twins.visits import load_visits
@@ -69,12 +75,13 @@ def register_twin_commands(app: typer.Typer) -> None:
                 moves=moves,
                 parameter_set=parameter_set,
             )
-            twin = fit_twin(record, settings)
-        out = out or Path("results") / f"twin_{visits.stem}"
-        with atomic_directory(out) as tmp:
-            twin.save(tmp)
-            twin.summary().to_csv(tmp / "parameters.csv", index=False)
-            write_twin_report(tmp / "report.html", twin)
+            out = out or Path("results") / f"twin_{visits.stem}"
+            with output_folder(out, "twin fit", [visits], overwrite) as folder:
+                twin = fit_twin(record, settings)
+                with folder.staging() as tmp:
+                    twin.save(tmp)
+                    twin.summary().to_csv(tmp / "parameters.csv", index=False)
+                    write_twin_report(tmp / "report.html", twin)
         if as_json:
             print(json_dumps(twin.diagnostics))
             return
@@ -99,9 +106,10 @@ def register_twin_commands(app: typer.Typer) -> None:
         ] = None,
         draws: Annotated[int, typer.Option("--draws", help="posterior draws simulated")] = 200,
         as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+        overwrite: OverwriteOpt = False,
     ) -> None:
         """Posterior predictive scores of a regimen, response probabilities and relapse."""
-        from dermatwin.cli import DISCLAIMER, atomic_directory, user_errors
+        from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import load_twin
         from dermatwin.twins.predict import load_regimen, predict
         from dermatwin.twins.report import write_twin_report
@@ -109,14 +117,16 @@ def register_twin_commands(app: typer.Typer) -> None:
         with user_errors():
             twin = load_twin(twin_dir)
             future = load_regimen(regimen)
-            prediction = predict(twin, future, n_draws=draws)
-        out = out or twin_dir / f"predict_{regimen.stem}"
-        summary = prediction.summary()
-        with atomic_directory(out) as tmp:
-            prediction.bands.to_csv(tmp / "bands.csv", index=False)
-            prediction.responders.to_csv(tmp / "responders.csv", index=False)
-            (tmp / "prediction.json").write_text(json_dumps(summary, indent=2))
-            write_twin_report(tmp / "report.html", twin, prediction)
+            twin.draws(draws)  # a bad --draws is reported before --out is claimed
+            out = out or twin_dir / f"predict_{regimen.stem}"
+            with output_folder(out, "twin predict", [twin_dir, regimen], overwrite) as folder:
+                prediction = predict(twin, future, n_draws=draws)
+                summary = prediction.summary()
+                with folder.staging() as tmp:
+                    prediction.bands.to_csv(tmp / "bands.csv", index=False)
+                    prediction.responders.to_csv(tmp / "responders.csv", index=False)
+                    (tmp / "prediction.json").write_text(json_dumps(summary, indent=2))
+                    write_twin_report(tmp / "report.html", twin, prediction)
         if as_json:
             print(json_dumps(summary))
             return
@@ -148,27 +158,30 @@ def register_twin_commands(app: typer.Typer) -> None:
         draws: Annotated[int, typer.Option("--draws", help="posterior draws per regimen")] = 64,
         top: Annotated[int, typer.Option("--top", help="regimens plotted")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="print the ranking as JSON")] = False,
+        overwrite: OverwriteOpt = False,
     ) -> None:
         """Search regimens for a twin and rank them by goal probability and durability."""
-        from dermatwin.cli import DISCLAIMER, atomic_directory, user_errors
+        from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import load_twin
-        from dermatwin.twins.plan import load_constraints, plan
+        from dermatwin.twins.plan import load_constraints, parse_goal, plan
         from dermatwin.twins.report import write_twin_report
 
         with user_errors():
             twin = load_twin(twin_dir)
             limits = load_constraints(constraints)
-            result = plan(twin, goal, limits, n_draws=draws, top=top)
-        out = out or twin_dir / "plan"
-        with atomic_directory(out) as tmp:
-            result.table.to_csv(tmp / "plan.csv", index=False)
-            (tmp / "plan.json").write_text(
-                json_dumps(
-                    {"goal": result.goal.text, "ranking": result.table.to_dict(orient="records")},
-                    indent=2,
-                )
-            )
-            write_twin_report(tmp / "report.html", twin, plan_result=result)
+            # bad --goal and --draws are reported before --out is claimed
+            target = parse_goal(goal, twin.record.patient.disease) if goal else ""
+            twin.draws(draws)
+            out = out or twin_dir / "plan"
+            with output_folder(out, "plan", [twin_dir, constraints], overwrite) as folder:
+                result = plan(twin, target, limits, n_draws=draws, top=top)
+                with folder.staging() as tmp:
+                    result.table.to_csv(tmp / "plan.csv", index=False)
+                    ranking = result.table.to_dict(orient="records")
+                    (tmp / "plan.json").write_text(
+                        json_dumps({"goal": result.goal.text, "ranking": ranking}, indent=2)
+                    )
+                    write_twin_report(tmp / "report.html", twin, plan_result=result)
         if as_json:
             print(json_dumps(result.table.to_dict(orient="records")))
             return
