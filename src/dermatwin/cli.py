@@ -82,6 +82,7 @@ def simulate(
     """Simulate a scenario: trajectories (Parquet, NetCDF), summary JSON and a PNG plot."""
     import pandas as pd
 
+    from dermatwin.io.environment import environment
     from dermatwin.io.results import to_long_frame, write_netcdf
     from dermatwin.report.plots import plot_trajectories
     from dermatwin.run import run_scenario
@@ -112,6 +113,7 @@ def simulate(
             "scenario": spec.model_dump(mode="json"),
             "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json", "summary.json"],
             "disclaimer": DISCLAIMER,
+            "environment": environment(),
         }
         (tmp / "summary.json").write_text(json_dumps(summary, indent=2))
         (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))
