@@ -89,7 +89,18 @@ def test_no_commit_for_an_installed_copy_or_without_git(tmp_path, monkeypatch):
         raise FileNotFoundError("git")
 
     monkeypatch.setattr(env_module.subprocess, "run", missing)
-    assert environment()["git_commit"] is None
+    env_module._environment.cache_clear()
+    try:
+        assert environment()["git_commit"] is None
+    finally:
+        env_module._environment.cache_clear()
+
+
+def test_environment_is_taken_once_per_process(monkeypatch):
+    first = environment()
+    first["numpy"] = "changed by a caller"
+    monkeypatch.setattr(env_module, "git_state", lambda: ("0" * 40, False))
+    assert environment() == {**first, "numpy": numpy.__version__}
 
 
 def test_trial_manifest_records_the_environment():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -66,7 +67,16 @@ def git_state(package_dir: Path = PACKAGE_DIR) -> tuple[str | None, bool | None]
 
 
 def environment() -> dict[str, str | bool | None]:
-    """Python, library versions, platform and git commit, as one flat JSON-ready dict."""
+    """Python, library versions, platform and git commit, as one flat JSON-ready dict.
+
+    Taken once per process (a power analysis runs thousands of trials) and so at the
+    first run, the closest to when the running code was imported.
+    """
+    return dict(_environment())
+
+
+@cache
+def _environment() -> dict[str, str | bool | None]:
     commit, dirty = git_state()
     return {
         "python": platform.python_version(),
