@@ -55,6 +55,8 @@ def test_simulate_writes_all_outputs(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"] == "shmarov2022" and len(manifest["model_hash"]) == 16
     assert "not a medical device" in manifest["disclaimer"]
+    assert manifest["environment"]["pandas"] == pd.__version__  # the run's environment
+    assert manifest["environment"]["python"].startswith("{}.{}.".format(*sys.version_info))
 
 
 def _strict_json(text: str):

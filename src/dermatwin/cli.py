@@ -72,6 +72,7 @@ def _write_simulation(spec, result, summary, tmp: Path) -> None:
     """The files of a scenario run in ``tmp``."""
     import pandas as pd
 
+    from dermatwin.io.environment import environment
     from dermatwin.io.results import to_long_frame, write_netcdf
     from dermatwin.report.plots import plot_trajectories
 
@@ -94,6 +95,7 @@ def _write_simulation(spec, result, summary, tmp: Path) -> None:
         "scenario": spec.model_dump(mode="json"),
         "files": sorted(p.name for p in tmp.iterdir()) + ["manifest.json", "summary.json"],
         "disclaimer": DISCLAIMER,
+        "environment": environment(),
     }
     (tmp / "summary.json").write_text(json_dumps(summary, indent=2))
     (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))

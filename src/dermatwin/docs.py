@@ -2,7 +2,8 @@
 
 ``python -m dermatwin.docs [DOCS_DIR]`` rewrites ``docs/models/<model>.md`` (states,
 parameters, outputs, interventions, each with unit and source) and
-``docs/reproduction.md`` (the reference models' published numbers reproduced). A test
+``docs/reproduction.md`` (the reference models' published numbers reproduced),
+``docs/references.md`` (the bibliography of every source id). A test
 checks the committed pages match, so the tables can never drift from the equations.
 """
 
@@ -164,11 +165,13 @@ def skin_page() -> str:
 
 
 def pages() -> dict[str, str]:
+    from dermatwin import references
     from dermatwin.model.reference import reproduction
 
     out = {f"models/{name}.md": model_page(get_model(name)) for name in available_models()}
     out["reproduction.md"] = reproduction.page()
     out["model.md"] = skin_page()
+    out["references.md"] = references.page()
     return out
 
 

@@ -260,7 +260,7 @@ _ENTRIES = [
             "label: Dupixent USPI; SOLO-1 (AD_DUPI_SOLO1_q2w_EASIPCT)",
         ),
         math.log(2.0) / 0.0418,
-        "Kamal et al. CPT Pharmacometrics Syst Pharmacol 2021;10:941 (PMID 34313019): "
+        "Zhang et al. CPT Pharmacometrics Syst Pharmacol 2021;10:941 (PMID 34313019): "
         "linear elimination 0.0418/day",
         ("label: Dupixent USPI", "AD_DUPI_SOLO1_q2w_EASIPCT", "MIYANO2021"),
         exposure_per_unit=0.64 / 4.8,

@@ -26,6 +26,7 @@ from dermatwin.calibration.parameter_set import (
     load_parameter_set,
 )
 from dermatwin.engine.simulate import simulate
+from dermatwin.io.environment import environment
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
 from dermatwin.patients.population import Population, generate
@@ -385,7 +386,8 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
 
 
 def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:
-    """What identifies a run: trial, seed, versions, model and spec hashes, arm sizes."""
+    """What identifies a run: trial, seed, versions, model and spec hashes, arm sizes,
+    and the software environment (metadata: not part of any identity check)."""
     spec_json = spec.model_dump_json()
     return {
         "trial": spec.name,
@@ -396,4 +398,5 @@ def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:
         "spec_sha256": hashlib.sha256(spec_json.encode()).hexdigest(),
         "arms": spec.arm_sizes(),
         "failed_patients": failed_patients,
+        "environment": environment(),
     }

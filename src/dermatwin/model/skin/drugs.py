@@ -83,7 +83,7 @@ SLOTS: dict[str, Slot] = {
             "IL-4 receptor alpha (blocks IL-4 and IL-13)",
             "dupilumab",
             16.6,
-            "Kamal et al. CPT Pharmacometrics Syst Pharmacol 2021;10:941 (PMID 34313019): "
+            "Zhang et al. CPT Pharmacometrics Syst Pharmacol 2021;10:941 (PMID 34313019): "
             "linear elimination 0.0418/day",
             0.99,
             "MIYANO2021 (BLOCK = 0.99)",

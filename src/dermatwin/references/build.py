@@ -1,0 +1,193 @@
+"""Rebuild ``sources.csv`` (the packaged bibliography) from the project's reference data.
+
+``python -m dermatwin.references.build REFERENCE_DIR`` reads ``biology_parameters.csv``,
+``clinical_outcomes.csv`` and ``msc_evidence.csv`` from REFERENCE_DIR (the shared
+reference folder beside the clone) and adds :data:`PAPERS`: the reproduced models and the
+papers cited by name in code and docs. Facts and citations are copied as recorded there,
+with their verification notes; nothing is looked up here.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from dermatwin.references import COLUMNS, SOURCES_CSV
+
+#: the reference tables, their kind in the bibliography, and how a row states its fact
+TABLES = {
+    "biology_parameters.csv": "parameter",
+    "clinical_outcomes.csv": "clinical",
+    "msc_evidence.csv": "msc-evidence",
+}
+
+#: model-level sources and papers cited by name (``Author et al. YEAR``) in code and docs.
+#: ``like``: a reference row whose citation and DOI are this paper's (copied from there).
+PAPERS: list[dict[str, str]] = [
+    {
+        "id": "MIYANO2021",
+        "kind": "model",
+        "fact": "atopic dermatitis QSP model reproduced as `miyano2021` and in the skin model",
+        "citation": "Miyano T, Irvine AD, Tanaka RJ. A mathematical model to identify optimal "
+        "combinations of drug targets for dupilumab poor responders in atopic dermatitis. "
+        "Allergy 2021",
+        "url_or_doi": "10.1111/all.14870",
+        "verification": "citation as given by the authors' code repository",
+        "notes": "Authors' code: github.com/Tanaka-Group/AD_QSP_model (MIT licence); "
+        "parameters checked against its mu.csv and sigma.csv.",
+    },
+    {
+        "id": "SHMAROV2022",
+        "kind": "model",
+        "fact": "psoriasis keratinocyte/immune model reproduced as `shmarov2022` and in the "
+        "skin model",
+        "citation": "Shmarov F, Smith GR, Weatherhead SC, Reynolds NJ, Zuliani P. "
+        "Individualised computational modelling of immune mediated disease onset, flare and "
+        "clearance in psoriasis. PLoS Comput Biol 2022;18(9):e1010267 (PMID 36178923)",
+        "url_or_doi": "10.1371/journal.pcbi.1010267",
+        "verification": "title, authors and DOI seen in bibliographic records",
+        "notes": "SBML model psor_v8_4 in github.com/pzuliani/psoriasis (Apache-2.0).",
+    },
+    {
+        "id": "DOMINGUEZHUTTINGER2017",
+        "kind": "paper",
+        "fact": "AD model with irreversible Th2 memory (a mechanism the skin model leaves out)",
+        "citation": "Dominguez-Huttinger E, Christodoulides P, Miyauchi K, Irvine AD, "
+        "Okada-Hatakeyama M, Kubo M, Tanaka RJ. Mathematical modeling of atopic dermatitis "
+        "reveals 'double-switch' mechanisms underlying 4 common and distinct clinical "
+        "phenotypes. J Allergy Clin Immunol 2017;139(6):1861-1872",
+        "url_or_doi": "10.1016/j.jaci.2016.10.026",
+        "verification": "UNVERIFIED: journal and online date (5 Dec 2016) seen in an AAAAI "
+        "summary; author list, pages and DOI from memory",
+        "notes": "Cited by name only (model/skin/immune.py, docs/model.md).",
+    },
+    {
+        "id": "CHOPRA2017",
+        "kind": "paper",
+        "fact": "EASI severity strata (0 clear, 0.1-5.9 mild, 6.0-22.9 moderate, "
+        "23.0-72 severe) used to grade IGA from EASI (dermatwin.severity)",
+        "citation": "Chopra R, Vakharia PP, Sacotte R, Patel N, Immaneni S, White T, Kantor R, "
+        "Hsu DY, Silverberg JI. Severity strata for Eczema Area and Severity Index (EASI), "
+        "modified EASI, Scoring Atopic Dermatitis (SCORAD), objective SCORAD, Atopic "
+        "Dermatitis Severity Index and body surface area in adolescents and adults with "
+        "atopic dermatitis. Br J Dermatol 2017;177(5):1316-1321 (PMID 28485036)",
+        "url_or_doi": "10.1111/bjd.15641 (DOI unverified)",
+        "verification": "abstract (strata, journal, pages); DOI from memory",
+        "notes": "",
+    },
+    {
+        "id": "NEWCOMBE1998",
+        "kind": "paper",
+        "fact": "hybrid score interval for a difference of proportions (method 10), used "
+        "for rate differences between arms (dermatwin.trials.statistics)",
+        "citation": "Newcombe RG. Interval estimation for the difference between independent "
+        "proportions: comparison of eleven methods. Stat Med 1998;17(8):873-890",
+        "url_or_doi": "10.1002/(SICI)1097-0258(19980430)17:8<873::AID-SIM779>3.0.CO;2-I "
+        "(DOI unverified)",
+        "verification": "title, journal, volume and pages seen in the paper's first page; "
+        "DOI from memory",
+        "notes": "",
+    },
+    {
+        "id": "ZHANG2021",
+        "kind": "paper",
+        "fact": "dupilumab linear elimination rate 0.0418/day, central volume 2.76 L, "
+        "subcutaneous bioavailability 60.9 % (population PK)",
+        "citation": "Zhang L, Gao Y, Li M, et al. Population pharmacokinetic analysis of "
+        "dupilumab in adult and adolescent patients with asthma. CPT Pharmacometrics Syst "
+        "Pharmacol 2021;10(8):941-952 (PMID 34313019)",
+        "url_or_doi": "10.1002/psp4.12667",
+        "verification": "abstract (PubMed record: title, journal, DOI, estimates); first "
+        "authors from the nlmixr2lib model library",
+        "notes": "Earlier cited in code as 'Kamal et al.'; the PubMed record of PMID 34313019 "
+        "is this paper.",
+    },
+    {"id": "KIM2017", "kind": "paper", "like": "AD_MSC_KIM2017_HD_EASI50"},
+    {"id": "SHIN2021", "kind": "paper", "like": "AD_MSC_SHIN2021_EASI50"},
+    {"id": "BECK2014", "kind": "paper", "like": "AD_DUPI_P2_12W_EASI50_T"},
+    {"id": "SIMPSON2016", "kind": "paper", "like": "AD_DUPI_SOLO1_PBO_EASI75"},
+    {"id": "SIMPSON2020", "kind": "paper", "like": "AD_ABRO_MONO1_200_EASI75"},
+    {"id": "GUTTMANYASSKY2021", "kind": "paper", "like": "AD_UPA_MU1_30_EASI75"},
+    {"id": "LEONARDI2003", "kind": "paper", "like": "PSO_ETN_2003_0_W12"},
+    {"id": "LEONARDI2008", "kind": "paper", "like": "PSO_UST_PHX1_45_PASI75"},
+    {"id": "SAURAT2008", "kind": "paper", "like": "PSO_CHAMPION_ADA_PASI75"},
+    {"id": "MENTER2008", "kind": "paper", "like": "PSO_ADA_REVEAL_PASI75_T"},
+    {"id": "LANGLEY2014", "kind": "paper", "like": "PSO_SECU_ERASURE_300_PASI75"},
+]
+
+
+def _clean(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _fact(kind: str, row: dict[str, str]) -> str:
+    if kind == "parameter":
+        rng = f" (range {row['range_low']}-{row['range_high']})" if row["range_low"] else ""
+        where = "; ".join(x for x in (row["species"], row["context"]) if x)
+        return _clean(f"{row['quantity']}: {row['value']} {row['unit']}{rng}; {where}")
+    week = f" at week {row['timepoint_weeks']}" if row["timepoint_weeks"] else ""
+    n = f", n={row['n']}" if row["n"] else ""
+    return _clean(
+        f"{row['endpoint']}{week}: {row['value']} {row['unit']} "
+        f"({row['intervention']}, {row['arm_type']}{n}; {row['condition']})"
+    )
+
+
+def _verification(kind: str, row: dict[str, str]) -> str:
+    if kind == "parameter":  # the notes open with how the number was checked
+        return row["notes"].split(";")[0].split(" (")[0].strip()
+    return row.get("verification", "")
+
+
+def collect(reference_dir: Path) -> list[dict[str, str]]:
+    """Every bibliography row, reference tables first (in file order), then :data:`PAPERS`."""
+    rows: list[dict[str, str]] = []
+    by_id: dict[str, dict[str, str]] = {}
+    for name, kind in TABLES.items():
+        with open(Path(reference_dir) / name, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                out = {
+                    "id": row["id"],
+                    "kind": kind,
+                    "fact": _fact(kind, row),
+                    "citation": _clean(row["citation"]),
+                    "url_or_doi": _clean(row["url_or_doi"]),
+                    "verification": _clean(_verification(kind, row)),
+                    "notes": _clean(row["notes"]),
+                }
+                if out["id"] in by_id:
+                    raise ValueError(f"duplicate source id {out['id']} in {name}")
+                by_id[out["id"]] = out
+                rows.append(out)
+    for paper in PAPERS:
+        out = {c: paper.get(c, "") for c in COLUMNS}
+        if "like" in paper:
+            like = by_id[paper["like"]]
+            rows_of_paper = [r["id"] for r in rows if r["citation"] == like["citation"]]
+            out |= {
+                "fact": "cited by name; its numbers: " + ", ".join(rows_of_paper),
+                "citation": like["citation"],
+                "url_or_doi": like["url_or_doi"],
+                "verification": f"as recorded for {like['id']}",
+            }
+        if out["id"] in by_id:
+            raise ValueError(f"duplicate source id {out['id']} in PAPERS")
+        by_id[out["id"]] = out
+        rows.append(out)
+    return rows
+
+
+def write(rows: list[dict[str, str]], path: Path = SOURCES_CSV) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m dermatwin.references.build REFERENCE_DIR")
+    rows = collect(Path(sys.argv[1]))
+    write(rows)
+    print(f"wrote {len(rows)} sources to {SOURCES_CSV}")
