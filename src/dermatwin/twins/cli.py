@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from dermatwin.twins.fit import MAX_STEPS, MAX_WALKERS, SEED_MAX
 
 
 def _fit_table(twin) -> Table:
@@ -42,11 +44,19 @@ def register_twin_commands(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", help="twin folder [results/twin_<file name>]")
         ] = None,
-        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 16,
-        burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 150,
-        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 300,
-        seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-        moves: Annotated[str, typer.Option("--moves", help="de or stretch")] = "de",
+        walkers: Annotated[
+            int, typer.Option("--walkers", min=4, max=MAX_WALKERS, help="ensemble walkers")
+        ] = 16,
+        burn: Annotated[
+            int, typer.Option("--burn", min=0, max=MAX_STEPS, help="burn-in steps (discarded)")
+        ] = 150,
+        steps: Annotated[
+            int, typer.Option("--steps", min=10, max=MAX_STEPS, help="steps kept")
+        ] = 300,
+        seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="random seed")] = 0,
+        moves: Annotated[
+            Literal["de", "stretch"], typer.Option("--moves", help="de or stretch")
+        ] = "de",
         parameter_set: Annotated[
             str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
         ] = "default",
@@ -96,7 +106,9 @@ def register_twin_commands(app: typer.Typer) -> None:
         out: Annotated[
             Path | None, typer.Option("--out", help="output folder [TWIN/predict_<regimen>]")
         ] = None,
-        draws: Annotated[int, typer.Option("--draws", help="posterior draws simulated")] = 200,
+        draws: Annotated[
+            int, typer.Option("--draws", min=1, help="posterior draws simulated")
+        ] = 200,
         as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     ) -> None:
         """Posterior predictive scores of a regimen, response probabilities and relapse."""
@@ -144,8 +156,10 @@ def register_twin_commands(app: typer.Typer) -> None:
             Path | None, typer.Option("--constraints", help="constraints YAML (docs/twins.md)")
         ] = None,
         out: Annotated[Path | None, typer.Option("--out", help="output folder [TWIN/plan]")] = None,
-        draws: Annotated[int, typer.Option("--draws", help="posterior draws per regimen")] = 64,
-        top: Annotated[int, typer.Option("--top", help="regimens plotted")] = 5,
+        draws: Annotated[
+            int, typer.Option("--draws", min=1, help="posterior draws per regimen")
+        ] = 64,
+        top: Annotated[int, typer.Option("--top", min=1, help="regimens plotted")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="print the ranking as JSON")] = False,
     ) -> None:
         """Search regimens for a twin and rank them by goal probability and durability."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,12 @@ from dermatwin.twins.visits import TwinDataError, VisitRecord
 #: R-hat and ESS thresholds for the ``converged`` flag
 RHAT_MAX = 1.1
 ESS_MIN = 100.0
+#: sampler limits: walkers 4..MAX_WALKERS, burn 0..MAX_STEPS, steps 10..MAX_STEPS
+#: (a few times what a converged fit needs; larger values only cost memory and hours)
+MAX_WALKERS = 1024
+MAX_STEPS = 100_000
+#: seeds are 0 .. 2**32 - 1 (emcee draws from numpy's legacy RandomState)
+SEED_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -58,12 +65,19 @@ class FitSettings:
     parameter_set: str = "default"
 
     def __post_init__(self) -> None:
-        if self.walkers < 4 or self.steps < 10 or self.burn < 0 or self.thin < 1:
-            raise TwinDataError(
-                "fit settings: walkers >= 4, steps >= 10, burn >= 0 and thin >= 1 required"
-            )
+        limits = {
+            "walkers": (4, MAX_WALKERS),
+            "steps": (10, MAX_STEPS),
+            "burn": (0, MAX_STEPS),
+            "thin": (1, MAX_STEPS),
+            "seed": (0, SEED_MAX),
+        }
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral) or not lo <= value <= hi:
+                raise TwinDataError(f"{name}: {str(value)[:40]}; allowed: {lo} to {hi}")
         if self.moves not in ("stretch", "de"):
-            raise TwinDataError(f"moves: {self.moves!r}; allowed: stretch, de")
+            raise TwinDataError(f"moves: {str(self.moves)[:40]!r}; allowed: stretch, de")
 
 
 @dataclass
