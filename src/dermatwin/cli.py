@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from dermatwin._version import __version__
+from dermatwin.cli_checks import SEED_MAX, above, between, input_file
+from dermatwin.errors import DermatwinError
 
 try:  # typer >= 0.2x runs on its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError
 except ImportError:  # pragma: no cover - older typer on click itself
     from click.exceptions import NoArgsIsHelpError
-from rich.console import Console
-from rich.table import Table
-
-from dermatwin._version import __version__
-from dermatwin.errors import DermatwinError
 
 app = typer.Typer(
     name="dermatwin",
@@ -44,30 +45,6 @@ app.add_typer(results_app, name="results")
 err_console = Console(stderr=True)
 
 DISCLAIMER = "Research use only: dermatwin is not a medical device."
-#: seeds are 0 .. 2**32 - 1 (numpy's legacy RandomState, used by the twin sampler)
-SEED_MAX = 2**32 - 1
-
-
-def above(low: float):
-    """An option callback: the value must be a number > ``low`` (NaN is refused too)."""
-
-    def check(value: float | None) -> float | None:
-        if value is not None and not value > low:
-            raise typer.BadParameter(f"{value:g}; allowed: a number > {low:g}")
-        return value
-
-    return check
-
-
-def between(low: float, high: float):
-    """An option callback: the value must lie strictly between ``low`` and ``high``."""
-
-    def check(value: float | None) -> float | None:
-        if value is not None and not low < value < high:
-            raise typer.BadParameter(f"{value:g}; allowed: between {low:g} and {high:g}")
-        return value
-
-    return check
 
 
 def fail(message: str) -> None:
@@ -101,7 +78,9 @@ def atomic_directory(target: Path):
 
 @app.command()
 def simulate(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file (docs/scenarios.md)")],
+    scenario: Annotated[
+        Path, typer.Argument(callback=input_file, help="scenario YAML file (docs/scenarios.md)")
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", help="output folder [results/<scenario name>]")
     ] = None,
@@ -164,7 +143,9 @@ def simulate(
 
 @app.command()
 def sensitivity(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file (docs/scenarios.md)")],
+    scenario: Annotated[
+        Path, typer.Argument(callback=input_file, help="scenario YAML file (docs/scenarios.md)")
+    ],
     output: Annotated[
         str, typer.Option("--output", help="VAR@TIME or pct_change:VAR@TIME, e.g. EASI@16w")
     ],
@@ -238,7 +219,9 @@ RetriesOpt = Annotated[
 
 @trial_app.command("run")
 def trial_run(
-    trial: Annotated[Path, typer.Argument(help="trial YAML file (docs/trials.md)")],
+    trial: Annotated[
+        Path, typer.Argument(callback=input_file, help="trial YAML file (docs/trials.md)")
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", help="output folder [results/<trial file name>]")
     ] = None,
@@ -318,7 +301,7 @@ def trial_run(
 
 @trial_app.command("power")
 def trial_power(
-    trial: Annotated[Path, typer.Argument(help="trial YAML file")],
+    trial: Annotated[Path, typer.Argument(callback=input_file, help="trial YAML file")],
     endpoint: Annotated[str, typer.Option("--endpoint", help="endpoint, e.g. EASI-50@12w")],
     alpha: Annotated[
         float,

@@ -13,13 +13,17 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from dermatwin.twins.fit import MAX_STEPS, MAX_WALKERS, SEED_MAX
+from dermatwin.cli_checks import SEED_MAX, input_file
+from dermatwin.twins.fit import MAX_STEPS, MAX_WALKERS
 
 
 def _fit_table(twin) -> Table:
-    table = Table(title=f"twin {twin.record.patient.id or ''} ({twin.record.patient.disease})")
+    patient = twin.record.patient
+    # user text (patient id, regimen name) is shown as typed, never read as rich markup
+    table = Table(title=escape(f"twin {patient.id or ''} ({patient.disease})"))
     for col in ("parameter", "unit", "prior median", "posterior median", "90 % interval", "R-hat"):
         table.add_column(col)
     for _, r in twin.summary().iterrows():
@@ -40,7 +44,10 @@ def register_twin_commands(app: typer.Typer) -> None:
 
     @twin_app.command("fit")
     def twin_fit(
-        visits: Annotated[Path, typer.Argument(help="visit file, CSV or YAML (docs/twins.md)")],
+        visits: Annotated[
+            Path,
+            typer.Argument(callback=input_file, help="visit file, CSV or YAML (docs/twins.md)"),
+        ],
         out: Annotated[
             Path | None, typer.Option("--out", help="twin folder [results/twin_<file name>]")
         ] = None,
@@ -101,7 +108,10 @@ def register_twin_commands(app: typer.Typer) -> None:
     def twin_predict(
         twin_dir: Annotated[Path, typer.Argument(help="twin folder from `dermatwin twin fit`")],
         regimen: Annotated[
-            Path, typer.Option("--regimen", help="future regimen YAML (docs/twins.md)")
+            Path,
+            typer.Option(
+                "--regimen", callback=input_file, help="future regimen YAML (docs/twins.md)"
+            ),
         ],
         out: Annotated[
             Path | None, typer.Option("--out", help="output folder [TWIN/predict_<regimen>]")
@@ -133,7 +143,7 @@ def register_twin_commands(app: typer.Typer) -> None:
             return
         console = Console()
         r = prediction.responders
-        table = Table(title=f"{future.name}: probability of response (weeks from now)")
+        table = Table(title=escape(f"{future.name}: probability of response (weeks from now)"))
         table.add_column("endpoint")
         weeks = [w for w in (4, 8, 12, 16, 24, 52) if w <= r["week"].max()]
         for w in weeks:
@@ -153,7 +163,10 @@ def register_twin_commands(app: typer.Typer) -> None:
             str, typer.Option("--goal", help="e.g. EASI-75@16w (weeks from the last visit)")
         ] = "",
         constraints: Annotated[
-            Path | None, typer.Option("--constraints", help="constraints YAML (docs/twins.md)")
+            Path | None,
+            typer.Option(
+                "--constraints", callback=input_file, help="constraints YAML (docs/twins.md)"
+            ),
         ] = None,
         out: Annotated[Path | None, typer.Option("--out", help="output folder [TWIN/plan]")] = None,
         draws: Annotated[

@@ -163,6 +163,9 @@ class Twin:
 def load_twin(folder: str | Path) -> Twin:
     """A twin saved by :meth:`Twin.save` (a one-line TwinDataError if it is not one)."""
     folder = Path(folder)
+    if not folder.is_dir():
+        what = "a file" if folder.exists() else "no such folder"
+        raise TwinDataError(f"{folder}: not a twin folder ({what}; from `dermatwin twin fit`)")
     try:
         meta = json.loads((folder / "twin.json").read_text())
         frame = pd.read_parquet(folder / "posterior.parquet")
@@ -176,12 +179,13 @@ def load_twin(folder: str | Path) -> Twin:
         )
         log_prob = frame["log_prob"].to_numpy().reshape(n_draws, n_walkers)
         settings = FitSettings(**meta["settings"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        record = VisitRecord.from_dict(meta["record"], where=str(folder / "twin.json"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        detail = str(err).splitlines()[0][:120] if str(err) else ""
         raise TwinDataError(
             f"{folder}: not a twin folder (twin.json, posterior.parquet, diagnostics.json; "
-            f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+            f"{err.__class__.__name__}: {detail})"
         ) from None
-    record = VisitRecord.from_dict(meta["record"], where=str(folder / "twin.json"))
     return Twin(record, parameters, theta, log_prob, settings, diagnostics)
 
 

@@ -166,7 +166,8 @@ def _day(value: Any, name: str, last: float = MAX_VISIT_DAY) -> float:
     day = _number(value, name)
     if not (math.isfinite(day) and 0.0 <= day <= last):
         hint = "; a date belongs in the date column (YYYY-MM-DD)" if name == "day" else ""
-        raise ValueError(f"{name}: {short(value)} is outside 0-{last:g} days{hint}")
+        shown = f"{value:g}" if isinstance(value, int | float) else short(value)
+        raise ValueError(f"{name}: {shown} is outside 0-{last:g} days{hint}")
     return day
 
 
