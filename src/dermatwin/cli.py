@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -545,7 +546,10 @@ register_twin_commands(app)
 def _usage_line(err: Exception) -> str:
     """A usage error (missing argument, unknown option, bad number) as one line naming the
     command, instead of typer's multi-line box."""
-    text = " ".join(err.format_message().split())
+    text = " ".join(err.format_message().split()).replace("Value error, ", "")
+    text = re.sub(r"'([^']{37})[^']{4,}'", r"'\1...'", text)  # echoed values: 40 characters
+    if len(text) > 300:
+        text = text[:297] + "..."
     ctx = getattr(err, "ctx", None)
     if ctx is not None:
         text += f" (see '{ctx.command_path} --help')"

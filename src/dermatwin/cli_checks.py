@@ -31,12 +31,16 @@ def input_file(path: Path | None) -> Path | None:
     while the command line is parsed, so before any work)."""
     if path is None:
         return None
-    if not path.exists():
-        raise typer.BadParameter(f"{path}: no such file")
-    if path.is_dir():
-        raise typer.BadParameter(f"{path} is a folder; expected a file")
-    if not path.is_file() or not os.access(path, os.R_OK):
-        raise typer.BadParameter(f"{path}: not a readable file")
+    shown = str(path) if len(str(path)) <= 60 else "..." + str(path)[-57:]
+    try:
+        if not path.exists():
+            raise typer.BadParameter(f"{shown}: no such file")
+        if path.is_dir():
+            raise typer.BadParameter(f"{shown} is a folder; expected a file")
+        if not path.is_file() or not os.access(path, os.R_OK):
+            raise typer.BadParameter(f"{shown}: not a readable file")
+    except OSError as err:  # e.g. a name too long for the file system
+        raise typer.BadParameter(f"{shown}: cannot read ({err.strerror})") from None
     return path
 
 

@@ -163,9 +163,14 @@ class Twin:
 def load_twin(folder: str | Path) -> Twin:
     """A twin saved by :meth:`Twin.save` (a one-line TwinDataError if it is not one)."""
     folder = Path(folder)
-    if not folder.is_dir():
-        what = "a file" if folder.exists() else "no such folder"
-        raise TwinDataError(f"{folder}: not a twin folder ({what}; from `dermatwin twin fit`)")
+    try:
+        is_dir, exists = folder.is_dir(), folder.exists()
+    except OSError as err:  # e.g. a name too long for the file system
+        is_dir, exists = False, err.strerror
+    if not is_dir:
+        what = {True: "a file", False: "no such folder"}.get(exists, exists)
+        shown = str(folder) if len(str(folder)) <= 60 else "..." + str(folder)[-57:]
+        raise TwinDataError(f"{shown}: not a twin folder ({what}; from `dermatwin twin fit`)")
     try:
         meta = json.loads((folder / "twin.json").read_text())
         frame = pd.read_parquet(folder / "posterior.parquet")
