@@ -9,18 +9,25 @@ is given (:mod:`dermatwin.io.output_folder`).
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dermatwin._version import __version__
+from dermatwin.cli_checks import SEED_MAX, above, between, input_file
 from dermatwin.errors import DermatwinError
 from dermatwin.io.json_safe import dumps as json_dumps
+
+try:  # typer >= 0.2x runs on its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError
+except ImportError:  # pragma: no cover - older typer on click itself
+    from click.exceptions import NoArgsIsHelpError
 
 app = typer.Typer(
     name="dermatwin",
@@ -103,7 +110,9 @@ def _write_simulation(spec, result, summary, tmp: Path) -> None:
 
 @app.command()
 def simulate(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file (docs/scenarios.md)")],
+    scenario: Annotated[
+        Path, typer.Argument(callback=input_file, help="scenario YAML file (docs/scenarios.md)")
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", help="output folder [results/<scenario name>]")
     ] = None,
@@ -143,20 +152,29 @@ def simulate(
 
 @app.command()
 def sensitivity(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file (docs/scenarios.md)")],
+    scenario: Annotated[
+        Path, typer.Argument(callback=input_file, help="scenario YAML file (docs/scenarios.md)")
+    ],
     output: Annotated[
         str, typer.Option("--output", help="VAR@TIME or pct_change:VAR@TIME, e.g. EASI@16w")
     ],
-    method: Annotated[str, typer.Option("--method", help="sobol or morris")] = "sobol",
-    n: Annotated[int, typer.Option("--n", help="base samples (Sobol) or trajectories")] = 256,
+    method: Annotated[
+        Literal["sobol", "morris"], typer.Option("--method", help="sobol or morris")
+    ] = "sobol",
+    n: Annotated[
+        int, typer.Option("--n", min=2, help="base samples (Sobol) or trajectories")
+    ] = 256,
     parameters: Annotated[
         str | None, typer.Option("--parameters", help="comma-separated [model priors]")
     ] = None,
     fold: Annotated[
-        float, typer.Option("--fold", help="range: value / fold .. value * fold")
+        float,
+        typer.Option(
+            "--fold", callback=above(1.0), help="range: value / fold .. value * fold (> 1)"
+        ),
     ] = 2.0,
     arm: Annotated[str | None, typer.Option("--arm", help="arm to analyse [first]")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX)] = 0,
     out: Annotated[
         Path | None, typer.Option("--out", help="folder [results/<scenario>_sensitivity]")
     ] = None,
@@ -195,31 +213,39 @@ def sensitivity(
 
 
 ExecutorOpt = Annotated[
-    str, typer.Option("--executor", help="where chunks run: serial, processes or dask")
+    Literal["serial", "processes", "dask"],
+    typer.Option("--executor", help="where chunks run: serial, processes or dask"),
 ]
 WorkersOpt = Annotated[
-    int | None, typer.Option("--workers", help="local worker processes [CPU count]")
+    int | None, typer.Option("--workers", min=1, help="local worker processes [CPU count]")
 ]
 SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", help="Dask scheduler address [a local cluster]"),
 ]
-RetriesOpt = Annotated[int, typer.Option("--retries", help="attempts after a task fails")]
+RetriesOpt = Annotated[
+    int, typer.Option("--retries", min=0, max=100, help="attempts after a task fails")
+]
 
 
 @trial_app.command("run")
 def trial_run(
-    trial: Annotated[Path, typer.Argument(help="trial YAML file (docs/trials.md)")],
+    trial: Annotated[
+        Path, typer.Argument(callback=input_file, help="trial YAML file (docs/trials.md)")
+    ],
     out: Annotated[
         Path | None, typer.Option("--out", help="output folder [results/<trial file name>]")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print arm estimates as JSON")] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="override the trial's seed")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, max=SEED_MAX, help="override the trial's seed")
+    ] = None,
     executor: ExecutorOpt = "serial",
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
     chunk_size: Annotated[
-        int | None, typer.Option("--chunk-size", help="patients per chunk [trial's chunk_size]")
+        int | None,
+        typer.Option("--chunk-size", min=1, help="patients per chunk [trial's chunk_size]"),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="continue an interrupted run into the same --out")
@@ -289,14 +315,20 @@ def trial_run(
 
 @trial_app.command("power")
 def trial_power(
-    trial: Annotated[Path, typer.Argument(help="trial YAML file")],
+    trial: Annotated[Path, typer.Argument(callback=input_file, help="trial YAML file")],
     endpoint: Annotated[str, typer.Option("--endpoint", help="endpoint, e.g. EASI-50@12w")],
-    alpha: Annotated[float, typer.Option("--alpha", help="two-sided significance level")] = 0.05,
-    replicates: Annotated[int, typer.Option("--replicates", help="trials simulated")] = 100,
+    alpha: Annotated[
+        float,
+        typer.Option("--alpha", callback=between(0.0, 1.0), help="two-sided significance level"),
+    ] = 0.05,
+    replicates: Annotated[int, typer.Option("--replicates", min=1, help="trials simulated")] = 100,
     target: Annotated[
-        float | None, typer.Option("--target", help="search n per arm for this power")
+        float | None,
+        typer.Option(
+            "--target", callback=between(0.0, 1.0), help="search n per arm for this power"
+        ),
     ] = None,
-    n_max: Annotated[int, typer.Option("--n-max", help="largest n per arm searched")] = 1000,
+    n_max: Annotated[int, typer.Option("--n-max", min=2, help="largest n per arm searched")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
     executor: ExecutorOpt = "serial",
     workers: WorkersOpt = None,
@@ -378,10 +410,15 @@ def export_sbml(
     from dermatwin.io.sbml import to_sbml
     from dermatwin.model.registry import get_model
 
+    output = output or Path(f"{model}.xml")
+    if output.is_dir():
+        fail(f"-o/--output: {output} is a folder; give a file name, e.g. MODEL.xml")
     with user_errors():
         text = to_sbml(get_model(model))
-    output = output or Path(f"{model}.xml")
-    write_text_atomic(output, text)
+    try:
+        write_text_atomic(output, text)
+    except OSError as err:
+        fail(f"-o/--output: cannot write {output} ({err.strerror})")
     typer.echo(f"wrote {output}")
 
 
@@ -519,12 +556,37 @@ from dermatwin.twins.cli import register_twin_commands  # noqa: E402
 register_twin_commands(app)
 
 
-def main() -> None:
+def _usage_line(err: Exception) -> str:
+    """A usage error (missing argument, unknown option, bad number) as one line naming the
+    command, instead of typer's multi-line box."""
+    text = " ".join(err.format_message().split()).replace("Value error, ", "")
+    text = re.sub(r"'([^']{37})[^']{4,}'", r"'\1...'", text)  # echoed values: 40 characters
+    if len(text) > 300:
+        text = text[:297] + "..."
+    ctx = getattr(err, "ctx", None)
+    if ctx is not None:
+        text += f" (see '{ctx.command_path} --help')"
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``dermatwin`` entry point: every error is one line ``error: ...`` (exit 2)."""
     try:
-        app()
-    except KeyboardInterrupt:
+        code = app(args=argv, prog_name="dermatwin", standalone_mode=False)
+    except NoArgsIsHelpError as err:  # the help is printed; asking for it is no error
+        if err.format_message().strip():
+            typer.echo(err.format_message())
+        code = 0
+    except typer.TyperException as err:  # usage errors (typer's own click exceptions)
+        err_console.print(
+            f"error: {_usage_line(err)}", markup=False, highlight=False, soft_wrap=True
+        )
+        code = 2
+    except (typer.Abort, KeyboardInterrupt):
+        code = 130
+    if code == 130:  # typer turns Ctrl-C into exit code 130
         err_console.print("error: interrupted (a trial run continues with --resume)")
-        sys.exit(130)
+    sys.exit(code or 0)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pytest
 from typer.testing import CliRunner
 
-from dermatwin.cli import app
+from dermatwin.cli import app, main
+from dermatwin.patients.profile import Patient
+from dermatwin.twins.fit import FitSettings, Twin
+from dermatwin.twins.likelihood import twin_model
+from dermatwin.twins.prior import Prior, twin_parameters
+from dermatwin.twins.visits import Visit, VisitRecord
 
 DISCLAIMER = "Research use only: dermatwin is not a medical device."
 
@@ -21,7 +28,7 @@ def strict_json(text: str):
     return json.loads(text, parse_constant=refuse)
 
 
-def test_fit_predict_plan(tmp_path, examples_dir):
+def test_fit_predict_plan(tmp_path, examples_dir, capsys):
     runner = CliRunner()
     twins = examples_dir / "twins"
     twin = tmp_path / "twin"
@@ -67,12 +74,15 @@ def test_fit_predict_plan(tmp_path, examples_dir):
     page = (twin / "plan" / "report.html").read_text()
     assert "Ranked plan for EASI-50@8w" in page and DISCLAIMER in page
 
-    # bad inputs on a real twin: one line naming the field, no traceback
+    # bad inputs on a real twin: one line naming the field, no traceback (as the
+    # `dermatwin` script runs: main() turns typer's usage errors into one line too)
     def one_line_error(args, *words):
-        result = runner.invoke(app, args)
-        assert result.exit_code == 2, result.output
-        assert result.output.startswith("error: ") and len(result.output.strip().splitlines()) == 1
-        assert all(w in result.output for w in words), result.output
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        out, err = capsys.readouterr()
+        assert exit_.value.code == 2, (out, err)
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert all(w in err for w in words), err
 
     one_line_error(["plan", str(twin), "--goal", "EASI-75@200w"], "goal", "104 weeks")
     long = tmp_path / "long.yaml"
@@ -94,3 +104,31 @@ def test_bad_regimen_and_goal_fail_cleanly(tmp_path, examples_dir):
     missing = runner.invoke(app, ["plan", str(tmp_path / "none")])
     assert missing.exit_code == 2 and missing.output.startswith("error: ")
     assert "not a twin folder" in missing.output and len(missing.output.strip().splitlines()) == 1
+
+
+def test_bad_regimen_and_constraints_on_a_saved_twin(tmp_path, capsys):
+    """`twin predict` / `plan` inputs are one line naming the field, before any output."""
+    patient = Patient(id="p", disease="AD", age=35.0, weight_kg=70.0)
+    prior = Prior(twin_parameters(twin_model()[0], patient))
+    record = VisitRecord(patient, (Visit(day=0.0, values={"EASI": 25.0}),), ())
+    twin = tmp_path / "twin"
+    Twin(record, prior.parameters, prior.mu[None, None], np.zeros((1, 1)), FitSettings()).save(twin)
+    before = sorted(p.name for p in twin.iterdir())
+
+    def one_line(args, *words):
+        with pytest.raises(SystemExit) as exit_:
+            main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        assert exit_.value.code == 2 and err.startswith("error: "), (out, err)
+        assert err.count("\n") == 1 and all(w in err for w in words), err
+
+    regimen = tmp_path / "r.yaml"
+    regimen.write_text("regimen: [{drug: dupilumab, amount: 1.0e9, unit: mg}]\n")
+    one_line(["twin", "predict", twin, "--regimen", regimen], "regimen[0]: amount", "dupilumab")
+    constraints = tmp_path / "c.yaml"
+    constraints.write_text("exclude_drugs: [aspirin]\n")
+    one_line(["plan", twin, "--constraints", constraints], "exclude_drugs", "allowed: ")
+    constraints.write_text("horizon: 8 weeks\n")
+    one_line(["plan", twin, "--goal", "EASI-75@30w", "--constraints", constraints], "horizon")
+    one_line(["plan", twin, "--constraints", tmp_path], "--constraints", "folder")
+    assert sorted(p.name for p in twin.iterdir()) == before

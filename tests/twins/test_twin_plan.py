@@ -21,6 +21,7 @@ from dermatwin.twins.plan import (
     Constraints,
     _msc_item,
     candidates,
+    load_constraints,
     parse_goal,
     plan,
 )
@@ -103,3 +104,42 @@ def test_goal_parsing():
         parse_goal("EASI-75@16w", "psoriasis")
     with pytest.raises(TwinDataError, match="not understood"):
         parse_goal("cure@16w", "AD")
+
+
+#: constraints file body -> part of the one-line error
+BAD_CONSTRAINTS = {
+    "exclude_drugs: [aspirin]": "c.yaml: exclude_drugs: unknown drug 'aspirin'; allowed: ",
+    "allowed_sources: [moon]": "c.yaml: allowed_sources: unknown MSC source 'moon'; allowed: ",
+    "allowed_sources: []": "c.yaml: allowed_sources: give at least one source",
+    "max_infusions: true": "c.yaml: max_infusions:",
+}
+
+
+@pytest.mark.parametrize("body", sorted(BAD_CONSTRAINTS))
+def test_bad_constraints_are_one_line(tmp_path, body):
+    path = tmp_path / "c.yaml"
+    path.write_text(body + "\n")
+    with pytest.raises(TwinDataError) as err:
+        load_constraints(path)
+    message = str(err.value)
+    assert message.startswith(BAD_CONSTRAINTS[body]) and "\n" not in message, message
+    if "allowed: " in BAD_CONSTRAINTS[body]:
+        assert "dupilumab" in message or "umbilical_cord" in message, message
+
+
+def test_plan_inputs_checked_before_simulating(model, monkeypatch):
+    twin = _twin(model, 1.0)
+    monkeypatch.setattr(Twin, "draws", lambda *a: pytest.fail("simulated a bad plan"))
+    short_horizon = Constraints(horizon=56.0)
+    with pytest.raises(TwinDataError, match=r"horizon: 8 weeks is before the goal \(EASI-75@16w"):
+        plan(twin, "EASI-75@16w", short_horizon, model=model)
+    for top in (0, -1):
+        with pytest.raises(TwinDataError, match=f"top: {top}; allowed: 1 or more"):
+            plan(twin, "EASI-75@16w", model=model, top=top)
+    with pytest.raises(TwinDataError) as err:
+        plan(twin, "EASI-75@" + "9" * 10_000, model=model)
+    assert str(err.value).startswith("goal: ") and len(str(err.value)) < 200
+    # without a horizon in the constraints the default one still stretches to the goal
+    monkeypatch.undo()
+    result = plan(twin, "EASI-50@30w", n_draws=4, model=model, grid=_grid()[3:])
+    assert result.goal.week == 30.0 and len(result.table) == 1

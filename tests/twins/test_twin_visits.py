@@ -93,3 +93,107 @@ def test_cli_bad_file_one_line_exit_2(tmp_path):
     assert result.output.strip() == "error: visits.csv line 5: EASI: 80 is outside 0-72"
     assert "Traceback" not in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == [path]
+
+
+YAML_HEAD = "patient: {disease: AD}\nvisits: [{day: 0, EASI: 20}]\n"
+MSC = "source: umbilical_cord, origin: allogeneic, amount: 2.0e6, unit: cells/kg, route: IV"
+
+#: (file name, content, part of the one-line error): every class of bad visit file
+BAD_FILES = {
+    "non-UTF-8 CSV": ("v.csv", b"# disease: AD\nday,EASI\n0,3\xff\n", "v.csv line 3: not UTF-8"),
+    "non-UTF-8 YAML": ("v.yaml", b"patient: {disease: AD\xe9}\n", "v.yaml line 1: not UTF-8"),
+    "empty CSV": ("v.csv", "", "v.csv line 1: no header row"),
+    "huge file": ("v.csv", HEADER + "0,30,,,,,\n#" + "x" * (1 << 20), "v.csv: 1048"),
+    "date typed as day": ("v.csv", HEADER + "0,30,,,,,\n20250106,20,,,,,\n", "v.csv line 5: day:"),
+    "dates over 104 weeks": (
+        "v.csv",
+        "# disease: AD\ndate,EASI\n2024-01-01,30\n2026-06-01,20\n",
+        "v.csv line 4: date: 2026-06-01 is 882 days",
+    ),
+    "NaN day": ("v.csv", HEADER + "0,30,,,,,\nnan,20,,,,,\n", "v.csv line 5: day: 'nan'"),
+    "score true": ("v.yaml", YAML_HEAD.replace("EASI: 20", "EASI: true"), "v.yaml visits[0]: EASI"),
+    "duplicate column": ("v.csv", "# disease: AD\nday,EASI,EASI\n0,3,4\n", "v.csv line 2: EASI:"),
+    "duplicate alias": ("v.csv", "# disease: AD\nday,EASI,NRS,pruritus\n0,3,4,5\n", "line 2: pru"),
+    "blank unknown column": (
+        "v.csv",
+        "# disease: AD\nday,EASI,FOO\n0,3,\n",
+        "line 2: FOO: unknown",
+    ),
+    "long unknown column": ("v.csv", "# disease: AD\nday," + "X" * 500 + "\n0,3\n", "line 2: XXX"),
+    "non-text key": ("v.yaml", YAML_HEAD.replace("EASI: 20", "EASI: 20, 5: 1"), "visits[0]: 5:"),
+    "profile twice": (
+        "v.csv",
+        "# disease: AD\n# age: 3\n# age: 30\nday,EASI\n0,3\n",
+        "line 3: age",
+    ),
+    "patient a list": (
+        "v.yaml",
+        "patient: [AD]\nvisits: [{day: 0, EASI: 2}]\n",
+        "v.yaml: patient:",
+    ),
+    "treatments a number": (
+        "v.yaml",
+        YAML_HEAD + "treatments: 5\n",
+        "v.yaml: treatments: expected",
+    ),
+    "treatment a string": (
+        "v.yaml",
+        YAML_HEAD + "treatments: [x]\n",
+        "v.yaml: treatments: expected",
+    ),
+    "start beyond 104 weeks": (
+        "v.yaml",
+        YAML_HEAD + "treatments: [{drug: dupilumab, start: 1.0e6}]\n",
+        "v.yaml: treatments[0]: start: 1e+06 is outside 0-728",
+    ),
+    "stop before start": (
+        "v.yaml",
+        YAML_HEAD + "treatments: [{drug: dupilumab, start: 20, stop: 10}]\n",
+        "v.yaml: treatments[0]: stop: day 10 is before start",
+    ),
+    "MSC times a string": (
+        "v.yaml",
+        YAML_HEAD + f"treatments: [{{msc: {{{MSC}, times: '14'}}}}]\n",
+        "v.yaml: treatments[0]: msc.times: expected a list",
+    ),
+    "until beyond 104 weeks": (
+        "v.csv",
+        "# disease: AD\nday,EASI,treatment,until\n0,30,dupilumab,1e12\n",
+        "v.csv line 3: until: '1e12' is outside 0-728",
+    ),
+    "until before the row": (
+        "v.csv",
+        "# disease: AD\nday,EASI,treatment,until\n0,30,,\n14,20,dupilumab,7\n",
+        "v.csv line 4: until: day 7 is before the start",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_visit_files_are_one_line(tmp_path, case):
+    name, content, expected = BAD_FILES[case]
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    with pytest.raises(TwinDataError) as err:
+        load_visits(path)
+    message = str(err.value)
+    assert message.startswith(name) and expected in message, message
+    assert "\n" not in message and len(message) < 300, message
+    assert "instance of" not in message and "function-after" not in message, message
+
+
+def test_folder_is_one_line(tmp_path):
+    with pytest.raises(TwinDataError, match="is a folder; expected a visit file"):
+        load_visits(tmp_path)
+
+
+def test_row_and_day_limits_and_their_edges(tmp_path):
+    """1,000 rows up to day 728 (104 weeks) are a record; one row more is refused."""
+    rows = "".join(f"{0.728 * i:.3f},20,,,,,\n" for i in range(999)) + "728,20,,,,,\n"
+    record = load_visits(_csv(tmp_path, rows))
+    assert len(record.visits) == 1000 and record.last_day == 728.0
+    with pytest.raises(TwinDataError, match=r"^visits.csv: visits: more than 1000 rows$"):
+        load_visits(_csv(tmp_path, rows + "728,20,,,,,\n"))

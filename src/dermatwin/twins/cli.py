@@ -8,13 +8,16 @@ Kept beside the twins package and registered on the main app by
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from dermatwin.cli_checks import SEED_MAX, input_file
 from dermatwin.io.json_safe import dumps as json_dumps
+from dermatwin.twins.fit import MAX_STEPS, MAX_WALKERS
 
 #: the --overwrite option of every command that writes a folder (as in dermatwin.cli)
 OverwriteOpt = Annotated[
@@ -23,7 +26,9 @@ OverwriteOpt = Annotated[
 
 
 def _fit_table(twin) -> Table:
-    table = Table(title=f"twin {twin.record.patient.id or ''} ({twin.record.patient.disease})")
+    patient = twin.record.patient
+    # user text (patient id, regimen name) is shown as typed, never read as rich markup
+    table = Table(title=escape(f"twin {patient.id or ''} ({patient.disease})"))
     for col in ("parameter", "unit", "prior median", "posterior median", "90 % interval", "R-hat"):
         table.add_column(col)
     for _, r in twin.summary().iterrows():
@@ -44,15 +49,26 @@ def register_twin_commands(app: typer.Typer) -> None:
 
     @twin_app.command("fit")
     def twin_fit(
-        visits: Annotated[Path, typer.Argument(help="visit file, CSV or YAML (docs/twins.md)")],
+        visits: Annotated[
+            Path,
+            typer.Argument(callback=input_file, help="visit file, CSV or YAML (docs/twins.md)"),
+        ],
         out: Annotated[
             Path | None, typer.Option("--out", help="twin folder [results/twin_<file name>]")
         ] = None,
-        walkers: Annotated[int, typer.Option("--walkers", help="ensemble walkers")] = 16,
-        burn: Annotated[int, typer.Option("--burn", help="burn-in steps (discarded)")] = 150,
-        steps: Annotated[int, typer.Option("--steps", help="steps kept")] = 300,
-        seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
-        moves: Annotated[str, typer.Option("--moves", help="de or stretch")] = "de",
+        walkers: Annotated[
+            int, typer.Option("--walkers", min=4, max=MAX_WALKERS, help="ensemble walkers")
+        ] = 16,
+        burn: Annotated[
+            int, typer.Option("--burn", min=0, max=MAX_STEPS, help="burn-in steps (discarded)")
+        ] = 150,
+        steps: Annotated[
+            int, typer.Option("--steps", min=10, max=MAX_STEPS, help="steps kept")
+        ] = 300,
+        seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="random seed")] = 0,
+        moves: Annotated[
+            Literal["de", "stretch"], typer.Option("--moves", help="de or stretch")
+        ] = "de",
         parameter_set: Annotated[
             str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
         ] = "default",
@@ -99,12 +115,17 @@ def register_twin_commands(app: typer.Typer) -> None:
     def twin_predict(
         twin_dir: Annotated[Path, typer.Argument(help="twin folder from `dermatwin twin fit`")],
         regimen: Annotated[
-            Path, typer.Option("--regimen", help="future regimen YAML (docs/twins.md)")
+            Path,
+            typer.Option(
+                "--regimen", callback=input_file, help="future regimen YAML (docs/twins.md)"
+            ),
         ],
         out: Annotated[
             Path | None, typer.Option("--out", help="output folder [TWIN/predict_<regimen>]")
         ] = None,
-        draws: Annotated[int, typer.Option("--draws", help="posterior draws simulated")] = 200,
+        draws: Annotated[
+            int, typer.Option("--draws", min=1, help="posterior draws simulated")
+        ] = 200,
         as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
         overwrite: OverwriteOpt = False,
     ) -> None:
@@ -132,7 +153,7 @@ def register_twin_commands(app: typer.Typer) -> None:
             return
         console = Console()
         r = prediction.responders
-        table = Table(title=f"{future.name}: probability of response (weeks from now)")
+        table = Table(title=escape(f"{future.name}: probability of response (weeks from now)"))
         table.add_column("endpoint")
         weeks = [w for w in (4, 8, 12, 16, 24, 52) if w <= r["week"].max()]
         for w in weeks:
@@ -152,11 +173,16 @@ def register_twin_commands(app: typer.Typer) -> None:
             str, typer.Option("--goal", help="e.g. EASI-75@16w (weeks from the last visit)")
         ] = "",
         constraints: Annotated[
-            Path | None, typer.Option("--constraints", help="constraints YAML (docs/twins.md)")
+            Path | None,
+            typer.Option(
+                "--constraints", callback=input_file, help="constraints YAML (docs/twins.md)"
+            ),
         ] = None,
         out: Annotated[Path | None, typer.Option("--out", help="output folder [TWIN/plan]")] = None,
-        draws: Annotated[int, typer.Option("--draws", help="posterior draws per regimen")] = 64,
-        top: Annotated[int, typer.Option("--top", help="regimens plotted")] = 5,
+        draws: Annotated[
+            int, typer.Option("--draws", min=1, help="posterior draws per regimen")
+        ] = 64,
+        top: Annotated[int, typer.Option("--top", min=1, help="regimens plotted")] = 5,
         as_json: Annotated[bool, typer.Option("--json", help="print the ranking as JSON")] = False,
         overwrite: OverwriteOpt = False,
     ) -> None:

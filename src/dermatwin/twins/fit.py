@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,12 @@ from dermatwin.twins.visits import TwinDataError, VisitRecord
 #: R-hat and ESS thresholds for the ``converged`` flag
 RHAT_MAX = 1.1
 ESS_MIN = 100.0
+#: sampler limits: walkers 4..MAX_WALKERS, burn 0..MAX_STEPS, steps 10..MAX_STEPS
+#: (a few times what a converged fit needs; larger values only cost memory and hours)
+MAX_WALKERS = 1024
+MAX_STEPS = 100_000
+#: seeds are 0 .. 2**32 - 1 (emcee draws from numpy's legacy RandomState)
+SEED_MAX = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -59,12 +66,19 @@ class FitSettings:
     parameter_set: str = "default"
 
     def __post_init__(self) -> None:
-        if self.walkers < 4 or self.steps < 10 or self.burn < 0 or self.thin < 1:
-            raise TwinDataError(
-                "fit settings: walkers >= 4, steps >= 10, burn >= 0 and thin >= 1 required"
-            )
+        limits = {
+            "walkers": (4, MAX_WALKERS),
+            "steps": (10, MAX_STEPS),
+            "burn": (0, MAX_STEPS),
+            "thin": (1, MAX_STEPS),
+            "seed": (0, SEED_MAX),
+        }
+        for name, (lo, hi) in limits.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Integral) or not lo <= value <= hi:
+                raise TwinDataError(f"{name}: {str(value)[:40]}; allowed: {lo} to {hi}")
         if self.moves not in ("stretch", "de"):
-            raise TwinDataError(f"moves: {self.moves!r}; allowed: stretch, de")
+            raise TwinDataError(f"moves: {str(self.moves)[:40]!r}; allowed: stretch, de")
 
 
 @dataclass
@@ -151,6 +165,14 @@ def load_twin(folder: str | Path) -> Twin:
     """A twin saved by :meth:`Twin.save` (a one-line TwinDataError if it is not one)."""
     folder = Path(folder)
     try:
+        is_dir, exists = folder.is_dir(), folder.exists()
+    except OSError as err:  # e.g. a name too long for the file system
+        is_dir, exists = False, err.strerror
+    if not is_dir:
+        what = {True: "a file", False: "no such folder"}.get(exists, exists)
+        shown = str(folder) if len(str(folder)) <= 60 else "..." + str(folder)[-57:]
+        raise TwinDataError(f"{shown}: not a twin folder ({what}; from `dermatwin twin fit`)")
+    try:
         meta = json.loads((folder / "twin.json").read_text())
         frame = pd.read_parquet(folder / "posterior.parquet")
         diagnostics = json.loads((folder / "diagnostics.json").read_text())
@@ -163,12 +185,13 @@ def load_twin(folder: str | Path) -> Twin:
         )
         log_prob = frame["log_prob"].to_numpy().reshape(n_draws, n_walkers)
         settings = FitSettings(**meta["settings"])
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        record = VisitRecord.from_dict(meta["record"], where=str(folder / "twin.json"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
+        detail = str(err).splitlines()[0][:120] if str(err) else ""
         raise TwinDataError(
             f"{folder}: not a twin folder (twin.json, posterior.parquet, diagnostics.json; "
-            f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''})"
+            f"{err.__class__.__name__}: {detail})"
         ) from None
-    record = VisitRecord.from_dict(meta["record"], where=str(folder / "twin.json"))
     return Twin(record, parameters, theta, log_prob, settings, diagnostics)
 
 

@@ -13,8 +13,10 @@ Candidates (:func:`candidates`, all starting at the last visit):
 Constraints (YAML, :class:`Constraints`) remove candidates: ``max_infusions`` (MSC
 administrations), ``no_systemic_steroids``, ``no_liposuction`` (no autologous adipose
 cells), ``max_clinic_visits`` (MSC administrations, IV drugs and phototherapy sessions
-are given in clinic; each drug start is one more visit), ``exclude_drugs``,
-``allowed_sources``, ``horizon``.
+are given in clinic; each drug start is one more visit), ``exclude_drugs`` (catalogue
+names), ``allowed_sources`` (MSC sources, at least one), ``horizon`` (1-104 weeks; when
+given, at least the goal's week). Unknown names are one-line errors listing the allowed
+values.
 
 Every candidate is simulated on the same ``n_draws`` posterior draws (one batched call
 per candidate), and ranked by the
@@ -29,16 +31,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dermatwin.errors import DermatwinError
 from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
+from dermatwin.therapy.products import Source
 from dermatwin.trials.run import relapse_times
 from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
@@ -48,7 +52,7 @@ from dermatwin.twins.predict import (
     FutureRegimen,
     simulate_draws,
 )
-from dermatwin.twins.visits import TwinDataError
+from dermatwin.twins.visits import TwinDataError, short
 
 #: MSC products searched: (label, fields of MSCProduct)
 PRODUCTS: dict[str, dict] = {
@@ -94,13 +98,35 @@ class Constraints(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_infusions: int | None = Field(None, ge=0)
+    max_infusions: int | None = Field(None, ge=0, strict=True)
     no_systemic_steroids: bool = False
     no_liposuction: bool = False
-    max_clinic_visits: int | None = Field(None, ge=0)
+    max_clinic_visits: int | None = Field(None, ge=0, strict=True)
     exclude_drugs: list[str] = Field(default_factory=list)
     allowed_sources: list[str] | None = None
     horizon: Days = Field(168.0, ge=7.0, le=MAX_HORIZON_DAYS)
+
+    @field_validator("exclude_drugs")
+    @classmethod
+    def _known_drugs(cls, drugs: list[str]) -> list[str]:
+        for d in drugs:
+            if d not in CATALOGUE:
+                raise ValueError(f"unknown drug {short(d)}; allowed: {', '.join(CATALOGUE)}")
+        return drugs
+
+    @field_validator("allowed_sources")
+    @classmethod
+    def _known_sources(cls, sources: list[str] | None) -> list[str] | None:
+        if sources is None:
+            return None
+        if not sources:  # [] would otherwise silently mean "every source"
+            raise ValueError("give at least one source, or leave allowed_sources out")
+        for src in sources:
+            if src not in get_args(Source):
+                raise ValueError(
+                    f"unknown MSC source {short(src)}; allowed: {', '.join(get_args(Source))}"
+                )
+        return sources
 
 
 def load_constraints(path: str | Path | None) -> Constraints:
@@ -129,7 +155,7 @@ def parse_goal(text: str, disease: str) -> Goal:
 
     m = _GOAL.match(text)
     if not m:
-        raise TwinDataError(f"goal: {text!r} not understood; e.g. EASI-75@16w or PASI-75@12w")
+        raise TwinDataError(f"goal: {short(text)} not understood; e.g. EASI-75@16w or PASI-75@12w")
     score, level = m.group(1), int(m.group(2))
     if score != PRIMARY_SCORE[disease]:
         raise TwinDataError(
@@ -142,7 +168,9 @@ def parse_goal(text: str, disease: str) -> Goal:
     except ValueError as err:
         raise TwinDataError(f"goal: {err}") from None
     if not 0 < days <= MAX_HORIZON_DAYS:
-        raise TwinDataError(f"goal: {m.group(3).strip()}: allowed after day 0, up to 104 weeks")
+        raise TwinDataError(
+            f"goal: {short(m.group(3).strip())}: allowed after day 0, up to 104 weeks"
+        )
     return Goal(score, level, days / 7.0)
 
 
@@ -268,17 +296,25 @@ def plan(
     """Rank the candidate regimens for ``twin`` (see the module docstring)."""
     from dermatwin.twins.likelihood import twin_model
 
-    model = model or twin_model(twin.settings.parameter_set)[0]
     constraints = constraints or Constraints()
     disease = twin.record.patient.disease
     if not goal:
         goal = f"{PRIMARY_SCORE[disease]}-75@16w"
     goal = parse_goal(goal, disease) if isinstance(goal, str) else goal
+    if top < 1:
+        raise TwinDataError(f"top: {top}; allowed: 1 or more")
+    if "horizon" in constraints.model_fields_set and constraints.horizon < 7.0 * goal.week:
+        raise TwinDataError(
+            f"constraints: horizon: {constraints.horizon / 7:g} weeks is before the goal "
+            f"({goal.text}); allowed: at least {goal.week:g} weeks"
+        )
+    # without a horizon in the constraints the default one stretches to the goal's week
     horizon = max(constraints.horizon, 7.0 * goal.week)
     grid = candidates(disease, constraints) if grid is None else grid
     if not grid:
         raise TwinDataError("constraints: no candidate regimen is left; relax the constraints")
     theta = twin.draws(n_draws)
+    model = model or twin_model(twin.settings.parameter_set)[0]
     now = twin.record.last_day
     rows, curves = [], {}
     for c in grid:

@@ -8,7 +8,10 @@ with days counted from the last visit ("now") and a horizon::
     regimen:
       - {drug: dupilumab}
 
-Every treatment stops at the horizon; the twin is then followed for
+The horizon is 1-104 weeks; every day of the regimen (drug ``start``/``stop``, MSC
+``times``) must lie within it, and every dose within the catalogue's allowed range
+(``dermatwin.therapy.drugs``: up to 2x the labelled maximum) - checked before anything is
+simulated. Every treatment stops at the horizon; the twin is then followed for
 :data:`FOLLOW_UP_DAYS` more to see relapse. For ``n_draws`` posterior draws (one batched
 simulation) the prediction gives, per score:
 
@@ -39,10 +42,10 @@ from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
 from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.trials.run import relapse_times
-from dermatwin.trials.spec import PRIMARY_SCORE, RegimenItem
+from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import ERROR_MODEL, NU, OUTPUTS, TwinSimulator, twin_model
-from dermatwin.twins.visits import TwinDataError
+from dermatwin.twins.visits import MAX_VISIT_DAY, TwinDataError, check_treatment, short
 
 FOLLOW_UP_DAYS = 364.0
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -50,8 +53,8 @@ RESPONSE_LEVELS = {"AD": (50, 75), "psoriasis": (75,)}
 RELAPSE_FRACTION = 0.5
 
 
-#: longest prediction after the last visit (104 weeks), days
-MAX_HORIZON_DAYS = 728.0
+#: longest prediction after the last visit (104 weeks, as the visit record), days
+MAX_HORIZON_DAYS = MAX_VISIT_DAY
 
 
 class FutureRegimen(BaseModel):
@@ -59,18 +62,55 @@ class FutureRegimen(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = "regimen"
+    name: str = Field("regimen", min_length=1, max_length=80)
     horizon: Days = Field(default=168.0, ge=7.0, le=MAX_HORIZON_DAYS)
     regimen: list[RegimenItem] = Field(default_factory=list)
 
 
+def regimen_items(raw: object, where: str) -> list[RegimenItem]:
+    """Regimen items (``{drug: ...}`` or ``{msc: {...}}``) parsed one by one, so that an
+    error names the item and its field (not pydantic's union of both item types)."""
+    if not isinstance(raw, list):
+        raise TwinDataError(
+            f"{where}: regimen: expected a list of items ({{drug: ...}} or {{msc: {{...}}}}), "
+            f"got {short(raw)}"
+        )
+    items: list[RegimenItem] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise TwinDataError(
+                f"{where}: regimen[{i}]: expected {{drug: ...}} or {{msc: {{...}}}}"
+            )
+        try:
+            items.append(
+                MSCItem.model_validate(item) if "msc" in item else DrugItem.model_validate(item)
+            )
+        except ValidationError as err:
+            raise TwinDataError(one_line(err, f"{where}: regimen[{i}]")) from None
+    return items
+
+
 def load_regimen(path: str | Path) -> FutureRegimen:
-    """A :class:`FutureRegimen` from YAML; problems are one-line TwinDataErrors."""
+    """A :class:`FutureRegimen` from YAML; problems are one-line TwinDataErrors. Doses are
+    checked against the patient (weight) by :func:`check_regimen`."""
+    where = Path(path).name
     data = read_mapping(path, TwinDataError, "name, horizon, regimen (a list)")
+    if "regimen" in data:
+        data = {**data, "regimen": regimen_items(data["regimen"], where)}
     try:
         return FutureRegimen.model_validate(data)
     except ValidationError as err:
-        raise TwinDataError(one_line(err, Path(path).name)) from None
+        raise TwinDataError(one_line(err, where)) from None
+
+
+def check_regimen(regimen: FutureRegimen, weight_kg: float) -> None:
+    """Every item's days within the horizon and its doses within the catalogue's range
+    (a one-line TwinDataError naming the item and field otherwise)."""
+    for i, item in enumerate(regimen.regimen):
+        try:
+            check_treatment(item, weight_kg, regimen.horizon)
+        except TwinDataError as err:
+            raise TwinDataError(f"regimen[{i}]: {err}") from None
 
 
 @dataclass
@@ -215,9 +255,10 @@ def predict(
     """The posterior predictive of ``regimen`` for ``twin`` (see the module docstring)."""
     from dermatwin.calibration.parameter_set import load_parameter_set
 
+    check_regimen(regimen, twin.record.patient.weight_kg)
+    theta = twin.draws(n_draws)
     model = model or twin_model(twin.settings.parameter_set)[0]
     severity = load_parameter_set(twin.settings.parameter_set).severity()
-    theta = twin.draws(n_draws)
     samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
     disease = twin.record.patient.disease
     now = twin.record.last_day

@@ -28,6 +28,11 @@ columns) and ``treatments:`` (regimen items exactly as in trial YAML files, with
 Every problem is one :class:`TwinDataError` line naming the file, the line (CSV) or item
 (YAML) and the field, e.g. ``visits.csv line 5: EASI: 80 is outside 0-72``.
 
+Limits (checked before anything is fitted): a file of at most :data:`MAX_FILE_BYTES`
+(1 MiB) of UTF-8 text, at most :data:`MAX_VISITS` (1,000) rows or visits, and every day
+(visit, treatment start/stop, MSC dose) within 0-:data:`MAX_VISIT_DAY` (728 days = 104
+weeks, the twin horizon): a date typed in the ``day`` column is refused, not fitted.
+
 Scores and their ranges: :data:`OBSERVABLES`. TARC/CCL17 and IgE are accepted and shown
 but not fitted: the skin model has no TARC or IgE output.
 
@@ -49,6 +54,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dermatwin.errors import DermatwinError
+from dermatwin.io.yaml_files import read_mapping
 from dermatwin.patients.profile import DISEASE_SCORES, SCORE_RANGES, Patient
 from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
@@ -57,6 +63,14 @@ from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 
 class TwinDataError(DermatwinError):
     """A visit file (or a twin folder) is invalid."""
+
+
+#: largest visit file read (bytes): far above any real record, small enough to parse at once
+MAX_FILE_BYTES = 1 << 20
+#: most rows (CSV) or visits (YAML) in one record
+MAX_VISITS = 1000
+#: last day a visit, treatment start/stop or MSC dose may fall on (104 weeks)
+MAX_VISIT_DAY = 728.0
 
 
 #: every observable a visit may record: (lower, upper, unit); None = unbounded above
@@ -80,7 +94,7 @@ class Visit(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    day: float = Field(ge=0, allow_inf_nan=False)
+    day: float = Field(ge=0, le=MAX_VISIT_DAY, allow_inf_nan=False)
     values: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("values")
@@ -125,11 +139,46 @@ class VisitRecord:
         return _build(data, where, [f"{where}: visits[{i}]" for i in range(len(data["visits"]))])
 
 
+def short(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for echoing user input in a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _text(value: Any, limit: int = 40) -> str:
+    """``str(value)`` cut to ``limit`` characters (a name echoed in a message)."""
+    text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool):  # YAML true/false are no numbers
+        raise ValueError(f"{name}: expected a number, got {short(value)}")
     try:
         return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{name}: expected a number, got {short(value)}") from None
+
+
+def _day(value: Any, name: str, last: float = MAX_VISIT_DAY) -> float:
+    """A day since the first visit, 0-``last``; anything else (a date typed as a number,
+    NaN, negative) is refused before it reaches the simulator."""
+    day = _number(value, name)
+    if not (math.isfinite(day) and 0.0 <= day <= last):
+        hint = "; a date belongs in the date column (YYYY-MM-DD)" if name == "day" else ""
+        shown = f"{value:g}" if isinstance(value, int | float) else short(value)
+        raise ValueError(f"{name}: {shown} is outside 0-{last:g} days{hint}")
+    return day
+
+
+def _column(key: Any) -> str:
+    """The canonical column name of a header cell or YAML key (aliases resolved)."""
+    name = key.strip() if isinstance(key, str) else str(key)
+    return ALIASES.get(name, name)
+
+
+def _allowed_columns() -> str:
+    return ", ".join(("day", "date", *OBSERVABLES, *TREATMENT_COLUMNS, "note"))
 
 
 def _visit(row: dict[str, Any], disease: str) -> tuple[dict, dict]:
@@ -138,16 +187,16 @@ def _visit(row: dict[str, Any], disease: str) -> tuple[dict, dict]:
     for key, value in row.items():
         if key is None:
             raise ValueError("more values than columns")
-        key = ALIASES.get(key.strip(), key.strip())
+        key = _column(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             continue
         if key == "day":
-            day = _number(value, "day")
+            day = _day(value, "day")
         elif key == "date":
             try:
                 date = dt.date.fromisoformat(str(value).strip())
             except ValueError:
-                raise ValueError(f"date: {value!r} is not an ISO date (YYYY-MM-DD)") from None
+                raise ValueError(f"date: {short(value)} is not an ISO date (YYYY-MM-DD)") from None
         elif key in TREATMENT_COLUMNS:
             treatment[key] = value.strip() if isinstance(value, str) else value
         elif key in OBSERVABLES:
@@ -157,8 +206,7 @@ def _visit(row: dict[str, Any], disease: str) -> tuple[dict, dict]:
             values[key] = _number(value, key)
         elif key not in ("note", "notes"):
             raise ValueError(
-                f"{key}: unknown column; allowed: day, date, "
-                + ", ".join((*OBSERVABLES, *TREATMENT_COLUMNS, "note"))
+                f"{short(key)[1:-1] or '(no name)'}: unknown column; allowed: " + _allowed_columns()
             )
     if (day is None) == (date is None):
         raise ValueError("day/date: give exactly one of day or date")
@@ -166,7 +214,7 @@ def _visit(row: dict[str, Any], disease: str) -> tuple[dict, dict]:
 
 
 def _treatment_item(fields: dict, day: float) -> RegimenItem:
-    name = str(fields.get("treatment", "")).strip()
+    name = str(fields.get("treatment", "")).strip()[:100]
     if not name:
         raise ValueError("treatment: give the drug (or msc) for amount/unit/route/until")
     if name.lower() == "msc":
@@ -179,7 +227,9 @@ def _treatment_item(fields: dict, day: float) -> RegimenItem:
                 raise ValueError(f"{key}: an msc treatment needs {key}")
         return MSCItem(msc=msc)
     if name not in CATALOGUE:
-        raise ValueError(f"treatment: unknown drug {name!r}; allowed: msc, {', '.join(CATALOGUE)}")
+        raise ValueError(
+            f"treatment: unknown drug {short(name)}; allowed: msc, {', '.join(CATALOGUE)}"
+        )
     extra = set(fields) & set(MSC_PRODUCT_FIELDS)
     if extra:
         raise ValueError(f"{sorted(extra)[0]}: only for msc treatments")
@@ -190,7 +240,9 @@ def _treatment_item(fields: dict, day: float) -> RegimenItem:
         if key in fields:
             item[key] = fields[key]
     if "until" in fields:
-        item["stop"] = _number(fields["until"], "until")
+        item["stop"] = _day(fields["until"], "until")
+        if item["stop"] < day:
+            raise ValueError(f"until: day {item['stop']:g} is before the start (day {day:g})")
     return DrugItem.model_validate(item)
 
 
@@ -205,19 +257,50 @@ def _message(err: Exception) -> str:
     return str(err)
 
 
-def _check_treatment(item: RegimenItem, weight_kg: float) -> None:
-    """Build the item as a regimen now, so that a bad dose fails on its own line."""
+def check_item_days(item: RegimenItem, last: float) -> None:
+    """Every day of a regimen item (drug start/stop, MSC dose times) lies in 0-``last``."""
+    if isinstance(item, DrugItem):
+        _day(item.start, "start", last)
+        if item.stop is not None:
+            _day(item.stop, "stop", last)
+            if item.stop < item.start:
+                raise ValueError(f"stop: day {item.stop:g} is before start (day {item.start:g})")
+        return
+    times = item.msc.get("times", [0.0])
+    if not isinstance(times, list | tuple) or not times:
+        raise ValueError(f"msc.times: expected a list of days, e.g. [0, 14], got {short(times)}")
+    for t in times:
+        _day(t, "msc.times", last)
+
+
+def check_treatment(item: RegimenItem, weight_kg: float, last: float = MAX_VISIT_DAY) -> None:
+    """Check the item's days, then build it as a regimen now, so that a bad dose (amount
+    outside the catalogue's range, unknown unit or product) fails on its own line."""
     from dermatwin.trials.run import items_regimen
 
     try:
-        items_regimen([("item", item)], horizon_days=364.0, weight_kg=weight_kg).plan()
-    except DermatwinError as err:
+        check_item_days(item, last)
+        items_regimen([("item", item)], horizon_days=last, weight_kg=weight_kg).plan()
+    except (DermatwinError, ValueError) as err:
         raise TwinDataError(str(err).removeprefix("item: ")) from None
 
 
 def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
+    if len(data["visits"]) > MAX_VISITS:
+        raise TwinDataError(
+            f"{where}: visits: {len(data['visits'])} rows; allowed: at most {MAX_VISITS}"
+        )
+    profile = data.get("patient") or {}
+    if not isinstance(profile, dict):
+        raise TwinDataError(f"{where}: patient: expected a mapping (disease, age, ...)")
+    items = data.get("treatments") or []
+    if not isinstance(items, list) or not all(isinstance(t, dict) for t in items):
+        raise TwinDataError(
+            f"{where}: treatments: expected a list of regimen items "
+            "({drug: ...} or {msc: {...}}), got " + short(items)
+        )
     try:
-        patient = Patient.model_validate(data.get("patient") or {})
+        patient = Patient.model_validate(profile)
     except ValidationError as err:
         raise TwinDataError(f"{where}: patient: {_message(err)}") from None
     visits: list[Visit] = []
@@ -232,6 +315,11 @@ def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
             if fields["date"] is not None:
                 first_date = first_date or fields["date"]
                 fields["day"] = float((fields["date"] - first_date).days)
+                if fields["day"] > MAX_VISIT_DAY:
+                    raise ValueError(
+                        f"date: {fields['date']} is {fields['day']:g} days after the first "
+                        f"visit; allowed: at most {MAX_VISIT_DAY:g} days (104 weeks)"
+                    )
             day = fields["day"]
             if visits and day < visits[-1].day:
                 raise ValueError(
@@ -242,7 +330,7 @@ def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
             visit = Visit(day=day, values=fields["values"])
             if treat:
                 item = _treatment_item(treat, day)
-                _check_treatment(item, patient.weight_kg)
+                check_treatment(item, patient.weight_kg)
         except (ValueError, ValidationError, DermatwinError) as err:
             raise TwinDataError(f"{loc}: {_message(err)}") from None
         if treat and isinstance(item, MSCItem):
@@ -256,12 +344,12 @@ def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
             treatments.append(item)
         if visit.values or not treat:  # a row that only records a dose is not a visit
             visits.append(visit)
-    for i, item in enumerate(data.get("treatments") or []):
+    for i, item in enumerate(items):
         try:
             parsed = (
                 MSCItem.model_validate(item) if "msc" in item else DrugItem.model_validate(item)
             )
-            _check_treatment(parsed, patient.weight_kg)
+            check_treatment(parsed, patient.weight_kg)
         except (ValueError, ValidationError, DermatwinError, TypeError) as err:
             raise TwinDataError(f"{where}: treatments[{i}]: {_message(err)}") from None
         treatments.append(parsed)
@@ -272,8 +360,30 @@ def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
     return VisitRecord(patient, tuple(visits), tuple(treatments), where)
 
 
-def _read_csv(path: Path, text: str) -> VisitRecord:
-    lines = text.splitlines()
+def _header(names: list[str] | None, where: str) -> None:
+    """Every header cell is a known column, once (after aliases): a misspelt or repeated
+    column would otherwise be dropped or overwrite another silently."""
+    if not names:
+        raise TwinDataError(f"{where}: no header row (day or date, scores, treatment)")
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(names, 1):
+        name = _column(raw)
+        if not name:
+            continue  # an unnamed column (trailing comma): its cells must stay blank
+        known = name in ("day", "date", "note", "notes", *OBSERVABLES, *TREATMENT_COLUMNS)
+        if not known:
+            raise TwinDataError(
+                f"{where}: {_text(name)}: unknown column; allowed: {_allowed_columns()}"
+            )
+        if name in seen:
+            raise TwinDataError(
+                f"{where}: {name}: column given twice (columns {seen[name]} and {i})"
+            )
+        seen[name] = i
+
+
+def _profile(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
+    """The ``# key: value`` profile lines before the header, and the header's index."""
     profile: dict[str, Any] = {}
     k = 0
     while k < len(lines) and (lines[k].startswith("#") or not lines[k].strip()):
@@ -283,36 +393,68 @@ def _read_csv(path: Path, text: str) -> VisitRecord:
                 entry = yaml.safe_load(body)
             except yaml.YAMLError:
                 entry = None
-            if not isinstance(entry, dict):
+            if not isinstance(entry, dict) or not all(isinstance(key, str) for key in entry):
                 raise TwinDataError(f"{path.name} line {k + 1}: expected '# key: value'")
+            twice = sorted(set(entry) & set(profile))
+            if twice:
+                raise TwinDataError(f"{path.name} line {k + 1}: {_text(twice[0])}: given twice")
             profile.update(entry)
         k += 1
+    return profile, k
+
+
+def _read_csv(path: Path, text: str) -> VisitRecord:
+    lines = text.splitlines()
+    profile, k = _profile(lines, path)
     reader = csv.DictReader(lines[k:])
-    rows = list(reader)
-    if not reader.fieldnames:
-        raise TwinDataError(f"{path.name}: no header row (day or date, scores, treatment)")
+    _header(reader.fieldnames, f"{path.name} line {k + 1}")
+    rows = []
+    for row in reader:
+        if len(rows) == MAX_VISITS:
+            raise TwinDataError(f"{path.name}: visits: more than {MAX_VISITS} rows")
+        rows.append(row)
     where = [f"{path.name} line {k + 2 + i}" for i in range(len(rows))]
     return _build({"patient": profile, "visits": rows}, path.name, where)
+
+
+def _not_utf8(path: Path, err: UnicodeDecodeError) -> TwinDataError:
+    line = err.object[: err.start].count(b"\n") + 1
+    return TwinDataError(
+        f"{path.name} line {line}: not UTF-8 text (byte 0x{err.object[err.start]:02x}); "
+        "save the file as UTF-8"
+    )
+
+
+def _read_text(path: Path) -> str:
+    """The UTF-8 text of a visit file of at most :data:`MAX_FILE_BYTES`."""
+    try:
+        if path.is_dir():
+            raise TwinDataError(f"{path}: is a folder; expected a visit file (CSV or YAML)")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise TwinDataError(
+                f"{path.name}: {size} bytes; allowed: at most {MAX_FILE_BYTES} (1 MiB)"
+            )
+        return path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise TwinDataError(f"{path}: cannot read ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise _not_utf8(path, err) from None
 
 
 def load_visits(path: str | Path) -> VisitRecord:
     """A :class:`VisitRecord` from a CSV or YAML file (see the module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as err:
-        raise TwinDataError(f"{path}: cannot read ({err.strerror})") from None
     if path.suffix.lower() == ".csv":
-        return _read_csv(path, text)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise TwinDataError(f"{path.name}: not valid YAML ({err.__class__.__name__})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("visits"), list):
-        raise TwinDataError(f"{path.name}: expected patient:, visits: (a list), treatments:")
+        return _read_csv(path, _read_text(path))
+    _read_text(path)  # size and encoding first: the YAML reader then parses at most 1 MiB
+    what = "patient:, visits: (a list), treatments:"
+    data = read_mapping(path, TwinDataError, what)
+    if not isinstance(data.get("visits"), list):
+        raise TwinDataError(f"{path.name}: expected {what}")
     extra = set(data) - {"patient", "visits", "treatments"}
     if extra:
-        raise TwinDataError(f"{path.name}: {sorted(extra)[0]}: unknown key")
+        raise TwinDataError(f"{path.name}: {_text(sorted(map(str, extra))[0])}: unknown key")
     where = [f"{path.name} visits[{i}]" for i in range(len(data["visits"]))]
     return _build(data, path.name, where)
 
