@@ -43,10 +43,9 @@ BAD_REGIMENS = {
 def test_bad_regimen_fails_before_simulating(tmp_path, twin, body, monkeypatch):
     path = tmp_path / "r.yaml"
     path.write_text(body + "\n")
-    regimen = load_regimen(path)
     monkeypatch.setattr(Twin, "draws", lambda *a: pytest.fail("simulated a bad regimen"))
-    with pytest.raises(TwinDataError) as err:
-        predict(twin, regimen, n_draws=4)
+    with pytest.raises(TwinDataError) as err:  # reading the file or checking it may say so
+        predict(twin, load_regimen(path), n_draws=4)
     assert BAD_REGIMENS[body] in str(err.value) and "\n" not in str(err.value), str(err.value)
 
 
