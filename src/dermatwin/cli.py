@@ -376,13 +376,18 @@ def results_query(
     folder: Annotated[Path, typer.Argument(help="a trial's output folder")],
     sql: Annotated[str, typer.Argument(help="SQL over the views trajectories and endpoints")],
     as_json: Annotated[bool, typer.Option("--json", help="print rows as JSON records")] = False,
+    limit: Annotated[
+        int, typer.Option("--limit", help="rows to print at most (1 to 1,000,000)")
+    ] = 10_000,
 ) -> None:
-    """Run DuckDB SQL over stored trial results, e.g.
+    """Run one read-only DuckDB SELECT over stored trial results, e.g.
     "SELECT arm, avg(value) FROM trajectories WHERE variable = 'EASI' GROUP BY arm"."""
     from dermatwin.execution.query import query_results
 
     with user_errors():
-        frame = query_results(folder, sql)
+        frame = query_results(folder, sql, limit=limit)
+    if frame.attrs.get("truncated"):  # on stderr: stdout stays valid JSON or a table
+        err_console.print(f"note: the query has more rows; showing the first {limit:,} (--limit)")
     if as_json:
         finite = frame.replace([float("inf"), float("-inf")], float("nan"))  # JSON: no inf
         records = finite.astype(object).where(finite.notna(), None).to_dict(orient="records")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
+from pathlib import Path
+
 import pytest
 
 from dermatwin.engine import codegen
 from dermatwin.engine import kernel as kernel_mod
+from dermatwin.errors import DermatwinError
 from dermatwin.model.spec import ModelBuilder
 
 
@@ -48,3 +53,70 @@ def test_a_missing_kernel_file_is_rebuilt(empty_cache, monkeypatch):
     rebuilt = codegen.compile_model(decay())
     assert rebuilt.__name__ == name
     assert (tmp_path / f"{name.split('.')[-1]}.py").is_file()
+
+
+def kernel_file(folder, module) -> Path:
+    return folder / f"{module.__name__.split('.')[-1]}.py"
+
+
+def test_a_tampered_kernel_is_not_run_but_generated_again(empty_cache, monkeypatch):
+    path = kernel_file(empty_cache, codegen.compile_model(decay()))
+    good = path.read_text()
+    path.write_text(good + "\nTAMPERED = True\n")
+    monkeypatch.setattr(kernel_mod, "_modules", {})
+    calls = []
+    real = codegen.generate_source
+    monkeypatch.setattr(codegen, "generate_source", lambda m: calls.append(m) or real(m))
+    again = codegen.compile_model(decay())
+    assert not hasattr(again, "TAMPERED") and calls
+    assert path.read_text() == good
+
+
+def test_a_kernel_file_swapped_with_its_checksum_mismatch_is_rejected(empty_cache, monkeypatch):
+    """The checksum names the generated text: an edit that keeps the old checksum file
+    (or deletes it) never runs."""
+    path = kernel_file(empty_cache, codegen.compile_model(decay()))
+    good = path.read_text()
+    path.write_text(good.replace("AUTONOMOUS = True", "AUTONOMOUS = True\nTAMPERED = 1"))
+    path.with_suffix(".sha256").unlink()
+    monkeypatch.setattr(kernel_mod, "_modules", {})
+    assert not hasattr(codegen.compile_model(decay()), "TAMPERED")
+    assert path.read_text() == good
+
+
+def test_a_cache_from_before_checksums_is_kept(empty_cache, monkeypatch):
+    """A kernel file without a checksum file (an older version's cache) is checked against
+    the generated text once and kept as it is (numba's cache stays valid)."""
+    path = kernel_file(empty_cache, codegen.compile_model(decay()))
+    path.with_suffix(".sha256").unlink()
+    mtime = path.stat().st_mtime_ns
+    monkeypatch.setattr(kernel_mod, "_modules", {})
+    codegen.compile_model(decay())
+    assert path.stat().st_mtime_ns == mtime and path.with_suffix(".sha256").is_file()
+
+
+@pytest.mark.parametrize("where", [".", "__pycache__"])
+def test_a_cache_writable_by_others_is_refused(empty_cache, where):
+    (empty_cache / "__pycache__").mkdir()
+    (empty_cache / where).chmod(0o777)
+    with pytest.raises(DermatwinError) as err:
+        codegen.compile_model(decay())
+    message = str(err.value)
+    assert message.startswith(f"DERMATWIN_CACHE_DIR={empty_cache}")
+    assert message.endswith("writable by others; use a private folder (chmod 700)")
+    assert "\n" not in message
+    assert not list(empty_cache.glob("k_*"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder away")
+def test_a_cache_owned_by_someone_else_is_refused(empty_cache):
+    os.chown(empty_cache, 65534, -1)
+    with pytest.raises(DermatwinError, match="owned by another user; use a folder of your own"):
+        codegen.compile_model(decay())
+
+
+def test_a_new_cache_folder_is_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("DERMATWIN_CACHE_DIR", str(tmp_path / "new" / "kernels"))
+    monkeypatch.setattr(kernel_mod, "_modules", {})
+    codegen.compile_model(decay())
+    assert stat.S_IMODE((tmp_path / "new" / "kernels").stat().st_mode) & 0o077 == 0

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
 import threading
 
 import pytest
 
+from dermatwin.errors import DermatwinError
 from dermatwin.execution import ExecutionError, Executor, get_executor, run_tasks
-from dermatwin.execution.manifest import ChunkManifest
 
 
 class ThreadExecutor(Executor):
@@ -109,58 +108,64 @@ def test_unreachable_scheduler_is_a_one_line_error(monkeypatch):
     from dermatwin.execution import dask_executor
 
     monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 1)
-    with pytest.raises(ExecutionError) as err:
-        get_executor("dask", scheduler="tcp://127.0.0.1:9")
-    assert str(err.value).startswith("--scheduler: cannot connect to 'tcp://127.0.0.1:9'")
-    assert "\n" not in str(err.value)
+    for address in ("tcp://127.0.0.1:1", "tcp://127.0.0.1:notaport", "nonsense://x"):
+        with pytest.raises(ExecutionError) as err:
+            get_executor("dask", scheduler=address)
+        assert str(err.value).startswith(f"--scheduler {address}: cannot reach the Dask scheduler")
+        assert "\n" not in str(err.value)
 
 
-def test_manifest_ignores_a_torn_record_and_checks_identity(tmp_path):
-    m = ChunkManifest.create(tmp_path, {"spec_sha256": "a", "seed": 1})
-    m.record("0:00000", "done", patients=3)
-    with open(m.path, "a") as fh:
-        fh.write('{"chunk": "0:00001", "sta')  # killed while appending
-    again = ChunkManifest.resume(tmp_path, {"spec_sha256": "a", "seed": 1})
-    assert list(again.done()) == ["0:00000"]
-    again.record("0:00001", "done", patients=3)
-    assert list(ChunkManifest.resume(tmp_path, {"spec_sha256": "a", "seed": 1}).done()) == [
-        "0:00000",
-        "0:00001",
-    ]
-    with pytest.raises(ExecutionError, match="different seed"):
-        ChunkManifest.resume(tmp_path, {"spec_sha256": "a", "seed": 2})
+class Misconfigured(DermatwinError):
+    pass
 
 
-def test_progress_bar_counts_and_is_quiet_off_a_terminal(capsys):
-    from dermatwin.execution.progress import progress_bar
-
-    with progress_bar("simulation", 10, enabled=True) as advance:
-        advance(4)
-        advance(6)
-    assert "10/10" in capsys.readouterr().err
-    with progress_bar("simulation", 10) as advance:  # pytest's output is not a terminal
-        advance(10)
-    captured = capsys.readouterr()
-    assert captured.err == "" and captured.out == ""
+def fails_as_user_error(counter: str, x: int) -> int:
+    """A task that counts its calls in a file (workers may be other processes)."""
+    with open(counter, "a") as fh:
+        fh.write(".")
+    if x == 2:
+        raise Misconfigured("visit_every: must be > 0, got 0")
+    return x
 
 
-def die_once(marker: str, x: int) -> int:
-    if x == 1 and not os.path.exists(marker):
-        open(marker, "w").close()
-        os._exit(1)  # the worker process dies: the pool is broken
-    return 10 * x
-
-
-def test_processes_restart_a_broken_pool_and_retry_the_lost_tasks(tmp_path):
-    marker = tmp_path / "died"
+@pytest.mark.parametrize("name", ["serial", "dask"])
+def test_a_user_error_in_a_task_is_not_retried_and_stops_the_run(tmp_path, name):
+    counter = tmp_path / "calls"
+    kwargs = {"workers": 1} if name == "dask" else {}
     results, failures = {}, {}
-    with get_executor("processes", workers=2, retries=2) as ex:
+    with get_executor(name, retries=2, **kwargs) as ex, pytest.raises(Misconfigured) as err:
         run_tasks(
             ex,
-            die_once,
-            {k: (str(marker), k) for k in range(4)},
+            fails_as_user_error,
+            {k: (str(counter), k) for k in [2]},
             on_result=results.__setitem__,
             on_failure=failures.__setitem__,
         )
-    assert marker.exists()
-    assert results == {0: 0, 1: 10, 2: 20, 3: 30} and failures == {}
+    assert str(err.value) == "visit_every: must be > 0, got 0"
+    assert counter.read_text() == "."  # one attempt: retrying cannot help
+    assert failures == {}
+
+
+def test_a_scheduler_lost_during_a_run_is_a_one_line_error(monkeypatch, capfd):
+    import time
+
+    from distributed import LocalCluster
+
+    from dermatwin.execution import dask_executor
+
+    monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 1)
+    cluster = LocalCluster(n_workers=1, processes=False, dashboard_address=None)
+    ex = get_executor("dask", scheduler=cluster.scheduler_address)
+    try:
+        future = ex.submit(time.sleep, 3)
+        cluster.sync(cluster.scheduler.close)  # the scheduler goes away mid-run
+        with pytest.raises(ExecutionError) as err:
+            for _ in range(30):
+                ex.wait_first([future], 1.0)
+        message = str(err.value)
+        assert message.startswith(f"--scheduler {cluster.scheduler_address}: lost the Dask")
+        assert "rerun with --resume" in message and "\n" not in message
+    finally:
+        ex.shutdown()
+        cluster.close()
+    assert "Traceback" not in capfd.readouterr().err  # distributed's own logs stay quiet

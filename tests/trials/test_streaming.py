@@ -239,3 +239,72 @@ def test_impossible_inclusion_is_one_line_and_leaves_nothing(tmp_path):
     assert res.exit_code == 2 and res.stderr.startswith("error: inclusion: only ")
     assert res.stderr.count("\n") == 1
     assert not out.exists() and not staging_folder(out).exists()
+
+
+def recorded_chunks(stage: Path) -> list[str]:
+    """Chunks recorded as done (the order in which chunks finish may vary)."""
+    lines = (stage / MANIFEST_NAME).read_text().splitlines()[1:]
+    return [e["chunk"] for e in map(json.loads, lines) if not e["chunk"].startswith("population")]
+
+
+def chunk_file(stage: Path, table: str, chunk: str) -> Path:
+    arm = ["dupilumab", "placebo"][int(chunk[0])]
+    return stage / table / f"arm={arm}" / f"chunk-{chunk[2:]}.parquet"
+
+
+def test_damaged_staged_files_are_recomputed_on_resume(reference, tmp_path, capsys):
+    out = tmp_path / "out"
+    seen = []
+
+    def kill_after_three(chunk):
+        seen.append(chunk)
+        if len(seen) == 3:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run_trial_to(spec(), out, on_chunk=kill_after_three)
+    stage = staging_folder(out)
+    cut, forged = recorded_chunks(stage)[1:]
+    # a chunk file cut short, a population block overwritten with garbage, a manifest
+    # with a garbage line, a JSON line that is no record, a record without its fields
+    # and a torn last line
+    chunk = chunk_file(stage, "endpoints", cut)
+    chunk.write_bytes(chunk.read_bytes()[:-20])
+    block = sorted((stage / "population" / "arm=placebo").iterdir())[0]
+    block.write_bytes(b"garbage" * 10)
+    with open(stage / MANIFEST_NAME, "a") as fh:
+        fh.write(f'\x00\x01garbage\n[1, 2]\n{{"chunk": "{forged}", "status": "done"}}\n{{"chu')
+    result = run_trial_to(spec(), out, resume=True)
+    assert_same(result, reference)
+    assert result.computed_chunks == N_CHUNKS - 3 + 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        f"population of arm 'placebo': population/arm=placebo/{block.name} corrupt (size "
+        "mismatch); screening the arm again",
+        f"chunk {cut}: {chunk.relative_to(stage).as_posix()} corrupt (size mismatch); recomputing",
+        f"chunk {forged}: its manifest record is damaged; recomputing",
+    ]
+
+
+def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
+    out = tmp_path / "out"
+
+    def kill_after_one(chunk):
+        raise Killed
+
+    with pytest.raises(Killed):
+        run_trial_to(spec(), out, on_chunk=kill_after_one)
+    stage = staging_folder(out)
+    (done,) = recorded_chunks(stage)
+    chunk = chunk_file(stage, "trajectories", done)
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    log = []
+    result = run_trial_to(spec(), out, resume=True, log=log.append)
+    assert log == [
+        f"chunk {done}: {chunk.relative_to(stage).as_posix()} corrupt (checksum mismatch); "
+        "recomputing"
+    ]
+    assert result.computed_chunks == N_CHUNKS
+    assert_same(result, reference)

@@ -10,6 +10,17 @@ always atomically (temp file + ``os.replace``), which is safe with concurrent pr
 Cache directory: ``$DERMATWIN_CACHE_DIR`` if set, else ``~/.cache/dermatwin/kernels``.
 Callers should put :data:`KERNEL_TEMPLATE_VERSION` and a hash of what determines the
 model source into ``key`` so that a changed template or model gets a new file.
+
+Trust: importing a cached kernel runs its code, and numba's cache files beside it are
+pickles (loading one can run code too). So the cache folder (and its ``__pycache__``)
+must belong to the current user and be writable by nobody else, else a one-line
+:class:`KernelCacheError`; the folder is created ``0700``. Each kernel file has a
+``k_<key>.sha256`` beside it holding the SHA-256 of the source the generator made; a
+file that differs (edited, damaged, or left by an older version) is not imported but
+generated again, and the bytes that were checked are the bytes executed (no second
+read). numba's own files cannot be checked this way: the folder permissions are what
+protect them, and rewriting a rejected kernel file also makes numba discard its stale
+cache entries (they are keyed by the file's modification time).
 """
 
 from __future__ import annotations
@@ -17,15 +28,32 @@ from __future__ import annotations
 import ast
 import hashlib
 import importlib.util
+import logging
 import os
 import re
+import stat
 import sys
 import tempfile
 import threading
 import types
 from pathlib import Path
 
-__all__ = ["KERNEL_TEMPLATE_VERSION", "build_kernel", "kernel_cache_dir", "load_kernel"]
+from dermatwin.errors import DermatwinError
+
+__all__ = [
+    "KERNEL_TEMPLATE_VERSION",
+    "KernelCacheError",
+    "build_kernel",
+    "kernel_cache_dir",
+    "load_kernel",
+]
+
+_log = logging.getLogger(__name__)
+
+
+class KernelCacheError(DermatwinError):
+    """The kernel cache folder cannot be trusted or used (one line, names the folder)."""
+
 
 _TEMPLATE_PATH = Path(__file__).with_name("_kernel_template.py")
 _TEMPLATE = _TEMPLATE_PATH.read_text(encoding="utf-8")
@@ -46,6 +74,63 @@ def kernel_cache_dir() -> Path:
     env = os.environ.get("DERMATWIN_CACHE_DIR")
     base = Path(env) if env else Path.home() / ".cache" / "dermatwin" / "kernels"
     return base.expanduser()
+
+
+def _label(directory: Path) -> str:
+    env = os.environ.get("DERMATWIN_CACHE_DIR")
+    return f"DERMATWIN_CACHE_DIR={env}" if env else f"kernel cache {directory}"
+
+
+def private_cache_dir() -> Path:
+    """The kernel cache folder, created owner-only if absent, after checking that no one
+    but the current user can put code into it (else :class:`KernelCacheError`)."""
+    directory = kernel_cache_dir()
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as err:
+        raise KernelCacheError(
+            f"{_label(directory)}: cannot create the folder ({err.strerror})"
+        ) from None
+    _check_private(directory, _label(directory))
+    pycache = directory / "__pycache__"  # numba's cache (pickles)
+    if pycache.exists():
+        _check_private(pycache, f"{_label(directory)} (its __pycache__)")
+    return directory
+
+
+def _check_private(folder: Path, label: str) -> None:
+    info = folder.stat()
+    if not stat.S_ISDIR(info.st_mode):
+        raise KernelCacheError(f"{label}: not a folder; give a private folder")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise KernelCacheError(
+            f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise KernelCacheError(f"{label}: writable by others; use a private folder (chmod 700)")
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_verified(path: Path) -> str | None:
+    """The kernel file's text if it matches its recorded SHA-256 (and only the current
+    user could have written it), else None: the caller generates it again."""
+    try:
+        info = path.stat()
+        data = path.read_bytes()
+        recorded = path.with_suffix(".sha256").read_text(encoding="ascii").strip()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
+    planted = hasattr(os, "getuid") and info.st_uid != os.getuid()
+    if planted or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        _log.warning("kernel cache: %s may be written by others; generating it again", path)
+        return None
+    if hashlib.sha256(data).hexdigest() != recorded:
+        _log.warning("kernel cache: %s does not match its checksum; generating it again", path)
+        return None
+    return data.decode("utf-8")
 
 
 def _template_names() -> set[str]:
@@ -150,20 +235,23 @@ def build_kernel(model_source: str, key: str) -> types.ModuleType:
         if mod is not None:
             return mod
         _check_model_source(model_source)
-        _write_once(kernel_cache_dir() / f"k_{safe}.py", kernel_source(model_source))
-        return _import(safe)
+        text = kernel_source(model_source)
+        path = private_cache_dir() / f"k_{safe}.py"
+        _write_once(path, text)
+        _write_once(path.with_suffix(".sha256"), _sha256(text) + "\n")
+        return _import(safe, text)
 
 
 def load_kernel(key: str) -> types.ModuleType | None:
-    """The kernel module already built under ``key`` (this or an earlier process), or None."""
+    """The kernel module already built under ``key`` (this or an earlier process), or
+    None when there is none or its file does not match its checksum."""
     safe = _safe_key(key)
     with _lock:
         mod = _modules.get(safe)
         if mod is not None:
             return mod
-        if not (kernel_cache_dir() / f"k_{safe}.py").is_file():
-            return None
-        return _import(safe)
+        text = _read_verified(private_cache_dir() / f"k_{safe}.py")
+        return None if text is None else _import(safe, text)
 
 
 def _safe_key(key: str) -> str:
@@ -173,15 +261,19 @@ def _safe_key(key: str) -> str:
     return safe
 
 
-def _import(safe: str) -> types.ModuleType:
+def _import(safe: str, text: str) -> types.ModuleType:
+    """Import ``text`` as the module of file ``k_<safe>.py``: the checked text is executed,
+    not the file read again, so a file swapped meanwhile is never run."""
     directory = kernel_cache_dir()
     _parent_package(directory)
     name = f"{_PACKAGE}.k_{safe}"
-    spec = importlib.util.spec_from_file_location(name, directory / f"k_{safe}.py")
+    path = directory / f"k_{safe}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     try:
-        spec.loader.exec_module(mod)
+        # the code's file name is the cached file: numba keys its disk cache on it
+        exec(compile(text, str(path), "exec"), mod.__dict__)  # noqa: S102
     except BaseException:
         del sys.modules[name]
         raise

@@ -18,6 +18,22 @@ class ExecutionError(DermatwinError):
     """An executor cannot be created or a run cannot go on (one-line message)."""
 
 
+class UserErrorResult:
+    """A user error raised by a task, returned as its value so that an engine that retries
+    failures itself (Dask) does not run a task again that can only fail the same way."""
+
+    def __init__(self, error: DermatwinError) -> None:
+        self.error = error
+
+
+def call_returning_user_errors(fn: Callable[..., Any], /, *args: Any) -> Any:
+    """``fn(*args)``, or a :class:`UserErrorResult` holding the user error it raised."""
+    try:
+        return fn(*args)
+    except DermatwinError as err:
+        return UserErrorResult(err)
+
+
 class Executor(ABC):
     """Runs tasks; use as a context manager so workers are always shut down."""
 

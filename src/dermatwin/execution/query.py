@@ -1,5 +1,17 @@
 """SQL over stored trial results with DuckDB (views ``trajectories`` and ``endpoints``).
 
+The user's SQL runs in a sandbox, because a results folder may be queried by someone
+who should not read or write anything else (a shared service tomorrow):
+
+* one ``SELECT`` (or ``EXPLAIN``) statement only: no ``COPY``, ``ATTACH``, ``INSTALL``,
+  ``LOAD``, ``SET``, ``CREATE`` or ``PRAGMA``;
+* DuckDB's file access is limited to the run's own Parquet files
+  (``allowed_directories``/``allowed_paths``, then ``enable_external_access = false``),
+  extensions are never loaded, and ``lock_configuration`` freezes all of this;
+* memory is capped (:data:`MEMORY_LIMIT`) and at most ``limit`` rows
+  (:data:`ROW_LIMIT` by default) are fetched, streamed in batches, so
+  ``SELECT * FROM range(100000000)`` costs milliseconds and says it was cut.
+
 >>> # query_results("results/kim2017", "SELECT arm, count(*) FROM endpoints GROUP BY arm")
 """
 
@@ -12,55 +24,122 @@ import pandas as pd
 from dermatwin.execution.base import ExecutionError
 
 VIEWS = ("trajectories", "endpoints")
+#: rows returned at most unless ``limit`` says otherwise (``--limit``)
+ROW_LIMIT = 10_000
+#: the largest ``limit`` accepted (rows are held in memory to be printed)
+MAX_ROW_LIMIT = 1_000_000
+#: DuckDB's memory budget for one query
+MEMORY_LIMIT = "1GB"
+#: statement kinds that only read
+_READ_ONLY = ("SELECT", "EXPLAIN")
 
 
-def _source(folder: Path, name: str) -> str | None:
-    """The Parquet files of one table: the chunk dataset, else the single file."""
+def _short(value: object, width: int = 40) -> str:
+    text = str(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _source(folder: Path, name: str) -> tuple[str, str] | None:
+    """The Parquet files of one table (the chunk dataset, else the single file) as a
+    glob for ``read_parquet`` and the directory or file DuckDB may read."""
     if any((folder / name).glob("*/*.parquet")):
-        return str(folder / name / "*" / "*.parquet")
-    if (folder / f"{name}.parquet").exists():
-        return str(folder / f"{name}.parquet")
+        return str(folder / name / "*" / "*.parquet"), str(folder / name) + "/"
+    if (folder / f"{name}.parquet").is_file():
+        return str(folder / f"{name}.parquet"), str(folder / f"{name}.parquet")
     return None
 
 
-def connect(folder: Path, memory_limit: str = "1GB"):
-    """A DuckDB connection with the result tables of ``folder`` registered as views."""
+def connect(folder: Path, memory_limit: str = MEMORY_LIMIT):
+    """A sandboxed DuckDB connection with the result tables of ``folder`` as views: it can
+    read those files and nothing else, and its settings are locked."""
     import duckdb
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise ExecutionError(f"DIR: {folder} is not a results folder")
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit = '{memory_limit}'")
-    found = []
-    for name in VIEWS:
-        src = _source(folder, name)
-        if src is not None:
-            quoted = src.replace("'", "''")
+        raise ExecutionError(f"DIR: {_short(folder)} is not a results folder")
+    folder = folder.resolve()
+    sources = {name: src for name in VIEWS if (src := _source(folder, name)) is not None}
+    if not sources:
+        raise ExecutionError(
+            f"DIR: {_short(folder)} has no trial results (trajectories/ or endpoints/ "
+            "Parquet files)"
+        )
+    con = duckdb.connect(
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+        }
+    )
+    try:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+        dirs = [allowed for _, allowed in sources.values() if allowed.endswith("/")]
+        files = [allowed for _, allowed in sources.values() if not allowed.endswith("/")]
+        con.execute("SET allowed_directories = ?", [dirs])
+        con.execute("SET allowed_paths = ?", [files])
+        for name, (pattern, _) in sources.items():
+            quoted = pattern.replace("'", "''")
             # the arm is a column of every file, so the arm=... folders are not parsed
             con.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM "
                 f"read_parquet('{quoted}', hive_partitioning = false, union_by_name = true)"
             )
-            found.append(name)
-    if not found:
-        raise ExecutionError(
-            f"DIR: {folder} has no trial results (trajectories/ or endpoints/ Parquet files)"
-        )
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
-def query_results(folder: Path, sql: str) -> pd.DataFrame:
-    """Run ``sql`` over the results in ``folder``; a bad query is a one-line error."""
+def _statement(con, sql: str):
+    """The one read-only statement in ``sql`` (else a one-line error)."""
+    if not isinstance(sql, str) or not sql.strip():
+        raise ExecutionError("SQL: empty query; give one SELECT statement")
+    statements = con.extract_statements(sql)
+    if not statements:
+        raise ExecutionError("SQL: empty query; give one SELECT statement")
+    if len(statements) > 1:
+        raise ExecutionError(f"SQL: {len(statements)} statements; give one SELECT statement")
+    kind = statements[0].type.name
+    if kind not in _READ_ONLY:
+        raise ExecutionError(
+            f"SQL: {kind} statements are not allowed; only SELECT (or EXPLAIN) queries "
+            "over the views endpoints and trajectories"
+        )
+    return statements[0]
+
+
+def query_results(folder: Path, sql: str, limit: int = ROW_LIMIT) -> pd.DataFrame:
+    """Run ``sql`` over the results in ``folder``: at most ``limit`` rows, and
+    ``frame.attrs["truncated"]`` is True when the query had more. A bad query or folder
+    is a one-line error."""
     import duckdb
 
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ROW_LIMIT:
+        raise ExecutionError(f"--limit must be 1 to {MAX_ROW_LIMIT:,} rows, got {_short(limit)}")
     con = None
     try:
         con = connect(folder)  # creating the views reads the files: a corrupt one fails here
-        return con.execute(sql).df()
+        _statement(con, sql)
+        # a limit on the relation lets DuckDB stop early (streaming, or a top-n sort), keeps
+        # the query's order and converts types as an unlimited .df() would
+        frame = con.sql(sql).limit(limit + 1).df()
+        truncated = len(frame) > limit
+        frame = frame.iloc[:limit]
+        frame.attrs["truncated"] = truncated
+        return frame
+    except duckdb.PermissionException as err:
+        raise ExecutionError(
+            f"SQL: only the views endpoints and trajectories can be read ({_first_line(err)})"
+        ) from None
     except duckdb.Error as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ExecutionError(f"SQL: {first}") from None
+        raise ExecutionError(f"SQL: {_first_line(err)}") from None
     finally:
         if con is not None:
             con.close()
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return _short(text.splitlines()[0] if text else type(err).__name__, 300)

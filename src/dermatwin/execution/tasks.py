@@ -4,7 +4,9 @@ Each task is ``fn(*args)`` under a key. Results are handed to ``on_result`` as t
 arrive (so the caller can stream them to disk and keep memory bounded); a task that still
 fails after its retries goes to ``on_failure`` and the others go on. A task running
 longer than ``timeout`` seconds gets one duplicate; whichever copy finishes first wins
-(tasks are deterministic, so either result is the same).
+(tasks are deterministic, so either result is the same). A user error
+(:class:`~dermatwin.errors.DermatwinError`) raised by a task is not retried: it would fail
+again, so it stops the run and reaches the user as its one line.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dermatwin.execution.base import Executor
+from dermatwin.errors import DermatwinError
+from dermatwin.execution.base import Executor, UserErrorResult
 
 
 @dataclass
@@ -70,8 +73,12 @@ def run_tasks(
                 slot = slots[key]
                 slot.futures.remove(future)
                 error = future.exception()
+                if isinstance(error, DermatwinError):
+                    raise error
                 if error is None:
                     result = future.result()
+                    if isinstance(result, UserErrorResult):
+                        raise result.error
                     _drop(slot, owner)
                     del slots[key]
                     on_result(key, result)

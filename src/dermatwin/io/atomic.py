@@ -1,12 +1,15 @@
 """Crash-safe files: write to a temporary name, fsync, rename, fsync the folder.
 
-A reader (or a run resumed after a crash) sees the whole file or none of it.
+A reader (or a run resumed after a crash) sees the whole file or none of it. Files get
+the usual permissions (``0o666`` less the umask), like any file the user creates:
+``tempfile.mkstemp`` would make every output owner-only (0600), so reports could not be
+shared.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -22,11 +25,24 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def create_temp(folder: Path, name: str) -> tuple[int, Path]:
+    """A new, empty, hidden file beside ``folder / name`` opened for writing: its
+    descriptor and path. Created with ``O_EXCL`` (never an existing file) and mode
+    ``0o666`` filtered by the umask, as ``open()`` would."""
+    for _ in range(100):
+        tmp = Path(folder) / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits collided
+            continue
+    raise FileExistsError(f"no free temporary name beside {Path(folder) / name}")
+
+
 def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
     """Call ``write(file)`` on a temporary file beside ``path``, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as fh:
             write(fh)
@@ -34,7 +50,7 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> Path:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
     return path

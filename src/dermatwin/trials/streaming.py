@@ -14,6 +14,10 @@ A run has two phases, both split into tasks for an executor
    ``trajectories/arm=ARM/chunk-NNNNN.parquet`` (temporary name, fsync, rename), then
    recorded in ``chunks.jsonl`` (:class:`~dermatwin.execution.manifest.ChunkManifest`).
 
+Every record lists its files' SHA-256 and size; on resume a damaged chunk is computed
+again and an arm with a damaged population file is screened again (one line each on
+stderr, or to ``log``), and the results still equal an uninterrupted run's.
+
 The summary is computed from the endpoint table (one row per patient); trajectories are
 never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
 into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
@@ -31,6 +35,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -133,18 +138,30 @@ class _ArmPopulation:
     blocks: list[list[int]]
 
 
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _block_path(folder: Path, spec: TrialSpec, a: int, start: int) -> Path:
     arm = list(spec.arms)[a]
     return folder / "population" / arm_folders(spec)[arm] / f"block-{start:010d}.parquet"
 
 
 def _population(
-    spec: TrialSpec, executor: Executor, folder: Path, manifest: ChunkManifest, timeout, advance
+    spec: TrialSpec,
+    executor: Executor,
+    folder: Path,
+    manifest: ChunkManifest,
+    timeout,
+    advance,
+    log: Callable[[str], None] = _stderr,
 ) -> dict[int, _ArmPopulation]:
     """Every arm's patients (screened now, or read when resuming).
 
     Screened blocks go to disk as they arrive (accepted candidates with their states), so
-    the driver holds one integer per accepted candidate, whatever the trial size.
+    the driver holds one integer per accepted candidate, whatever the trial size. A
+    recorded arm whose files are damaged is screened again (same patients: candidates
+    are seeded by index).
     """
     pop_spec = spec.population_spec()
     sizes = list(spec.arm_sizes().values())
@@ -152,12 +169,17 @@ def _population(
     done = manifest.done()
     out: dict[int, _ArmPopulation] = {}
     for a, arm in enumerate(spec.arms):
-        if f"population:{a}" in done:
-            table = pq.read_table(folder / "population" / f"{dirs[arm]}.parquet")
-            out[a] = _ArmPopulation(
-                table["candidate"].to_numpy(), done[f"population:{a}"]["blocks"]
-            )
-            advance(sizes[a])
+        entry = done.get(f"population:{a}")
+        if entry is not None:
+            reason = _damaged_population(manifest, entry)
+            if reason is None:
+                table = pq.read_table(folder / "population" / f"{dirs[arm]}.parquet")
+                out[a] = _ArmPopulation(table["candidate"].to_numpy(), entry["blocks"])
+                advance(sizes[a])
+                continue
+            log(f"population of arm {arm!r}: {reason}; screening the arm again")
+        # blocks of an unrecorded or damaged screening are redone (their split may differ)
+        shutil.rmtree(folder / "population" / dirs[arm], ignore_errors=True)
     found: dict[int, dict[int, np.ndarray]] = {a: {} for a in range(len(sizes)) if a not in out}
     drawn = dict.fromkeys(found, 0)
     # small arms are screened in smaller blocks so that every worker gets some
@@ -193,7 +215,8 @@ def _population(
                 out[a] = _ArmPopulation(cands[:n].astype(np.int64), used)
                 path = folder / "population" / f"{dirs[list(spec.arms)[a]]}.parquet"
                 write_parquet_atomic(pd.DataFrame({"candidate": out[a].candidates}), path)
-                manifest.record(f"population:{a}", "done", patients=n, blocks=used)
+                files = [path] + [_block_path(folder, spec, a, s) for s, _ in used]
+                manifest.record(f"population:{a}", "done", files, patients=n, blocks=used)
                 del found[a]
                 continue
             rate = accepted / drawn[a] if accepted else 1.0
@@ -225,6 +248,26 @@ def _population(
                 timeout=timeout,
             )
     return out
+
+
+def _damaged_population(manifest: ChunkManifest, entry: dict) -> str | None:
+    """Why a recorded arm population cannot be used (None: it can)."""
+    blocks = entry.get("blocks")
+    if not isinstance(blocks, list) or not all(
+        isinstance(b, list) and len(b) == 2 and all(isinstance(v, int) for v in b) for b in blocks
+    ):
+        return "its manifest record is damaged"
+    return manifest.damaged(entry)
+
+
+def _damaged_chunk(manifest: ChunkManifest, entry: dict) -> str | None:
+    """Why a recorded chunk cannot be used (None: it can)."""
+    failed = entry.get("failed_patients")
+    if not isinstance(failed, list) or not all(
+        isinstance(f, list) and len(f) == 2 and all(isinstance(v, int) for v in f) for f in failed
+    ):
+        return "its manifest record is damaged"
+    return manifest.damaged(entry)
 
 
 class _ChunkArgs(Mapping):
@@ -277,6 +320,7 @@ def run_trial_to(
     on_chunk: Callable[[str], None] | None = None,
     overwrite: bool = False,
     inputs: Sequence[Path] = (),
+    log: Callable[[str], None] = _stderr,
 ) -> StreamedTrialResult:
     """Run ``spec`` chunk by chunk on ``executor`` (serial by default) into ``out``.
 
@@ -287,7 +331,8 @@ def run_trial_to(
     from its manifest are computed; a different spec, seed or model is an error).
     ``timeout`` (s): a chunk running longer gets a duplicate. ``progress``: a progress
     bar (None: when on a terminal). ``task`` and ``on_chunk`` (called with each chunk id
-    once it is recorded) are hooks for fault-injection tests.
+    once it is recorded) are hooks for fault-injection tests. ``log`` gets one line per
+    damaged staged file found on resume (default: stderr).
     """
     if seed is not None:
         spec = spec.with_seed(seed)
@@ -297,11 +342,13 @@ def run_trial_to(
     with OutputFolder(out, command="trial run", inputs=inputs, overwrite=overwrite) as folder:
         # chunks already written stay staged (a disk full after hours loses no work)
         with write_errors(folder.given, "; once it can, --resume continues the run"):
-            result = _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chunk)
+            result = _run_locked(
+                spec, folder, executor, resume, timeout, progress, task, on_chunk, log
+            )
     return result
 
 
-def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chunk):
+def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chunk, log):
     """:func:`run_trial_to` once ``folder`` is claimed and locked."""
     from dermatwin.execution.serial import SerialExecutor
 
@@ -330,12 +377,12 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
     try:
         with progress_bar("population", total, enabled=progress) as advance:
             try:
-                pops = _population(spec, executor, stage, manifest, timeout, advance)
+                pops = _population(spec, executor, stage, manifest, timeout, advance, log)
             except PatientError:
                 shutil.rmtree(stage, ignore_errors=True)  # the criteria: nothing to resume
                 raise
         computed = _simulate(
-            spec, executor, stage, manifest, pops, task, timeout, on_chunk, progress
+            spec, executor, stage, manifest, pops, task, timeout, on_chunk, progress, log
         )
     finally:
         if own:
@@ -361,9 +408,19 @@ def _chunk_path(folder: Path, table: str, spec: TrialSpec, chunk: str) -> Path:
     return folder / table / arm_folders(spec)[arm] / f"chunk-{c}.parquet"
 
 
-def _simulate(spec, executor, folder, manifest, pops, task, timeout, on_chunk, progress) -> int:
+def _simulate(
+    spec, executor, folder, manifest, pops, task, timeout, on_chunk, progress, log=_stderr
+) -> int:
     chunks = _chunks(spec)
-    done = manifest.done()
+    done = {}
+    for key, entry in manifest.done().items():
+        if key not in chunks:
+            continue  # a population record
+        reason = _damaged_chunk(manifest, entry)
+        if reason is None:
+            done[key] = entry
+        else:
+            log(f"chunk {key}: {reason}; recomputing")
     todo = {k: v for k, v in chunks.items() if k not in done}
     total = sum(hi - lo for _, lo, hi in chunks.values())
     computed = 0
@@ -373,10 +430,13 @@ def _simulate(spec, executor, folder, manifest, pops, task, timeout, on_chunk, p
 
         def on_result(key, part: ChunkResult):
             nonlocal computed
-            write_parquet_atomic(part.endpoints, _chunk_path(folder, "endpoints", spec, key))
-            write_parquet_atomic(part.trajectories, _chunk_path(folder, "trajectories", spec, key))
-            failed = [[f["patient"], f["status"]] for f in part.failures]
-            manifest.record(key, "done", patients=len(part.endpoints), failed_patients=failed)
+            files = [_chunk_path(folder, t, spec, key) for t in ("endpoints", "trajectories")]
+            write_parquet_atomic(part.endpoints, files[0])
+            write_parquet_atomic(part.trajectories, files[1])
+            failed = [[int(f["patient"]), int(f["status"])] for f in part.failures]
+            manifest.record(
+                key, "done", files, patients=len(part.endpoints), failed_patients=failed
+            )
             computed += 1
             advance(len(part.endpoints))
             if on_chunk is not None:
