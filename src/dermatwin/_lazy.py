@@ -12,6 +12,7 @@ that need them are imported when one of their names is used.
 '{"a": 1}'
 >>> "dumps" in dir_()
 True
+>>> del sys.modules["demo"]
 """
 
 from __future__ import annotations
