@@ -85,4 +85,5 @@ def test_cli_writes_table_and_tornado(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert {r["parameter"] for r in json.loads(proc.stdout)["indices"]} == {"sc2", "desq"}
-    assert {p.name for p in out.iterdir()} == {"sensitivity.csv", "tornado.png", "sensitivity.json"}
+    files = {"sensitivity.csv", "tornado.png", "sensitivity.json", ".dermatwin-output.json"}
+    assert {p.name for p in out.iterdir()} == files

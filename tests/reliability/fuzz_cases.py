@@ -618,7 +618,8 @@ def argument_mutation(draw, command: str | None = None) -> Case:
         cut = draw(st.integers(0, max(0, len(argv) - 1)))
         dropped = argv[cut]
         argv = argv[:cut] + argv[cut + 1 :]
-        names = ("missing", dropped.lstrip("-"), "option", "argument", "requires")
+        # dropping a sub-command makes the next word an unknown command
+        names = ("missing", dropped.lstrip("-"), "option", "argument", "requires", "command")
         note = f"dropped {dropped!r}"
     # an error about another (still valid or deliberately invalid) option also names it
     names += tuple(a.lstrip("-") for a in argv if a.startswith("--"))
