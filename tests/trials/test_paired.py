@@ -131,3 +131,21 @@ def test_paired_run_resumes(reference, tmp_path):
     result = run_trial_to(spec(), out, resume=True)
     assert result.computed_chunks == 3 + 2 + 3 - 2
     assert_same(result, reference)
+
+
+def test_paired_effect_runs_two_arms_on_the_trials_patients(reference):
+    from dermatwin.trials import paired_effect
+    from dermatwin.trials.spec import TrialError
+
+    plain = TrialSpec.model_validate(BASE)  # any trial: paired_effect pairs it
+    effect = paired_effect(plain, "dupilumab", "placebo", "mean_pct_change:EASI@4w")
+    (full,) = (
+        c
+        for c in reference.summary["comparisons"]
+        if c["arm"] == "dupilumab" and c["endpoint"] == "mean_pct_change:EASI@4w"
+    )
+    assert {k: v for k, v in effect.items() if k != "estimates"} == full
+    arms = reference.summary["arms"]
+    assert effect["estimates"]["placebo"] == arms["placebo"]["mean_pct_change:EASI@4w"]["estimate"]
+    with pytest.raises(TrialError, match="arm: 'nobody' is not an arm; allowed: dupilumab"):
+        paired_effect(plain, "nobody")

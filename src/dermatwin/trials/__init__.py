@@ -1,5 +1,6 @@
 """Virtual clinical trials: statistics and reports (research use only)."""
 
+from dermatwin.trials.paired import paired_effect, paired_spec
 from dermatwin.trials.report import write_html_report
 from dermatwin.trials.statistics import (
     bootstrap_mean_interval,
@@ -18,6 +19,8 @@ __all__ = [
     "kaplan_meier",
     "logrank_test",
     "mean_difference",
+    "paired_effect",
+    "paired_spec",
     "power_from_replicates",
     "rate_difference",
     "search_n_per_arm",
