@@ -117,7 +117,7 @@ class Killed(Exception):
     pass
 
 
-def test_paired_run_resumes(reference, tmp_path):
+def test_paired_run_resumes_and_screens_a_damaged_population_again(reference, tmp_path, capsys):
     out, seen = tmp_path / "out", []
 
     def kill_after_two(chunk):
@@ -127,10 +127,16 @@ def test_paired_run_resumes(reference, tmp_path):
 
     with pytest.raises(Killed):
         run_trial_to(spec(), out, on_chunk=kill_after_two)
-    assert staging_folder(out).exists()
+    stage = staging_folder(out)
+    block = sorted((stage / "population" / "shared").iterdir())[0]
+    block.write_bytes(b"garbage" * 10)
     result = run_trial_to(spec(), out, resume=True)
     assert result.computed_chunks == 3 + 2 + 3 - 2
     assert_same(result, reference)
+    assert capsys.readouterr().err.splitlines() == [
+        f"shared population of the paired arms: population/shared/{block.name} corrupt "
+        "(size mismatch); screening it again"
+    ]
 
 
 def test_paired_effect_runs_two_arms_on_the_trials_patients(reference):
