@@ -18,6 +18,9 @@ Every record lists its files' SHA-256 and size; on resume a damaged chunk is com
 again and an arm with a damaged population file is screened again (one line each on
 stderr, or to ``log``), and the results still equal an uninterrupted run's.
 
+A paired trial (``paired: true``) screens one population for every arm, in
+``population/shared/``; each arm takes its first ``n`` patients.
+
 The summary is computed from the endpoint table (one row per patient); trajectories are
 never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
 into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
@@ -416,7 +419,7 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir(parents=True)
         manifest = ChunkManifest.create(stage, header)
-    total = sum(spec.arm_sizes().values())
+    total = sum(s.size for s in _screenings(spec))  # a paired trial screens once
     try:
         with progress_bar("population", total, enabled=progress) as advance:
             try:
