@@ -111,6 +111,8 @@ def test_msc_rows_report_the_paired_effect_on_the_same_patients(small_msc, small
         assert effect["ci"] == sorted(ref.scale * v for v in direct["ci"])
     table = markdown_table(result)
     assert "paired effect vs placebo (95 % CI)" in table.splitlines()[0]
+    text = write_validation_doc(pset, result, tmp_path / "validation.md").read_text()
+    assert "- `AD_MSC_KIM2017_HD_EASI50` (EASI-50@12w): " in text
     # rows of drug trials have none
     _, pset2, plain = small
     assert all(r["paired_effect"] is None for r in summary(pset2, plain)["rows"])
