@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from conftest import small_ad_trial
+from support import small_ad_trial
 from typer.testing import CliRunner
 
 from dermatwin.cli import app

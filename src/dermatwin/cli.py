@@ -48,6 +48,26 @@ err_console = Console(stderr=True)
 DISCLAIMER = "Research use only: dermatwin is not a medical device."
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    # the commands import what they need when they run: --help and --version import no
+    # numerical library (tests/test_imports.py)
+    pass
+
+
 def fail(message: str) -> None:
     err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)

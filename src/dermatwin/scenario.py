@@ -7,7 +7,7 @@ endpoints to summarise. Times are numbers of days or strings such as ``"16 weeks
 
 >>> s = Scenario.model_validate({"model": "miyano2021", "horizon": "16 weeks",
 ...     "arms": {"dupilumab": {"treatments": [{"intervention": "dupilumab"}]}}})
->>> s.horizon, s.output_times()[-1]
+>>> s.horizon, float(s.output_times()[-1])
 (112.0, 112.0)
 """
 

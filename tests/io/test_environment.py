@@ -16,7 +16,7 @@ import pyarrow
 import pytest
 import scipy
 import sympy
-from conftest import small_ad_trial
+from support import small_ad_trial
 
 from dermatwin.io import environment as env_module
 from dermatwin.io.environment import LIBRARIES, environment, git_state

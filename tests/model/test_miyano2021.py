@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import assert_published
+from support import assert_published
 
 from dermatwin.engine.events import intervention
 from dermatwin.engine.simulate import REFERENCE_OPTIONS, simulate

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small_ad_trial
+from support import small_ad_trial
 
 from dermatwin.execution import get_executor
 from dermatwin.trials import run as run_module

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import yaml
-from conftest import small_ad_trial
+from support import small_ad_trial
 from typer.testing import CliRunner
 
 from dermatwin.cli import app

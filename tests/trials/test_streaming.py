@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import small_ad_trial
+from support import small_ad_trial
 from typer.testing import CliRunner
 
 from dermatwin.cli import app

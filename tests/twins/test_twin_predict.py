@@ -32,9 +32,9 @@ BAD_REGIMENS = {
     "regimen: [{drug: dupilumab, amount: 1.0e9, unit: mg}]": "regimen[0]: amount: dupilumab dose",
     "regimen: [{drug: dupilumab, start: 400}]": "regimen[0]: start: 400 is outside 0-168",
     "regimen: [{drug: dupilumab, stop: 200}]": "regimen[0]: stop: 200 is outside 0-168",
-    "horizon: 8 weeks\nregimen: [{drug: dupilumab, start: -7}]": "regimen[0]: start: -7",
-    f"regimen: [{{msc: {{{MSC}, times: '14'}}}}]": "regimen[0]: msc.times: expected a list",
-    f"regimen: [{{msc: {{{MSC}, times: []}}}}]": "regimen[0]: msc.times: expected a list",
+    "horizon: 8 weeks\nregimen: [{drug: dupilumab, start: -7}]": "regimen[0]: start: a day >= 0",
+    f"regimen: [{{msc: {{{MSC}, times: '14'}}}}]": "regimen[0]: msc: times: expected a list",
+    f"regimen: [{{msc: {{{MSC}, times: []}}}}]": "regimen[0]: msc: times: needs at least 1 item",
     f"regimen: [{{msc: {{{MSC}, times: [0, 500]}}}}]": "regimen[0]: msc.times: 500 is outside",
 }
 

@@ -23,7 +23,7 @@ Targets name where a value goes:
 >>> s.name
 'CAL-1'
 >>> sorted(s.fitted_rows())[:1]
-['AD_ABRO_MONO1_200_EASI75']
+['AD_ABRO_MONO1_100_EASI75']
 """
 
 from __future__ import annotations

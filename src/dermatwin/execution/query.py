@@ -12,7 +12,18 @@ who should not read or write anything else (a shared service tomorrow):
   (:data:`ROW_LIMIT` by default) are fetched, streamed in batches, so
   ``SELECT * FROM range(100000000)`` costs milliseconds and says it was cut.
 
->>> # query_results("results/kim2017", "SELECT arm, count(*) FROM endpoints GROUP BY arm")
+A results folder is what ``dermatwin trial run`` writes (e.g. ``results/kim2017``); here a
+stand-in with one small ``endpoints.parquet``:
+
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as tmp:
+...     rows = pd.DataFrame({"arm": ["MSC", "MSC", "placebo"], "value": [1.0, 2.0, 3.0]})
+...     rows.to_parquet(Path(tmp) / "endpoints.parquet")
+...     sql = "SELECT arm, count(*) AS n FROM endpoints GROUP BY arm ORDER BY arm"
+...     print(query_results(tmp, sql).to_string(index=False))
+    arm  n
+    MSC  2
+placebo  1
 """
 
 from __future__ import annotations

@@ -213,9 +213,9 @@ def parse_yaml(text: str, error: type[DermatwinError], where: str) -> Any:
 def read_text(path: str | Path, error: type[DermatwinError]) -> str:
     """The UTF-8 text of a user file of at most :data:`MAX_FILE_BYTES` bytes."""
     path = Path(path)
-    if path.is_dir():
-        raise error(f"{path}: is a folder; expected a file")
     try:
+        if path.is_dir():
+            raise error(f"{path}: is a folder; expected a file")
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as err:
@@ -298,6 +298,12 @@ def message_of(error: dict) -> str:
     msg = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if error["type"].startswith("union_tag"):
         msg = "not a known kind of item"
+    if error["type"] in ("too_short", "too_long"):  # "List should have at least 1 item ..."
+        bound = "min_length" if error["type"] == "too_short" else "max_length"
+        word = "at least" if error["type"] == "too_short" else "at most"
+        limit = (error.get("ctx") or {}).get(bound)
+        if limit is not None:
+            msg = f"needs {word} {limit} item{'s' if limit != 1 else ''}"
     # pydantic puts the expected type and a value echo in some messages; keep one line
     msg = re.sub(r"\[type=.*", "", msg).replace("\n", " ").strip()
     return msg if len(msg) <= 300 else msg[:297] + "..."

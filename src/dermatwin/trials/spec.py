@@ -8,7 +8,7 @@ withdrawal phase, and measurement noise on the scores. The schema is documented 
 >>> t = TrialSpec.model_validate({"name": "demo", "disease": "AD", "duration": "16 weeks",
 ...     "arms": {"placebo": {"n": 10, "regimen": [{"drug": "placebo"}]}},
 ...     "endpoints": ["EASI-75@16w"]})
->>> t.visit_times()[-1]
+>>> float(t.visit_times()[-1])
 112.0
 """
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from dermatwin.cli_checks import SEED_MAX, input_file
 from dermatwin.io.json_safe import dumps as json_dumps
-from dermatwin.twins.fit import MAX_STEPS, MAX_WALKERS
+from dermatwin.twins.limits import MAX_STEPS, MAX_WALKERS
 
 #: the --overwrite option of every command that writes a folder (as in dermatwin.cli)
 OverwriteOpt = Annotated[

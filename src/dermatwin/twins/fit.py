@@ -35,16 +35,13 @@ from dermatwin.io.json_safe import dumps as json_dumps
 from dermatwin.model.spec import Model
 from dermatwin.trials.spec import MSCItem
 from dermatwin.twins.likelihood import ERROR_MODEL, LogPosterior, TwinSimulator, twin_model
+from dermatwin.twins.limits import MAX_STEPS, MAX_WALKERS
 from dermatwin.twins.prior import MSC_RESPONSE, Prior, TwinParameter, twin_parameters
 from dermatwin.twins.visits import TwinDataError, VisitRecord
 
 #: R-hat and ESS thresholds for the ``converged`` flag
 RHAT_MAX = 1.1
 ESS_MIN = 100.0
-#: sampler limits: walkers 4..MAX_WALKERS, burn 0..MAX_STEPS, steps 10..MAX_STEPS
-#: (a few times what a converged fit needs; larger values only cost memory and hours)
-MAX_WALKERS = 1024
-MAX_STEPS = 100_000
 #: seeds are 0 .. 2**32 - 1 (emcee draws from numpy's legacy RandomState)
 SEED_MAX = 2**32 - 1
 
