@@ -83,3 +83,37 @@ def test_calibrate_rejects_an_unknown_target():
     res = CliRunner().invoke(app, ["calibrate", "--only", "model.nothing"])
     assert res.exit_code == 2
     assert "unknown target" in res.stderr and res.stderr.count("\n") == 1
+
+
+KIM = "kim2017_hucbmsc_ad.yaml"
+
+
+@pytest.fixture(scope="module")
+def small_msc(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("msc")
+    text = (EXAMPLE_TRIALS / KIM).read_text().replace("n: 100", "n: 20")
+    (folder / KIM).write_text(text)
+    return folder, *validate("default", folder)
+
+
+def test_msc_rows_report_the_paired_effect_on_the_same_patients(small_msc, small, tmp_path):
+    from dermatwin.trials import paired_effect
+
+    folder, pset, rows = small_msc
+    result = summary(pset, rows)
+    spec = load_trial(folder / KIM).model_copy(update={"parameter_set": pset})
+    for r in result["rows"]:
+        effect = r["paired_effect"]
+        ref = spec.reference_rows[r["row"]]
+        direct = paired_effect(spec, ref.arm, "placebo", ref.endpoint)
+        assert effect["pairs"] == 20 and effect["reference"] == "placebo"
+        assert effect["estimate"] == ref.scale * direct["difference"]
+        assert effect["ci"] == sorted(ref.scale * v for v in direct["ci"])
+    table = markdown_table(result)
+    assert "paired effect vs placebo (95 % CI)" in table.splitlines()[0]
+    text = write_validation_doc(pset, result, tmp_path / "validation.md").read_text()
+    assert "- `AD_MSC_KIM2017_HD_EASI50` (EASI-50@12w): " in text
+    # rows of drug trials have none
+    _, pset2, plain = small
+    assert all(r["paired_effect"] is None for r in summary(pset2, plain)["rows"])
+    assert markdown_table(summary(pset2, plain)).splitlines()[2].endswith("|  |")

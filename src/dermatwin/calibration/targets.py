@@ -7,8 +7,9 @@ interval: the 2.5-97.5 percentiles of the endpoint over bootstrap trials of the
 published arm size drawn from the virtual arm (model heterogeneity plus the sampling
 noise of a real trial of that size).
 
-The rows are those of ``shared/reference/clinical_outcomes.csv``, shipped as package
-data (``clinical_outcomes.csv`` beside this module).
+The rows are those of ``shared/reference/clinical_outcomes.csv`` and
+``shared/reference/msc_evidence.csv`` (the controlled MSC trials), shipped as package data
+(copies beside this module).
 """
 
 from __future__ import annotations
@@ -33,12 +34,19 @@ EXAMPLE_TRIALS = Path(__file__).resolve().parents[3] / "examples" / "trials"
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 
 
+#: the packaged reference tables whose rows trials can express (same columns for id,
+#: endpoint and value; ids are unique across them)
+ROW_TABLES = ("clinical_outcomes.csv", "msc_evidence.csv")
+
+
 @cache
 def clinical_rows() -> dict[str, dict[str, str]]:
-    """Every row of the reference clinical outcomes table, by id."""
-    path = resources.files(__package__).joinpath("clinical_outcomes.csv")
-    with path.open(newline="") as f:
-        return {row["id"]: row for row in csv.DictReader(f)}
+    """Every row of the reference clinical tables (:data:`ROW_TABLES`), by id."""
+    rows: dict[str, dict[str, str]] = {}
+    for name in ROW_TABLES:
+        with resources.files(__package__).joinpath(name).open(newline="") as f:
+            rows.update((row["id"], row) for row in csv.DictReader(f))
+    return rows
 
 
 def observed(row_id: str) -> float:
@@ -65,6 +73,9 @@ class RowPrediction:
     low: float
     high: float
     n_published: int | None
+    #: the arm minus the placebo arm on the same virtual patients (MSC rows of trials with
+    #: a placebo arm; see :func:`dermatwin.calibration.validate.paired_effects`)
+    paired_effect: dict | None = None
 
     @property
     def inside(self) -> bool:
@@ -81,6 +92,7 @@ class RowPrediction:
             "interval": [self.low, self.high],
             "inside": self.inside,
             "n_published": self.n_published,
+            "paired_effect": self.paired_effect,
         }
 
 

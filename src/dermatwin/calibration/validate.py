@@ -5,10 +5,16 @@ shipped parameter set and reports, per row, the observed value, the prediction, 
 simulated interval (see :mod:`dermatwin.calibration.targets`) and whether the row was
 used for fitting. :func:`write_validation_doc` writes ``docs/validation.md`` with the
 table and the predicted-vs-observed plot.
+
+For every row of an MSC arm whose trial has a placebo arm, validation also runs the trial
+with ``paired: true`` and reports the paired MSC-minus-placebo effect on the same virtual
+patients (estimate and 95 % interval, in the row's units): the effect of the cells alone,
+free of the sampling noise between two virtual populations.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,8 +35,12 @@ from dermatwin.calibration.targets import (  # noqa: E402
     row_predictions,
 )
 from dermatwin.io.atomic import write_text_atomic  # noqa: E402
+from dermatwin.trials.paired import paired_spec  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
-from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
+from dermatwin.trials.spec import DrugItem, MSCItem, TrialSpec, load_trial  # noqa: E402
+
+#: catalogue drugs that make an arm a placebo (vehicle) arm
+PLACEBO_DRUGS = frozenset({"placebo"})
 
 
 def reference_trials(directory: str | Path = EXAMPLE_TRIALS) -> dict[str, TrialSpec]:
@@ -63,9 +73,57 @@ def validate(
     for name, spec in specs.items():
         if trials is not None and name not in trials:
             continue
-        result = run_trial(spec.model_copy(update={"parameter_set": pset}))
-        rows += row_predictions(spec, result, name)
+        spec = spec.model_copy(update={"parameter_set": pset})
+        predictions = row_predictions(spec, run_trial(spec), name)
+        effects = paired_effects(spec)
+        rows += [
+            dataclasses.replace(r, paired_effect=effects.get(r.row)) if r.row in effects else r
+            for r in predictions
+        ]
     return pset, rows
+
+
+def msc_arm(spec: TrialSpec, arm: str) -> bool:
+    """Whether ``arm`` gives MSC."""
+    return any(isinstance(item, MSCItem) for item in spec.arms[arm].regimen)
+
+
+def placebo_arm(spec: TrialSpec, arm: str) -> bool:
+    """Whether ``arm`` gives nothing but placebo (besides the trial's background)."""
+    return all(
+        isinstance(item, DrugItem) and item.drug in PLACEBO_DRUGS for item in spec.arms[arm].regimen
+    )
+
+
+def paired_effects(spec: TrialSpec) -> dict[str, dict]:
+    """Row id -> the paired arm-minus-placebo effect, for the rows of MSC arms of a trial
+    whose reference arm is a placebo arm ({} otherwise): the MSC arms and the placebo arm
+    are run on the same virtual patients (``paired: true``). In the row's units (its
+    ``scale`` applied): ``estimate``, ``ci`` (95 %), ``p_value``, ``pairs``, ``reference``.
+    """
+    ref = spec.reference()
+    rows = {
+        row: r for row, r in spec.reference_rows.items() if r.arm != ref and msc_arm(spec, r.arm)
+    }
+    if not rows or not placebo_arm(spec, ref):
+        return {}
+    arms = sorted({r.arm for r in rows.values()} | {ref}, key=list(spec.arms).index)
+    two = paired_spec(spec, arms).model_copy(update={"reference_arm": ref})
+    comparisons = {(c["arm"], c["endpoint"]): c for c in run_trial(two).summary["comparisons"]}
+    out = {}
+    for row, r in rows.items():
+        c = comparisons[(r.arm, r.endpoint)]
+        ci = [None if v is None else r.scale * v for v in c["ci"]]
+        if None not in ci:
+            ci = sorted(ci)
+        out[row] = {
+            "estimate": None if c["difference"] is None else r.scale * c["difference"],
+            "ci": ci,
+            "p_value": c["p_value"],
+            "pairs": c["pairs"],
+            "reference": ref,
+        }
+    return out
 
 
 def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
@@ -132,8 +190,8 @@ def markdown_table(result: dict) -> str:
     rows = clinical_rows()
     lines = [
         "| row | trial arm | endpoint | observed | predicted | 95 % simulated interval | "
-        "inside | fitted |",
-        "|---|---|---|---:|---:|---|:-:|:-:|",
+        "inside | fitted | paired effect vs placebo (95 % CI) |",
+        "|---|---|---|---:|---:|---|:-:|:-:|---|",
     ]
     for r in result["rows"]:
         lo, hi = r["interval"]
@@ -141,9 +199,45 @@ def markdown_table(result: dict) -> str:
             f"| `{r['row']}` | {r['trial'].removesuffix('.yaml')}: {r['arm']} | "
             f"{rows[r['row']]['endpoint']} ({r['endpoint']}) | {r['observed']:g} | "
             f"{r['predicted']:.1f} | {lo:.1f} to {hi:.1f} | {'yes' if r['inside'] else 'no'} | "
-            f"{'fitted' if r['fitted'] else ''} |"
+            f"{'fitted' if r['fitted'] else ''} | {paired_text(r.get('paired_effect'))} |"
         )
     return "\n".join(lines)
+
+
+def paired_summary(result: dict) -> str:
+    """A paragraph listing the paired MSC-minus-placebo effects of the rows that have one."""
+    rows = [r for r in result["rows"] if r.get("paired_effect")]
+    if not rows:
+        return ""
+    # the published treatment-minus-placebo difference, where the placebo row is there too
+    placebo = {
+        (r["trial"], r["arm"], r["endpoint"]): r["observed"]
+        for r in result["rows"]
+        if not r.get("paired_effect")
+    }
+
+    def observed(r: dict) -> str:
+        key = (r["trial"], r["paired_effect"]["reference"], r["endpoint"])
+        return f" (observed {r['observed'] - placebo[key]:+.1f})" if key in placebo else ""
+
+    items = "\n".join(
+        f"- `{r['row']}` ({r['endpoint']}): {paired_text(r['paired_effect'])}, "
+        f"{r['paired_effect']['pairs']} pairs{observed(r)}"
+        for r in rows
+    )
+    return (
+        "**Paired MSC effects** (MSC minus placebo on the same virtual patients, with the "
+        f"95 % interval; the published difference where the trial has a placebo row):\n\n{items}"
+    )
+
+
+def paired_text(effect: dict | None) -> str:
+    """``+1.0 (-2.0 to 4.0)`` for a paired effect; empty for none."""
+    if not effect or effect["estimate"] is None:
+        return ""
+    lo, hi = effect["ci"]
+    interval = "" if lo is None or hi is None else f" ({lo:.1f} to {hi:.1f})"
+    return f"{effect['estimate']:+.1f}{interval}"
 
 
 def _steps_table() -> str:
@@ -247,13 +341,22 @@ Generated by `dermatwin validate --doc docs/validation.md` with parameter set
 **{pset.name}** (version {pset.version}). Research use only: dermatwin is not a medical
 device.
 
-Every row of `shared/reference/clinical_outcomes.csv` that one of the example trials in
+Every row of `shared/reference/clinical_outcomes.csv` and
+`shared/reference/msc_evidence.csv` that one of the example trials in
 `examples/trials/` can express (its `reference_rows`) is simulated with the shipped
 calibrated parameter set. For each row: the observed value, the prediction (the virtual
 arm's estimate), and a 95 % simulated interval: the 2.5-97.5 percentiles of the endpoint
 over 2,000 bootstrap trials of the published arm size drawn from the virtual arm, i.e.
 what a real trial of that size would see if the model were right (arm sizes from the
 trial publications).
+
+For the rows of MSC arms of trials with a placebo arm, the last column is the **paired
+effect**: the trial run again with `paired: true`, so that the MSC arm and the placebo arm
+hold the same virtual patients, and the MSC-minus-placebo difference on them (percentage
+points for responder rows, the row's units otherwise) with its paired 95 % interval
+(Newcombe's hybrid score interval for paired proportions, or the paired t interval). It
+is the effect of the cells alone; the predicted values of the arms above come from the
+unpaired trial, whose arms are different virtual patients.
 
 **Summary.** {fit["n"]} rows were used for fitting ({fit["inside"]} inside their interval);
 **{held["n"]} rows were not used for fitting and are predictions: {held["inside"]} of
@@ -263,6 +366,8 @@ trial publications).
 
 Filled points: rows used for fitting; open points: predictions. Dotted lines: +-8
 percentage points. Mean %-change rows are in the table only.
+
+{paired_summary(result)}
 
 ## Comparator trials (primary rows, 8 percentage-point tolerance)
 

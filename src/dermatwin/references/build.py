@@ -90,6 +90,21 @@ PAPERS: list[dict[str, str]] = [
         "notes": "",
     },
     {
+        "id": "NEWCOMBE1998PAIRED",
+        "kind": "paper",
+        "fact": "hybrid score interval for a difference of paired proportions (method 10), "
+        "used for responder differences between the arms of a paired trial "
+        "(dermatwin.trials.statistics.paired_rate_difference)",
+        "citation": "Newcombe RG. Improved confidence intervals for the difference between "
+        "binomial proportions based on paired data. Stat Med 1998;17(22):2635-2650",
+        "url_or_doi": "10.1002/(SICI)1097-0258(19981130)17:22<2635::AID-SIM954>3.0.CO;2-C "
+        "(DOI unverified)",
+        "verification": "UNVERIFIED: citation and DOI from memory; the formula as implemented "
+        "in two independent open-source packages (contingencytables, biostatUZH)",
+        "notes": "Continuity-corrected phi (ad - bc shrunk by n/2 when positive), as in "
+        "Fagerland, Lydersen and Laake's 'Statistical analysis of contingency tables'.",
+    },
+    {
         "id": "ZHANG2021",
         "kind": "paper",
         "fact": "dupilumab linear elimination rate 0.0418/day, central volume 2.76 L, "

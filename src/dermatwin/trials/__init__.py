@@ -12,6 +12,8 @@ __all__ = [
     "kaplan_meier",
     "logrank_test",
     "mean_difference",
+    "paired_effect",
+    "paired_spec",
     "power_from_replicates",
     "rate_difference",
     "search_n_per_arm",
@@ -21,6 +23,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
+    from dermatwin.trials.paired import paired_effect, paired_spec
     from dermatwin.trials.report import write_html_report
     from dermatwin.trials.statistics import (
         bootstrap_mean_interval,
@@ -37,6 +40,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "dermatwin.trials.paired": ["paired_effect", "paired_spec"],
         "dermatwin.trials.report": ["write_html_report"],
         "dermatwin.trials.statistics": [
             "bootstrap_mean_interval",

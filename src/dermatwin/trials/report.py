@@ -335,8 +335,10 @@ def write_html_report(
             _num(c.get("difference")),
             _ci(c.get("ci")),
             _p(c.get("p_value")),
+            # a paired trial names each comparison's method in the summary
             _e(
-                test.get(kinds.get(c["endpoint"], ""), "").format(
+                c.get("method")
+                or test.get(kinds.get(c["endpoint"], ""), "").format(
                     rate_test=rate_test(c) if kinds.get(c["endpoint"]) == "rate" else ""
                 )
             ),

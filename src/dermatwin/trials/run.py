@@ -1,7 +1,9 @@
 """Run a virtual trial: populations per arm, regimens, simulation, endpoints, statistics.
 
 Every random draw is seeded by (trial seed, arm index, patient index) and patients are
-simulated independently, so results are bit-identical whatever ``chunk_size`` is. A
+simulated independently, so results are bit-identical whatever ``chunk_size`` is. With
+``paired: true`` every arm uses stream 0 instead of its index: the arms hold the same
+patients (screened once) with the same measurement noise draws. A
 patient whose simulation fails numerically gets NaN endpoints and is listed in
 ``failures``; the trial goes on.
 
@@ -312,7 +314,7 @@ def simulate_chunk(
         events.append(plan.events)
     ds = simulate(model, times, params, y0=pop.y0, events=events, start_status=pop.status)
     status = ds["status"].values
-    scores = _scores(ds, spec.disease, spec, arm_index, chunk)
+    scores = _scores(ds, spec.disease, spec, spec.population_stream(arm_index), chunk)
     for name in scores:
         scores[name][status != 0] = np.nan
     cols: dict = {}
@@ -356,8 +358,14 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     for arm in spec.arms:  # a bad regimen fails now, before any population is drawn
         arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
     rows, traj, failures = [], [], []
-    for a, n in enumerate(spec.arm_sizes().values()):
-        pop = generate(model, pop_spec, n, spec.seed, stream=a)
+    sizes = list(spec.arm_sizes().values())
+    # paired: screened once; an arm's patients are the first n of the shared population
+    shared = generate(model, pop_spec, max(sizes), spec.seed, stream=0) if spec.paired else None
+    for a, n in enumerate(sizes):
+        if shared is None:
+            pop = generate(model, pop_spec, n, spec.seed, stream=a)
+        else:
+            pop = shared.rows(np.arange(n))
         ids = np.arange(n)
         for lo in range(0, n, spec.chunk_size):
             chunk = ids[lo : lo + spec.chunk_size]
@@ -374,7 +382,9 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     )
     trajectories["arm"] = trajectories["arm"].astype(str)
     kinds = {e.text: e.summary_kind for e in endpoints}
-    summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference())
+    summary = summarise(
+        table, kinds, seed=spec.seed, reference=spec.reference(), paired=spec.paired
+    )
     return TrialResult(
         spec,
         table,

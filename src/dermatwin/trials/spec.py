@@ -246,6 +246,9 @@ class TrialSpec(_Strict):
     #: given to every arm (e.g. the trial's vehicle/placebo response and emollients)
     background: list[RegimenItem] = Field(default_factory=list, max_length=100)
     reference_arm: str | None = None
+    #: every arm on the same virtual patients (arm a's patient i is arm b's patient i), and
+    #: paired comparisons with the reference arm (docs/trials.md)
+    paired: bool = False
     endpoints: list[str] = Field(min_length=1, max_length=100)
     withdrawal: Withdrawal | None = None
     relapse: Relapse = Relapse()
@@ -387,6 +390,11 @@ class TrialSpec(_Strict):
         sizes = np.floor(self.n_total * weights / weights.sum()).astype(int)
         sizes[: self.n_total - sizes.sum()] += 1  # hand out the remainder in arm order
         return {k: int(max(s, 1)) for k, s in zip(self.arms, sizes, strict=True)}
+
+    def population_stream(self, arm_index: int) -> int:
+        """The random stream of an arm's patients and measurement noise: the arm's own
+        (its index), or one stream shared by every arm when ``paired``."""
+        return 0 if self.paired else arm_index
 
     def parsed_endpoints(self) -> list[Endpoint]:
         return [

@@ -13,6 +13,10 @@ Choices (all two-sided, default level 95 %):
   at least 5, otherwise Fisher's exact test;
 * difference of means: Welch's t test (``scipy.stats.ttest_ind(equal_var=False)``) with its
   confidence interval;
+* paired arms (a trial with ``paired: true``: every arm on the same patients): difference
+  of paired proportions with Newcombe's hybrid score interval for paired data (Newcombe
+  1998, Stat Med 17:2635, method 10) and McNemar's exact test; mean of the paired
+  differences with the t interval and the paired t test; time to event stays unpaired;
 * time to event: Kaplan-Meier (``scipy.stats.ecdf`` on ``CensoredData``) with log-log pointwise
   bands; the median is the first time the survival falls to 0.5 or below and its interval is
   read off the bands (from the time the lower band first falls to 0.5 to the time the upper
@@ -153,6 +157,88 @@ def mean_difference(values1, values2, level: float = 0.95) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# two arms on the same patients (paired)
+
+
+def paired_rate_difference(a: int, b: int, c: int, d: int, level: float = 0.95) -> dict:
+    """p1 - p2 (fractions) of paired binary outcomes, with Newcombe's hybrid score interval
+    for paired data and McNemar's exact p-value.
+
+    The pairs form the table ``a`` (responder in both), ``b`` (responder on treatment 1
+    only), ``c`` (on treatment 2 only), ``d`` (in neither); p1 = (a+b)/n, p2 = (a+c)/n.
+    Interval: Newcombe 1998 (Stat Med 17:2635, NEWCOMBE1998PAIRED), method 10: the Wilson
+    intervals (l1, u1), (l2, u2) of p1 and p2 combined with the correlation phi of the
+    table, whose numerator ad - bc is shrunk towards 0 by n/2 when positive (0 when it lies
+    within [0, n/2]; left as is when negative; phi = 0 when a margin is empty):
+
+        lower = d - sqrt((p1 - l1)^2 - 2 phi (p1 - l1)(u2 - p2) + (u2 - p2)^2)
+        upper = d + sqrt((p2 - l2)^2 - 2 phi (p2 - l2)(u1 - p1) + (u1 - p1)^2)
+
+    p-value: McNemar's exact test, the two-sided binomial test of ``b`` among the ``b + c``
+    discordant pairs at 1/2 (1.0 when there are none). Returns ``{"estimate", "ci": (lo,
+    hi), "p_value", "test": "mcnemar_exact"}``; NaNs when there are no pairs.
+    """
+    a, b, c, d = (int(v) for v in (a, b, c, d))
+    n = a + b + c + d
+    if n <= 0:
+        return {"estimate": math.nan, "ci": (math.nan, math.nan), "p_value": math.nan, "test": ""}
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson_interval(a + b, n, level)
+    l2, u2 = wilson_interval(a + c, n, level)
+    margins = (a + b) * (c + d) * (a + c) * (b + d)
+    cross = a * d - b * c
+    if margins == 0:
+        phi = 0.0
+    elif cross > n / 2:
+        phi = (cross - n / 2) / math.sqrt(margins)
+    elif cross >= 0:
+        phi = 0.0
+    else:
+        phi = cross / math.sqrt(margins)
+    diff = p1 - p2
+    lo = diff - _root(p1 - l1, u2 - p2, phi)
+    hi = diff + _root(p2 - l2, u1 - p1, phi)
+    p = float(stats.binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0
+    return {"estimate": diff, "ci": (lo, hi), "p_value": p, "test": "mcnemar_exact"}
+
+
+def _root(e1: float, e2: float, phi: float) -> float:
+    """sqrt(e1^2 - 2 phi e1 e2 + e2^2), never of a negative rounding error."""
+    return math.sqrt(max(0.0, e1 * e1 - 2.0 * phi * e1 * e2 + e2 * e2))
+
+
+def paired_mean_difference(values1, values2, level: float = 0.95) -> dict:
+    """Mean of the paired differences values1 - values2 with the t interval and the paired t
+    test p-value (``scipy.stats.ttest_rel``). Pairs with a missing value (NaN or infinite)
+    on either side are dropped. Identical differences give the interval (d, d) and p = 1 for
+    d = 0 (NaN otherwise: the t statistic is undefined). Returns ``{"estimate", "ci": (lo,
+    hi), "p_value", "pairs"}``; NaNs with fewer than 2 pairs.
+    """
+    x = np.asarray(values1, dtype=float).ravel()
+    y = np.asarray(values2, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"paired values differ in length ({x.size} and {y.size})")
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    diffs = x - y
+    if diffs.size < 2:
+        out = {"estimate": math.nan, "ci": (math.nan, math.nan), "p_value": math.nan}
+        return out | {"pairs": int(diffs.size)}
+    mean = float(diffs.mean())
+    if np.all(diffs == diffs[0]):
+        p = 1.0 if diffs[0] == 0 else math.nan
+        return {"estimate": mean, "ci": (mean, mean), "p_value": p, "pairs": int(diffs.size)}
+    res = stats.ttest_rel(x, y)
+    ci = res.confidence_interval(confidence_level=level)
+    return {
+        "estimate": mean,
+        "ci": (float(ci.low), float(ci.high)),
+        "p_value": float(res.pvalue),
+        "pairs": int(diffs.size),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # time to event
 
 
@@ -263,6 +349,7 @@ def summarise(
     level: float = 0.95,
     n_resamples: int = 2000,
     absent: Mapping[str, int] | None = None,
+    paired: bool = False,
 ) -> dict:
     """Per-arm estimates and each arm versus the reference arm, as plain JSON-able data.
 
@@ -280,6 +367,14 @@ def summarise(
     value is missing: NaN or infinite, or for a time-to-event endpoint a missing time or
     flag; plus ``absent[arm]``, patients with no row at all, e.g. a chunk that failed).
     Excluded patients are in neither numerator nor denominator.
+
+    ``paired``: the arms hold the same patients (row ``patient`` i of one arm is patient i
+    of every other), and each arm is compared with the reference on its pairs: rates by
+    :func:`paired_rate_difference`, means by :func:`paired_mean_difference`; time to event
+    stays unpaired (Kaplan-Meier medians and the log-rank test). A pair whose value is
+    missing in either arm (or whose row is absent) is dropped and counted in
+    ``pairs_excluded``; ``pairs`` counts the pairs analysed. The summary then holds
+    ``"paired": true`` and each comparison its ``method``.
     """
     if "arm" not in endpoints.columns:
         raise ValueError("endpoints needs an 'arm' column")
@@ -337,11 +432,31 @@ def summarise(
                 "excluded": len(groups[arm]) - n + int(absent.get(arm, 0)),
             }
 
+    if paired and "patient" not in endpoints.columns:
+        raise ValueError("paired comparisons need a 'patient' column in endpoints")
+
+    def size(arm: str) -> int:
+        return len(groups[arm]) + int(absent.get(arm, 0))
+
+    def pairs(arm: str, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+        """Values of the complete pairs (arm, reference) and the number of pairs dropped."""
+        x = groups[arm].set_index("patient")[name]
+        y = groups[ref].set_index("patient")[name]
+        common = x.index.intersection(y.index).sort_values()
+        xv = x.loc[common].to_numpy(dtype=float)
+        yv = y.loc[common].to_numpy(dtype=float)
+        ok = np.isfinite(xv) & np.isfinite(yv)
+        return xv[ok], yv[ok], min(size(arm), size(ref)) - int(ok.sum())
+
     comparisons = []
     for arm in arms:
         if arm == ref:
             continue
         for name, kind in kinds.items():
+            if paired and kind in ("rate", "mean"):
+                x, y, dropped = pairs(arm, name)
+                comparisons.append(_paired_comparison(name, kind, arm, ref, x, y, dropped, level))
+                continue
             if kind == "rate":
                 a, b = _clean(values(arm, name)), _clean(values(ref, name))
                 r = rate_difference(
@@ -356,17 +471,61 @@ def summarise(
                 d = math.nan if m_arm is None or m_ref is None else m_arm - m_ref
                 lo = hi = math.nan
                 p = logrank_test(*surv(arm, name), *surv(ref, name))["p_value"]
-            comparisons.append(
-                {
-                    "endpoint": name,
-                    "arm": arm,
-                    "reference": ref,
-                    "difference": _float(d),
-                    "ci": [_float(lo), _float(hi)],
-                    "p_value": _float(p),
-                }
-            )
+            comparison = {
+                "endpoint": name,
+                "arm": arm,
+                "reference": ref,
+                "difference": _float(d),
+                "ci": [_float(lo), _float(hi)],
+                "p_value": _float(p),
+            }
+            if paired:
+                comparison["method"] = PAIRED_METHODS[kind]
+            comparisons.append(comparison)
+    if paired:
+        return {"paired": True, "arms": out_arms, "comparisons": comparisons}
     return {"arms": out_arms, "comparisons": comparisons}
+
+
+#: how a paired trial compares an arm with the reference, per endpoint kind
+PAIRED_METHODS = {
+    "rate": "paired: difference of proportions, Newcombe hybrid score interval for paired "
+    "data (method 10), McNemar exact test",
+    "mean": "paired: mean of paired differences, t interval, paired t test",
+    "time_to_event": "unpaired: difference of Kaplan-Meier medians, log-rank test (time to "
+    "event is not paired)",
+}
+
+
+def _paired_comparison(
+    name: str, kind: str, arm: str, ref: str, x: np.ndarray, y: np.ndarray, dropped: int, level
+) -> dict:
+    """One paired comparison (rates in percent) of the complete pairs ``x`` (arm) and ``y``
+    (reference); ``dropped`` pairs had a missing value."""
+    if kind == "rate":
+        rx, ry = x > 0.5, y > 0.5
+        r = paired_rate_difference(
+            int(np.sum(rx & ry)),
+            int(np.sum(rx & ~ry)),
+            int(np.sum(~rx & ry)),
+            int(np.sum(~rx & ~ry)),
+            level,
+        )
+        d, (lo, hi) = 100.0 * r["estimate"], (100.0 * c for c in r["ci"])
+    else:
+        r = paired_mean_difference(x, y, level)
+        d, (lo, hi) = r["estimate"], r["ci"]
+    return {
+        "endpoint": name,
+        "arm": arm,
+        "reference": ref,
+        "difference": _float(d),
+        "ci": [_float(lo), _float(hi)],
+        "p_value": _float(r["p_value"]),
+        "method": PAIRED_METHODS[kind],
+        "pairs": int(x.size),
+        "pairs_excluded": int(dropped),
+    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,9 @@ Every record lists its files' SHA-256 and size; on resume a damaged chunk is com
 again and an arm with a damaged population file is screened again (one line each on
 stderr, or to ``log``), and the results still equal an uninterrupted run's.
 
+A paired trial (``paired: true``) screens one population for every arm, in
+``population/shared/``; each arm takes its first ``n`` patients.
+
 The summary is computed from the endpoint table (one row per patient); trajectories are
 never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
 into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
@@ -109,9 +112,9 @@ def chunk_task(
     """Simulate patients ``lo ..`` of an arm, made from their candidate indices (and
     their screened steady states, which spares a second equilibration)."""
     model = trial_model_cached(spec)
-    pop = select_candidates(
-        model, spec.population_spec(), spec.seed, arm_index, candidates, y0, status
-    )
+    stream = spec.population_stream(arm_index)
+    pop_spec = spec.population_spec()
+    pop = select_candidates(model, pop_spec, spec.seed, stream, candidates, y0, status)
     return simulate_chunk(spec, model, arm_index, np.arange(lo, lo + len(candidates)), pop)
 
 
@@ -132,19 +135,52 @@ def staging_folder(out: Path) -> Path:
 class _ArmPopulation:
     """An arm's patients: candidate indices, and the screened blocks holding their states
     (``blocks``: [start, accepted] in candidate order; patients are their accepted rows
-    in turn)."""
+    in turn) in ``population/FOLDER/``."""
 
     candidates: np.ndarray
     blocks: list[list[int]]
+    folder: str
+
+
+@dataclass(frozen=True)
+class _Screening:
+    """One screened population: the manifest record ``key``, the candidates' random
+    ``stream``, how many patients it needs, its folder under ``population/``, the arms
+    (indices) that take their patients from it, and how messages name it."""
+
+    key: str
+    stream: int
+    size: int
+    folder: str
+    arms: tuple[int, ...]
+    label: str
+
+
+#: folder of the shared population of a paired trial (arm folders are ``arm=NAME``)
+SHARED_POPULATION = "shared"
+
+
+def _screenings(spec: TrialSpec) -> list[_Screening]:
+    """One per arm; or, for a paired trial, one shared by every arm (screened once, of the
+    largest arm's size: a smaller arm takes its first patients)."""
+    sizes = list(spec.arm_sizes().values())
+    if spec.paired:
+        arms = tuple(range(len(sizes)))
+        label = "shared population of the paired arms"
+        return [_Screening("population:shared", 0, max(sizes), SHARED_POPULATION, arms, label)]
+    dirs = arm_folders(spec)
+    return [
+        _Screening(f"population:{a}", a, n, dirs[arm], (a,), f"population of arm {arm!r}")
+        for a, (arm, n) in enumerate(zip(spec.arms, sizes, strict=True))
+    ]
 
 
 def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _block_path(folder: Path, spec: TrialSpec, a: int, start: int) -> Path:
-    arm = list(spec.arms)[a]
-    return folder / "population" / arm_folders(spec)[arm] / f"block-{start:010d}.parquet"
+def _block_path(folder: Path, population: str, start: int) -> Path:
+    return folder / "population" / population / f"block-{start:010d}.parquet"
 
 
 def _population(
@@ -160,83 +196,93 @@ def _population(
 
     Screened blocks go to disk as they arrive (accepted candidates with their states), so
     the driver holds one integer per accepted candidate, whatever the trial size. A
-    recorded arm whose files are damaged is screened again (same patients: candidates
-    are seeded by index).
+    recorded population whose files are damaged is screened again (same patients:
+    candidates are seeded by index).
     """
     pop_spec = spec.population_spec()
     sizes = list(spec.arm_sizes().values())
-    dirs = arm_folders(spec)
+    screenings = _screenings(spec)
     done = manifest.done()
     out: dict[int, _ArmPopulation] = {}
-    for a, arm in enumerate(spec.arms):
-        entry = done.get(f"population:{a}")
+
+    def share(g: int, candidates: np.ndarray, blocks: list[list[int]]) -> None:
+        scr = screenings[g]
+        for a in scr.arms:
+            out[a] = _ArmPopulation(candidates[: sizes[a]], blocks, scr.folder)
+
+    found: dict[int, dict[int, np.ndarray]] = {}
+    for g, scr in enumerate(screenings):
+        entry = done.get(scr.key)
         if entry is not None:
             reason = _damaged_population(manifest, entry)
             if reason is None:
-                table = pq.read_table(folder / "population" / f"{dirs[arm]}.parquet")
-                out[a] = _ArmPopulation(table["candidate"].to_numpy(), entry["blocks"])
-                advance(sizes[a])
+                table = pq.read_table(folder / "population" / f"{scr.folder}.parquet")
+                share(g, table["candidate"].to_numpy(), entry["blocks"])
+                advance(scr.size)
                 continue
-            log(f"population of arm {arm!r}: {reason}; screening the arm again")
+            again = "the arm" if len(scr.arms) == 1 else "it"
+            log(f"{scr.label}: {reason}; screening {again} again")
         # blocks of an unrecorded or damaged screening are redone (their split may differ)
-        shutil.rmtree(folder / "population" / dirs[arm], ignore_errors=True)
-    found: dict[int, dict[int, np.ndarray]] = {a: {} for a in range(len(sizes)) if a not in out}
+        shutil.rmtree(folder / "population" / scr.folder, ignore_errors=True)
+        found[g] = {}
     drawn = dict.fromkeys(found, 0)
     # small arms are screened in smaller blocks so that every worker gets some
     blocks = {
-        a: max(16, min(spec.chunk_size, math.ceil(sizes[a] / executor.workers))) for a in found
+        g: max(16, min(spec.chunk_size, math.ceil(screenings[g].size / executor.workers)))
+        for g in found
     }
 
     def on_failure(key, err):
-        a, start = key
+        g, start = key
         raise ExecutionError(
-            f"population of arm {list(spec.arms)[a]!r}: candidates {start}-"
-            f"{start + blocks[a] - 1} "
+            f"{screenings[g].label}: candidates {start}-{start + blocks[g] - 1} "
             f"failed ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''})"
         )
 
     while found:
         tasks = {}
-        for a in list(found):
-            block = blocks[a]
-            n, budget = sizes[a], sizes[a] * pop_spec.max_draws_per_patient
-            accepted = sum(len(v) for v in found[a].values())
-            if accepted >= n or drawn[a] >= budget:
-                starts = sorted(found[a])
-                cands = np.concatenate([found[a][s] for s in starts] or [[]])
+        for g in list(found):
+            scr, block = screenings[g], blocks[g]
+            n, budget = scr.size, scr.size * pop_spec.max_draws_per_patient
+            accepted = sum(len(v) for v in found[g].values())
+            if accepted >= n or drawn[g] >= budget:
+                starts = sorted(found[g])
+                cands = np.concatenate([found[g][s] for s in starts] or [[]])
                 if len(cands) < n:
                     raise inclusion_error(pop_spec, len(cands), n, budget)
                 used, total = [], 0
                 for s in starts:
                     if total >= n:
                         break
-                    used.append([s, len(found[a][s])])
-                    total += len(found[a][s])
-                out[a] = _ArmPopulation(cands[:n].astype(np.int64), used)
-                path = folder / "population" / f"{dirs[list(spec.arms)[a]]}.parquet"
-                write_parquet_atomic(pd.DataFrame({"candidate": out[a].candidates}), path)
-                files = [path] + [_block_path(folder, spec, a, s) for s, _ in used]
-                manifest.record(f"population:{a}", "done", files, patients=n, blocks=used)
-                del found[a]
+                    used.append([s, len(found[g][s])])
+                    total += len(found[g][s])
+                candidates = cands[:n].astype(np.int64)
+                share(g, candidates, used)
+                path = folder / "population" / f"{scr.folder}.parquet"
+                write_parquet_atomic(pd.DataFrame({"candidate": candidates}), path)
+                files = [path] + [_block_path(folder, scr.folder, s) for s, _ in used]
+                manifest.record(scr.key, "done", files, patients=n, blocks=used)
+                del found[g]
                 continue
-            rate = accepted / drawn[a] if accepted else 1.0
+            rate = accepted / drawn[g] if accepted else 1.0
             wanted = math.ceil((n - accepted) / max(rate, 1.0 / pop_spec.max_draws_per_patient))
             wanted = max(wanted, block * executor.workers)  # keep every worker busy
-            stop = min(budget, drawn[a] + math.ceil(wanted / block) * block)
-            for start in range(drawn[a], stop, block):
-                tasks[(a, start)] = (spec, a, start, min(block, budget - start))
-            drawn[a] = stop
+            stop = min(budget, drawn[g] + math.ceil(wanted / block) * block)
+            for start in range(drawn[g], stop, block):
+                tasks[(g, start)] = (spec, scr.stream, start, min(block, budget - start))
+            drawn[g] = stop
 
         def on_result(key, screened):
-            a, start = key
+            g, start = key
             accepted, y0, status = screened
             frame = pd.DataFrame(y0, columns=[f"y{i}" for i in range(y0.shape[1])])
             frame.insert(0, "status", status)
             frame.insert(0, "candidate", accepted)
-            write_parquet_atomic(frame, _block_path(folder, spec, a, start))
-            before = sum(len(v) for v in found[a].values())
-            found[a][start] = accepted
-            advance(min(sizes[a], before + len(accepted)) - min(sizes[a], before))
+            write_parquet_atomic(frame, _block_path(folder, screenings[g].folder, start))
+            size = screenings[g].size
+            before = sum(len(v) for v in found[g].values())
+            found[g][start] = accepted
+            advance(min(size, before + len(accepted)) - min(size, before))
 
         if tasks:
             run_tasks(
@@ -291,7 +337,7 @@ class _ChunkArgs(Mapping):
         first = int(np.searchsorted(ends, lo, side="right"))
         last = int(np.searchsorted(ends, hi - 1, side="right"))
         frames = [
-            pd.read_parquet(_block_path(self.folder, self.spec, a, pop.blocks[i][0]))
+            pd.read_parquet(_block_path(self.folder, pop.folder, pop.blocks[i][0]))
             for i in range(first, last + 1)
         ]
         rows = pd.concat(frames, ignore_index=True)
@@ -373,7 +419,7 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
         shutil.rmtree(stage, ignore_errors=True)
         stage.mkdir(parents=True)
         manifest = ChunkManifest.create(stage, header)
-    total = sum(spec.arm_sizes().values())
+    total = sum(s.size for s in _screenings(spec))  # a paired trial screens once
     try:
         with progress_bar("population", total, enabled=progress) as advance:
             try:
@@ -481,7 +527,9 @@ def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
     kinds = {e.text: e.summary_kind for e in endpoints}
     # patients of failed chunks have no endpoint rows: excluded all the same
     absent = Counter(arm for arm, _, status in failures if status == CHUNK_FAILED)
-    summary = summarise(table, kinds, seed=spec.seed, reference=spec.reference(), absent=absent)
+    summary = summarise(
+        table, kinds, seed=spec.seed, reference=spec.reference(), absent=absent, paired=spec.paired
+    )
     manifest_info = trial_manifest(spec, model, len(failures))
     manifest_info["chunks"] = {
         "chunk_size": spec.chunk_size,
