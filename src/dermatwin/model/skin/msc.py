@@ -85,6 +85,12 @@ of apoptotic MSC in the SKIN, cells/day: read by dermal macrophages and the tole
 module) and ``msc_efferocytosis_systemic`` (engulfment in lung, spleen and liver: read by
 the tolerance module only, so MSC dying in the lung do not polarise dermal macrophages).
 
+Read-outs (feed nothing back): the label states ``msc_label_*`` and their outputs, the
+viable-cell outputs and ``msc_apoptotic_share``. What reaches the disease: the secretome
+(immune, macrophage, cytokine and dermis modules; acute, while cells live), the growth
+factors (keratinocytes, barrier, vessels, dermis) and the two efferocytosis signals
+(tolerance module: the durable path; skin efferocytosis also dermal macrophages).
+
 With no cells given every MSC state, pool and signal stays exactly 0, so the cores are
 unchanged.
 """
@@ -590,7 +596,7 @@ def add(b: ModelBuilder) -> None:
 
     b.add_signal("msc_secretome", sec)
     b.add_signal("msc_growth_factors", gfp)
-    # apoptosis-resistant cells are cleared without the apoptotic signal (Pang 2021)
+    # apoptosis-resistant cells are cleared without the apoptotic signal (MECH_PANG2021_APOPTOSIS)
     b.add_signal("msc_efferocytosis", (1 - block) * effero_skin)
     b.add_signal("msc_efferocytosis_systemic", (1 - block) * effero_sys)
 

@@ -120,7 +120,7 @@ def add(b: ModelBuilder) -> None:
         0.8,
         "dimensionless",
         TUNED.format(rows=ROWS) + "; Tregs suppress effector cytokine production by IL-10, "
-        "TGF-beta and CTLA-4 (prior 0.3-0.95)",
+        "TGF-beta and CTLA4 (prior 0.3-0.95)",
         "maximal fraction of effector T-cell cytokine production suppressed by induced Tregs",
         upper=1.0,
     )
