@@ -11,7 +11,8 @@ The ``msc_secretome`` signal (PGE2/IDO/TSG-6 pool, au, 0 without MSC; scaled so 
 * **Induced Tregs.** The ``itreg`` signal (dimensionless, in units of the baseline Treg
   pool; 0 without MSC) is the induced, skin-homing Treg pool of the tolerance module
   (the host-carried, durable path); it adds to the Treg excess below and to the ratio
-  outputs.
+  outputs. Psoriasis T recruitment ``t2`` reads ``itreg_pso`` instead (the same pool
+  times the tolerance module's ``itreg_weight_pso``).
 * **Suppression of effector T cells.** A drive
   ``H = S / msc_ec50 + treg_weight * (Treg - 1 + itreg)`` (the secretome directly plus the
   Treg excess over baseline) gives the fraction of effector T-cell expansion suppressed,
@@ -108,12 +109,18 @@ def add(b: ModelBuilder) -> None:
     )
 
     sec = b.signal("msc_secretome")
-    itreg = b.signal("itreg")  # induced Tregs of the tolerance module (0 without MSC)
+    # induced Tregs of the tolerance module (0 without MSC), as they act in AD and psoriasis
+    itreg = b.signal("itreg")
+    itreg_pso = b.signal("itreg_pso")
     b.ode(treg, turnover * (1 + induction * sec / (sec + ec50) - treg))
-    drive = sec / ec50 + weight * (treg - 1 + itreg)
-    suppressed = emax * drive / (1 + drive)
+
+    def suppression(induced):
+        drive = sec / ec50 + weight * (treg - 1 + induced)
+        return emax * drive / (1 + drive)
+
+    suppressed = suppression(itreg)
     for name in EFFECTOR_RATES:
-        b.scale_parameter(name, 1 - suppressed)
+        b.scale_parameter(name, 1 - (suppression(itreg_pso) if name == "t2" else suppressed))
 
     b.output(
         "Treg_Th17_ratio",

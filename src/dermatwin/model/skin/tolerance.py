@@ -16,7 +16,8 @@ The causal path (states in brackets)::
          (b) this module scales effector cytokine production by T cells: AD IL-4, IL-13,
              IL-31 (Th2), IL-17 (Th17), IL-22 (Th22), IFN-gamma (Th1) (k11, k13, k19, k15,
              k17, k21) and psoriasis IL-17 (il172) by ``1 - itreg_emax * R / (R +
-             itreg_ec50)``
+             itreg_ec50)``; in psoriasis (``t2`` via signal ``itreg_pso``, ``il172``) ``R``
+             is weighted by ``itreg_weight_pso`` (assumed: no controlled psoriasis row)
 
 * **Tolerogenic phagocytes** ``P`` (dimensionless, 0..1: share of the maximal pool):
   ``dP/dt = tol_induction * u * (1 - P) - tol_phagocyte_loss * P`` with
@@ -137,10 +138,24 @@ def add(b: ModelBuilder) -> None:
     u = (b.signal("msc_efferocytosis_systemic") + skin_weight * b.signal("msc_efferocytosis")) / ref
     b.ode(phag, induction * u * (1 - phag) - loss * phag)
     b.ode(itreg, k_r * phag - k_mem * itreg)
+    pso_weight = par(
+        "itreg_weight_pso",
+        0.2,
+        "dimensionless",
+        "assumed: no controlled psoriasis MSC row; case reports (PSO_ATMSC_COMELLA2018_CASE_PASI, "
+        "PSO_UCBMSC_CHEN2016_CASE_RELAPSE) show complete, lasting responses in some patients, "
+        "and the bistable psoriasis core clears every plaque at the AD weight, so tempered to "
+        "0.2 (PASI-75 40 % vs 5 % on placebo at week 12 after two IV doses of 1e8 "
+        "UC-MSC, 40 patients; prior 0-1)",
+        "induced Tregs acting in psoriasis skin per unit acting in AD skin",
+    )
     b.add_signal("itreg", itreg)
+    b.add_signal("itreg_pso", pso_weight * itreg)
     suppressed = emax * itreg / (itreg + ec50)
+    itreg_pso = pso_weight * itreg
     for name in CYTOKINE_PRODUCTION:
-        b.scale_parameter(name, 1 - suppressed)
+        factor = emax * itreg_pso / (itreg_pso + ec50) if name == "il172" else suppressed
+        b.scale_parameter(name, 1 - factor)
     b.output(
         "itreg_suppression",
         suppressed,
