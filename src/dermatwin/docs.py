@@ -84,6 +84,7 @@ MECHANISMS = {
     "ageing": "6 skin ageing",
     "drugs": "comparator therapies",
     "msc": "5 personalisation (product, route, donor); MSC pharmacology",
+    "tolerance": "2 immune modulation: host-carried, durable MSC effect",
     "scores": "clinical scores (PASI, SCORAD, pruritus)",
 }
 

@@ -63,19 +63,46 @@ def test_cells_per_kg_needs_a_weight(weight):
     assert issubclass(TherapyError, DermatwinError)
 
 
-def test_events_by_route_scaled_by_viability():
+def test_events_by_route_viable_and_dead_cells():
+    """Viable cells into the route's compartment, the dead fraction straight into its
+    apoptotic pool (MECH_DEADMSC_2021_EQUIPOTENCY), every cell into msc_given."""
     product = _product(viability=0.8)
     iv = msc_dose_events(product, MSCDose(amount=2e6, unit="cells/kg", route="IV"), 50.0)
     assert [(e.time, e.target, e.value) for e in iv] == [
         (0.0, "msc_blood", 8e7),
-        (0.0, "msc_given", 8e7),
+        (0.0, "msc_apoptotic", pytest.approx(2e7)),
+        (0.0, "msc_label_circ", pytest.approx(2e7)),
+        (0.0, "msc_given", 1e8),
     ]
     for route in ("SC", "intradermal", "intralesional"):
         dose = MSCDose(amount=1e7, unit="cells", route=route, times=[14.0, 0.0])
         ev = msc_dose_events(product, dose)
-        assert [e.time for e in ev] == [0.0, 0.0, 14.0, 14.0]
-        assert {e.target for e in ev} == {"msc_depot", "msc_given"}
-        assert all(e.kind == EventKind.BOLUS and e.value == pytest.approx(8e6) for e in ev)
+        assert [e.time for e in ev] == [0.0] * 3 + [14.0] * 3
+        values = {e.target: e.value for e in ev}
+        assert values == {
+            "msc_depot": pytest.approx(8e6),
+            "msc_apoptotic_skin": pytest.approx(2e6),
+            "msc_given": 1e7,
+        }
+        assert all(e.kind == EventKind.BOLUS for e in ev)
+    # a fully viable product gives no dead cells
+    clean = msc_dose_events(_product(viability=1.0), MSCDose(amount=1e7, unit="cells", route="SC"))
+    assert [e.target for e in clean] == ["msc_depot", "msc_given"]
+
+
+def test_release_assay_sets_potency():
+    """IDO activity maps linearly, T-cell suppression by its odds against 50 % (assumed
+    relations); the assay replaces the source/donor/passage estimate."""
+    ido = msc_parameters(_product(source="umbilical_cord", ido_activity=0.5))["msc_potency"]
+    assert ido == pytest.approx(0.5)
+    strong = msc_parameters(_product(tcell_suppression=75.0, donor_age=80.0))["msc_potency"]
+    assert strong == pytest.approx(3.0)
+    assert msc_parameters(_product(tcell_suppression=50.0))["msc_potency"] == pytest.approx(1.0)
+    with pytest.raises(ValidationError, match="one release assay"):
+        _product(ido_activity=1.0, tcell_suppression=50.0)
+    for field, value in (("ido_activity", 0.0), ("ido_activity", 1e3), ("tcell_suppression", 100)):
+        with pytest.raises(ValidationError, match=field):
+            _product(**{field: value})
 
 
 def test_thawed_product_resets_thaw_deficit():

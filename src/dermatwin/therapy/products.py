@@ -2,14 +2,31 @@
 
 A product (:class:`MSCProduct`) is where the cells come from and how they were made; a
 dose (:class:`MSCDose`) is how many, how and when. :func:`msc_dose_events` turns them
-into bolus events of viable cells (IV into ``msc_blood``; SC, intradermal and
-intralesional into the local depot ``msc_depot``), and :func:`msc_parameters` gives the
+into bolus events: viable cells IV into ``msc_blood``, SC, intradermal and
+intralesional into the local depot ``msc_depot``; the dead fraction (``1 - viability``,
+MECH_DEADMSC_2021_EQUIPOTENCY: the ~5 % dead cells of a preparation act like the whole
+dose) straight into the route's apoptotic pool. :func:`msc_parameters` gives the
 parameter values the product implies (potency, clearance, allogeneic flag).
+
+A product carries:
+
+* ``source``: bone marrow, adipose, umbilical cord, Wharton's jelly, cord blood or
+  iPSC-derived (:data:`SOURCE_FACTORS`, each with its own evidence or ``assumed``);
+* ``origin``: autologous or allogeneic (faster clearance, anti-donor response);
+* ``donor_age`` and ``passage`` (potency of adult tissues);
+* ``state``: fresh or thawed. A thawed product needs about a day to regain potency
+  (PER-20) and most thawed cells die within days (PK_BRAID_CRYO_THAW: cleared by 3 days,
+  the same cells cultured overnight persisted > 3 months); both are in the ``msc``
+  module (``msc_thaw_deficit``, ``msc_thaw_death``);
+* ``viability`` at release (dead fraction = 1 - viability);
+* optionally a release-assay value that sets the potency instead of the source, age and
+  passage estimate (one of ``ido_activity``, ``tcell_suppression``; see
+  :func:`assay_potency`).
 
 >>> p = MSCProduct(source="umbilical_cord", origin="allogeneic", state="thawed")
 >>> d = MSCDose(amount=1e6, unit="cells/kg", route="IV", times=[0.0])
 >>> [(e.target, e.value) for e in msc_dose_events(p, d, weight_kg=70.0)][:2]
-[('msc_blood', 63000000.0), ('msc_given', 63000000.0)]
+[('msc_blood', 63000000.0), ('msc_apoptotic', 7000000.0)]
 >>> msc_parameters(p)["msc_clearance_factor"]
 1.5
 """
@@ -25,7 +42,15 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from dermatwin.engine.events import Event, EventKind, bolus
 from dermatwin.errors import DermatwinError
 from dermatwin.io.yaml_files import Number, StrictModel, Whole, short
-from dermatwin.model.skin.msc import BLOOD_STATE, DEPOT_STATE, GIVEN_STATE, THAW_STATE
+from dermatwin.model.skin.msc import (
+    APOPTOTIC_SKIN_STATE,
+    APOPTOTIC_STATE,
+    BLOOD_STATE,
+    CIRCULATING_LABEL_STATE,
+    DEPOT_STATE,
+    GIVEN_STATE,
+    THAW_STATE,
+)
 
 Source = Literal[
     "bone_marrow", "adipose", "umbilical_cord", "umbilical_cord_blood", "whartons_jelly", "ipsc"
@@ -87,8 +112,9 @@ SOURCE_FACTORS: dict[str, SourceFactors] = {
     "ipsc": SourceFactors(
         1.0,
         1.0,
-        "assumed: like bone marrow; PER-40..45 show clinical activity at 1-2e6 cells/kg "
-        "without a potency comparison",
+        "assumed (no comparative row): iPSC-derived MSC are made from one young, "
+        "reprogrammed line, so no donor-age effect; potency and clearance 1 until a "
+        "potency comparison exists (PER-40..45 show clinical activity at 1-2e6 cells/kg)",
         False,
     ),
 }
@@ -113,6 +139,12 @@ REFERENCE_PASSAGE = 4
 MAX_MSC_DOSE = {"cells": 1e10, "cells/kg": 1.5e8}
 MAX_MSC_PASSAGE = 50  # assumed: MSC senesce after ~30-40 population doublings
 MAX_MSC_DOSE_TIMES = 1_000
+#: release assays (assumed relations, no clinical potency-assay calibration in the
+#: reference data): T-cell suppression of the reference lot at MSC:PBMC 1:10, and the
+#: allowed range of assay-derived potency
+REFERENCE_TCELL_SUPPRESSION = 50.0
+ASSAY_POTENCY_BOUNDS = (0.05, 20.0)
+MAX_ASSAY_FOLD = 100.0
 
 
 class MSCProduct(StrictModel):
@@ -126,6 +158,20 @@ class MSCProduct(StrictModel):
     passage: Whole = Field(REFERENCE_PASSAGE, ge=0, le=MAX_MSC_PASSAGE)
     state: Literal["fresh", "thawed"] = "fresh"
     viability: Number = Field(0.9, gt=0.0, le=1.0, description="viable fraction at release")
+    ido_activity: Number | None = Field(
+        None, gt=0.0, le=MAX_ASSAY_FOLD, description="IDO activity, fold of the reference lot"
+    )
+    tcell_suppression: Number | None = Field(
+        None, gt=0.0, lt=100.0, description="% T-cell proliferation suppressed at MSC:PBMC 1:10"
+    )
+
+    @model_validator(mode="after")
+    def _one_assay(self) -> MSCProduct:
+        if self.ido_activity is not None and self.tcell_suppression is not None:
+            raise ValueError(
+                "ido_activity and tcell_suppression: give one release assay; allowed: one of them"
+            )
+        return self
 
 
 class MSCDose(StrictModel):
@@ -190,13 +236,37 @@ def _age_factor(age: float) -> float:
     return min(max(factor, low), high)
 
 
+def assay_potency(product: MSCProduct) -> float | None:
+    """Potency (1 = reference bone-marrow lot) from the product's release assay, or None.
+
+    Assumed relations (no clinical calibration of a potency assay in the reference data):
+    ``ido_activity`` (fold of the reference lot's IFN-gamma-induced kynurenine output)
+    maps linearly, since IDO is part of the secretome the potency scales; a
+    ``tcell_suppression`` of s % maps to the odds ratio ``(s / (100 - s)) / (s_ref /
+    (100 - s_ref))`` with ``s_ref`` = 50 % (a lot suppressing 75 % is 3x, 25 % is 1/3x),
+    so that the ceiling of the assay does not cap potency. Clipped to
+    :data:`ASSAY_POTENCY_BOUNDS`.
+    """
+    if product.ido_activity is not None:
+        value = float(product.ido_activity)
+    elif product.tcell_suppression is not None:
+        s, ref = float(product.tcell_suppression), REFERENCE_TCELL_SUPPRESSION
+        value = (s / (100.0 - s)) / (ref / (100.0 - ref))
+    else:
+        return None
+    low, high = ASSAY_POTENCY_BOUNDS
+    return min(max(value, low), high)
+
+
 def msc_parameters(product: MSCProduct) -> dict[str, float]:
     """Values of the ``msc`` module's product parameters implied by ``product``."""
     factors = SOURCE_FACTORS[product.source]
-    potency = factors.potency
-    if factors.age_dependent:
-        potency *= _age_factor(product.donor_age)
-    potency *= (1.0 - PASSAGE_LOSS) ** max(0, product.passage - REFERENCE_PASSAGE)
+    potency = assay_potency(product)
+    if potency is None:  # no release assay: estimate from source, donor age, passage
+        potency = factors.potency
+        if factors.age_dependent:
+            potency *= _age_factor(product.donor_age)
+        potency *= (1.0 - PASSAGE_LOSS) ** max(0, product.passage - REFERENCE_PASSAGE)
     allogeneic = product.origin == "allogeneic"
     clearance = factors.clearance * (ALLOGENEIC_CLEARANCE if allogeneic else 1.0)
     return {
@@ -208,6 +278,11 @@ def msc_parameters(product: MSCProduct) -> dict[str, float]:
 
 def viable_cells(product: MSCProduct, dose: MSCDose, weight_kg: float | None = 70.0) -> float:
     """Viable cells given per administration."""
+    return total_cells(dose, weight_kg) * product.viability
+
+
+def total_cells(dose: MSCDose, weight_kg: float | None = 70.0) -> float:
+    """Cells (viable and dead) given per administration."""
     cells = dose.amount
     if dose.unit == "cells/kg":
         if weight_kg is None or not math.isfinite(weight_kg) or weight_kg <= 0:
@@ -215,7 +290,7 @@ def viable_cells(product: MSCProduct, dose: MSCDose, weight_kg: float | None = 7
                 f"weight_kg: a dose in cells/kg needs a body weight > 0 kg, got {weight_kg}"
             )
         cells *= weight_kg
-    return cells * product.viability
+    return cells
 
 
 def msc_dose_events(
@@ -223,18 +298,29 @@ def msc_dose_events(
 ) -> list[Event]:
     """Bolus events of viable cells into the route's compartment at each dose time.
 
-    Every administration also adds the cells to ``msc_given`` (for dose fractions); a
-    thawed product also sets ``msc_thaw_deficit`` to 1 (post-thaw acclimation, PER-20).
+    The dead fraction goes straight into the route's apoptotic pool (``msc_apoptotic``
+    IV, with its label in the circulation; ``msc_apoptotic_skin`` for local routes), every
+    cell given into ``msc_given`` (for dose fractions); a thawed product also sets
+    ``msc_thaw_deficit`` to 1 (post-thaw acclimation, PER-20; post-thaw apoptosis,
+    PK_BRAID_CRYO_THAW).
     """
     if not isinstance(product, MSCProduct):
         raise TherapyError(f"product: expected an MSCProduct, got {type(product).__name__}")
     if not isinstance(dose, MSCDose):
         raise TherapyError(f"dose: expected an MSCDose, got {type(dose).__name__}")
-    cells = viable_cells(product, dose, weight_kg)
-    target = BLOOD_STATE if dose.route == "IV" else DEPOT_STATE
+    total = total_cells(dose, weight_kg)
+    cells = total * product.viability
+    dead = total - cells
+    iv = dose.route == "IV"
+    target = BLOOD_STATE if iv else DEPOT_STATE
     events: list[Event] = []
     for t in dose.times:
-        events += [bolus(t, target, cells), bolus(t, GIVEN_STATE, cells)]
+        events.append(bolus(t, target, cells))
+        if dead > 0:
+            events.append(bolus(t, APOPTOTIC_STATE if iv else APOPTOTIC_SKIN_STATE, dead))
+            if iv:
+                events.append(bolus(t, CIRCULATING_LABEL_STATE, dead))
+        events.append(bolus(t, GIVEN_STATE, total))
         if product.state == "thawed":
             events.append(Event(float(t), EventKind.SET_STATE, THAW_STATE, 1.0))
     return events

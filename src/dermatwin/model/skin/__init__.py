@@ -44,6 +44,7 @@ BUILD_ORDER = (
     "ageing",
     "drugs",
     "msc",
+    "tolerance",
     "scores",
 )
 

@@ -1,4 +1,4 @@
-"""Immune module: MSC secretome suppresses effector T cells and induces regulatory T cells.
+"""Immune module: MSC secretome and induced Tregs suppress effector T cells.
 
 The ``msc_secretome`` signal (PGE2/IDO/TSG-6 pool, au, 0 without MSC; scaled so that
 1 au is the secretome of one MSC per lesional T cell) acts on both cores:
@@ -8,9 +8,14 @@ The ``msc_secretome`` signal (PGE2/IDO/TSG-6 pool, au, 0 without MSC; scaled so 
   the same secretome. It relaxes to ``1 + treg_induction * S / (S + msc_ec50)``, so it
   stays exactly at 1 without MSC. Absolute levels for the ratio outputs are the
   baseline ``treg_base_ad`` (au, Miyano's Th units) and ``treg_base_pso`` (cells/mm2).
+* **Induced Tregs.** The ``itreg`` signal (dimensionless, in units of the baseline Treg
+  pool; 0 without MSC) is the induced, skin-homing Treg pool of the tolerance module
+  (the host-carried, durable path); it adds to the Treg excess below and to the ratio
+  outputs. Psoriasis T recruitment ``t2`` reads ``itreg_pso`` instead (the same pool
+  times the tolerance module's ``itreg_weight_pso``).
 * **Suppression of effector T cells.** A drive
-  ``H = S / msc_ec50 + treg_weight * (Treg - 1)`` (the secretome directly plus the Treg
-  excess over baseline) gives the fraction of effector T-cell expansion suppressed,
+  ``H = S / msc_ec50 + treg_weight * (Treg - 1 + itreg)`` (the secretome directly plus the
+  Treg excess over baseline) gives the fraction of effector T-cell expansion suppressed,
   ``msc_emax * H / (1 + H)``, capped at ``msc_emax`` = 70 % (IMM-02..04: 65-75 %
   maximal suppression of T-cell proliferation by MSC). The AD Th differentiation rates
   ``k5``..``k8`` and the psoriasis T recruitment by IL-23 ``t2`` are multiplied by
@@ -104,21 +109,28 @@ def add(b: ModelBuilder) -> None:
     )
 
     sec = b.signal("msc_secretome")
+    # induced Tregs of the tolerance module (0 without MSC), as they act in AD and psoriasis
+    itreg = b.signal("itreg")
+    itreg_pso = b.signal("itreg_pso")
     b.ode(treg, turnover * (1 + induction * sec / (sec + ec50) - treg))
-    drive = sec / ec50 + weight * (treg - 1)
-    suppressed = emax * drive / (1 + drive)
+
+    def suppression(induced):
+        drive = sec / ec50 + weight * (treg - 1 + induced)
+        return emax * drive / (1 + drive)
+
+    suppressed = suppression(itreg)
     for name in EFFECTOR_RATES:
-        b.scale_parameter(name, 1 - suppressed)
+        b.scale_parameter(name, 1 - (suppression(itreg_pso) if name == "t2" else suppressed))
 
     b.output(
         "Treg_Th17_ratio",
-        base_ad * treg / b.symbol("Th17"),
+        base_ad * (treg + itreg) / b.symbol("Th17"),
         unit="dimensionless",
         description="AD: regulatory T cells per Th17 cell",
     )
     b.output(
         "Treg_T_ratio_pso",
-        base_pso * treg / b.symbol("T"),
+        base_pso * (treg + itreg) / b.symbol("T"),
         unit="dimensionless",
         description="psoriasis: regulatory T cells per effector T cell",
     )

@@ -11,5 +11,6 @@ from dermatwin.model.skin import (  # noqa: F401
     macrophages,
     msc,
     scores,
+    tolerance,
     vasculature,
 )
