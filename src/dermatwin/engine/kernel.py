@@ -115,8 +115,9 @@ def _private_pycache(pycache: Path, label: str) -> None:
         pycache.mkdir(mode=0o700)
     except FileExistsError:
         pass
-    except OSError as err:
-        raise KernelCacheError(f"{label}: cannot create the folder ({err.strerror})") from None
+    except OSError:
+        if not os.path.lexists(pycache):
+            return  # a read-only cache: numba cannot write here either (it uses its own)
     info = os.lstat(pycache)
     if not stat.S_ISDIR(info.st_mode):
         raise KernelCacheError(f"{label}: not a folder; give a private folder")
@@ -125,7 +126,12 @@ def _private_pycache(pycache: Path, label: str) -> None:
             f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
         )
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        os.chmod(pycache, 0o700)  # our own folder, made by numba under a loose umask
+        try:
+            os.chmod(pycache, 0o700)  # our own folder, made by numba under a loose umask
+        except OSError:
+            raise KernelCacheError(
+                f"{label}: writable by others; use a private folder (chmod 700)"
+            ) from None
         with os.scandir(pycache) as entries:
             entries = list(entries)
         for entry in entries:
