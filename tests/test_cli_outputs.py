@@ -211,3 +211,34 @@ def test_disk_full_keeps_the_earlier_result_and_resume_finishes(tmp_path, trial,
     resumed = invoke(*rerun, "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert resumed.stdout == first.stdout
+
+
+@pytest.mark.parametrize("resume", [[], ["--resume"]], ids=["fresh", "resume"])
+@pytest.mark.parametrize("kind", ["folder", "file", "symlink"])
+def test_a_staging_path_dermatwin_did_not_make_is_kept(
+    tmp_path, trial, no_work, monkeypatch, kind, resume
+):
+    """``.OUT.partial`` is resumed or deleted only when it holds dermatwin's token: a user's
+    folder, file or link of that name is a one-line error naming it, before any work."""
+    monkeypatch.chdir(tmp_path)
+    stage = tmp_path / ".res.partial"
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "thesis.txt").write_text("precious\n")
+    if kind == "folder":
+        stage.mkdir()
+        (stage / "thesis.txt").write_text("precious\n")
+        (stage / "chunks.jsonl").write_text('{"header": {}}\n')
+    elif kind == "file":
+        stage.write_text("precious\n")
+    else:
+        stage.symlink_to(victim, target_is_directory=True)
+    before = snapshot(tmp_path)
+    res = invoke("trial", "run", trial, "--out", "res", *resume)
+    one_line_error(
+        res,
+        "--out res: .res.partial exists and dermatwin did not make it; move it away "
+        "or choose another --out",
+    )
+    assert snapshot(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".res.partial", "trials", "victim"]

@@ -95,10 +95,9 @@ def test_a_cache_from_before_checksums_is_kept(empty_cache, monkeypatch):
     assert path.stat().st_mtime_ns == mtime and path.with_suffix(".sha256").is_file()
 
 
-@pytest.mark.parametrize("where", [".", "__pycache__"])
-def test_a_cache_writable_by_others_is_refused(empty_cache, where):
+def test_a_cache_writable_by_others_is_refused(empty_cache):
     (empty_cache / "__pycache__").mkdir()
-    (empty_cache / where).chmod(0o777)
+    empty_cache.chmod(0o777)
     with pytest.raises(DermatwinError) as err:
         codegen.compile_model(decay())
     message = str(err.value)
@@ -120,3 +119,30 @@ def test_a_new_cache_folder_is_private(tmp_path, monkeypatch):
     monkeypatch.setattr(kernel_mod, "_modules", {})
     codegen.compile_model(decay())
     assert stat.S_IMODE((tmp_path / "new" / "kernels").stat().st_mode) & 0o077 == 0
+
+
+def test_kernel_loads_keep_working_under_a_group_umask(empty_cache, monkeypatch):
+    """With ``umask 002`` numba would make ``__pycache__`` 0775 (``os.makedirs``) and the
+    next run would refuse its own cache: dermatwin makes it 0700 first."""
+    old = os.umask(0o002)
+    try:
+        codegen.compile_model(decay())
+        os.makedirs(empty_cache / "__pycache__", exist_ok=True)  # what numba does
+        monkeypatch.setattr(kernel_mod, "_modules", {})
+        codegen.compile_model(decay())  # a second run (a fresh process) loads it
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((empty_cache / "__pycache__").stat().st_mode) == 0o700
+
+
+def test_an_own_pycache_writable_by_others_is_tightened_and_purged(empty_cache):
+    pycache = empty_cache / "__pycache__"
+    pycache.mkdir()
+    pycache.chmod(0o775)
+    (pycache / "k_x.rhs-1.py312.nbi").write_bytes(b"index")
+    (pycache / "k_x.rhs-1.py312.nbi").chmod(0o664)  # others could have written it
+    (pycache / "k_x.rhs-1.py312.1.nbc").write_bytes(b"data")
+    (pycache / "k_x.rhs-1.py312.1.nbc").chmod(0o600)
+    codegen.compile_model(decay())
+    assert stat.S_IMODE(pycache.stat().st_mode) == 0o700
+    assert sorted(p.name for p in pycache.iterdir()) == ["k_x.rhs-1.py312.1.nbc"]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dermatwin.cli import app
-from dermatwin.execution import ExecutionError
+from dermatwin.execution import ExecutionError, query
 from dermatwin.execution.query import ROW_LIMIT, query_results
 
 
@@ -116,3 +116,22 @@ def test_a_folder_without_results_is_one_line(tmp_path, run):
     assert "is not a results folder" in one_line_error(run / "trajectories.parquet", "SELECT 1")
     with pytest.raises(ExecutionError, match="is not a results folder"):
         query_results(tmp_path / "missing", "SELECT 1")
+
+
+@pytest.mark.parametrize("name", ["r*", "r?n", "[r]un"])
+def test_a_folder_name_with_glob_characters_reads_only_its_own_files(run, name):
+    """The views list the run's files: a folder named ``r*`` never reads ``run``'s."""
+    own = run.parent / name
+    part = own / "endpoints" / "arm=z" / "chunk-00000.parquet"
+    part.parent.mkdir(parents=True)
+    pd.DataFrame({"arm": ["z"], "patient": [0]}).to_parquet(part)
+    pd.DataFrame({"arm": ["z"], "value": [5.0]}).to_parquet(own / "trajectories.parquet")
+    frame = query_results(own, "SELECT arm, count(*) AS n FROM endpoints GROUP BY arm")
+    assert frame.to_dict("records") == [{"arm": "z", "n": 1}]
+    assert query_results(own, "SELECT sum(value) AS v FROM trajectories")["v"].item() == 5.0
+
+
+def test_a_query_running_too_long_is_stopped_in_one_line(run, monkeypatch):
+    monkeypatch.setattr(query, "QUERY_TIMEOUT_S", 0.2)
+    message = one_line_error(run, "SELECT sum(range * 2) FROM range(1000000000000)")
+    assert message.startswith("error: SQL: the query ran longer than 0.2 s (the limit)")

@@ -58,7 +58,8 @@ def test_new_folder_gets_the_result_a_marker_and_shared_modes(tmp_path):
     assert_complete(out, "one")
     assert out.stat().st_mode & 0o777 == 0o775  # not mkdtemp's owner-only 0700
     marker = json.loads((out / MARKER_NAME).read_text())
-    assert set(marker) == {"command", "dermatwin_version", "created"}
+    assert set(marker) == {"command", "dermatwin_version", "created", "entries"}
+    assert marker["entries"] == ["result.txt", "sub"]  # what the run wrote, no token
     assert sorted(p.name for p in out.parent.iterdir()) == ["out"]  # no lock or stage left
 
 
@@ -284,3 +285,171 @@ def test_exchange_swaps_two_folders(tmp_path):
     (b / "x").write_text("b")
     assert output_folder.exchange(a, b)
     assert (a / "x").read_text() == "b" and (b / "x").read_text() == "a"
+
+
+# -- review findings: nothing beside or inside OUT that dermatwin did not make is touched
+
+
+def test_a_user_file_named_like_the_old_lock_is_kept(tmp_path):
+    """The lock has a name no user file has; ``.OUT.lock`` is the user's."""
+    out = tmp_path / "out"
+    (tmp_path / ".out.lock").write_text("mine\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / ".out2.lock").symlink_to(victim)
+    write_result(out, "one")
+    write_result(tmp_path / "out2", "one")
+    assert (tmp_path / ".out.lock").read_text() == "mine\n"
+    assert victim.read_text() == "precious\n" and (tmp_path / ".out2.lock").is_symlink()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "data", "folder"])
+def test_a_lock_path_that_is_not_our_lock_is_refused_and_kept(tmp_path, kind):
+    out = tmp_path / "out"
+    lock = tmp_path / ".out.dermatwin-lock"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    if kind == "symlink":
+        lock.symlink_to(victim)
+        what = "is a symbolic link"
+    elif kind == "data":
+        lock.write_text("precious\n")
+        what = "holds data"
+    else:
+        lock.mkdir()
+        what = "exists"
+    with pytest.raises(OutputFolderError) as info:
+        write_result(out, "one")
+    assert str(info.value) == (
+        f"--out {shown(out)}: {shown(lock)} {what}, not a dermatwin lock file; "
+        "remove it or choose another --out"
+    )
+    assert victim.read_text() == "precious\n"
+    assert os.path.lexists(lock) and not out.exists()
+    if kind == "data":
+        assert lock.read_text() == "precious\n"
+
+
+def test_user_folders_named_like_leftovers_are_kept(tmp_path):
+    """``.OUT.partial-*`` / ``.OUT.old-*`` are ours only when they hold our token: a user's
+    folder of that name, or a symbolic link of that name to a folder, is left alone."""
+    out = tmp_path / "out"
+    thesis = tmp_path / ".out.partial-mythesis"
+    thesis.mkdir()
+    (thesis / "thesis.tex").write_text("years\n")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "manifest.json").write_text(json.dumps({"dermatwin_version": "0.1"}))
+    (foreign / MARKER_NAME).write_text(json.dumps({"dermatwin_version": "0.1"}))
+    (foreign / "data.csv").write_text("1,2\n")
+    link = tmp_path / ".out.old-abcd1234"
+    link.symlink_to(foreign, target_is_directory=True)
+    before = snapshot(tmp_path)
+    write_result(out, "one")
+    write_result(out, "two", overwrite=True)
+    assert_complete(out, "two")
+    assert {k: v for k, v in snapshot(tmp_path).items() if not k.startswith("out/")} == before
+    assert link.is_symlink()
+
+
+def test_discard_refuses_anything_but_a_real_folder(tmp_path):
+    folder = OutputFolder(tmp_path / "out", command="test")
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "manifest.json").write_text("{}")
+    link = tmp_path / ".out.old-abcd1234"
+    link.symlink_to(target, target_is_directory=True)
+    with pytest.raises(OutputFolderError, match="not a folder dermatwin made; left as it is"):
+        folder.discard(link)
+    assert (target / "manifest.json").read_text() == "{}" and link.is_symlink()
+
+
+def test_leftovers_with_our_token_are_still_cleaned(tmp_path):
+    out = tmp_path / "out"
+    for name in (".out.partial-abcd1234", ".out.old-abcd1234"):
+        leftover = tmp_path / name
+        leftover.mkdir()
+        (leftover / output_folder.STAGE_TOKEN).write_text("{}")
+        (leftover / "half.txt").write_text("x")
+    write_result(out, "one")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_overwrite_keeps_user_files_put_into_an_earlier_output(tmp_path):
+    out = tmp_path / "out"
+    write_result(out, "one")
+    (out / "my_analysis.R").write_text("fit <- lm(y ~ x)\n")
+    before = snapshot(out)
+    with pytest.raises(OutputFolderError) as info:
+        write_result(out, "two", overwrite=True)
+    assert str(info.value) == (
+        f"--out {shown(out)}: holds 1 entry dermatwin did not write (my_analysis.R); "
+        "move them out of it, or choose another --out"
+    )
+    assert snapshot(out) == before
+    for name in ("a", "b", "c"):
+        (out / name).mkdir()
+    assert "holds 4 entries dermatwin did not write (a, b, c, ...)" in refusal(out, overwrite=True)
+
+
+def test_a_legacy_output_with_other_files_is_refused(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "manifest.json").write_text(json.dumps({"dermatwin_version": "0.1"}))
+    (proj / "important.csv").write_text("1,2\n")
+    before = snapshot(proj)
+    with pytest.raises(OutputFolderError, match=r"holds 1 entry dermatwin did not write \(imp"):
+        write_result(proj, "new", overwrite=True)
+    assert snapshot(proj) == before
+    # a legacy output holding only what dermatwin writes (or its manifest lists) is ours
+    (proj / "important.csv").unlink()
+    (proj / "plot_MSC.png").write_bytes(b"png")
+    (proj / "summary.json").write_text("{}")
+    manifest = {"dermatwin_version": "0.1", "files": ["plot_MSC.png", "manifest.json"]}
+    (proj / "manifest.json").write_text(json.dumps(manifest))
+    write_result(proj, "new", overwrite=True)
+    assert_complete(proj, "new")
+
+
+def test_a_mount_point_is_refused_before_anything(tmp_path, monkeypatch):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(output_folder.os.path, "ismount", lambda p: Path(p) == mnt or real(p))
+    message = refusal(mnt, overwrite=True)
+    assert message == f"--out {shown(mnt)}: is a mount point; give a folder inside it"
+
+
+def test_a_swap_refused_by_the_file_system_keeps_both_results(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    write_result(out, "one")
+
+    def busy(a, b):
+        raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(b))
+
+    monkeypatch.setattr(output_folder, "exchange", busy)
+    with pytest.raises(OutputFolderError) as info:
+        write_result(out, "two", overwrite=True)
+    (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("out.result-")]
+    assert str(info.value) == (
+        f"--out {shown(out)}: cannot be replaced (Device or resource busy); "
+        f"the finished result is kept in {shown(kept)}"
+    )
+    assert_complete(out, "one")
+    assert_complete(kept, "two")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", kept.name]
+    monkeypatch.setattr(output_folder, "exchange", lambda a, b: False)
+    real_rename = os.rename
+
+    def cross_device(src, dst):
+        if Path(dst) == out and Path(src).name.startswith(".out.partial-"):
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+        real_rename(src, dst)
+
+    monkeypatch.setattr(output_folder.os, "rename", cross_device)
+    with pytest.raises(OutputFolderError, match="cannot be replaced .Invalid cross-device link"):
+        write_result(out, "three", overwrite=True)
+    assert_complete(out, "one")  # set aside, then put back
+    assert_complete(kept, "two")
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith("out.result-")]) == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -85,6 +85,7 @@ CASES = [
     ("noise/EASI", -1, ["noise.EASI"]),
     ("endpoints", ["EASI-200@16w"], ["EASI-200", "100"]),
     ("endpoints", ["EASI-50@40w"], ["EASI-50@40w", "within the trial"]),
+    ("endpoints", ["EASI-50@16w", "IGA01@16w", "EASI-50@16w"], ["endpoints", "twice"]),
     ("visit_every", 0, ["visit_every"]),
     ("visit_every", -7, ["visit_every"]),
     ("visits", [-5], ["visits", "-5"]),

@@ -297,3 +297,15 @@ def test_search_n_per_arm_finds_smallest_n():
     assert len(calls) == len(set(calls)) <= 12
     assert search_n_per_arm(power, 0.999, 2, 100)["n_per_arm"] is None
     assert search_n_per_arm(power, 0.01, 2, 100)["n_per_arm"] == 2
+
+
+def test_an_arm_with_no_rows_keeps_its_place_in_the_trial_order():
+    """A whole arm whose chunks failed is reported where the trial lists it (and the arms
+    after it keep their bootstrap seeds), not appended at the end."""
+    df = pd.DataFrame({"arm": ["a", "a", "c", "c"], "M": [1.0, 2.0, 3.0, 5.0]})
+    s = summarise(df, {"M": "mean"}, seed=1, absent={"b": 2}, order=["a", "b", "c"])
+    assert list(s["arms"]) == ["a", "b", "c"]
+    assert s["arms"]["b"]["M"]["excluded"] == 2
+    whole = pd.DataFrame({"arm": ["a", "a", "b", "c", "c"], "M": [1.0, 2.0, np.nan, 3.0, 5.0]})
+    assert s["arms"]["c"] == summarise(whole, {"M": "mean"}, seed=1)["arms"]["c"]
+    assert [c["arm"] for c in s["comparisons"]] == ["b", "c"]

@@ -28,6 +28,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 SPEC = small_ad_trial(4, name="scale", seed=11, chunk_size=5)
 N_CHUNKS = 6  # 2 arms x ceil(12 / 5)
+TINY_ARMS = {"dupilumab": {"n": 2, "regimen": [{"drug": "dupilumab"}]}, "placebo": {"n": 2}}
 
 
 def spec(**update) -> TrialSpec:
@@ -311,3 +312,39 @@ def test_a_flipped_byte_is_caught_by_the_checksum(reference, tmp_path):
     ]
     assert result.computed_chunks == N_CHUNKS
     assert_same(result, reference)
+
+
+def test_a_fresh_run_says_it_discards_the_interrupted_one(tmp_path):
+    tiny = spec(arms=TINY_ARMS, chunk_size=1)
+    out = tmp_path / "out"
+
+    def kill(chunk):
+        raise Killed
+
+    with pytest.raises(Killed):
+        run_trial_to(tiny, out, on_chunk=kill)
+    assert (staging_folder(out) / ".dermatwin-stage").is_file()
+    log = []
+    result = run_trial_to(tiny, out, log=log.append)
+    assert log == [
+        f"discarding the interrupted run in {staging_folder(out)}; use --resume to continue it"
+    ]
+    assert result.computed_chunks == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert not (out / ".dermatwin-stage").exists()
+
+
+class FailArm:
+    """Every chunk of the first arm fails."""
+
+    def __call__(self, spec, arm_index, lo, candidates, *states):
+        if arm_index == 0:
+            raise FloatingPointError("arm always fails")
+        return chunk_task(spec, arm_index, lo, candidates, *states)
+
+
+def test_an_arm_whose_chunks_all_failed_keeps_its_place(tmp_path):
+    tiny = spec(arms=TINY_ARMS)
+    result = run_trial_to(tiny, tmp_path / "out", task=FailArm())
+    assert list(result.summary["arms"]) == ["dupilumab", "placebo"]
+    assert result.summary["arms"]["dupilumab"]["EASI-50@4w"]["excluded"] == 2

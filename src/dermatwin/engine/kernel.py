@@ -12,15 +12,26 @@ Callers should put :data:`KERNEL_TEMPLATE_VERSION` and a hash of what determines
 model source into ``key`` so that a changed template or model gets a new file.
 
 Trust: importing a cached kernel runs its code, and numba's cache files beside it are
-pickles (loading one can run code too). So the cache folder (and its ``__pycache__``)
-must belong to the current user and be writable by nobody else, else a one-line
-:class:`KernelCacheError`; the folder is created ``0700``. Each kernel file has a
-``k_<key>.sha256`` beside it holding the SHA-256 of the source the generator made; a
-file that differs (edited, damaged, or left by an older version) is not imported but
-generated again, and the bytes that were checked are the bytes executed (no second
-read). numba's own files cannot be checked this way: the folder permissions are what
-protect them, and rewriting a rejected kernel file also makes numba discard its stale
-cache entries (they are keyed by the file's modification time).
+pickles (loading one can run code too). Trust therefore rests on the folder's ownership
+and permissions: the cache folder must belong to the current user and be writable by
+nobody else, else a one-line :class:`KernelCacheError` (a folder you give in
+``DERMATWIN_CACHE_DIR`` is never changed: fix it with ``chmod 700``); the folder is
+created ``0700``. Its ``__pycache__`` (numba's cache) is created ``0700`` by dermatwin
+before numba would create it under the umask (``0775`` with ``umask 002``); an existing
+one of the current user that others could write is tightened to ``0700`` (and the files
+in it that others could have written are deleted: numba compiles them again), and one
+of another user is refused.
+
+The kernel checksum is recorded beside the kernel, not recomputed from the model each
+time (that would cost the code generation the cache exists to save): each kernel file
+has a ``k_<key>.sha256`` beside it holding the SHA-256 of the source the generator
+made, written in the same private folder. A kernel file that does not match it
+(edited, damaged, cut short) is not imported but generated again, and the bytes that
+were checked are the bytes executed (no second read). So the checksum catches damage
+and a file swapped without its checksum; against someone who can write both files, the
+folder's permissions are the protection, as they are for numba's files (rewriting a
+rejected kernel file also makes numba discard its stale cache entries: they are keyed
+by the file's modification time).
 """
 
 from __future__ import annotations
@@ -92,10 +103,49 @@ def private_cache_dir() -> Path:
             f"{_label(directory)}: cannot create the folder ({err.strerror})"
         ) from None
     _check_private(directory, _label(directory))
-    pycache = directory / "__pycache__"  # numba's cache (pickles)
-    if pycache.exists():
-        _check_private(pycache, f"{_label(directory)} (its __pycache__)")
+    _private_pycache(directory / "__pycache__", f"{_label(directory)} (its __pycache__)")
     return directory
+
+
+def _private_pycache(pycache: Path, label: str) -> None:
+    """numba's cache folder (pickles), made ``0700`` here before numba makes it under the
+    umask; one of ours that others could write is tightened and purged of the files they
+    could have written; one of another user is refused."""
+    try:
+        pycache.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        if not os.path.lexists(pycache):
+            return  # a read-only cache: numba cannot write here either (it uses its own)
+    info = os.lstat(pycache)
+    if not stat.S_ISDIR(info.st_mode):
+        raise KernelCacheError(f"{label}: not a folder; give a private folder")
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise KernelCacheError(
+            f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
+        )
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        try:
+            os.chmod(pycache, 0o700)  # our own folder, made by numba under a loose umask
+        except OSError:
+            raise KernelCacheError(
+                f"{label}: writable by others; use a private folder (chmod 700)"
+            ) from None
+        with os.scandir(pycache) as entries:
+            entries = list(entries)
+        for entry in entries:
+            mine = entry.stat(follow_symlinks=False)
+            foreign = hasattr(os, "getuid") and mine.st_uid != os.getuid()
+            if foreign or mine.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or entry.is_symlink():
+                _log.warning("kernel cache: %s may be written by others; deleting it", entry.path)
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    raise KernelCacheError(
+                        f"{label}: holds {entry.name}, which others may have written and "
+                        "which cannot be deleted; delete it or use a private folder"
+                    ) from None
 
 
 def _check_private(folder: Path, label: str) -> None:

@@ -8,9 +8,13 @@ who should not read or write anything else (a shared service tomorrow):
 * DuckDB's file access is limited to the run's own Parquet files
   (``allowed_directories``/``allowed_paths``, then ``enable_external_access = false``),
   extensions are never loaded, and ``lock_configuration`` freezes all of this;
+* the views read an explicit list of the run's files (glob characters in the folder's
+  name are escaped), so a folder named ``r*`` never reads its sibling ``run``;
 * memory is capped (:data:`MEMORY_LIMIT`) and at most ``limit`` rows
   (:data:`ROW_LIMIT` by default) are fetched, streamed in batches, so
-  ``SELECT * FROM range(100000000)`` costs milliseconds and says it was cut.
+  ``SELECT * FROM range(100000000)`` costs milliseconds and says it was cut;
+* time is capped: a query still running after :data:`QUERY_TIMEOUT_S` seconds (wall
+  clock) is interrupted, a one-line error.
 
 A results folder is what ``dermatwin trial run`` writes (e.g. ``results/kim2017``); here a
 stand-in with one small ``endpoints.parquet``:
@@ -28,6 +32,7 @@ placebo  1
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +46,10 @@ ROW_LIMIT = 10_000
 MAX_ROW_LIMIT = 1_000_000
 #: DuckDB's memory budget for one query
 MEMORY_LIMIT = "1GB"
+#: seconds (wall clock) a query may run before it is interrupted
+QUERY_TIMEOUT_S = 60.0
+#: characters DuckDB expands in a file name (``[c]`` matches ``c`` literally)
+_GLOB_CHARS = "*?["
 #: statement kinds that only read
 _READ_ONLY = ("SELECT", "EXPLAIN")
 
@@ -50,14 +59,26 @@ def _short(value: object, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def _source(folder: Path, name: str) -> tuple[str, str] | None:
-    """The Parquet files of one table (the chunk dataset, else the single file) as a
-    glob for ``read_parquet`` and the directory or file DuckDB may read."""
-    if any((folder / name).glob("*/*.parquet")):
-        return str(folder / name / "*" / "*.parquet"), str(folder / name) + "/"
-    if (folder / f"{name}.parquet").is_file():
-        return str(folder / f"{name}.parquet"), str(folder / f"{name}.parquet")
-    return None
+def _source(folder: Path, name: str) -> list[Path]:
+    """The Parquet files of one table: the chunk dataset (``NAME/*/*.parquet``), else the
+    single file ``NAME.parquet``, else none. Listed here (the folder's own name is taken
+    literally), so DuckDB is given files, not a pattern."""
+    chunked = sorted((folder / name).glob("*/*.parquet"))
+    if chunked:
+        return chunked
+    single = folder / f"{name}.parquet"
+    return [single] if single.is_file() else []
+
+
+def _escaped(path: Path | str) -> str:
+    """``path`` as a DuckDB file pattern that matches that one file: DuckDB expands
+    ``*``, ``?`` and ``[`` in any file name, so each is put in brackets."""
+    return "".join(f"[{c}]" if c in _GLOB_CHARS else c for c in str(path))
+
+
+def _literal(path: Path) -> str:
+    """``path`` as a DuckDB string literal (:func:`_escaped`, quoted)."""
+    return "'" + _escaped(path).replace("'", "''") + "'"
 
 
 def connect(folder: Path, memory_limit: str = MEMORY_LIMIT):
@@ -69,7 +90,7 @@ def connect(folder: Path, memory_limit: str = MEMORY_LIMIT):
     if not folder.is_dir():
         raise ExecutionError(f"DIR: {_short(folder)} is not a results folder")
     folder = folder.resolve()
-    sources = {name: src for name in VIEWS if (src := _source(folder, name)) is not None}
+    sources = {name: files for name in VIEWS if (files := _source(folder, name))}
     if not sources:
         raise ExecutionError(
             f"DIR: {_short(folder)} has no trial results (trajectories/ or endpoints/ "
@@ -84,16 +105,16 @@ def connect(folder: Path, memory_limit: str = MEMORY_LIMIT):
     )
     try:
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        dirs = [allowed for _, allowed in sources.values() if allowed.endswith("/")]
-        files = [allowed for _, allowed in sources.values() if not allowed.endswith("/")]
-        con.execute("SET allowed_directories = ?", [dirs])
-        con.execute("SET allowed_paths = ?", [files])
-        for name, (pattern, _) in sources.items():
-            quoted = pattern.replace("'", "''")
+        # DuckDB checks the name it was given (escaped) and each file it opens
+        allowed = {str(p) for files in sources.values() for p in files}
+        allowed |= {_escaped(p) for p in allowed}
+        con.execute("SET allowed_paths = ?", [sorted(allowed)])
+        for name, files in sources.items():
+            listed = ", ".join(_literal(p) for p in files)
             # the arm is a column of every file, so the arm=... folders are not parsed
             con.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM "
-                f"read_parquet('{quoted}', hive_partitioning = false, union_by_name = true)"
+                f"read_parquet([{listed}], hive_partitioning = false, union_by_name = true)"
             )
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -133,13 +154,24 @@ def query_results(folder: Path, sql: str, limit: int = ROW_LIMIT) -> pd.DataFram
     try:
         con = connect(folder)  # creating the views reads the files: a corrupt one fails here
         _statement(con, sql)
-        # a limit on the relation lets DuckDB stop early (streaming, or a top-n sort), keeps
-        # the query's order and converts types as an unlimited .df() would
-        frame = con.sql(sql).limit(limit + 1).df()
+        timer = threading.Timer(QUERY_TIMEOUT_S, con.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            # a limit on the relation lets DuckDB stop early (streaming, or a top-n sort),
+            # keeps the query's order and converts types as an unlimited .df() would
+            frame = con.sql(sql).limit(limit + 1).df()
+        finally:
+            timer.cancel()
         truncated = len(frame) > limit
         frame = frame.iloc[:limit]
         frame.attrs["truncated"] = truncated
         return frame
+    except duckdb.InterruptException:
+        raise ExecutionError(
+            f"SQL: the query ran longer than {QUERY_TIMEOUT_S:g} s (the limit) and was "
+            "stopped; narrow it (WHERE, fewer rows or columns)"
+        ) from None
     except duckdb.PermissionException as err:
         raise ExecutionError(
             f"SQL: only the views endpoints and trajectories can be read ({_first_line(err)})"

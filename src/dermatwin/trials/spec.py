@@ -285,6 +285,11 @@ class TrialSpec(_Strict):
                 f"reference_arm {short(self.reference_arm)} is not an arm; allowed: "
                 + ", ".join(self.arms)
             )
+        repeated = [e for i, e in enumerate(self.endpoints) if e in self.endpoints[:i]]
+        if repeated:  # its results would be merged into one column silently
+            raise ValueError(
+                f"endpoints: {short(repeated[0])} is listed twice; give each endpoint once"
+            )
         for e in self.endpoints:
             ep = parse_endpoint(e, self.disease, PRIMARY_SCORE[self.disease])
             if ep.time is not None and not 0 < ep.time <= self.duration:

@@ -350,6 +350,7 @@ def summarise(
     n_resamples: int = 2000,
     absent: Mapping[str, int] | None = None,
     paired: bool = False,
+    order: Sequence[str] | None = None,
 ) -> dict:
     """Per-arm estimates and each arm versus the reference arm, as plain JSON-able data.
 
@@ -359,7 +360,8 @@ def summarise(
     Rates (estimates, intervals and differences) are in percent; time-to-event estimates are
     median times with their interval, compared by the difference of medians (no interval)
     and the log-rank p-value. ``reference`` defaults to ``"placebo"`` if present, else the
-    first arm. Arms keep their order of first appearance, endpoints the order of ``kinds``.
+    first arm. Arms keep their order in ``order`` (the trial's arms; arms not in it follow),
+    else their order of first appearance; endpoints the order of ``kinds``.
     NaN comes out as None. The bootstrap for arm i, endpoint j is seeded with ``[seed, i, j]``,
     so the result depends only on the inputs and ``seed``.
 
@@ -392,6 +394,9 @@ def summarise(
     absent = {str(k): int(v) for k, v in (absent or {}).items() if v}
     arms = _arms(endpoints)
     arms += [arm for arm in absent if arm not in arms]  # an arm none of whose rows came back
+    if order is not None:  # such an arm keeps its place (and its bootstrap seeds)
+        known = [str(a) for a in order]
+        arms = [a for a in known if a in arms] + [a for a in arms if a not in known]
     if not arms:
         return {"arms": {}, "comparisons": []}
     ref = _reference(arms, reference)

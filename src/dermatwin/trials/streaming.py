@@ -24,7 +24,10 @@ A paired trial (``paired: true``) screens one population for every arm, in
 The summary is computed from the endpoint table (one row per patient); trajectories are
 never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
 into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
-whole run); an interrupted run is continued with ``resume=True``.
+whole run); an interrupted run is continued with ``resume=True``, and a run without it
+discards the interrupted one (saying so in one line). Only a ``.OUT.partial`` that
+dermatwin made (a real folder holding its token file) is ever resumed or deleted: any
+other file, folder or link of that name is a one-line error, before any work.
 
 Usage::
 
@@ -54,7 +57,14 @@ from dermatwin.execution.progress import progress_bar
 from dermatwin.execution.tasks import run_tasks
 from dermatwin.execution.worker import spec_key, trial_model_cached
 from dermatwin.io.atomic import write_parquet_atomic
-from dermatwin.io.output_folder import OutputFolder, is_dermatwin_output, write_errors
+from dermatwin.io.output_folder import (
+    OutputFolder,
+    OutputFolderError,
+    is_dermatwin_output,
+    is_own_folder,
+    shown,
+    write_errors,
+)
 from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
 from dermatwin.patients.profile import PatientError
 from dermatwin.therapy.drugs import REFERENCE_WEIGHT_KG
@@ -398,6 +408,12 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
     """:func:`run_trial_to` once ``folder`` is claimed and locked."""
     from dermatwin.execution.serial import SerialExecutor
 
+    stage = staging_folder(folder.path)
+    if os.path.lexists(stage) and not is_own_folder(stage):  # before any work
+        raise OutputFolderError(
+            f"--out {shown(folder.given)}: {folder.beside(stage)} exists and dermatwin did not "
+            "make it; move it away or choose another --out"
+        )
     model = trial_model_cached(spec)
     own = executor is None
     executor = executor or SerialExecutor()
@@ -410,14 +426,19 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
         "arms": spec.arm_sizes(),
     }
     out = folder.path
-    stage = staging_folder(out)
     if is_dermatwin_output(stage, legacy=False):  # a result left there by a kill in a swap
         folder.discard(stage)
     if resume and (stage / MANIFEST_NAME).exists():
         manifest = ChunkManifest.resume(stage, header)
     else:
-        shutil.rmtree(stage, ignore_errors=True)
-        stage.mkdir(parents=True)
+        if os.path.lexists(stage):
+            if (stage / MANIFEST_NAME).exists():
+                log(
+                    f"discarding the interrupted run in {folder.beside(stage)}; "
+                    "use --resume to continue it"
+                )
+            folder.discard(stage)
+        folder.new_stage(stage)
         manifest = ChunkManifest.create(stage, header)
     total = sum(s.size for s in _screenings(spec))  # a paired trial screens once
     try:
@@ -528,7 +549,13 @@ def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
     # patients of failed chunks have no endpoint rows: excluded all the same
     absent = Counter(arm for arm, _, status in failures if status == CHUNK_FAILED)
     summary = summarise(
-        table, kinds, seed=spec.seed, reference=spec.reference(), absent=absent, paired=spec.paired
+        table,
+        kinds,
+        seed=spec.seed,
+        reference=spec.reference(),
+        absent=absent,
+        paired=spec.paired,
+        order=list(spec.arms),
     )
     manifest_info = trial_manifest(spec, model, len(failures))
     manifest_info["chunks"] = {
