@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, model_validator
 
+from dermatwin.disease.scores import ORDINALS, continuous_scores, grade
 from dermatwin.engine.simulate import equilibrate, simulate
 from dermatwin.io.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
@@ -50,7 +51,6 @@ from dermatwin.patients.profile import (
     covariate_parameters,
 )
 from dermatwin.patients.sampling import patient_rng, sample_lognormal
-from dermatwin.severity import iga_from_easi, pga_from_pasi
 
 #: prevalences (PER-10, PER-21)
 FLG_PREVALENCE_AD = 0.191
@@ -243,12 +243,14 @@ def disease_start(model: Model, disease: str) -> np.ndarray:
 def baseline_scores(model: Model, parameters: np.ndarray, y0: np.ndarray) -> pd.DataFrame:
     """The disease scores of equilibrated patients (IGA and PGA from EASI and PASI)."""
     ds = simulate(model, [0.0], parameters, y0=y0)
-    wanted = [n for n in ("EASI", "SCORAD", "pruritus_NRS", "TEWL", "PASI") if n in ds]
+    wanted = [n for n in continuous_scores() if n in ds]
     out = pd.DataFrame({n: ds[n].values[:, 0] for n in wanted})
-    if "EASI" in out:
-        out["IGA"] = iga_from_easi(out["EASI"].to_numpy())
-    if "PASI" in out:
-        out["PGA"] = pga_from_pasi(out["PASI"].to_numpy())
+    # NOTE (issue 13): screening grades IGA/PGA with the published edges, while a trial's
+    # reported IGA/PGA uses the parameter set's calibrated edge of category 1
+    # (trials.run._scores); kept as is, since changing it changes who is included
+    for ordinal in ORDINALS.values():
+        if ordinal.source in out:
+            out[ordinal.name] = grade(ordinal.name, out[ordinal.source].to_numpy())
     return out
 
 

@@ -27,25 +27,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dermatwin.disease.scores import DISEASES, SCORES
 from dermatwin.errors import DermatwinError
 from dermatwin.io.yaml_files import read_text, read_yaml, short
 
 Disease = Literal["AD", "psoriasis"]
 
-#: score ranges (inclusive); IGA and PGA are 0-4 (vIGA-AD, static PGA)
-SCORE_RANGES: dict[str, tuple[float, float]] = {
-    "EASI": (0.0, 72.0),
-    "SCORAD": (0.0, 103.0),
-    "IGA": (0.0, 4.0),
-    "pruritus_NRS": (0.0, 10.0),
-    "PASI": (0.0, 72.0),
-    "PGA": (0.0, 4.0),
-    "TEWL": (0.0, 200.0),
-}
-DISEASE_SCORES: dict[str, tuple[str, ...]] = {
-    "AD": ("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL"),
-    "psoriasis": ("PASI", "PGA"),
-}
+#: score ranges (inclusive) and the scores of each disease: views of the disease registry
+SCORE_RANGES: dict[str, tuple[float, float]] = {n: (s.low, s.high) for n, s in SCORES.items()}
+DISEASE_SCORES: dict[str, tuple[str, ...]] = {d: s.scores for d, s in DISEASES.items()}
 #: assumed: HLA-C*06:02 carriers have more severe disease (PER-21; no effect size given)
 HLA_C0602_SEVERITY = 1.2
 

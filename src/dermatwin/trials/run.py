@@ -27,13 +27,14 @@ from dermatwin.calibration.parameter_set import (
     ParameterSet,
     load_parameter_set,
 )
+from dermatwin.disease.observation import trial_noise
+from dermatwin.disease.scores import DISEASES, ORDINALS, ceiling, grade
 from dermatwin.engine.simulate import simulate
 from dermatwin.io.environment import environment
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
 from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
-from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.therapy.drugs import (
     REFERENCE_WEIGHT_KG,
     DrugDose,
@@ -56,12 +57,8 @@ from dermatwin.trials.statistics import summarise
 
 #: random stream of the measurement noise (added to the arm index)
 NOISE_STREAM_OFFSET = 3_000_017
-#: scores written to the trajectories, per disease
-TRAJECTORY_SCORES = {
-    "AD": ("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL"),
-    "psoriasis": ("PASI", "PGA"),
-}
-SCORE_CEILING = {"EASI": 72.0, "SCORAD": 103.0, "pruritus_NRS": 10.0, "PASI": 72.0}
+#: scores written to the trajectories, per disease (the disease registry's)
+TRAJECTORY_SCORES = {d: s.scores for d, s in DISEASES.items()}
 
 
 @dataclass
@@ -169,34 +166,24 @@ def items_regimen(
     )
 
 
-def _noisy(values: np.ndarray, cv: float, rng: np.random.Generator, ceiling: float | None):
-    if cv <= 0:
-        return values
-    out = values * np.exp(cv * rng.standard_normal(values.shape) - 0.5 * cv**2)
-    return np.minimum(out, ceiling) if ceiling else out
-
-
 def _scores(ds, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -> dict:
     """Observed scores (patients x times) with measurement noise; IGA/PGA from them."""
     out = {}
+    ordinal = ORDINALS[DISEASES[disease].ordinal]
     for name in TRAJECTORY_SCORES[disease]:
-        if name in ("IGA", "PGA"):
+        if name in ORDINALS:
             continue
         out[name] = np.maximum(ds[name].values.astype(np.float64), 0.0)
     for row, pid in enumerate(ids):
         rng = patient_rng(spec.seed, int(pid), seed_arm + NOISE_STREAM_OFFSET)
         for name in sorted(out):
             cv = spec.noise.get(name, 0.0)
-            out[name][row] = _noisy(out[name][row], cv, rng, SCORE_CEILING.get(name))
+            out[name][row] = trial_noise(out[name][row], cv, rng, ceiling(name))
     severity = trial_parameter_set(spec).severity()
-    if disease == "AD":
-        grade = iga_from_easi(out["EASI"], severity.get("iga1_easi")).astype(np.float64)
-        source = out["EASI"]
-    else:
-        grade = pga_from_pasi(out["PASI"], severity.get("pga1_pasi")).astype(np.float64)
-        source = out["PASI"]
+    source = out[ordinal.source]
+    graded = grade(ordinal.name, source, severity).astype(np.float64)
     # a NaN score would otherwise sort into the top grade (4): no grade without a score
-    out["IGA" if disease == "AD" else "PGA"] = np.where(np.isfinite(source), grade, np.nan)
+    out[ordinal.name] = np.where(np.isfinite(source), graded, np.nan)
     return out
 
 

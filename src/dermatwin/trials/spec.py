@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from dermatwin.calibration.parameter_set import ParameterSet
+from dermatwin.disease.scores import DISEASES
 from dermatwin.errors import DermatwinError
 from dermatwin.io.yaml_files import (
     Number,
@@ -46,8 +47,8 @@ from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
 from dermatwin.scenario import Days
 
-#: the score each disease's trajectories and waterfall are built on
-PRIMARY_SCORE = {"AD": "EASI", "psoriasis": "PASI"}
+#: the score each disease's trajectories and waterfall are built on (disease registry)
+PRIMARY_SCORE = {d: s.primary for d, s in DISEASES.items()}
 
 #: limits on what a trial may ask for (docs/trials.md): the longest trial (104 weeks, as
 #: personal twins), patients per arm and in all, seeds (numpy's 32-bit seed range)

@@ -8,33 +8,28 @@ visit (day 0); then the treatments of the record (and, for predictions, a future
 are simulated in one batched :func:`~dermatwin.engine.simulate.simulate` call. A draw
 whose equilibration or integration fails gets log-likelihood -inf.
 
-**Measurement error.** Continuous scores: Student-t (4 degrees of freedom, robust to the
-occasional outlying visit) on ``ln(y + c)``, scale ``cv`` (:data:`ERROR_MODEL`; the
-offset ``c`` keeps near-zero scores finite and stands for the absolute error floor). The
-CVs are assumed (the reference data hold no inter-rater rows): EASI 0.20 and SCORAD 0.15
-are of the order of published inter-rater variability of these scores; patient-reported
-itch NRS 0.25; TEWL 0.20 (instrument and site); PASI 0.20; serum IL-17 0.30 (assay).
-IGA and PGA are ordinal: the probability that the noisy EASI (PASI) falls in the
-category's stratum (:mod:`dermatwin.severity` edges) under the same error law.
+**Measurement error.** Continuous scores: Student-t (4 degrees of freedom) on
+``ln(y + c)``, scale ``cv`` (:data:`ERROR_MODEL`, defined with its assumptions in
+:mod:`dermatwin.disease.observation`). IGA and PGA are ordinal: the probability that
+the noisy EASI (PASI) falls in the category's stratum (:mod:`dermatwin.disease.severity`
+edges) under the same error law.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
 from dermatwin.calibration.parameter_set import ParameterSet, load_parameter_set
+from dermatwin.disease.observation import NU, TWIN_ERROR, ErrorModel
+from dermatwin.disease.scores import DISEASES, ORDINALS
+from dermatwin.disease.severity import _edges
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate_outputs
 from dermatwin.model.spec import Model
-from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES, _edges
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.prior import Prior, base_parameters, start_state
 from dermatwin.twins.visits import VisitRecord
 
-#: Student-t degrees of freedom of the residuals on the log scale
-NU = 4.0
 #: solver settings of twin simulations: looser than the engine default (1e-6) because the
 #: scores carry 15-30 % measurement error; EASI then differs from the default by about
 #: 1e-6 (relative) while fits run about 3x faster (docs/twins.md)
@@ -42,37 +37,16 @@ TWIN_SOLVER = SolverOptions(rtol=1e-5, atol_factor=1e-5)
 TWIN_SS_TOL = 1e-8
 
 
-@dataclass(frozen=True)
-class ErrorModel:
-    """Residual law of one continuous observable: t(NU) on ln(y + offset), scale cv."""
-
-    cv: float
-    offset: float
-    unit: str
-
-
-ERROR_MODEL: dict[str, ErrorModel] = {
-    "EASI": ErrorModel(0.20, 1.0, "score"),
-    "SCORAD": ErrorModel(0.15, 2.0, "score"),
-    "pruritus_NRS": ErrorModel(0.25, 0.5, "score"),
-    "TEWL": ErrorModel(0.20, 1.0, "g/m2/h"),
-    "PASI": ErrorModel(0.20, 1.0, "score"),
-    "serum_IL17": ErrorModel(0.30, 0.1, "pg/mL"),
-}
+#: the twin's measurement-error model (disease layer); ErrorModel and NU re-exported
+ERROR_MODEL: dict[str, ErrorModel] = TWIN_ERROR
 #: ordinal scores: (continuous score they stratify, upper edges of categories 0..3); the
 #: parameter set may move the IGA 1 / PGA 1 edge (``severity`` section)
-ORDINAL = {"IGA": ("EASI", IGA_EASI_EDGES), "PGA": ("PASI", PGA_PASI_EDGES)}
-SEVERITY_KEYS = {"IGA": "iga1_easi", "PGA": "pga1_pasi"}
+ORDINAL = {o.name: (o.source, o.edges) for o in ORDINALS.values()}
+SEVERITY_KEYS = {o.name: o.calibration_key for o in ORDINALS.values()}
 #: what the model can predict per disease (serum IL-17 comes from the psoriasis core)
-FITTED = {
-    "AD": ("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL"),
-    "psoriasis": ("PASI", "PGA", "serum_IL17"),
-}
+FITTED = {d: s.twin_fitted for d, s in DISEASES.items()}
 #: model outputs simulated per disease
-OUTPUTS = {
-    "AD": ("EASI", "SCORAD", "pruritus_NRS", "TEWL"),
-    "psoriasis": ("PASI", "serum_IL17"),
-}
+OUTPUTS = {d: s.twin_outputs for d, s in DISEASES.items()}
 
 
 def shift_items(items: list[RegimenItem], t0: float) -> list[RegimenItem]:

@@ -36,15 +36,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dermatwin.disease.scores import ORDINALS, grade
 from dermatwin.engine.events import EventKind
 from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.scenario import Days
-from dermatwin.severity import iga_from_easi, pga_from_pasi
 from dermatwin.trials.run import relapse_times
 from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
-from dermatwin.twins.likelihood import ERROR_MODEL, NU, OUTPUTS, TwinSimulator, twin_model
+from dermatwin.twins.likelihood import ERROR_MODEL, OUTPUTS, TwinSimulator, twin_model
 from dermatwin.twins.visits import MAX_VISIT_DAY, TwinDataError, check_treatment, short
 
 FOLLOW_UP_DAYS = 364.0
@@ -169,15 +169,11 @@ def add_noise(
     rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
     out = {}
     for name in sorted(samples):
-        values = samples[name]
         if name in ERROR_MODEL:
-            err = ERROR_MODEL[name]
-            eps = err.cv * rng.standard_t(NU, size=values.shape)
-            out[name] = np.maximum((values + err.offset) * np.exp(eps) - err.offset, 0.0)
-    if "EASI" in out:
-        out["IGA"] = iga_from_easi(out["EASI"], (severity or {}).get("iga1_easi")).astype(float)
-    if "PASI" in out:
-        out["PGA"] = pga_from_pasi(out["PASI"], (severity or {}).get("pga1_pasi")).astype(float)
+            out[name] = ERROR_MODEL[name].draw_t(samples[name], rng)
+    for ordinal in ORDINALS.values():
+        if ordinal.source in out:
+            out[ordinal.name] = grade(ordinal.name, out[ordinal.source], severity).astype(float)
     return out
 
 
@@ -211,12 +207,10 @@ def simulate_draws(
     for v in samples.values():
         v[status != 0] = np.nan
     severity = pset.severity()
-    if "EASI" in samples:
-        iga = iga_from_easi(samples["EASI"], severity.get("iga1_easi"))
-        samples["IGA"] = np.where(np.isnan(samples["EASI"]), np.nan, iga)
-    if "PASI" in samples:
-        pga = pga_from_pasi(samples["PASI"], severity.get("pga1_pasi"))
-        samples["PGA"] = np.where(np.isnan(samples["PASI"]), np.nan, pga)
+    for ordinal in ORDINALS.values():
+        if ordinal.source in samples:
+            graded = grade(ordinal.name, samples[ordinal.source], severity)
+            samples[ordinal.name] = np.where(np.isnan(samples[ordinal.source]), np.nan, graded)
     return samples, times, status, last
 
 

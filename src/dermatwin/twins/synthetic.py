@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dermatwin.disease.scores import ORDINALS, primary_score
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import Patient
-from dermatwin.severity import IGA_EASI_EDGES, PGA_PASI_EDGES
 from dermatwin.trials.spec import RegimenItem
 from dermatwin.twins.likelihood import ERROR_MODEL, FITTED, TwinSimulator
 from dermatwin.twins.prior import Prior, twin_parameters
@@ -29,17 +29,12 @@ def lognormal_noise(values: dict[str, np.ndarray], rng: np.random.Generator, edg
     out = {}
     for name in sorted(values):
         if name in ERROR_MODEL:
-            err = ERROR_MODEL[name]
-            eps = err.cv * rng.standard_normal(values[name].shape)
-            out[name] = np.maximum((values[name] + err.offset) * np.exp(eps) - err.offset, 0.0)
+            out[name] = ERROR_MODEL[name].draw_normal(values[name], rng)
     # IGA/PGA are the physician's own global assessment: stratified from an independent
     # noisy reading of EASI/PASI, not from the recorded EASI/PASI (which would make the two
     # observations one, and a twin that treats them as independent over-confident)
     edges = edges or {}
-    for ordinal, source, default in (
-        ("IGA", "EASI", IGA_EASI_EDGES),
-        ("PGA", "PASI", PGA_PASI_EDGES),
-    ):
+    for ordinal, source, default in ((o.name, o.source, o.edges) for o in ORDINALS.values()):
         if source in values:
             err = ERROR_MODEL[source]
             eps = err.cv * rng.standard_normal(values[source].shape)
@@ -74,7 +69,7 @@ def synthetic_patient(
     days = np.asarray(visit_days, dtype=np.float64)
     stub = VisitRecord(patient, (Visit(day=0.0),), tuple(treatments), "synthetic")
     sim = TwinSimulator(model, stub, prior, parameter_set)
-    primary = "EASI" if patient.disease == "AD" else "PASI"
+    primary = primary_score(patient.disease)
     for _ in range(100):
         truth = prior.sample(1, rng)[0] if theta is None else np.asarray(theta, dtype=float)
         out, status, _ = sim.run(truth[None, :], days)
