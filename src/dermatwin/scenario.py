@@ -313,12 +313,7 @@ class Scenario(_Strict):
         for text in self.endpoints:
             from dermatwin.outcomes import parse_endpoint
 
-            endpoint = parse_endpoint(text)
-            if endpoint.threshold is not None and not 0 < endpoint.threshold <= 100:
-                raise ScenarioError(
-                    f"endpoints: {short(text)}: a responder threshold of "
-                    f"{endpoint.threshold:g} %; allowed: 0 < PCT <= 100"
-                )
+            endpoint = parse_endpoint(text)  # one-line errors (bad form, threshold, time)
             if endpoint.variable not in known:
                 raise ScenarioError(
                     f"endpoints: {short(text)} uses unknown variable {short(endpoint.variable)}; "

@@ -33,6 +33,7 @@ from dermatwin.engine.simulate import simulate
 from dermatwin.io.environment import environment
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
+from dermatwin.outcomes.endpoints import Endpoint
 from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
 from dermatwin.therapy.drugs import (
@@ -48,7 +49,6 @@ from dermatwin.therapy.regimen import Regimen, msc_course
 from dermatwin.trials.spec import (
     PRIMARY_SCORE,
     DrugItem,
-    Endpoint,
     MSCItem,
     TrialError,
     TrialSpec,
@@ -191,71 +191,49 @@ def _at(times: np.ndarray, t: float) -> int:
     return int(np.argmin(np.abs(times - t)))
 
 
+@dataclass
+class _TrialObservations:
+    """A chunk's observed scores (patients x visit times) as endpoint observations
+    (:class:`dermatwin.outcomes.Observations`): values at the nearest visit."""
+
+    scores: dict
+    times: np.ndarray
+    primary: str
+    start: float
+    relapse_fraction: float
+    flare_fraction: float
+
+    def pair(self, variable: str, time: float) -> tuple[np.ndarray, np.ndarray]:
+        values = self.scores[variable]
+        return values[:, 0], values[:, _at(self.times, time)]
+
+    def at(self, variable: str, time: float) -> np.ndarray:
+        return self.scores[variable][:, _at(self.times, time)]
+
+    def observed_at_baseline(self, variable: str) -> np.ndarray:
+        return np.isfinite(self.scores[variable][:, 0])
+
+    def series(self, variable: str) -> np.ndarray:
+        return self.scores[variable]
+
+
 def _endpoint_values(ep: Endpoint, scores: dict, times: np.ndarray, spec: TrialSpec):
-    """Per-patient values of one endpoint (a dict of columns).
+    """Per-patient values of one endpoint (a dict of columns; kinds:
+    :mod:`dermatwin.outcomes.endpoints`).
 
     NaN where the endpoint cannot be computed (a failed simulation, a NaN or infinite
     score at a time the endpoint needs, a % change from a zero baseline): such a patient
     is excluded from the estimate and its denominator, never counted as a non-responder.
     """
-    primary = scores[PRIMARY_SCORE[spec.disease]]
-    base_primary = primary[:, 0]
-    if ep.kind == "time_to_event":
-        return _relapse(primary, times, spec)
-    if ep.kind == "rate":  # flares per year: upward crossings of flare_fraction x baseline
-        level = spec.flare_fraction * base_primary[:, None]
-        above = primary > level
-        crossings = np.sum(above[:, 1:] & ~above[:, :-1], axis=1)
-        result = crossings / (times[-1] / 365.25)
-        return {ep.text: np.where(np.isfinite(primary).all(axis=1), result, np.nan)}
-    values = scores[ep.variable]
-    k = _at(times, ep.time)
-    base, now = values[:, 0], values[:, k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pct = 100.0 * (now - base) / base
-    computable = np.isfinite(base) & np.isfinite(now)
-    if ep.kind == "responder":
-        result = (pct <= -ep.threshold).astype(np.float64)
-        computable &= np.isfinite(pct)
-    elif ep.kind == "category":  # 0/1 with at least a 2-point reduction
-        result = ((now <= 1) & (base - now >= 2)).astype(np.float64)
-    elif ep.kind == "mean_pct_change":
-        result = pct
-        computable &= np.isfinite(pct)
-    else:
-        result = now.copy()
-    return {ep.text: np.where(computable, result, np.nan)}
-
-
-def _relapse(primary: np.ndarray, times: np.ndarray, spec: TrialSpec) -> dict:
-    start = spec.withdrawal.at if spec.withdrawal else 0.0
-    t_rel, event = relapse_times(primary, times, start, spec.relapse.fraction)
-    return {"time_to_relapse": t_rel, "time_to_relapse_event": event}
-
-
-def relapse_times(
-    primary: np.ndarray, times: np.ndarray, start: float, fraction: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Days from ``start`` (withdrawal, last dose) to relapse per patient, and whether it
-    happened (1) or was censored at the last time (0). Relapse: the score climbs back
-    above ``baseline - fraction * (improvement at start)``. NaN for patients who had not
-    improved by ``start`` (no relapse to measure) and for those with a NaN or infinite
-    score at baseline or from ``start`` on (a failed simulation: not computable, rather
-    than censored).
-    """
-    k0 = _at(times, start)
-    base = primary[:, 0]
-    gain = base - primary[:, k0]
-    computable = np.isfinite(base) & np.isfinite(primary[:, k0:]).all(axis=1)
-    above = primary[:, k0 + 1 :] > (base - fraction * gain)[:, None]
-    hit = above.any(axis=1) if above.shape[1] else np.zeros(len(base), dtype=bool)
-    first = k0 + 1 + (above.argmax(axis=1) if above.shape[1] else 0)
-    t_rel = np.where(hit, times[np.minimum(first, len(times) - 1)] - start, times[-1] - start)
-    event = hit.astype(np.float64)
-    no_response = (gain <= 0) | ~computable
-    t_rel[no_response] = np.nan
-    event[no_response] = np.nan
-    return t_rel, event
+    obs = _TrialObservations(
+        scores,
+        times,
+        PRIMARY_SCORE[spec.disease],
+        spec.withdrawal.at if spec.withdrawal else 0.0,
+        spec.relapse.fraction,
+        spec.flare_fraction,
+    )
+    return ep.spec.compute(ep, obs)
 
 
 def trial_model(spec: TrialSpec) -> Model:

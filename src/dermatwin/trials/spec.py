@@ -14,7 +14,6 @@ withdrawal phase, and measurement noise on the scores. The schema is documented 
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -43,6 +42,8 @@ from dermatwin.io.yaml_files import (
     validation_message,
     whole_number,
 )
+from dermatwin.outcomes.endpoints import Endpoint, EndpointError
+from dermatwin.outcomes.endpoints import parse_endpoint as parse_outcome
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
 from dermatwin.scenario import Days
@@ -159,16 +160,6 @@ class Relapse(_Strict):
     fraction: Number = Field(0.5, gt=0, lt=1)
 
 
-#: trial-only endpoint forms; the others are the scenario forms of dermatwin.outcomes
-_CATEGORY = re.compile(r"^(IGA01|PGA01)@(.+)$")
-_PLAIN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)@(.+)$")
-_EVENTS = {"time_to_relapse": "time_to_event", "flares_per_year": "rate"}
-_FORMS = (
-    "SCORE-PCT@TIME (EASI-75@16w), IGA01@TIME, PGA01@TIME, mean:SCORE@TIME, "
-    "mean_pct_change:SCORE@TIME, SCORE@TIME, time_to_relapse, flares_per_year"
-)
-
-
 class RowRef(_Strict):
     """Where a row of the reference clinical data appears in this trial: an arm's
     endpoint, times ``scale`` (e.g. -1 when the row reports a reduction and the endpoint
@@ -180,55 +171,15 @@ class RowRef(_Strict):
     n: Whole | None = Field(None, ge=1, le=MAX_N_ARM)
 
 
-class Endpoint(_Strict):
-    text: str
-    kind: Literal["responder", "category", "mean", "mean_pct_change", "time_to_event", "rate"]
-    variable: str
-    time: float | None = None
-    threshold: float | None = None
-
-    @property
-    def summary_kind(self) -> str:
-        """How the statistics layer summarises it: rate, mean or time_to_event."""
-        if self.kind in ("responder", "category"):
-            return "rate"
-        return "time_to_event" if self.kind == "time_to_event" else "mean"
-
-
-def parse_endpoint(text: str, disease: str, primary: str) -> Endpoint:
-    """An endpoint such as ``EASI-75@16w``, ``IGA01@16w``, ``mean_pct_change:EASI@16w``,
-    ``TEWL@12w``, ``time_to_relapse`` or ``flares_per_year``."""
-    from dermatwin.errors import ScenarioError
-    from dermatwin.outcomes import parse_endpoint as parse_scenario_endpoint
-    from dermatwin.scenario import parse_days
-
-    text = text.strip()
-    if text in _EVENTS:
-        return Endpoint(text=text, kind=_EVENTS[text], variable=primary)
-    if m := _CATEGORY.match(text):
-        var, kind, time, threshold = m.group(1)[:3], "category", parse_days(m.group(2)), None
-    elif (m := _PLAIN.match(text)) and ":" not in text:
-        var, kind, time, threshold = m.group(1), "mean", parse_days(m.group(2)), None
-    else:
-        try:
-            ep = parse_scenario_endpoint(text)
-        except ScenarioError as err:
-            message = str(err)
-            if "not understood" in message:
-                message = f"endpoint {short(text)} not understood; allowed forms: {_FORMS}"
-            raise ValueError(message) from None
-        var, kind, time, threshold = ep.variable, ep.kind, ep.time, ep.threshold
-        if threshold is not None and not 0 < threshold <= 100:
-            raise ValueError(
-                f"endpoint {short(text)}: a responder threshold of {threshold:g} %; "
-                "allowed: 0 < PCT <= 100 (e.g. EASI-75@16w)"
-            )
-    allowed = DISEASE_SCORES[disease]
-    if var not in allowed:
-        raise ValueError(
-            f"endpoint {short(text)}: {var} is not a {disease} score; allowed: {', '.join(allowed)}"
-        )
-    return Endpoint(text=text, kind=kind, variable=var, time=time, threshold=threshold)
+def parse_endpoint(text: str, disease: str, primary: str | None = None) -> Endpoint:
+    """A trial endpoint (grammar and kinds: :mod:`dermatwin.outcomes.endpoints`), e.g.
+    ``EASI-75@16w``, ``IGA01@16w``, ``mean_pct_change:EASI@16w``, ``TEWL@12w``,
+    ``time_to_relapse`` or ``flares_per_year``; a one-line ValueError otherwise.
+    ``primary`` is the disease registry's (kept for callers that pass it)."""
+    try:
+        return parse_outcome(text, context="trial", disease=disease)
+    except EndpointError as err:
+        raise ValueError(str(err)) from None
 
 
 class TrialSpec(_Strict):

@@ -28,7 +28,6 @@ dose to relapse, censored at the follow-up), then by fewer clinic visits. Each r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
@@ -37,14 +36,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dermatwin.disease.scores import primary_score
 from dermatwin.errors import DermatwinError
 from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
+from dermatwin.outcomes.endpoints import EndpointError, parse_endpoint, relapse_times
 from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
 from dermatwin.therapy.products import Source
-from dermatwin.trials.run import relapse_times
-from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
+from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.predict import (
     MAX_HORIZON_DAYS,
@@ -90,7 +90,6 @@ PLAN_DRUGS = {
     "psoriasis": ("secukinumab", "risankizumab", "adalimumab", "methotrexate", "uvb"),
 }
 CLINIC_ROUTES = ("IV", "phototherapy")
-_GOAL = re.compile(r"^\s*(EASI|PASI)-(\d{1,3})@(.+)$")
 
 
 class Constraints(BaseModel):
@@ -151,27 +150,24 @@ class Goal:
 
 
 def parse_goal(text: str, disease: str) -> Goal:
-    from dermatwin.scenario import parse_days
-
-    m = _GOAL.match(text)
-    if not m:
-        raise TwinDataError(f"goal: {short(text)} not understood; e.g. EASI-75@16w or PASI-75@12w")
-    score, level = m.group(1), int(m.group(2))
-    if score != PRIMARY_SCORE[disease]:
-        raise TwinDataError(
-            f"goal: {score} is not the {disease} score; use {PRIMARY_SCORE[disease]}"
-        )
-    if not 0 < level <= 100:
-        raise TwinDataError(f"goal: level {level} must be 1-100 (% reduction)")
+    """A responder goal in the endpoint grammar (:mod:`dermatwin.outcomes.endpoints`) on
+    the disease's primary score, a whole PCT, within 104 weeks."""
+    not_understood = f"goal: {short(text)} not understood; e.g. EASI-75@16w or PASI-75@12w"
     try:
-        days = parse_days(m.group(3).strip())
-    except ValueError as err:
+        ep = parse_endpoint(text, context="twin")
+    except EndpointError as err:
+        if "not understood" in str(err):
+            raise TwinDataError(not_understood) from None
         raise TwinDataError(f"goal: {err}") from None
-    if not 0 < days <= MAX_HORIZON_DAYS:
-        raise TwinDataError(
-            f"goal: {short(m.group(3).strip())}: allowed after day 0, up to 104 weeks"
-        )
-    return Goal(score, level, days / 7.0)
+    if ep.kind != "responder" or not float(ep.threshold).is_integer():
+        raise TwinDataError(not_understood)
+    primary = primary_score(disease)
+    if ep.variable != primary:
+        raise TwinDataError(f"goal: {ep.variable} is not the {disease} score; use {primary}")
+    if not 0 < ep.time <= MAX_HORIZON_DAYS:
+        when = text.split("@", 1)[1].strip()
+        raise TwinDataError(f"goal: {short(when)}: allowed after day 0, up to 104 weeks")
+    return Goal(ep.variable, int(ep.threshold), ep.time / 7.0)
 
 
 @dataclass
@@ -299,7 +295,7 @@ def plan(
     constraints = constraints or Constraints()
     disease = twin.record.patient.disease
     if not goal:
-        goal = f"{PRIMARY_SCORE[disease]}-75@16w"
+        goal = f"{primary_score(disease)}-75@16w"
     goal = parse_goal(goal, disease) if isinstance(goal, str) else goal
     if top < 1:
         raise TwinDataError(f"top: {top}; allowed: 1 or more")

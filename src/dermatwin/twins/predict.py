@@ -36,13 +36,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dermatwin.disease.scores import ORDINALS, grade
+from dermatwin.disease.scores import ORDINALS, grade, primary_score
 from dermatwin.engine.events import EventKind
 from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
+from dermatwin.outcomes.endpoints import relapse_times
 from dermatwin.scenario import Days
-from dermatwin.trials.run import relapse_times
-from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, MSCItem, RegimenItem
+from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import ERROR_MODEL, OUTPUTS, TwinSimulator, twin_model
 from dermatwin.twins.visits import MAX_VISIT_DAY, TwinDataError, check_treatment, short
@@ -217,7 +217,7 @@ def simulate_draws(
 def responder_table(
     samples: dict[str, np.ndarray], times: np.ndarray, disease: str, now: float, horizon: float
 ) -> pd.DataFrame:
-    score = PRIMARY_SCORE[disease]
+    score = primary_score(disease)
     values = samples[score]
     base = values[:, 0]
     rows = []
@@ -264,7 +264,7 @@ def predict(
         ignore_index=True,
     )
     responders = responder_table(samples, times, disease, now, regimen.horizon)
-    primary = samples[PRIMARY_SCORE[disease]]
+    primary = samples[primary_score(disease)]
     relapse: dict = {"last_dose_day": None if np.isnan(last) else last}
     if not np.isnan(last):
         t, event = relapse_times(primary, times, last, RELAPSE_FRACTION)

@@ -1,0 +1,298 @@
+"""The one endpoint grammar and registry of endpoint kinds (scenarios, trials, twins).
+
+An endpoint is text such as ``EASI-75@16w``. Each kind in :data:`KINDS` holds everything
+about it: its grammar (a regular expression and how a match becomes an
+:class:`Endpoint`), where it may be used (scenarios run any model output; trials and
+twins use the disease's scores), how its per-patient value is computed from observed
+scores (:class:`Observations`), how a trial summarises it (``rate``, ``mean`` or
+``time_to_event``; see :mod:`dermatwin.trials.statistics`), the scale and unit of a
+scenario estimate, and a label for figures. **Adding a kind touches this file only**
+(plus its test): add one :class:`EndpointKind` to :data:`KINDS`.
+
+Kinds (baseline: the value at time 0; a % change from baseline is negative when better):
+
+* ``SCORE-PCT@TIME`` (responder): improved by at least PCT % (0 < PCT <= 100);
+* ``IGA01@TIME`` / ``PGA01@TIME`` (category, trials): grade 0/1 with a >= 2-point drop;
+* ``mean:VAR@TIME`` and ``VAR@TIME`` (trials) (mean): the value at TIME;
+* ``mean_pct_change:VAR@TIME``: % change from baseline;
+* ``time_to_relapse`` (trials): days from withdrawal (or day 0) to relapse;
+* ``flares_per_year`` (trials): upward crossings of flare_fraction x baseline per year.
+
+>>> parse_endpoint("EASI-75@16w")
+Endpoint(text='EASI-75@16w', kind='responder', variable='EASI', time=112.0, threshold=75.0)
+>>> parse_endpoint("IGA01@16w", context="trial", disease="AD").summary_kind
+'rate'
+>>> parse_endpoint("mean_pct_change:EASI@16w").label
+'EASI % change from baseline at week 16'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+from dermatwin.disease.scores import DISEASES
+from dermatwin.errors import ScenarioError
+from dermatwin.io.yaml_files import short
+
+Context = Literal["scenario", "trial", "twin"]
+_VAR = r"([A-Za-z_][A-Za-z0-9_]*)"
+
+
+class EndpointError(ScenarioError):
+    """An endpoint text is not understood or not allowed here (one line naming it)."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A parsed endpoint: ``time`` in days (None for whole-course kinds), ``threshold``
+    the responder % (None for other kinds)."""
+
+    text: str
+    kind: str
+    variable: str
+    time: float | None = None
+    threshold: float | None = None
+
+    @property
+    def spec(self) -> EndpointKind:
+        return KINDS[self.kind]
+
+    @property
+    def summary_kind(self) -> str:
+        """How the statistics layer summarises it: rate, mean or time_to_event."""
+        return self.spec.summary
+
+    @property
+    def label(self) -> str:
+        """A label for figures and tables, e.g. 'EASI-75 responders at week 16'."""
+        return self.spec.label(self)
+
+
+class Observations(Protocol):
+    """What a kind's per-patient computation reads (patients x visit times).
+
+    ``pair`` gives (baseline, value at ``time``) for changes from baseline; ``at`` the
+    value at ``time``; ``observed_at_baseline`` whether each patient has a computable
+    baseline (a trial requires one for every endpoint; a scenario's plain value does
+    not); ``series`` the whole trajectory. Trials also set ``times``, ``primary``,
+    ``start`` (withdrawal day, or 0), ``relapse_fraction`` and ``flare_fraction``."""
+
+    def pair(self, variable: str, time: float) -> tuple[np.ndarray, np.ndarray]: ...
+    def at(self, variable: str, time: float) -> np.ndarray: ...
+    def observed_at_baseline(self, variable: str) -> np.ndarray | bool: ...
+    def series(self, variable: str) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EndpointKind:
+    """One kind of endpoint (see the module docstring)."""
+
+    name: str
+    #: full-text pattern; ``build`` turns its match into (variable, time text, threshold)
+    pattern: re.Pattern[str]
+    build: Callable[[re.Match[str], str | None], tuple[str, str | None, float | None]]
+    #: the form shown in "not understood" messages
+    form: str
+    contexts: tuple[str, ...]
+    summary: Literal["rate", "mean", "time_to_event"]
+    #: per-patient values: {column: array}, NaN where not computable
+    compute: Callable[[Endpoint, Observations], dict[str, np.ndarray]]
+    label: Callable[[Endpoint], str]
+    #: a scenario estimate: mean per patient x scale, in unit (None: the variable's unit)
+    scale: float = 1.0
+    unit: str | None = None
+
+
+def _week(ep: Endpoint) -> str:
+    return f"week {ep.time / 7:g}" if ep.time is not None else ""
+
+
+def _pct(base: np.ndarray, now: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 100.0 * (now - base) / base
+
+
+def _responder(ep: Endpoint, obs: Observations) -> dict[str, np.ndarray]:
+    pct = _pct(*obs.pair(ep.variable, ep.time))
+    hit = (pct <= -ep.threshold).astype(np.float64)
+    return {ep.text: np.where(np.isfinite(pct), hit, np.nan)}
+
+
+def _category(ep: Endpoint, obs: Observations) -> dict[str, np.ndarray]:
+    base, now = obs.pair(ep.variable, ep.time)
+    hit = ((now <= 1) & (base - now >= 2)).astype(np.float64)
+    return {ep.text: np.where(np.isfinite(base) & np.isfinite(now), hit, np.nan)}
+
+
+def _mean(ep: Endpoint, obs: Observations) -> dict[str, np.ndarray]:
+    now = obs.at(ep.variable, ep.time)
+    ok = np.isfinite(now) & obs.observed_at_baseline(ep.variable)
+    return {ep.text: np.where(ok, now, np.nan)}
+
+
+def _mean_pct_change(ep: Endpoint, obs: Observations) -> dict[str, np.ndarray]:
+    pct = _pct(*obs.pair(ep.variable, ep.time))
+    return {ep.text: np.where(np.isfinite(pct), pct, np.nan)}
+
+
+def relapse_times(
+    primary: np.ndarray, times: np.ndarray, start: float, fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days from ``start`` (withdrawal, last dose) to relapse per patient, and whether it
+    happened (1) or was censored at the last time (0). Relapse: the score climbs back
+    above ``baseline - fraction * (improvement at start)``. NaN for patients who had not
+    improved by ``start`` (no relapse to measure) and for those with a NaN or infinite
+    score at baseline or from ``start`` on (a failed simulation: not computable, rather
+    than censored).
+    """
+    k0 = int(np.argmin(np.abs(times - start)))
+    base = primary[:, 0]
+    gain = base - primary[:, k0]
+    computable = np.isfinite(base) & np.isfinite(primary[:, k0:]).all(axis=1)
+    above = primary[:, k0 + 1 :] > (base - fraction * gain)[:, None]
+    hit = above.any(axis=1) if above.shape[1] else np.zeros(len(base), dtype=bool)
+    first = k0 + 1 + (above.argmax(axis=1) if above.shape[1] else 0)
+    t_rel = np.where(hit, times[np.minimum(first, len(times) - 1)] - start, times[-1] - start)
+    event = hit.astype(np.float64)
+    no_response = (gain <= 0) | ~computable
+    t_rel[no_response] = np.nan
+    event[no_response] = np.nan
+    return t_rel, event
+
+
+def _time_to_relapse(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    t_rel, event = relapse_times(
+        obs.series(obs.primary), obs.times, obs.start, obs.relapse_fraction
+    )
+    return {ep.text: t_rel, ep.text + "_event": event}
+
+
+def _flares(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    primary, times = obs.series(obs.primary), obs.times
+    above = primary > obs.flare_fraction * primary[:, 0][:, None]
+    crossings = np.sum(above[:, 1:] & ~above[:, :-1], axis=1)
+    result = crossings / (times[-1] / 365.25)
+    return {ep.text: np.where(np.isfinite(primary).all(axis=1), result, np.nan)}
+
+
+_ALL: tuple[str, ...] = ("scenario", "trial", "twin")
+_CLINICAL: tuple[str, ...] = ("trial",)
+
+#: every endpoint kind, in the order texts are matched
+KINDS: dict[str, EndpointKind] = {
+    k.name: k
+    for k in (
+        EndpointKind(
+            "time_to_event",
+            re.compile(r"^time_to_relapse$"),
+            lambda m, primary: (primary or "", None, None),
+            "time_to_relapse",
+            _CLINICAL,
+            "time_to_event",
+            _time_to_relapse,
+            lambda ep: "days to relapse",
+        ),
+        EndpointKind(
+            "rate",
+            re.compile(r"^flares_per_year$"),
+            lambda m, primary: (primary or "", None, None),
+            "flares_per_year",
+            _CLINICAL,
+            "mean",
+            _flares,
+            lambda ep: "flares per year",
+        ),
+        EndpointKind(
+            "category",
+            re.compile(r"^(IGA|PGA)01@(.+)$"),
+            lambda m, primary: (m.group(1), m.group(2), None),
+            "IGA01@TIME, PGA01@TIME",
+            _CLINICAL,
+            "rate",
+            _category,
+            lambda ep: f"{ep.variable} 0/1 at {_week(ep)}",
+        ),
+        EndpointKind(
+            "responder",
+            re.compile(rf"^{_VAR}-(\d+(?:\.\d+)?)@(.+)$"),
+            lambda m, primary: (m.group(1), m.group(3), float(m.group(2))),
+            "SCORE-PCT@TIME (e.g. EASI-75@16w)",
+            _ALL,
+            "rate",
+            _responder,
+            lambda ep: f"{ep.variable}-{ep.threshold:g} responders at {_week(ep)}",
+            scale=100.0,
+            unit="% of patients",
+        ),
+        EndpointKind(
+            "mean",
+            re.compile(rf"^(?:mean:)?{_VAR}@([^:]+)$"),
+            lambda m, primary: (m.group(1), m.group(2), None),
+            "mean:VAR@TIME",
+            _ALL,
+            "mean",
+            _mean,
+            lambda ep: f"{ep.variable} at {_week(ep)}",
+        ),
+        EndpointKind(
+            "mean_pct_change",
+            re.compile(rf"^mean_pct_change:{_VAR}@(.+)$"),
+            lambda m, primary: (m.group(1), m.group(2), None),
+            "mean_pct_change:VAR@TIME",
+            _ALL,
+            "mean",
+            _mean_pct_change,
+            lambda ep: f"{ep.variable} % change from baseline at {_week(ep)}",
+            unit="%",
+        ),
+    )
+}
+
+#: the plain ``VAR@TIME`` form of ``mean`` (no ``mean:`` prefix) is for trials only
+_PLAIN_MEAN = re.compile(rf"^{_VAR}@")
+
+
+def forms(context: Context) -> str:
+    """The endpoint forms allowed in ``context``, for messages."""
+    shown = [k.form for k in KINDS.values() if context in k.contexts]
+    if context == "trial":
+        shown.append("SCORE@TIME")
+    return ", ".join(shown)
+
+
+def parse_endpoint(text: str, *, context: Context = "scenario", disease: str | None = None):
+    """The :class:`Endpoint` of ``text``; a one-line :class:`EndpointError` naming it
+    otherwise. With ``disease``, the variable must be one of its scores (registry) and
+    whole-course kinds use its primary score."""
+    from dermatwin.scenario import parse_days
+
+    text = text.strip() if context != "scenario" else text
+    primary = DISEASES[disease].primary if disease else None
+    for kind in KINDS.values():
+        m = kind.pattern.match(text)
+        if m is None or context not in kind.contexts:
+            continue
+        if kind.name == "mean" and context != "trial" and _PLAIN_MEAN.match(text):
+            continue
+        variable, when, threshold = kind.build(m, primary)
+        try:
+            time = None if when is None else parse_days(when)
+        except ValueError as err:
+            raise EndpointError(f"endpoint {short(text)}: {err}") from None
+        if threshold is not None and not 0 < threshold <= 100:
+            raise EndpointError(
+                f"endpoint {short(text)}: a responder threshold of {threshold:g} %; "
+                "allowed: 0 < PCT <= 100 (e.g. EASI-75@16w)"
+            )
+        if disease and variable not in DISEASES[disease].scores:
+            raise EndpointError(
+                f"endpoint {short(text)}: {variable} is not a {disease} score; allowed: "
+                + ", ".join(DISEASES[disease].scores)
+            )
+        return Endpoint(text, kind.name, variable, time, threshold)
+    raise EndpointError(f"endpoint {short(text)} not understood; allowed forms: {forms(context)}")
