@@ -72,7 +72,7 @@ def test_cli_bad_trial_leaves_no_output(tmp_path):
 
 
 def test_relapse_times_by_hand():
-    from dermatwin.trials.run import relapse_times
+    from dermatwin.outcomes import relapse_times
 
     times = np.array([0.0, 10.0, 20.0, 30.0, 40.0])
     primary = np.array(
