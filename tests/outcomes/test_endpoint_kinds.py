@@ -50,6 +50,8 @@ def values(text: str) -> list:
         ("mean:EASI@4w", [4.0, np.nan]),
         ("EASI@2w", [10.0, 18.0]),
         ("mean_pct_change:EASI@4w", [-80.0, np.nan]),
+        ("change:EASI@4w", [-16.0, np.nan]),
+        ("change:EASI@2w", [-10.0, -2.0]),
     ],
 )
 def test_per_patient_values(text, expected):
@@ -102,3 +104,24 @@ def test_relapse_times_censors_and_skips_non_responders():
     primary = np.array([[20.0, 5.0, 15.0], [20.0, 25.0, 30.0]])
     t, event = relapse_times(primary, np.array([0.0, 7.0, 14.0]), 7.0, 0.5)
     assert t[0] == 7.0 and event[0] == 1.0 and np.isnan(t[1])
+
+
+def test_change_from_baseline_in_scenarios_and_trials():
+    import xarray as xr
+
+    from dermatwin.outcomes import evaluate
+
+    ep = parse_endpoint("change:EASI@2w")
+    assert (ep.kind, ep.summary_kind, ep.label) == (
+        "change",
+        "mean",
+        "EASI change from baseline at week 2",
+    )
+    ds = xr.Dataset(
+        {
+            "EASI": (("patient", "time"), Obs.scores["EASI"], {"unit": "score"}),
+            "status": ("patient", np.array([0, 0])),
+        },
+        coords={"time": Obs.times},
+    )
+    assert evaluate(ds, ep) == {"estimate": -6.0, "unit": "score", "n": 2, "excluded": 0}

@@ -15,6 +15,8 @@ Kinds (baseline: the value at time 0; a % change from baseline is negative when 
 * ``IGA01@TIME`` / ``PGA01@TIME`` (category, trials): grade 0/1 with a >= 2-point drop;
 * ``mean:VAR@TIME`` and ``VAR@TIME`` (trials) (mean): the value at TIME;
 * ``mean_pct_change:VAR@TIME``: % change from baseline;
+* ``change:VAR@TIME``: absolute change from baseline, in the variable's unit (score
+  points; e.g. EASI change at week 16 of the MSC trials' EASIchg rows);
 * ``time_to_relapse`` (trials): days from withdrawal (or day 0) to relapse;
 * ``flares_per_year`` (trials): upward crossings of flare_fraction x baseline per year.
 
@@ -140,6 +142,11 @@ def _mean_pct_change(ep: Endpoint, obs: Observations) -> dict[str, np.ndarray]:
     return {ep.text: np.where(np.isfinite(pct), pct, np.nan)}
 
 
+def _change(ep: Endpoint, obs: Observations) -> dict[str, np.ndarray]:
+    base, now = obs.pair(ep.variable, ep.time)
+    return {ep.text: np.where(np.isfinite(base) & np.isfinite(now), now - base, np.nan)}
+
+
 def relapse_times(
     primary: np.ndarray, times: np.ndarray, start: float, fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -249,6 +256,16 @@ KINDS: dict[str, EndpointKind] = {
             _mean_pct_change,
             lambda ep: f"{ep.variable} % change from baseline at {_week(ep)}",
             unit="%",
+        ),
+        EndpointKind(
+            "change",
+            re.compile(rf"^change:{_VAR}@(.+)$"),
+            lambda m, primary: (m.group(1), m.group(2), None),
+            "change:VAR@TIME",
+            _ALL,
+            "mean",
+            _change,
+            lambda ep: f"{ep.variable} change from baseline at {_week(ep)}",
         ),
     )
 }
