@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dermatwin.report.plots import DISCLAIMER
+from dermatwin.report.html import DISCLAIMER
 from dermatwin.trials.report import write_html_report
 from dermatwin.trials.statistics import summarise
 

@@ -47,9 +47,10 @@ def write_trial(
         endpoints=result.endpoints,
         kinds=result.kinds(),
         trajectories=report_trajectories,
-        manifest={k: v for k, v in result.manifest.items() if not isinstance(v, dict)}
-        | {"arms": ", ".join(f"{k}: {v}" for k, v in result.manifest["arms"].items())},
+        manifest=result.manifest,
         notes=([result.spec.description] if result.spec.description else []) + list(notes),
         primary=PRIMARY_SCORE[result.spec.disease],
+        failures=result.failures,
+        withdrawal=result.spec.withdrawal.at if result.spec.withdrawal else None,
     )
     return sorted(folder.iterdir())

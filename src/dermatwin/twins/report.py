@@ -1,7 +1,6 @@
-"""One HTML page per patient: data, fitted trajectory, predictions, ranked plan, diagnostics.
-
-Reuses the trial report's style, table, number and figure helpers
-(:mod:`dermatwin.trials.report`), so every dermatwin report looks and escapes alike.
+"""One HTML page per patient: data, treatments, fitted parameters and diagnostics,
+predictions and the ranked plan; rendered through the shared template layer
+(:mod:`dermatwin.report.html`), so every dermatwin report looks and escapes alike.
 """
 
 from __future__ import annotations
@@ -11,19 +10,18 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from dermatwin.io.atomic import write_text_atomic
-from dermatwin.trials.report import _CSS, _e, _num, _png, _table
-from dermatwin.trials.spec import PRIMARY_SCORE
+from dermatwin.report.html import DISCLAIMER, Image, Table, num, png, write_page
+from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import FITTED
 from dermatwin.twins.plan import PlanResult
 from dermatwin.twins.predict import Prediction
 from dermatwin.twins.visits import NOT_MODELLED
 
-DISCLAIMER = "Research use only: dermatwin is not a medical device."
+__all__ = ["DISCLAIMER", "write_twin_report"]
 
 
-def _band_figure(prediction: Prediction, variable: str, twin: Twin) -> str:
+def _band_figure(prediction: Prediction, variable: str, twin: Twin) -> Image:
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
     for kind, colour, alpha in (("predictive", "C0", 0.12), ("latent", "C0", 0.3)):
@@ -46,10 +44,10 @@ def _band_figure(prediction: Prediction, variable: str, twin: Twin) -> str:
     )
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    return _png(fig, f"{variable} prediction")
+    return png(fig, f"{variable} prediction")
 
 
-def _plan_figure(result: PlanResult, twin: Twin) -> str:
+def _plan_figure(result: PlanResult, twin: Twin) -> Image:
     fig = Figure(figsize=(8, 3.8))
     ax = fig.subplots()
     for i, (name, c) in enumerate(result.trajectories.items()):
@@ -66,10 +64,10 @@ def _plan_figure(result: PlanResult, twin: Twin) -> str:
     ax.set_title(f"top regimens for {result.goal.text} (median and 90 % band)")
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    return _png(fig, "top regimens")
+    return png(fig, "top regimens")
 
 
-def _trace_figure(twin: Twin) -> str:
+def _trace_figure(twin: Twin) -> Image:
     n = len(twin.names)
     fig = Figure(figsize=(8, 1.3 * n + 0.5))
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
@@ -78,7 +76,55 @@ def _trace_figure(twin: Twin) -> str:
         ax.set_ylabel(f"ln {p.name}", fontsize=8)
     axes[-1].set_xlabel("step (after burn-in)")
     fig.tight_layout()
-    return _png(fig, "trace plots")
+    return png(fig, "trace plots")
+
+
+def treatments_table(treatments) -> Table:
+    """The treatments given, one row each (drug or MSC course, dose, route, days)."""
+    rows = []
+    for t in treatments:
+        if isinstance(t, DrugItem):
+            days = f"{t.start:g} to {t.stop:g}" if t.stop is not None else f"from {t.start:g}"
+            dose = "" if t.amount is None else f"{t.amount:g} {t.unit or ''}".strip()
+            how = t.schedule + (f", every {t.every:g} d" if t.every else "")
+            rows.append([t.drug, dose, t.route or "", days, how])
+        else:
+            m = dict(t.msc)
+            what = " ".join(str(m.pop(k)) for k in ("source", "origin") if k in m)
+            amount, unit = m.pop("amount", None), m.pop("unit", "")
+            dose = "" if amount is None else f"{float(amount):g} {unit}".strip()
+            times = ", ".join(f"{float(x):g}" for x in m.pop("times", [0.0]))
+            extra = "; ".join(f"{k} {v}" for k, v in m.items() if k != "route")
+            rows.append([f"MSC {what}".strip(), dose, m.get("route", ""), times, extra])
+    return Table(["treatment", "dose", "route", "day(s)", "schedule"], rows)
+
+
+def _responders(prediction: Prediction) -> Table:
+    r = prediction.responders
+    weeks = [w for w in (4, 8, 12, 16, 24, 52) if w <= r["week"].max()]
+    rows = []
+    for ep in dict.fromkeys(r["endpoint"]):
+        sub = r[r["endpoint"] == ep]
+        rows.append(
+            [ep, *(num(sub[np.isclose(sub["week"], w)]["probability"].iloc[0], 2) for w in weeks)]
+        )
+    return Table(
+        ["endpoint", *[f"week {w}" for w in weeks]],
+        rows,
+        set(range(1, len(weeks) + 1)),
+        caption="Probability of response (from the first visit) by weeks from now",
+    )
+
+
+def _plan_table(plan_result: PlanResult) -> Table:
+    t = plan_result.table.head(15)
+    cols = ["rank", "regimen", "p_goal", "durability_weeks", "clinic_visits", "why"]
+    numeric = {"rank", "p_goal", "durability_weeks", "clinic_visits"}
+    return Table(
+        cols,
+        [[num(r[c]) if c in numeric else r[c] for c in cols] for _, r in t.iterrows()],
+        {0, 2, 3, 4},
+    )
 
 
 def write_twin_report(
@@ -88,108 +134,71 @@ def write_twin_report(
     plan_result: PlanResult | None = None,
 ) -> Path:
     """Write the patient's page to ``path`` (atomically) and return the path."""
-    path = Path(path)
     rec = twin.record
-    pid = rec.patient.id or "patient"
     disease = rec.patient.disease
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>dermatwin twin {_e(pid)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Digital twin: {_e(pid)} ({_e(disease)})</h1>",
-        f'<p class="disclaimer">{_e(DISCLAIMER)} Predictions come from a mechanistic model '
-        "fitted to few visits; they are not clinical advice.</p>",
-        "<h2>Patient and visits</h2>",
-    ]
     profile = rec.patient.model_dump(exclude_none=True, exclude={"baseline", "prior_therapies"})
-    parts.append(_table(["field", "value"], [(_e(k), _e(v)) for k, v in profile.items()], set()))
     columns = sorted({k for v in rec.visits for k in v.values})
-    rows = [
-        [_num(v.day), *(_num(v.values.get(c)) if c in v.values else "" for c in columns)]
-        for v in rec.visits
-    ]
-    parts.append(_table(["day", *columns], rows, set(range(len(columns) + 1))))
-    unfitted = [c for c in columns if c in NOT_MODELLED or c not in FITTED[disease]]
-    if unfitted:
-        parts.append(
-            f"<p>Recorded but not fitted (no model output): {_e(', '.join(unfitted))}.</p>"
-        )
-    if rec.treatments:
-        parts.append("<h3>Treatments given</h3>")
-        parts.append(
-            "<ul>"
-            + "".join(f"<li>{_e(t.model_dump(exclude_none=True))}</li>" for t in rec.treatments)
-            + "</ul>"
-        )
-
-    parts.append("<h2>Fitted parameters</h2>")
+    visits = Table(
+        ["day", *columns],
+        [
+            [num(v.day), *(num(v.values.get(c)) if c in v.values else "" for c in columns)]
+            for v in rec.visits
+        ],
+        set(range(len(columns) + 1)),
+    )
     s = twin.summary()
-    parts.append(
-        _table(
-            [*s.columns],
-            [
-                [_e(r[c]) if isinstance(r[c], str) else _num(r[c]) for c in s.columns]
-                for _, r in s.iterrows()
-            ],
-            set(range(2, len(s.columns))),
-        )
+    fitted = Table(
+        list(s.columns),
+        [
+            [r[c] if isinstance(r[c], str) else num(r[c]) for c in s.columns]
+            for _, r in s.iterrows()
+        ],
+        set(range(2, len(s.columns))),
     )
     d = twin.diagnostics
-    conv = "converged" if d.get("converged") else "NOT converged: run longer chains"
-    parts.append(
-        f"<p>Fit diagnostics ({_e(conv)}): max R-hat {_num(d.get('max_rhat'))}, min bulk ESS "
-        f"{_num(d.get('min_ess_bulk'))}, acceptance {_num(d.get('acceptance_fraction'))}, "
-        f"{_e(d.get('simulations'))} simulations in {_num(d.get('seconds'))} s; sampler "
-        f"emcee ({_e(twin.settings.moves)}), {twin.settings.walkers} walkers, "
-        f"{twin.settings.burn} burn-in + {twin.settings.steps} steps, "
-        f"seed {twin.settings.seed}; parameter set {_e(twin.settings.parameter_set)}.</p>"
-    )
-    parts.append(_trace_figure(twin))
-
+    bands: list[Image] = []
     if prediction is not None:
-        parts.append(f"<h2>Prediction: {_e(prediction.regimen.name)}</h2>")
         score = PRIMARY_SCORE[disease]
         for variable in [score, *[v for v in FITTED[disease] if v != score and v in columns]]:
             if variable in set(prediction.bands["variable"]):
-                parts.append(_band_figure(prediction, variable, twin))
-        r = prediction.responders
-        weeks = [w for w in (4, 8, 12, 16, 24, 52) if w <= r["week"].max()]
-        rows = []
-        for ep in dict.fromkeys(r["endpoint"]):
-            sub = r[r["endpoint"] == ep]
-            rows.append(
-                [
-                    _e(ep),
-                    *(
-                        _num(sub[np.isclose(sub["week"], w)]["probability"].iloc[0], 2)
-                        for w in weeks
-                    ),
-                ]
-            )
-        parts.append("<p>Probability of response (from the first visit) by weeks from now:</p>")
-        parts.append(_table(["endpoint", *[f"week {w}" for w in weeks]], rows, set(range(1, 7))))
-        rel = prediction.relapse
-        parts.append(_table(["relapse", "value"], [(_e(k), _num(v)) for k, v in rel.items()], {1}))
-
-    if plan_result is not None:
-        parts.append(f"<h2>Ranked plan for {_e(plan_result.goal.text)}</h2>")
-        t = plan_result.table.head(15)
-        cols = ["rank", "regimen", "p_goal", "durability_weeks", "clinic_visits", "why"]
-        parts.append(
-            _table(
-                cols,
-                [
-                    [_num(r[c]) if c in cols[2:5] or c == "rank" else _e(r[c]) for c in cols]
-                    for _, r in t.iterrows()
-                ],
-                {0, 2, 3, 4},
-            )
+                bands.append(_band_figure(prediction, variable, twin))
+    return write_page(
+        path,
+        "twin.html.j2",
+        title=f"Digital twin: {rec.patient.id or 'patient'} ({disease})",
+        profile=Table(["field", "value"], [(k, v) for k, v in profile.items()]),
+        visits=visits,
+        unfitted=[c for c in columns if c in NOT_MODELLED or c not in FITTED[disease]],
+        treatments=treatments_table(rec.treatments) if rec.treatments else None,
+        fitted=fitted,
+        converged=bool(d.get("converged")),
+        diagnostics={
+            "max R-hat": num(d.get("max_rhat")),
+            "min bulk ESS": num(d.get("min_ess_bulk")),
+            "acceptance": num(d.get("acceptance_fraction")),
+            "simulations": d.get("simulations"),
+            "seconds": num(d.get("seconds")),
+        },
+        settings=twin.settings,
+        trace=_trace_figure(twin),
+        prediction=prediction,
+        bands=bands,
+        responders=_responders(prediction) if prediction is not None else None,
+        relapse=Table(
+            ["relapse", "value"], [(k, num(v)) for k, v in prediction.relapse.items()], {1}
         )
-        parts.append(_plan_figure(plan_result, twin))
-        parts.append(
-            f"<p>{len(plan_result.table)} candidate regimens evaluated under the constraints "
-            f"{_e(plan_result.constraints.model_dump(exclude_defaults=True) or 'none')}.</p>"
+        if prediction is not None
+        else None,
+        plan=plan_result,
+        plan_table=_plan_table(plan_result) if plan_result is not None else None,
+        plan_figure=_plan_figure(plan_result, twin) if plan_result is not None else None,
+        constraints=(
+            ", ".join(
+                f"{k}: {v}"
+                for k, v in plan_result.constraints.model_dump(exclude_defaults=True).items()
+            )
+            or "none"
         )
-    parts.append(f'<p class="disclaimer">{_e(DISCLAIMER)}</p></body></html>')
-    write_text_atomic(path, "\n".join(parts))
-    return path
+        if plan_result is not None
+        else None,
+    )
