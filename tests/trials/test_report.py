@@ -121,3 +121,68 @@ def test_report_without_rate_or_survival_endpoints(tmp_path):
     html = path.read_text(encoding="utf-8")
     assert html.count("<img ") == 3  # EASI, TEWL, waterfall of TEWL
     assert "TEWL" in html
+
+
+def _sections(html: str) -> list[str]:
+    return re.findall(r'<h2 id="([a-z]+)"', html)
+
+
+def test_summary_first_metadata_last(tmp_path):
+    html = _write(tmp_path / "r.html").read_text(encoding="utf-8")
+    sections = _sections(html)
+    assert sections[0] == "summary" and sections[-1] == "metadata"
+    assert {"screening", "baseline", "endpoints", "comparisons"} <= set(sections)
+    summary = html[html.index('id="summary"') : html.index('id="screening"')]
+    assert "EASI-75@16w" in summary  # the first endpoint is the primary one
+    assert "unpaired" in summary and "placebo" in summary
+
+
+def test_consort_and_baseline_numbers_come_from_the_run(tmp_path):
+    endpoints, kinds, trajectories = _trial()
+    endpoints["candidate"] = endpoints["patient"] * 2 + 1  # every other candidate ineligible
+    endpoints["age"] = 30.0 + endpoints["patient"]
+    endpoints["sex"] = np.where(endpoints["patient"] % 5 == 0, "F", "M")
+    summary = summarise(endpoints, kinds, seed=0)
+    failures = pd.DataFrame({"arm": ["placebo"], "patient": [0], "status": [-1]})
+    html = _write(
+        tmp_path / "r.html", endpoints=endpoints, summary=summary, failures=failures
+    ).read_text(encoding="utf-8")
+    flow = html[html.index('id="screening"') : html.index('id="baseline"')]
+    table1 = html[html.index('id="baseline"') : html.index('id="endpoints"')]
+    for arm in ("placebo", "msc &lt;IV&gt;"):
+        r = summary["arms"][arm.replace("&lt;", "<").replace("&gt;", ">")]["EASI-75@16w"]
+        row = lambda label: re.search(rf"<td>{label}[^<]*</td>(.*?)</tr>", flow).group(1)  # noqa: E731
+        assert f">{r['n']}<" in row("analysed for the primary endpoint")
+    screened = int(endpoints["candidate"].max()) + 1
+    assert re.search(rf"<td>candidates screened</td><td class=\"num\">{screened}</td>", flow)
+    assert re.search(r"<td>simulation failed \(numerical\)</td><td class=\"num\">1</td>", flow)
+    ages = endpoints.loc[endpoints["arm"] == "placebo", "age"]
+    assert f"{ages.mean():.3g} \u00b1 {ages.std():.3g}" in table1
+    female = 100 * (endpoints.loc[endpoints["arm"] == "placebo", "sex"] == "F").mean()
+    assert f"{female:.0f} %" in table1
+    base = trajectories[(trajectories["time"] == 0) & (trajectories["variable"] == "TEWL")]
+    assert "TEWL (g/m2/h)" in table1
+    assert f"{base[base['arm'] == 'placebo']['value'].mean():.3g} \u00b1" in table1
+
+
+def test_multiplicity_note_counts_the_p_values(tmp_path):
+    endpoints, kinds, _ = _trial()
+    summary = summarise(endpoints, kinds, seed=0)
+    n_p = sum(c["p_value"] is not None for c in summary["comparisons"])
+    html = _write(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert f"shows {n_p} p-values; none is adjusted" in html
+
+
+def test_arm_names_are_shown_literally_and_nothing_is_external(tmp_path):
+    endpoints, kinds, trajectories = _trial()
+    endpoints["arm"] = endpoints["arm"].replace("placebo", "<b>bold</b>")
+    trajectories["arm"] = trajectories["arm"].replace("placebo", "<b>bold</b>")
+    summary = summarise(endpoints, kinds, seed=0)
+    html = _write(
+        tmp_path / "r.html", endpoints=endpoints, summary=summary, trajectories=trajectories
+    ).read_text(encoding="utf-8")
+    text = _text_without_images(html)
+    assert "<b>bold</b>" not in text and "&lt;b&gt;bold&lt;/b&gt;" in text
+    assert not re.search(r"(src|href)=\"(?!data:)", html) and "//" not in text.replace(
+        "<!DOCTYPE", ""
+    )
