@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images"
-WIDTH, HEIGHT = 1280, 2400
+WIDTH = 1280
 
 
 def trial_report(folder: Path) -> Path:
@@ -61,8 +61,8 @@ def twin_report(folder: Path) -> Path:
     return write_twin_report(folder / "report.html", twin, prediction)
 
 
-def screenshot(page: Path, out: Path) -> Path:
-    """``page`` as a PNG of the top ``HEIGHT`` pixels, quantised to keep it small."""
+def screenshot(page: Path, out: Path, height: int) -> Path:
+    """``page`` as a PNG of the top ``height`` pixels, quantised to keep it small."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         raise SystemExit("chromium not found: apt-get install -y chromium")
@@ -75,7 +75,7 @@ def screenshot(page: Path, out: Path) -> Path:
             "--disable-gpu",
             "--hide-scrollbars",
             f"--screenshot={raw}",
-            f"--window-size={WIDTH},{HEIGHT}",
+            f"--window-size={WIDTH},{height}",
             page.as_uri(),
         ],
         check=True,
@@ -97,8 +97,9 @@ def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
-        for name, make in (("trial_report", trial_report), ("twin_report", twin_report)):
-            png = screenshot(make(work / name), IMAGES / f"{name}.png")
+        pages = (("trial_report", trial_report, 3600), ("twin_report", twin_report, 2400))
+        for name, make, height in pages:
+            png = screenshot(make(work / name), IMAGES / f"{name}.png", height)
             print(f"{png.relative_to(ROOT)}: {png.stat().st_size / 1024:.0f} kB")
 
 
