@@ -261,7 +261,9 @@ def test_cache_is_reused_by_another_process(zoo, cache_dir):
         "    return mod.solve_batch(0.0, y0, p, t_out, np.zeros(2, np.int64), e, i, i, e,\n"
         f"        1e-7, np.full(3, 1e-12), {N_OUT}, 0, 1000000, 0.0)\n"
     )
-    env = dict(os.environ, PYTHONPATH=str(cache_dir))
+    # the child must import this dermatwin (a worktree's template differs from an install's)
+    path = [str(cache_dir), os.environ.get("PYTHONPATH", "")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in path if p))
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     ).stdout.split("\n")
@@ -434,6 +436,28 @@ def test_nonstiff_van_der_pol_stays_explicit(zoo):
         assert rel_error(Y[0], ref) < 1e-4
         if method == AUTO:
             assert stats[0, 4] == 0 and stats[0, 3] == 0
+
+
+def test_auto_switches_back_to_dp5_when_the_problem_turns_mild(zoo):
+    # decay at 1e4/day (stiff) until day 1; then a parameter event makes it 0.1/day and a
+    # bolus gives it something to resolve: Rodas4's steps become calm (h*rho_max < 1) and
+    # auto hands back to DP5. Patient 2 turns stiff again at day 50 and switches again.
+    ev = events(
+        [
+            [(1.0, 2, 1, 0.1), (1.0, 0, 0, 1.0)],
+            [(1.0, 2, 1, 0.1), (1.0, 0, 0, 1.0), (50.0, 2, 1, 1e4)],
+        ]
+    )
+    t_out = np.linspace(0.0, 200.0, 41)
+    Y, _, status, stats = solve(
+        zoo, [[DECAY, 1e4], [DECAY, 1e4]], [[1.0], [1.0]], t_out, ev=ev, rtol=1e-6, atol=1e-12
+    )
+    np.testing.assert_array_equal(status, Status.OK)
+    np.testing.assert_array_equal(stats[:, 4], [2, 3])
+    mild = np.where(t_out <= 1.0, np.exp(-1e4 * t_out), np.exp(-0.1 * (t_out - 1.0)))
+    assert np.all(np.abs(Y[0, :, 0] - mild) <= 1e-5 * mild + 1e-12)
+    again = np.where(t_out <= 50.0, mild, 0.0)
+    assert np.all(np.abs(Y[1, :, 0] - again) <= 1e-5 * again + 1e-9)
 
 
 def test_nonautonomous_problem(zoo):

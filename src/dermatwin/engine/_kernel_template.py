@@ -33,6 +33,19 @@ Methods
   doubles the detections needed for the next switch to Rodas4.
 
 All step functions write into work arrays allocated once per patient.
+
+Structure
+---------
+As diffrax separates solver, step-size controller and events, ``_integrate`` (the loop
+from one event to the next) delegates to: step attempts (``_dp5_attempt``,
+``_rodas_attempt`` after ``_jacobian_update``), step-size controllers
+(``_controller_accept``, ``_controller_reject``; ``_first_step`` at a fresh start), the
+stiffness switch (``_dp5_stiffness_test``, ``_rodas_calm_test``) and the dense output
+(``_fill_outputs``). A patient's state between integrations lives in small arrays with
+named slots: ``ctl`` (``_CTL_*``), ``hmem`` (``_HM_*``), ``stats`` (``_N_*``); work rows
+are ``_W_*``. Helpers called on every step are inlined by numba (``inline="always"``);
+``_fill_outputs`` is called only on steps that pass an output time. The split is
+bit-identical to the former single loop (same operations in the same order).
 """
 
 import math
@@ -68,6 +81,19 @@ _N_RHS = 2
 _N_JAC = 3
 _N_SWITCH = 4
 N_STATS = 5
+
+# ---- per-patient method state, carried across integrations (int64 array ``ctl``) --------
+_CTL_METHOD = 0  # method in use: _DP5 or _RODAS4
+_CTL_STIFF = 1  # DP5 stiffness detections (h*rho > _STIFF_HRHO) since the last reset
+_CTL_NONSTIFF = 2  # consecutive accepted DP5 steps without a detection
+_CTL_CALM = 3  # consecutive accepted Rodas4 steps arguing for DP5 (calm, or no gain)
+_CTL_BACKOFF = 4  # returns for lack of gain: the next switch needs _STIFF_COUNT << this
+_N_CTL = 5
+
+# ---- per-patient step-size memory, carried across integrations (float64 array ``hmem``) ---
+_HM_NEXT = 0  # step (days) the controller proposed last; 0: none yet (use _initial_step)
+_HM_DP5_AT_SWITCH = 1  # DP5 step (days) at the last switch to Rodas4 (the gain test)
+_N_HM = 2
 
 # ---- rows of the per-patient work matrix ``w`` (each of length n_states) -----------------
 _W_F0 = 0  # f(t, y) at the start of the step (DP5's first stage; FSAL)
@@ -543,7 +569,7 @@ def _rho_bound(jm, y, atol, rtol):
 
 
 # =========================================================================================
-# the integration loop
+# integration: start, controllers, stiffness switch, dense output, the loop
 # =========================================================================================
 @njit(cache=True)
 def _steady(y, f, atol, ss_tol):
@@ -554,50 +580,171 @@ def _steady(y, f, atol, ss_tol):
     return worst < ss_tol
 
 
+@njit(cache=True, inline="always")
+def _first_step(t, t_end, y, p, u, atol, rtol, h_max, ctl, hmem, stats, w):
+    """Step size (days) that starts an integration from t; w[_W_F0] must hold f(t, y).
+
+    After an event, the step the controller proposed last (``hmem[_HM_NEXT]``) instead of
+    the initial-step heuristic: event-rich schedules (daily doses) then pay no ramp-up each
+    time, and the error control still rejects it if the event made the problem harder.
+    """
+    h_lim = t_end - t
+    if h_max > 0.0:
+        h_lim = min(h_lim, h_max)
+    if hmem[_HM_NEXT] > 0.0:
+        return min(hmem[_HM_NEXT], h_lim)
+    order = 5 if ctl[_CTL_METHOD] == _DP5 else 4
+    stats[_N_RHS] += 1
+    return _initial_step(t, y, w[_W_F0], p, u, atol, rtol, order, h_lim, w[_W_YNEW], w[_W_FTMP])
+
+
+@njit(cache=True, inline="always")
+def _jacobian_update(t, y, p, u, atol, rtol, stats, w, jm):
+    """df/dy into jm and df/dt into w[_W_FX] at (t, y), for Rodas4; w[_W_F0] holds f(t, y).
+
+    Returns the Gershgorin bound on the scaled Jacobian's spectral radius (per day).
+    """
+    jac(t, y, p, jm)
+    stats[_N_JAC] += 1
+    fx = w[_W_FX]
+    if AUTONOMOUS:  # known at generation time: df/dt = 0, save an rhs call
+        for i in range(y.shape[0]):
+            fx[i] = 0.0
+    else:  # df/dt by forward difference
+        f0 = w[_W_F0]
+        dt = math.sqrt(_EPS * max(1e-5, abs(t)))
+        dt = (t + dt) - t
+        _f(t + dt, y, p, u, fx)
+        for i in range(y.shape[0]):
+            fx[i] = (fx[i] - f0[i]) / dt
+        stats[_N_RHS] += 1
+    return _rho_bound(jm, y, atol, rtol)
+
+
+# ---- step-size controllers ------------------------------------------------------------------
+# Controller memory lives in _integrate's locals: facold (DP5 PI controller: error of the
+# last accepted step, >= 1e-4) and h_acc, err_acc (Rodas4 Gustafsson controller: the last
+# accepted step, 0 when none yet, and its error, >= 1e-2). A fresh start resets them.
+@njit(cache=True, inline="always")
+def _controller_reject(cur, err, h_step):
+    """Step to retry with after the error test failed (err > 1): the error estimate only,
+    no PI / Gustafsson memory."""
+    if cur == _DP5:
+        fac = min(1.0 / _DP_FAC_MIN, err**_DP_EXPO / _SAFETY)
+    else:
+        fac = min(1.0 / _RO_FAC_MIN, err**0.25 / _SAFETY)
+    return h_step / fac
+
+
+@njit(cache=True, inline="always")
+def _controller_accept(cur, err, h_step, facold, h_acc, err_acc):
+    """Step proposed after an accepted step of method ``cur`` with error norm ``err`` <= 1.
+
+    Returns (h_new, facold, h_acc, err_acc), the controller memory updated: DOPRI5's PI
+    control for DP5, rodas.f's predictive (Gustafsson) control for Rodas4.
+    """
+    if cur == _DP5:
+        fac = err**_DP_EXPO / facold**_DP_BETA
+        fac = max(1.0 / _DP_FAC_MAX, min(1.0 / _DP_FAC_MIN, fac / _SAFETY))
+        return h_step / fac, max(err, 1e-4), h_acc, err_acc
+    fac = max(1.0 / _RO_FAC_MAX, min(1.0 / _RO_FAC_MIN, err**0.25 / _SAFETY))
+    if h_acc > 0.0:
+        facgus = (h_acc / h_step) * (err * err / err_acc) ** 0.25 / _SAFETY
+        facgus = max(1.0 / _RO_FAC_MAX, min(1.0 / _RO_FAC_MIN, facgus))
+        fac = max(fac, facgus)
+    return h_step / fac, facold, h_step, max(1e-2, err)
+
+
+# ---- stiffness switch (method = auto) ---------------------------------------------------------
+@njit(cache=True, inline="always")
+def _dp5_stiffness_test(hrho, h_step, ctl, hmem, stats):
+    """After an accepted DP5 step with stiffness estimate ``hrho``: count detections and
+    switch to Rodas4 after _STIFF_COUNT << back-off of them. Returns the next method."""
+    if not hrho > _STIFF_HRHO:
+        ctl[_CTL_NONSTIFF] += 1
+        if ctl[_CTL_NONSTIFF] >= _NONSTIFF_RESET:
+            ctl[_CTL_STIFF] = 0
+        return _DP5
+    ctl[_CTL_STIFF] += 1
+    ctl[_CTL_NONSTIFF] = 0
+    if ctl[_CTL_STIFF] < _STIFF_COUNT << ctl[_CTL_BACKOFF]:
+        return _DP5
+    ctl[_CTL_METHOD] = _RODAS4
+    ctl[_CTL_STIFF] = 0
+    ctl[_CTL_CALM] = 0
+    hmem[_HM_DP5_AT_SWITCH] = h_step
+    stats[_N_SWITCH] += 1
+    return _RODAS4
+
+
+@njit(cache=True, inline="always")
+def _rodas_calm_test(hrho_max, h_new, ctl, hmem, stats):
+    """After an accepted Rodas4 step (``hrho_max`` = h * rho_max, ``h_new`` the step it
+    proposes): count steps that argue for DP5 and switch back after _CALM_COUNT of them in
+    a row. Returns the next method."""
+    if hrho_max < _CALM_HRHO:  # DP5 would be stable with this step
+        ctl[_CTL_CALM] += 1
+    elif h_new < _RODAS_GAIN * hmem[_HM_DP5_AT_SWITCH]:  # not worth Rodas4's cost
+        ctl[_CTL_CALM] += 1
+        if ctl[_CTL_CALM] >= _CALM_COUNT:
+            ctl[_CTL_BACKOFF] = min(ctl[_CTL_BACKOFF] + 1, _MAX_BACKOFF)
+    else:
+        ctl[_CTL_CALM] = 0
+    if ctl[_CTL_CALM] < _CALM_COUNT:
+        return _RODAS4
+    ctl[_CTL_METHOD] = _DP5
+    ctl[_CTL_NONSTIFF] = 0
+    ctl[_CTL_CALM] = 0
+    stats[_N_SWITCH] += 1
+    return _DP5
+
+
+# ---- dense output ---------------------------------------------------------------------------
 @njit(cache=True)
-def _integrate(
-    t,
-    t_end,
-    y,
-    p,
-    u,
-    atol,
-    rtol,
-    method,
-    max_steps,
-    h_max,
-    ss_tol,
-    t_out,
-    k_out,
-    yo,
-    oo,
-    n_out,
-    ctl,
-    hmem,
-    stats,
-    w,
-    kst,
-    r,
-    jm,
-    e,
-    piv,
-):
+def _fill_outputs(cur, t, t_new, h_step, y, p, w, kst, r, out, k_out):
+    """Outputs t_out[k_out:] passed by the step just accepted from (t, y) to t_new, from
+    its interpolant (the step's end exactly from w[_W_YNEW]). Returns the next output index.
+
+    Called only when t_out[k_out] <= t_new (the test stays in the loop: a call per step
+    costs ~10 % on event-rich workloads, even with numba's inlining).
+    """
+    t_out, yo, oo, n_out = out
+    n_t = t_out.shape[0]
+    if cur == _DP5:
+        _dp5_dense_prepare(h_step, y, kst, w, r)
+    else:
+        _rodas_dense_prepare(y, kst, w, r)
+    ynew = w[_W_YNEW]
+    while k_out < n_t and t_out[k_out] <= t_new:
+        if t_out[k_out] == t_new:
+            for i in range(y.shape[0]):
+                yo[k_out, i] = ynew[i]
+        else:
+            _dense((t_out[k_out] - t) / h_step, y, r, yo[k_out])
+        if n_out > 0:
+            outputs(t_out[k_out], yo[k_out], p, oo[k_out])
+        k_out += 1
+    return k_out
+
+
+# ---- the integration loop -------------------------------------------------------------------
+@njit(cache=True)
+def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
     """Integrate y (in place) from t to t_end (days), a fresh start with no step history.
 
-    Output times t_out[k_out:] that fall in (t, t_end] are filled in yo/oo from the dense
-    output as the steps pass them. With ss_tol > 0 the integration stops early, with
-    status OK, once ``_steady`` holds (checked at t and after every accepted step).
-    ``ctl`` carries the method state across calls: [current method, stiffness count,
-    non-stiff count, calm count, back-off level]; ``hmem[0]`` the step size the
-    controller proposed last (0: none yet), ``hmem[1]`` the DP5 step at the last switch
-    to Rodas4. Restarting after an event with that step instead of the initial-step
-    heuristic keeps event-rich schedules (daily doses) from paying a ramp-up each time;
-    the error control still rejects it if the event made the problem harder.
+    ``opts`` = (atol, rtol, method, max_steps, h_max, ss_tol); ``out`` = (t_out, yo, oo,
+    n_out): output times t_out[k_out:] that fall in (t, t_end] are filled in yo/oo from
+    the dense output as the steps pass them. With ss_tol > 0 the integration stops early,
+    with status OK, once ``_steady`` holds (checked at t and after every accepted step).
+    ``mstate`` = (ctl, hmem, stats), the patient's method state, step-size memory (slots
+    _CTL_* and _HM_*) and counters (_N_*), carried across calls. ``ws`` = ``_workspace``.
     Returns (status, next output index, t reached).
     """
-    n = y.shape[0]
+    atol, rtol, method, max_steps, h_max, ss_tol = opts
+    t_out = out[0]
+    ctl, hmem, stats = mstate
+    w, kst, r, jm, e, piv = ws
     f0 = w[_W_F0]
-    fx = w[_W_FX]
     ynew = w[_W_YNEW]
     if not _all_finite(y):
         return _NON_FINITE, k_out, t
@@ -609,21 +756,11 @@ def _integrate(
         return _OK, k_out, t
     if t_end <= t:
         return _OK, k_out, t
+    h = _first_step(t, t_end, y, p, u, atol, rtol, h_max, ctl, hmem, stats, w)
     have_f0 = True  # f0 holds f(t, y)
-
-    h_lim = t_end - t
-    if h_max > 0.0:
-        h_lim = min(h_lim, h_max)
-    if hmem[0] > 0.0:
-        h = min(hmem[0], h_lim)
-    else:
-        order = 5 if ctl[0] == _DP5 else 4
-        h = _initial_step(t, y, f0, p, u, atol, rtol, order, h_lim, ynew, w[_W_FTMP])
-        stats[_N_RHS] += 1
-
     reject = False  # the previous attempt was rejected: do not grow h
-    facold = 1e-4  # DP5 PI controller memory
-    h_acc = 0.0  # Rodas4 Gustafsson controller memory (0: no accepted step yet)
+    facold = 1e-4  # controller memory (see _controller_accept)
+    h_acc = 0.0
     err_acc = 1e-2
     n_nonfinite = 0
     n_singular = 0
@@ -642,8 +779,9 @@ def _integrate(
         if not last and h < _H_MIN_REL * max(1.0, abs(t)):
             return (_NON_FINITE if last_nonfinite else _STEP_TOO_SMALL), k_out, t
         h_step = t_end - t if last else h
-        cur = ctl[0]
+        cur = ctl[_CTL_METHOD]
 
+        # ---- one step attempt -----------------------------------------------------------
         if not have_f0:
             _f(t, y, p, u, f0)
             stats[_N_RHS] += 1
@@ -654,24 +792,13 @@ def _integrate(
             singular = False
         else:
             if not jac_valid:
-                jac(t, y, p, jm)
-                stats[_N_JAC] += 1
-                if AUTONOMOUS:  # known at generation time: df/dt = 0, save an rhs call
-                    for i in range(n):
-                        fx[i] = 0.0
-                else:  # df/dt by forward difference
-                    dt = math.sqrt(_EPS * max(1e-5, abs(t)))
-                    dt = (t + dt) - t
-                    _f(t + dt, y, p, u, fx)
-                    for i in range(n):
-                        fx[i] = (fx[i] - f0[i]) / dt
-                    stats[_N_RHS] += 1
-                rho = _rho_bound(jm, y, atol, rtol)
+                rho = _jacobian_update(t, y, p, u, atol, rtol, stats, w, jm)
                 jac_valid = True
             err, singular = _rodas_attempt(t, h_step, y, p, u, atol, rtol, jm, e, piv, kst, w)
             stats[_N_RHS] += 5
             hrho = 0.0
 
+        # ---- failed attempts: singular matrix, NaN/inf, error test ----------------------
         if singular:
             stats[_N_REJECTED] += 1
             n_singular += 1
@@ -691,101 +818,44 @@ def _integrate(
             continue
         n_nonfinite = 0
         n_singular = 0
-
         if err > 1.0:
-            # rejected: shrink by the error estimate only (no PI / Gustafsson memory)
             stats[_N_REJECTED] += 1
             last_nonfinite = False
-            if cur == _DP5:
-                fac = min(1.0 / _DP_FAC_MIN, err**_DP_EXPO / _SAFETY)
-            else:
-                fac = min(1.0 / _RO_FAC_MIN, err**0.25 / _SAFETY)
-            h = h_step / fac
+            h = _controller_reject(cur, err, h_step)
             reject = True
             continue
 
         # ---- accepted -------------------------------------------------------------------
         stats[_N_ACCEPTED] += 1
-        if cur == _DP5:
-            fac = err**_DP_EXPO / facold**_DP_BETA
-            fac = max(1.0 / _DP_FAC_MAX, min(1.0 / _DP_FAC_MIN, fac / _SAFETY))
-            facold = max(err, 1e-4)
-        else:
-            fac = max(1.0 / _RO_FAC_MAX, min(1.0 / _RO_FAC_MIN, err**0.25 / _SAFETY))
-            if h_acc > 0.0:
-                facgus = (h_acc / h_step) * (err * err / err_acc) ** 0.25 / _SAFETY
-                facgus = max(1.0 / _RO_FAC_MAX, min(1.0 / _RO_FAC_MIN, facgus))
-                fac = max(fac, facgus)
-            h_acc = h_step
-            err_acc = max(1e-2, err)
-        h_new = h_step / fac
+        h_new, facold, h_acc, err_acc = _controller_accept(cur, err, h_step, facold, h_acc, err_acc)
         if reject:
             h_new = min(h_new, h_step)
         # a step cut short to land on t_end says little about the step the problem allows
-        hmem[0] = max(h_new, h) if (last and h_step < h) else h_new
+        hmem[_HM_NEXT] = max(h_new, h) if (last and h_step < h) else h_new
         reject = False
         last_nonfinite = False
-
         t_new = t_end if last else t + h_step
-        # outputs passed by this step, from the dense output
-        if k_out < t_out.shape[0] and t_out[k_out] <= t_new:
-            if cur == _DP5:
-                _dp5_dense_prepare(h_step, y, kst, w, r)
-            else:
-                _rodas_dense_prepare(y, kst, w, r)
-            while k_out < t_out.shape[0] and t_out[k_out] <= t_new:
-                if t_out[k_out] == t_new:
-                    for i in range(n):
-                        yo[k_out, i] = ynew[i]
-                else:
-                    _dense((t_out[k_out] - t) / h_step, y, r, yo[k_out])
-                if n_out > 0:
-                    outputs(t_out[k_out], yo[k_out], p, oo[k_out])
-                k_out += 1
-
-        for i in range(n):
+        if k_out < t_out.shape[0] and t_out[k_out] <= t_new:  # outputs passed by this step
+            k_out = _fill_outputs(cur, t, t_new, h_step, y, p, w, kst, r, out, k_out)
+        for i in range(y.shape[0]):
             y[i] = ynew[i]
         t = t_new
         if cur == _DP5:
-            for i in range(n):  # FSAL: the last stage is f(t_new, y_new)
+            for i in range(y.shape[0]):  # FSAL: the last stage is f(t_new, y_new)
                 f0[i] = kst[6, i]
             have_f0 = True
         else:
             have_f0 = False
             jac_valid = False
 
-        # ---- stiffness switching --------------------------------------------------------
         if method == _AUTO:
             if cur == _DP5:
-                if hrho > _STIFF_HRHO:
-                    ctl[1] += 1
-                    ctl[2] = 0
-                    if ctl[1] >= _STIFF_COUNT << ctl[4]:
-                        ctl[0] = _RODAS4
-                        ctl[1] = 0
-                        ctl[3] = 0
-                        hmem[1] = h_step
-                        stats[_N_SWITCH] += 1
-                        h_acc = 0.0
-                else:
-                    ctl[2] += 1
-                    if ctl[2] >= _NONSTIFF_RESET:
-                        ctl[1] = 0
+                nxt = _dp5_stiffness_test(hrho, h_step, ctl, hmem, stats)
             else:
-                if h_step * rho < _CALM_HRHO:
-                    ctl[3] += 1
-                elif h_new < _RODAS_GAIN * hmem[1]:
-                    ctl[3] += 1
-                    if ctl[3] >= _CALM_COUNT:
-                        ctl[4] = min(ctl[4] + 1, _MAX_BACKOFF)
-                else:
-                    ctl[3] = 0
-                if ctl[3] >= _CALM_COUNT:
-                    ctl[0] = _DP5
-                    ctl[2] = 0
-                    ctl[3] = 0
-                    stats[_N_SWITCH] += 1
-                    facold = 1e-4
+                nxt = _rodas_calm_test(h_step * rho, h_new, ctl, hmem, stats)
+            if nxt != cur:  # the new method's controller starts without memory
+                h_acc = 0.0
+                facold = 1e-4
 
         if ss_tol > 0.0:
             if not have_f0:
@@ -812,8 +882,11 @@ def _workspace(n):
 
 
 @njit(cache=True)
-def _initial_method(method):
-    return _RODAS4 if method == _RODAS4 else _DP5
+def _method_state(method, stats):
+    """(ctl, hmem, stats) for a patient's first integration: slots _CTL_*, _HM_*, _N_*."""
+    ctl = np.zeros(_N_CTL, np.int64)
+    ctl[_CTL_METHOD] = _RODAS4 if method == _RODAS4 else _DP5
+    return ctl, np.zeros(_N_HM), stats
 
 
 # =========================================================================================
@@ -857,11 +930,10 @@ def _solve_patient(
     y = y0.copy()
     p = p0.copy()
     u = np.zeros(n)
-    w, kst, r, jm, e, piv = _workspace(n)
-    ctl = np.zeros(5, np.int64)
-    hmem = np.zeros(2)
-    ctl[0] = _initial_method(method)
-    dummy_ss = -1.0
+    ws = _workspace(n)
+    mstate = _method_state(method, stats)
+    opts = (atol, rtol, method, max_steps, h_max, -1.0)  # ss_tol <= 0: no early stop
+    out = (t_out, yo, oo, n_out)
 
     status = _OK
     k = 0
@@ -887,33 +959,7 @@ def _solve_patient(
         t_end = t_out[n_t - 1]
         if j < n_ev and ev_time[j] < t_end:
             t_end = ev_time[j]
-        status, k, t = _integrate(
-            t,
-            t_end,
-            y,
-            p,
-            u,
-            atol,
-            rtol,
-            method,
-            max_steps,
-            h_max,
-            dummy_ss,
-            t_out,
-            k,
-            yo,
-            oo,
-            n_out,
-            ctl,
-            hmem,
-            stats,
-            w,
-            kst,
-            r,
-            jm,
-            e,
-            piv,
-        )
+        status, k, t = _integrate(t, t_end, y, p, u, opts, out, k, mstate, ws)
         if status != _OK:
             break
         t = t_end
@@ -1049,46 +1095,20 @@ def _equilibrate_patient(y0, p0, t_max, rtol, atol, ss_tol, method, max_steps, y
     y = y0.copy()
     p = p0.copy()
     u = np.zeros(n)
-    w, kst, r, jm, e, piv = _workspace(n)
-    ctl = np.zeros(5, np.int64)
-    hmem = np.zeros(2)
-    ctl[0] = _initial_method(method)
-    stats = np.zeros(N_STATS, np.int64)
+    ws = _workspace(n)
+    mstate = _method_state(method, np.zeros(N_STATS, np.int64))
     no_t = np.empty(0)
     no_y = np.empty((0, n))
     no_o = np.empty((0, 0))
     zero = no_t.shape[0]  # a plain int64: a literal 0 would compile _integrate again
-    status, _, t = _integrate(
-        0.0,
-        t_max,
-        y,
-        p,
-        u,
-        atol,
-        rtol,
-        method,
-        max_steps,
-        0.0,
-        ss_tol,
-        no_t,
-        zero,
-        no_y,
-        no_o,
-        zero,
-        ctl,
-        hmem,
-        stats,
-        w,
-        kst,
-        r,
-        jm,
-        e,
-        piv,
-    )
+    opts = (atol, rtol, method, max_steps, 0.0, ss_tol)
+    out = (no_t, no_y, no_o, zero)
+    status, _, t = _integrate(0.0, t_max, y, p, u, opts, out, zero, mstate, ws)
     if status == _OK:
         # _integrate also returns OK when it simply reached t_max: recheck the criterion
-        _f(t, y, p, u, w[_W_F0])
-        if not _steady(y, w[_W_F0], atol, ss_tol):
+        f0 = ws[0][_W_F0]
+        _f(t, y, p, u, f0)
+        if not _steady(y, f0, atol, ss_tol):
             status = _NOT_CONVERGED
     for i in range(n):
         y_ss[i] = y[i] if status == _OK or status == _NOT_CONVERGED else math.nan
