@@ -179,6 +179,6 @@ def test_failed_and_nan_patients_leave_every_denominator(clean, failing):
     # the rate among the patients analysed, n analysed and excluded in the report table
     r = streamed.summary["arms"]["placebo"]["EASI-50@8w"]
     assert r["n"] == 4 and r["excluded"] == 8
-    assert "<td>placebo</td><td>EASI-50@8w</td><td>% responders</td>" in html
-    row = html.split("<td>placebo</td><td>EASI-50@8w</td>")[1].split("</tr>")[0]
-    assert row.endswith('<td class="num">4</td><td class="num">8</td>')
+    # the wide endpoint table: the placebo cell of EASI-50@8w says n 4 and 8 excluded
+    row = html.split("<td>EASI-50@8w</td>")[1].split("</tr>")[0]
+    assert "; n 4, excl. 8" in row, row
