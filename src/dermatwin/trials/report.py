@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from dermatwin.io.atomic import write_text_atomic
+from dermatwin._base.atomic import write_text_atomic
 from dermatwin.report.plots import DISCLAIMER
 from dermatwin.trials.statistics import EVENT_SUFFIX, kaplan_meier, rate_difference
 

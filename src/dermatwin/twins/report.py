@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from dermatwin.io.atomic import write_text_atomic
+from dermatwin._base.atomic import write_text_atomic
 from dermatwin.trials.report import _CSS, _e, _num, _png, _table
 from dermatwin.trials.spec import PRIMARY_SCORE
 from dermatwin.twins.fit import Twin
