@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dermatwin.errors import ScenarioError
-from dermatwin.scenario import Scenario, load_scenario, parse_days
+from dermatwin.scenario import Scenario, load_scenario
 
 GOOD = """
 model: miyano2021
@@ -21,14 +21,6 @@ def write(tmp_path, text):
     path = tmp_path / "s.yaml"
     path.write_text(text)
     return path
-
-
-@pytest.mark.parametrize(
-    ("value", "days"),
-    [(3, 3.0), ("16 weeks", 112.0), ("16w", 112.0), ("36 h", 1.5), ("2.5 d", 2.5)],
-)
-def test_parse_days(value, days):
-    assert parse_days(value) == pytest.approx(days)
 
 
 def test_good_scenario_loads(tmp_path):

@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
+    from dermatwin._base.errors import DermatwinError, ModelError, ScenarioError
     from dermatwin.engine.events import (
         Event,
         EventKind,
@@ -65,7 +66,6 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     )
     from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
     from dermatwin.engine.status import Status
-    from dermatwin.errors import DermatwinError, ModelError, ScenarioError
     from dermatwin.execution.registry import get_executor
     from dermatwin.io.sbml import to_sbml, write_sbml
     from dermatwin.model.registry import available_models, get_model
@@ -91,7 +91,7 @@ __getattr__, __dir__ = attach(
         ],
         "dermatwin.engine.simulate": ["SolverOptions", "equilibrate", "simulate"],
         "dermatwin.engine.status": ["Status"],
-        "dermatwin.errors": ["DermatwinError", "ModelError", "ScenarioError"],
+        "dermatwin._base.errors": ["DermatwinError", "ModelError", "ScenarioError"],
         "dermatwin.execution.registry": ["get_executor"],
         "dermatwin.io.sbml": ["to_sbml", "write_sbml"],
         "dermatwin.model.registry": ["available_models", "get_model"],

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,7 +20,14 @@ from rich.table import Table
 
 from dermatwin._version import __version__
 from dermatwin.cli_checks import SEED_MAX, above, between, input_file
-from dermatwin.errors import DermatwinError
+from dermatwin.cli_common import (
+    DISCLAIMER,
+    OverwriteOpt,
+    err_console,
+    fail,
+    output_folder,
+    user_errors,
+)
 from dermatwin.io.json_safe import dumps as json_dumps
 
 try:  # typer >= 0.2x runs on its own copy of click
@@ -43,9 +49,6 @@ trial_app = typer.Typer(help="Virtual clinical trials.", no_args_is_help=True)
 app.add_typer(trial_app, name="trial")
 results_app = typer.Typer(help="Query stored results with SQL (DuckDB).", no_args_is_help=True)
 app.add_typer(results_app, name="results")
-err_console = Console(stderr=True)
-
-DISCLAIMER = "Research use only: dermatwin is not a medical device."
 
 
 def _print_version(value: bool) -> None:
@@ -66,33 +69,6 @@ def _root(
     # the commands import what they need when they run: --help and --version import no
     # numerical library (tests/test_imports.py)
     pass
-
-
-def fail(message: str) -> None:
-    err_console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def user_errors():
-    try:
-        yield
-    except DermatwinError as err:
-        fail(str(err))
-
-
-def output_folder(out: Path, command: str, inputs: list[Path | None], overwrite: bool):
-    """The claimed output folder of a command (:mod:`dermatwin.io.output_folder`): checked
-    and locked on entering, before any work; write into ``folder.staging()``."""
-    from dermatwin.io.output_folder import OutputFolder
-
-    inputs = [p for p in inputs if p is not None]
-    return OutputFolder(out, command=command, inputs=inputs, overwrite=overwrite)
-
-
-OverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --out")
-]
 
 
 def _write_simulation(spec, result, summary, tmp: Path) -> None:
@@ -431,7 +407,7 @@ def export_sbml(
     ] = None,
 ) -> None:
     """Export a model to SBML Level 3 (units, rate rules, outputs as assignment rules)."""
-    from dermatwin.io.atomic import write_text_atomic
+    from dermatwin._base.atomic import write_text_atomic
     from dermatwin.io.sbml import to_sbml
     from dermatwin.model.registry import get_model
 

@@ -166,8 +166,7 @@ def skin_page() -> str:
 
 
 def pages() -> dict[str, str]:
-    from dermatwin import references
-    from dermatwin.model.reference import reproduction
+    from dermatwin import references, reproduction
 
     out = {f"models/{name}.md": model_page(get_model(name)) for name in available_models()}
     out["reproduction.md"] = reproduction.page()

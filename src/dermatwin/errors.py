@@ -1,16 +1,9 @@
-"""User-facing errors: each carries one line that names the field and what is allowed.
+"""User-facing errors (public path): the classes live in :mod:`dermatwin._base.errors`.
 
-The CLI prints ``error: <message>`` and exits non-zero for these; anything else is a bug.
+Kept so that ``from dermatwin.errors import DermatwinError`` keeps working; code inside
+dermatwin imports from ``dermatwin._base.errors``.
 """
 
+from dermatwin._base.errors import DermatwinError, ModelError, ScenarioError
 
-class DermatwinError(Exception):
-    """Base class for errors caused by user input, shown as one line without traceback."""
-
-
-class ModelError(DermatwinError):
-    """A model definition or a model lookup is invalid."""
-
-
-class ScenarioError(DermatwinError):
-    """A scenario file (or its values) is invalid."""
+__all__ = ["DermatwinError", "ModelError", "ScenarioError"]

@@ -14,13 +14,11 @@ endpoints to summarise. Times are numbers of days or strings such as ``"16 weeks
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -28,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from dermatwin.engine import events as ev
-from dermatwin.errors import DermatwinError, ScenarioError
-from dermatwin.io.yaml_files import (
+from dermatwin._base.errors import DermatwinError, ScenarioError
+from dermatwin._base.times import Days
+from dermatwin._base.yaml_files import (
     Number,
     StrictModel,
     Whole,
@@ -40,42 +38,10 @@ from dermatwin.io.yaml_files import (
     read_yaml,
     short,
 )
+from dermatwin.engine import events as ev
 from dermatwin.model.registry import available_models, get_model
 from dermatwin.model.spec import Model
 
-_TIME = re.compile(r"^\s*([-+0-9.eE]+)\s*(d|day|days|w|wk|week|weeks|h|hour|hours)?\s*$")
-_TIME_UNITS = {
-    "d": 1.0,
-    "day": 1.0,
-    "days": 1.0,
-    "w": 7.0,
-    "wk": 7.0,
-    "week": 7.0,
-    "weeks": 7.0,
-    "h": 1 / 24,
-    "hour": 1 / 24,
-    "hours": 1 / 24,
-}
-
-
-def parse_days(value: Any) -> float:
-    """A time in days from a number (days) or a string like '16 weeks'."""
-    if isinstance(value, bool):
-        raise ValueError("a time must be a number of days or a string like '16 weeks'")
-    if isinstance(value, int | float):
-        days = float(value)
-    elif isinstance(value, str) and (m := _TIME.match(value)):
-        days = float(m.group(1)) * _TIME_UNITS[m.group(2) or "d"]
-    else:
-        raise ValueError(
-            f"{short(value)} is not a time; use days or e.g. '16 weeks', '3 d', '36 h'"
-        )
-    if not math.isfinite(days):
-        raise ValueError("a time must be finite")
-    return days
-
-
-Days = Annotated[float, BeforeValidator(parse_days)]
 Finite = Number
 NonNegative = Annotated[Number, Field(ge=0)]
 

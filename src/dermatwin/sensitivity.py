@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dermatwin._base.errors import ScenarioError
+from dermatwin._base.times import parse_days
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
-from dermatwin.errors import ScenarioError
 from dermatwin.model.spec import Model
-from dermatwin.scenario import Scenario, parse_days
+from dermatwin.scenario import Scenario
 
 _OUTPUT = re.compile(r"^(?:(pct_change):)?([A-Za-z_][A-Za-z0-9_]*)@(.+)$")
 METHODS = ("sobol", "morris")

@@ -97,7 +97,7 @@ def test_report_failed_write_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("dermatwin.io.atomic.os.replace", boom)
+    monkeypatch.setattr("dermatwin._base.atomic.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         _write(target)
     assert target.read_text(encoding="utf-8") == "old"

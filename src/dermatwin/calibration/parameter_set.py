@@ -41,9 +41,9 @@ from pydantic import (
     model_validator,
 )
 
-from dermatwin.errors import DermatwinError
-from dermatwin.io.atomic import write_text_atomic
-from dermatwin.io.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
+from dermatwin._base.atomic import write_text_atomic
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
 
 SETS_DIR = Path(__file__).parent / "sets"
 DEFAULT_SET = "CAL-1"

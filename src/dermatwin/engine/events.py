@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from dermatwin.errors import ModelError
+from dermatwin._base.errors import ModelError
 
 if TYPE_CHECKING:
     from dermatwin.model.spec import Model

@@ -49,7 +49,7 @@ import threading
 import types
 from pathlib import Path
 
-from dermatwin.errors import DermatwinError
+from dermatwin._base.errors import DermatwinError
 
 __all__ = [
     "KERNEL_TEMPLATE_VERSION",

@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import xarray as xr
 
+from dermatwin._base.errors import ModelError
 from dermatwin._version import __version__
 from dermatwin.engine.events import Event, compile_events
 from dermatwin.engine.status import Status
-from dermatwin.errors import ModelError
 
 if TYPE_CHECKING:
     from dermatwin.model.spec import Model

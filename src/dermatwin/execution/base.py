@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from dermatwin.errors import DermatwinError
+from dermatwin._base.errors import DermatwinError
 
 
 class ExecutionError(DermatwinError):

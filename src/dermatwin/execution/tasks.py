@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dermatwin.errors import DermatwinError
+from dermatwin._base.errors import DermatwinError
 from dermatwin.execution.base import Executor, UserErrorResult
 
 

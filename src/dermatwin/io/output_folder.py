@@ -56,8 +56,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dermatwin._base.errors import DermatwinError
 from dermatwin._version import __version__
-from dermatwin.errors import DermatwinError
 
 #: written into every output folder (last, just before the swap: a folder holding it is
 #: a complete result)

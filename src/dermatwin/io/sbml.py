@@ -58,9 +58,9 @@ import libsbml
 import numpy as np
 import sympy as sp
 
+from dermatwin._base.errors import ModelError
 from dermatwin._version import __version__
 from dermatwin.engine.events import Event, EventKind
-from dermatwin.errors import ModelError
 from dermatwin.model.spec import Model
 from dermatwin.model.units import BASE_UNITS, parse_unit, si_factors
 

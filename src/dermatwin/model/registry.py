@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dermatwin.errors import ModelError
+from dermatwin._base.errors import ModelError
 from dermatwin.model import skin
 from dermatwin.model.reference import miyano2021, shmarov2022
 from dermatwin.model.spec import Model

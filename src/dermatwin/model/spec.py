@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
-from dermatwin.errors import ModelError
+from dermatwin._base.errors import ModelError
 from dermatwin.model.units import parse_unit
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from dermatwin.errors import ModelError
+from dermatwin._base.errors import ModelError
 
 #: base name -> (SBML unit kind, multiplier to that kind)
 BASE_UNITS: dict[str, tuple[str, float]] = {

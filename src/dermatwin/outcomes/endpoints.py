@@ -37,9 +37,9 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from dermatwin._base.errors import ScenarioError
+from dermatwin._base.yaml_files import short
 from dermatwin.disease.scores import DISEASES
-from dermatwin.errors import ScenarioError
-from dermatwin.io.yaml_files import short
 
 Context = Literal["scenario", "trial", "twin"]
 _VAR = r"([A-Za-z_][A-Za-z0-9_]*)"
@@ -286,7 +286,7 @@ def parse_endpoint(text: str, *, context: Context = "scenario", disease: str | N
     """The :class:`Endpoint` of ``text``; a one-line :class:`EndpointError` naming it
     otherwise. With ``disease``, the variable must be one of its scores (registry) and
     whole-course kinds use its primary score."""
-    from dermatwin.scenario import parse_days
+    from dermatwin._base.times import parse_days
 
     text = text.strip() if context != "scenario" else text
     primary = DISEASES[disease].primary if disease else None

@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ConfigDict, Field, model_validator
 
+from dermatwin._base.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.disease.scores import ORDINALS, continuous_scores, grade
 from dermatwin.engine.simulate import equilibrate, simulate
-from dermatwin.io.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import (

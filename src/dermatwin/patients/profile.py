@@ -27,9 +27,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.yaml_files import read_text, read_yaml, short
 from dermatwin.disease.scores import DISEASES, SCORES
-from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import read_text, read_yaml, short
 
 Disease = Literal["AD", "psoriasis"]
 

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dermatwin._base.rng import rng_stream
 from dermatwin.model.spec import Model
 
 
 def patient_rng(seed: int, index: int, stream: int = 0) -> np.random.Generator:
     """The random generator of one patient (``stream`` separates independent uses)."""
-    return np.random.default_rng(np.random.SeedSequence([int(seed), int(stream), int(index)]))
+    return rng_stream(seed, stream, index)
 
 
 def sample_lognormal(

@@ -21,7 +21,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from dermatwin.errors import DermatwinError
+from dermatwin._base.errors import DermatwinError
 
 SOURCES_CSV = Path(__file__).with_name("sources.csv")
 COLUMNS = ["id", "kind", "fact", "citation", "url_or_doi", "verification", "notes"]

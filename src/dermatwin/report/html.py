@@ -19,7 +19,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from dermatwin.io.atomic import write_text_atomic
+from dermatwin._base.atomic import write_text_atomic
 
 #: shown at the top and the foot of every page
 DISCLAIMER = "Research use only: dermatwin is not a medical device."

@@ -41,9 +41,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from dermatwin._base.yaml_files import short
 from dermatwin.calibration.parameter_set import ParameterSet, calibrated_drug
 from dermatwin.engine.events import Event, EventKind, bolus, set_parameter
-from dermatwin.io.yaml_files import short
 from dermatwin.model.reference.miyano2021 import BLOCK, TRALOKINUMAB_FACTOR
 from dermatwin.model.reference.shmarov2022 import UVB_LADDER
 from dermatwin.model.skin.drugs import SLOTS, TCS_PARAMETER, state_name

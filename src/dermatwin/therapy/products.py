@@ -39,9 +39,9 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.engine.events import Event, EventKind, bolus
-from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.model.skin.msc import (
     APOPTOTIC_SKIN_STATE,
     APOPTOTIC_STATE,

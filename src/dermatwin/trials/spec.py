@@ -28,10 +28,9 @@ from pydantic import (
     model_validator,
 )
 
-from dermatwin.calibration.parameter_set import ParameterSet
-from dermatwin.disease.scores import DISEASES
-from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import (
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.times import Days
+from dermatwin._base.yaml_files import (
     Number,
     StrictModel,
     Whole,
@@ -42,11 +41,12 @@ from dermatwin.io.yaml_files import (
     validation_message,
     whole_number,
 )
+from dermatwin.calibration.parameter_set import ParameterSet
+from dermatwin.disease.scores import DISEASES
 from dermatwin.outcomes.endpoints import Endpoint, EndpointError
 from dermatwin.outcomes.endpoints import parse_endpoint as parse_outcome
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
-from dermatwin.scenario import Days
 
 #: the score each disease's trajectories and waterfall are built on (disease registry)
 PRIMARY_SCORE = {d: s.primary for d, s in DISEASES.items()}
@@ -305,7 +305,7 @@ class TrialSpec(_Strict):
     def _check_regimens(self) -> None:
         """Every arm's regimen builds (catalogue drugs, doses, units, slots) at a reference
         weight, so a bad regimen fails at load time, not after screening."""
-        from dermatwin.errors import DermatwinError
+        from dermatwin._base.errors import DermatwinError
         from dermatwin.trials.run import REFERENCE_WEIGHT_KG, items_regimen
 
         for arm in self.arms:

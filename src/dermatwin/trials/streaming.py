@@ -51,12 +51,12 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from dermatwin._base.atomic import write_parquet_atomic
 from dermatwin.execution.base import ExecutionError, Executor
 from dermatwin.execution.manifest import MANIFEST_NAME, ChunkManifest
 from dermatwin.execution.progress import progress_bar
 from dermatwin.execution.tasks import run_tasks
 from dermatwin.execution.worker import spec_key, trial_model_cached
-from dermatwin.io.atomic import write_parquet_atomic
 from dermatwin.io.output_folder import (
     OutputFolder,
     OutputFolderError,

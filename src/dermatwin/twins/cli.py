@@ -16,13 +16,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from dermatwin.cli_checks import SEED_MAX, input_file
+from dermatwin.cli_common import DISCLAIMER, OverwriteOpt, output_folder, user_errors
 from dermatwin.io.json_safe import dumps as json_dumps
 from dermatwin.twins.limits import MAX_STEPS, MAX_WALKERS
-
-#: the --overwrite option of every command that writes a folder (as in dermatwin.cli)
-OverwriteOpt = Annotated[
-    bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --out")
-]
 
 
 def _fit_table(twin) -> Table:
@@ -76,7 +72,6 @@ def register_twin_commands(app: typer.Typer) -> None:
         overwrite: OverwriteOpt = False,
     ) -> None:
         """Fit a patient's twin: posterior of the patient parameters from the visits."""
-        from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import FitSettings, fit_twin
         from dermatwin.twins.report import write_twin_report
         from dermatwin.twins.visits import load_visits
@@ -130,7 +125,6 @@ def register_twin_commands(app: typer.Typer) -> None:
         overwrite: OverwriteOpt = False,
     ) -> None:
         """Posterior predictive scores of a regimen, response probabilities and relapse."""
-        from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import load_twin
         from dermatwin.twins.predict import load_regimen, predict
         from dermatwin.twins.report import write_twin_report
@@ -187,7 +181,6 @@ def register_twin_commands(app: typer.Typer) -> None:
         overwrite: OverwriteOpt = False,
     ) -> None:
         """Search regimens for a twin and rank them by goal probability and durability."""
-        from dermatwin.cli import DISCLAIMER, output_folder, user_errors
         from dermatwin.twins.fit import load_twin
         from dermatwin.twins.plan import load_constraints, parse_goal, plan
         from dermatwin.twins.report import write_twin_report

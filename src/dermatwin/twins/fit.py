@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dermatwin._base.rng import rng_stream
 from dermatwin._version import __version__
 from dermatwin.io.json_safe import dumps as json_dumps
 from dermatwin.model.spec import Model
@@ -257,7 +258,7 @@ def fit_twin(
     log_post = LogPosterior(TwinSimulator(model, record, prior, pset))
     if not log_post.observations:
         raise TwinDataError(f"{record.source}: visits: no score the model can fit")
-    rng = np.random.default_rng(np.random.SeedSequence([settings.seed, 7]))
+    rng = rng_stream(settings.seed, 7)
     start = time.perf_counter()
     pool = prior.sample(8 * settings.walkers, rng)
     lp = log_post(pool)

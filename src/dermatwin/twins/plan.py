@@ -36,12 +36,12 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.times import Days
+from dermatwin._base.yaml_files import one_line, read_mapping
 from dermatwin.disease.scores import primary_score
-from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import EndpointError, parse_endpoint, relapse_times
-from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
 from dermatwin.therapy.products import Source
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem

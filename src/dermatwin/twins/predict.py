@@ -36,12 +36,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from dermatwin._base.rng import rng_stream
+from dermatwin._base.times import Days
+from dermatwin._base.yaml_files import one_line, read_mapping
 from dermatwin.disease.scores import ORDINALS, grade, primary_score
 from dermatwin.engine.events import EventKind
-from dermatwin.io.yaml_files import one_line, read_mapping
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import relapse_times
-from dermatwin.scenario import Days
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import ERROR_MODEL, OUTPUTS, TwinSimulator, twin_model
@@ -166,7 +167,7 @@ def add_noise(
     samples: dict[str, np.ndarray], seed: int, severity: dict[str, float] | None = None
 ) -> dict[str, np.ndarray]:
     """What a visit would record: each continuous score with its measurement error."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 11]))
+    rng = rng_stream(seed, 11)
     out = {}
     for name in sorted(samples):
         if name in ERROR_MODEL:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dermatwin._base.rng import rng_stream
 from dermatwin.disease.scores import ORDINALS, primary_score
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import Patient
@@ -65,7 +66,7 @@ def synthetic_patient(
     """One synthetic patient (see the module docstring). ``min_score``: redraw the truth
     until the untreated primary score is at least this (an inclusion criterion)."""
     prior = Prior(twin_parameters(model, patient))
-    rng = np.random.default_rng(np.random.SeedSequence([seed, index, 101]))
+    rng = rng_stream(seed, index, 101)
     days = np.asarray(visit_days, dtype=np.float64)
     stub = VisitRecord(patient, (Visit(day=0.0),), tuple(treatments), "synthetic")
     sim = TwinSimulator(model, stub, prior, parameter_set)

@@ -53,10 +53,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import read_mapping
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.times import Days
+from dermatwin._base.yaml_files import read_mapping
 from dermatwin.patients.profile import DISEASE_SCORES, SCORE_RANGES, Patient
-from dermatwin.scenario import Days
 from dermatwin.therapy.drugs import CATALOGUE
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from dermatwin.errors import ModelError
+from dermatwin._base.errors import ModelError
 from dermatwin.model.skin import cores
 from dermatwin.model.spec import Model, ModelBuilder
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from dermatwin.errors import DermatwinError
-from dermatwin.io.yaml_files import (
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.yaml_files import (
     MAX_DEPTH,
     MAX_FILE_BYTES,
     Number,

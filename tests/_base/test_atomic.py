@@ -8,7 +8,7 @@ import stat
 import pandas as pd
 import pytest
 
-from dermatwin.io.atomic import write_parquet_atomic, write_text_atomic
+from dermatwin._base.atomic import write_parquet_atomic, write_text_atomic
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_failed_write_leaves_no_file_and_no_temporary(tmp_path):
         fh.write(b"half")
         raise RuntimeError("disk full")
 
-    from dermatwin.io.atomic import write_atomic
+    from dermatwin._base.atomic import write_atomic
 
     (tmp_path / "old.txt").write_text("previous")
     with pytest.raises(RuntimeError):

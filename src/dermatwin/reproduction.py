@@ -1,5 +1,8 @@
 """Reproduction tables of the published reference models (written to docs/reproduction.md).
 
+Above the model layer: it samples patients (:mod:`dermatwin.patients.sampling`) and
+simulates them (:mod:`dermatwin.engine.simulate`); :mod:`dermatwin.docs` writes the page.
+
 The Miyano 2021 cohort table runs every published intervention on the same 1,000 virtual
 patients (seed 2021, as the bundled example) and, for the population value, on 10,000.
 """
