@@ -376,10 +376,11 @@ def trial_power(
     if as_json:
         print(json_dumps(result))
         return
-    from dermatwin.cli_tables import power_table
+    from dermatwin.cli_tables import print_power
 
-    Console().print(power_table(result))
-    Console().print(DISCLAIMER)
+    console = Console()
+    print_power(console, result)
+    console.print(DISCLAIMER)
 
 
 @results_app.command("query")

@@ -38,17 +38,17 @@ def p_value(p: float | None) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def _table(title: str | None = None) -> Table:
+def _table(lines: bool = True) -> Table:
+    """A table without title: titles are printed as lines of their own, which wrap at the
+    console's width rather than at a narrow table's."""
     # no outer edge and collapsed padding: three arms with their CIs fit next to the longest
     # usual endpoint name (mean_pct_change:pruritus_NRS@12w) in 80 columns
     return Table(
-        title=title,
         box=box.SIMPLE_HEAD,
         show_edge=False,
         pad_edge=False,
         collapse_padding=True,
-        show_lines=True,
-        title_justify="left",
+        show_lines=lines,
     )
 
 
@@ -73,11 +73,11 @@ def arm_groups(
 
 
 def columns_table(
-    title: str, row_header: str, row_names: Sequence[str], columns: Sequence[tuple[str, list[str]]]
+    row_header: str, row_names: Sequence[str], columns: Sequence[tuple[str, list[str]]]
 ) -> Table:
     """A table with one row per name in ``row_names`` (first column ``row_header``) and the
     ``columns`` given as (header, cells, one per row); cells may hold several lines."""
-    table = _table(title)
+    table = _table()
     table.add_column(row_header, overflow="fold")
     for header, _ in columns:
         table.add_column(header, justify="right", overflow="fold")
@@ -98,9 +98,10 @@ def print_columns(
     by_header = dict(columns)
 
     def make(headers: list[str]) -> Table:
-        return columns_table(title, row_header, row_names, [(h, by_header[h]) for h in headers])
+        return columns_table(row_header, row_names, [(h, by_header[h]) for h in headers])
 
     for group in arm_groups(console, make, list(by_header)):
+        console.print(title, markup=False)
         console.print(make(group))
         console.print()
 
@@ -163,10 +164,9 @@ def print_trial_summary(console: Console, summary: Mapping, endpoints: Sequence[
     )
 
 
-def _key_value_table(title: str, rows: Sequence[tuple[str, str]]) -> Table:
-    table = _table(title)
+def _key_value_table(rows: Sequence[tuple[str, str]]) -> Table:
+    table = _table(lines=False)
     table.show_header = False
-    table.show_lines = False
     table.add_column("", overflow="fold")
     table.add_column("", justify="right", overflow="fold")
     for key, value in rows:
@@ -174,35 +174,37 @@ def _key_value_table(title: str, rows: Sequence[tuple[str, str]]) -> Table:
     return table
 
 
-def power_table(result: Mapping) -> Table:
-    """``trial power``'s result (an estimate, or a sample-size search) as a table."""
+def print_power(console: Console, result: Mapping) -> None:
+    """``trial power``'s result (an estimate, or a search of n per arm) as a table."""
     endpoint, alpha = result["endpoint"], result["alpha"]
     if "target" in result:  # a search of n per arm
-        table = _table(f"power of {endpoint} by n per arm (alpha {alpha:g})")
+        console.print(f"power of {endpoint} by n per arm (alpha {alpha:g})", markup=False)
+        table = _table(lines=False)
         table.add_column("n per arm", justify="right", overflow="fold")
         table.add_column("power", justify="right", overflow="fold")
         for n, pw in result.get("evaluated", []):
             table.add_row(str(n), num(pw, ".2f"))
-        found = result.get("n_per_arm")
-        target = f"{result['target']:g}"
-        table.caption = (
+        console.print(table)
+        found, target = result.get("n_per_arm"), f"{result['target']:g}"
+        console.print(
             f"smallest n per arm with power >= {target}: {found} "
             f"(power {num(result.get('power'), '.2f')})"
             if found is not None
-            else f"power {target} not reached up to the largest n searched"
+            else f"power {target} not reached up to the largest n searched",
+            markup=False,
         )
-        table.caption_justify = "left"
-        return table
+        return
     rows = [(f"n {arm}", str(n)) for arm, n in result.get("arms", {}).items()]
     rows += [
         ("power", num(result.get("power"), ".2f")),
         ("95 % CI", interval(result.get("ci"), ".2f")),
         ("replicates significant", f"{result.get('significant')} of {result.get('n')}"),
     ]
-    return _key_value_table(f"power of {endpoint} (alpha {alpha:g})", rows)
+    console.print(f"power of {endpoint} (alpha {alpha:g})", markup=False)
+    console.print(_key_value_table(rows))
 
 
-def relapse_table(relapse: Mapping) -> Table:
+def print_relapse(console: Console, relapse: Mapping) -> None:
     """``twin predict``'s relapse summary in words (days from the first visit)."""
     last = relapse.get("last_dose_day")
     if last is None:
@@ -222,4 +224,5 @@ def relapse_table(relapse: Mapping) -> Table:
         ]
     if relapse.get("failed_draws"):
         rows.append(("failed draws", str(relapse["failed_draws"])))
-    return _key_value_table("relapse after the last dose", rows)
+    console.print("relapse after the last dose")
+    console.print(_key_value_table(rows))

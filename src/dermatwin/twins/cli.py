@@ -131,7 +131,7 @@ def register_twin_commands(app: typer.Typer) -> None:
     ) -> None:
         """Posterior predictive scores of a regimen, response probabilities and relapse."""
         from dermatwin.cli import DISCLAIMER, output_folder, user_errors
-        from dermatwin.cli_tables import relapse_table
+        from dermatwin.cli_tables import print_relapse
         from dermatwin.twins.fit import load_twin
         from dermatwin.twins.predict import load_regimen, predict
         from dermatwin.twins.report import write_twin_report
@@ -163,7 +163,7 @@ def register_twin_commands(app: typer.Typer) -> None:
             sub = r[r["endpoint"] == ep].set_index("week")["probability"]
             table.add_row(ep, *(f"{sub.loc[float(w)]:.2f}" for w in weeks))
         console.print(table)
-        console.print(relapse_table(prediction.relapse))
+        print_relapse(console, prediction.relapse)
         console.print(f"written to {out}/ (bands.csv, responders.csv, report.html)")
         console.print(DISCLAIMER)
 
