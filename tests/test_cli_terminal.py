@@ -7,6 +7,7 @@ run to seconds once the model's kernel is compiled.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from pathlib import Path
@@ -62,13 +63,41 @@ def write(tmp_path: Path, spec: dict) -> Path:
     return path
 
 
-def test_trial_run_with_long_arm_names_fits_80_columns(tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def long_arm_run(tmp_path_factory):
+    """The demo trial with long arm names, 6 per arm, 4 weeks: (spec, stdout, folder)."""
+    tmp = tmp_path_factory.mktemp("long_arms")
     spec = demo_spec(6, rename=LONG_ARMS, weeks=4)
-    args = ["trial", "run", write(tmp_path, spec), "--out", tmp_path / "o"]
-    out = run_cli(args, capsys, monkeypatch)
+    args = ["trial", "run", write(tmp, spec), "--out", tmp / "o"]
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(io.StringIO()) as out:
+        mp.setenv("COLUMNS", str(WIDTH))
+        with pytest.raises(SystemExit) as done:
+            main([str(a) for a in args])
+    assert done.value.code == 0
+    return spec, out.getvalue(), tmp / "o"
+
+
+def test_trial_run_with_long_arm_names_fits_80_columns(long_arm_run):
+    spec, out, _ = long_arm_run
     assert_fits(out, [*spec["arms"], *spec["endpoints"]])
     # the difference of each arm vs the reference, with its CI and p-value
     assert "difference vs placebo_vehicle" in out and "p = " in out
+
+
+def test_query_endpoint_columns_in_double_quotes(long_arm_run, capsys, monkeypatch):
+    """Endpoint columns keep the trial's names; SQL selects them as "quoted" identifiers
+    (docs/scale.md), and a table wider than the terminal folds instead of an ellipsis."""
+    spec, _, folder = long_arm_run
+    sql = 'SELECT arm, avg("mean_pct_change:EASI@4w") AS pct FROM endpoints GROUP BY arm'
+    rows = json.loads(run_cli(["results", "query", folder, sql, "--json"], capsys, monkeypatch))
+    summary = json.loads((folder / "summary.json").read_text())
+    for row in rows:
+        expected = summary["arms"][row["arm"]]["mean_pct_change:EASI@4w"]["estimate"]
+        assert row["pct"] == pytest.approx(expected)
+    columns = ", ".join(f'"{e}"' for e in spec["endpoints"] if e.startswith("mean_pct"))
+    wide = f"SELECT arm, patient, {columns} FROM endpoints ORDER BY arm, patient"
+    out = run_cli(["results", "query", folder, wide], capsys, monkeypatch)
+    assert_fits(out, [])
 
 
 def test_demo_trial_fits_80_columns(tmp_path, capsys, monkeypatch):
