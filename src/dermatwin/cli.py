@@ -130,16 +130,17 @@ def simulate(
     if as_json:
         print(json_dumps(summary))
         return
+    from dermatwin.cli_tables import print_columns
+
     console = Console()
-    table = Table(title=f"{spec.model}: {spec.description or scenario.stem}")
-    table.add_column("arm")
-    table.add_column("patients", justify="right")
-    for e in spec.endpoints:
-        table.add_column(e, justify="right")
-    for arm, info in summary["arms"].items():
-        cells = [f"{info['endpoints'][e]['estimate']:.1f}" for e in spec.endpoints]
-        table.add_row(arm, str(info["patients"]), *cells)
-    console.print(table)
+    console.print(f"{spec.model}: {spec.description or scenario.stem}", markup=False)
+    eps = spec.endpoints
+    columns = [
+        (f"{arm}\nn = {a['patients']}", [f"{a['endpoints'][e]['estimate']:.1f}" for e in eps])
+        for arm, a in summary["arms"].items()
+    ]
+    # endpoints as rows, arms as columns (split into several tables if they do not fit)
+    print_columns(console, "estimate", "endpoint", eps, columns)
     if summary["excluded_at_baseline"]:
         console.print(f"excluded at baseline: {summary['excluded_at_baseline']} patients")
     console.print(f"outputs written to {out}/ (trajectories.parquet, trajectories.nc, plots)")
@@ -198,7 +199,7 @@ def sensitivity(
         return
     table = Table(title=f"{result.method} sensitivity of {result.output}")
     for col in result.table.columns:
-        table.add_column(col, justify="left" if col == "parameter" else "right")
+        table.add_column(col, justify="left" if col == "parameter" else "right", overflow="fold")
     for row in result.table.head(20).itertuples(index=False):
         table.add_row(row[0], *(f"{v:.3g}" for v in row[1:]))
     Console().print(table)
@@ -283,23 +284,11 @@ def trial_run(
     if as_json:
         print(json_dumps(result.summary))
         return
+    from dermatwin.cli_tables import print_trial_summary
+
     console = Console()
-    table = Table(title=f"{spec.name} (seed {result.spec.seed})")
-    table.add_column("arm")
-    table.add_column("n", justify="right")
-    for e in spec.endpoints:
-        table.add_column(e, justify="right")
-    for arm, info in result.summary["arms"].items():
-        cells = []
-        for e in spec.endpoints:
-            est = info[e]
-            lo, hi = est["ci"]
-            value = "n/a" if est["estimate"] is None else f"{est['estimate']:.1f}"
-            ci = "" if lo is None else f" ({lo:.1f}-{hi:.1f})"
-            cells.append(value + ci)
-        n = max(info[e]["n"] for e in spec.endpoints)
-        table.add_row(arm, str(n), *cells)
-    console.print(table)
+    console.print(f"{spec.name} (seed {result.spec.seed})", markup=False)
+    print_trial_summary(console, result.summary, spec.endpoints)
     if len(result.failures):
         console.print(f"{len(result.failures)} patients failed (failures.csv)")
     for chunk in result.manifest["chunks"]["failed"]:
@@ -363,8 +352,11 @@ def trial_power(
     if as_json:
         print(json_dumps(result))
         return
-    Console().print_json(json_dumps(result))
-    Console().print(DISCLAIMER)
+    from dermatwin.cli_tables import print_power
+
+    console = Console()
+    print_power(console, result)
+    console.print(DISCLAIMER)
 
 
 @results_app.command("query")
@@ -391,7 +383,8 @@ def results_query(
         return
     table = Table()
     for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "iuf" else "left")
+        justify = "right" if frame[col].dtype.kind in "iuf" else "left"
+        table.add_column(str(col), justify=justify, overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row))
     Console().print(table)
@@ -489,7 +482,11 @@ def validate(
         return
     table = Table(title=f"validation, parameter set {pset.name}")
     for col in ("row", "endpoint", "observed", "predicted", "95 % interval", "inside", "fitted"):
-        table.add_column(col, justify="right" if col in ("observed", "predicted") else "left")
+        table.add_column(
+            col,
+            justify="right" if col in ("observed", "predicted") else "left",
+            overflow="fold",
+        )
     for r in result["rows"]:
         lo, hi = r["interval"]
         table.add_row(
@@ -533,7 +530,7 @@ def models(
         return
     table = Table(title="dermatwin models")
     for col in ("model", "states", "outputs", "interventions", "sources"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for m in info:
         table.add_row(
             f"{m['name']}\n{m['description']}",

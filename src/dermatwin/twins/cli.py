@@ -26,7 +26,7 @@ def _fit_table(twin) -> Table:
     # user text (patient id, regimen name) is shown as typed, never read as rich markup
     table = Table(title=escape(f"twin {patient.id or ''} ({patient.disease})"))
     for col in ("parameter", "unit", "prior median", "posterior median", "90 % interval", "R-hat"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for _, r in twin.summary().iterrows():
         table.add_row(
             r["parameter"],
@@ -125,6 +125,7 @@ def register_twin_commands(app: typer.Typer) -> None:
         overwrite: OverwriteOpt = False,
     ) -> None:
         """Posterior predictive scores of a regimen, response probabilities and relapse."""
+        from dermatwin.cli_tables import print_relapse
         from dermatwin.twins.fit import load_twin
         from dermatwin.twins.predict import load_regimen, predict
         from dermatwin.twins.report import write_twin_report
@@ -148,7 +149,7 @@ def register_twin_commands(app: typer.Typer) -> None:
         console = Console()
         r = prediction.responders
         table = Table(title=escape(f"{future.name}: probability of response (weeks from now)"))
-        table.add_column("endpoint")
+        table.add_column("endpoint", overflow="fold")
         weeks = [w for w in (4, 8, 12, 16, 24, 52) if w <= r["week"].max()]
         for w in weeks:
             table.add_column(f"wk {w}", justify="right")
@@ -156,7 +157,7 @@ def register_twin_commands(app: typer.Typer) -> None:
             sub = r[r["endpoint"] == ep].set_index("week")["probability"]
             table.add_row(ep, *(f"{sub.loc[float(w)]:.2f}" for w in weeks))
         console.print(table)
-        console.print(f"relapse: {prediction.relapse}")
+        print_relapse(console, prediction.relapse)
         console.print(f"written to {out}/ (bands.csv, responders.csv, report.html)")
         console.print(DISCLAIMER)
 
@@ -207,7 +208,7 @@ def register_twin_commands(app: typer.Typer) -> None:
         console = Console()
         table = Table(title=f"regimens ranked for {result.goal.text}")
         for col in ("rank", "regimen", "P(goal)", "durability (weeks)", "clinic visits"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for _, r in result.table.head(10).iterrows():
             table.add_row(
                 str(r["rank"]),
