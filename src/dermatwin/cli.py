@@ -424,12 +424,12 @@ def calibrate(
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="where to write the fitted parameter set")
-    ] = Path("results/calibration/CAL-1.yaml"),
+    ] = Path("results/calibration/CAL-2.yaml"),
     check: Annotated[
         bool, typer.Option("--check", help="compare with the shipped set; exit 1 if different")
     ] = False,
 ) -> None:
-    """Fit the open values (placebo, drug effects, MSC potency and persistence, score
+    """Fit the open values (placebo, drug effects, the host-carried MSC effect, score
     mapping) to the reference clinical rows; reproduces the shipped parameter set."""
     from dermatwin.calibration.fit import calibrate as run_calibration
     from dermatwin.calibration.parameter_set import load_parameter_set, write_parameter_set

@@ -35,6 +35,22 @@ def test_shipped_set_names_real_rows_and_known_targets():
         assert low <= v.value <= high, v.target
 
 
+def test_default_is_cal2_and_cal1_stays_loadable():
+    # CAL-2 refits the MSC values to paired differences (issue 14); CAL-1 is kept by name
+    assert load_parameter_set("default").name == "CAL-2"
+    cal1 = load_parameter_set("CAL-1")
+    assert cal1.name == "CAL-1" and cal1.msc_potency_scale() == pytest.approx(5.477)
+    cal2 = load_parameter_set("CAL-2")
+    assert {"model.itreg_induction", "model.tol_skin_weight"} <= cal2.targets()
+    # fitted to noise between arms holding different patients: not in CAL-2
+    assert not {"msc.potency_scale", "model.treg_turnover"} & cal2.targets()
+    # every non-MSC value is CAL-1's, unchanged
+    msc = {"msc.potency_scale", "model.treg_turnover"} | cal2.targets() - cal1.targets()
+    assert {v.target: v.value for v in cal1.values if v.target not in msc} == {
+        v.target: v.value for v in cal2.values if v.target not in msc
+    }
+
+
 def test_none_is_the_uncalibrated_prior():
     pset = load_parameter_set("none")
     assert pset.values == ()

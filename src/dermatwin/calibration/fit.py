@@ -1,10 +1,16 @@
 """Fit the values the literature leaves open to clinical rows (``dermatwin calibrate``).
 
-Calibration is a fixed sequence of :class:`Step`\\ s. Each fits one value (two for the MSC
-step) by running the full example trial that expresses its rows, with common random
+Calibration is a fixed sequence of :class:`Step`\\ s. Each fits one value (two for a drug's
+dose pair) by running the full example trial that expresses its rows, with common random
 numbers (the trial's seed fixes every virtual patient), and minimising the squared
 distance between the predicted and observed rows: a grid over the bounds, then a
 bounded scalar search (or Nelder-Mead for two values) around the best grid point.
+
+The MSC steps are **paired** (``Step.pairs``): they fit the published treatment-minus-
+placebo difference of a controlled trial to the model's MSC-minus-placebo difference on
+the SAME virtual patients (the trial run with ``paired: true``, :data:`PAIRED_N`
+patients per arm), so the placebo arm's sampling noise does not enter the fit (CAL-1's
+MSC values were fitted to arms holding different patients, i.e. to that noise).
 Later steps run with the values already fitted, so the order matters: placebo before
 the drugs given on top of it, the drug before the IGA mapping read from its arm.
 
@@ -32,6 +38,7 @@ from dermatwin.calibration.parameter_set import (
     load_parameter_set,
 )
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed, row_predictions
+from dermatwin.trials.paired import paired_spec
 from dermatwin.trials.run import run_trial
 from dermatwin.trials.spec import load_trial
 
@@ -48,6 +55,13 @@ class Step:
     trial: str
     log: tuple[bool, ...]
     why: str
+    #: paired step: (treatment row, placebo row) pairs whose difference is fitted (``rows``
+    #: lists both rows of every pair)
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def paired(self) -> bool:
+        return bool(self.pairs)
 
 
 def _one(target, low, high, unit, rows, trial, log, why) -> Step:
@@ -66,6 +80,17 @@ def _dose_pair(drug: str, rows: tuple[str, str], trial: str, why: str) -> Step:
         why,
     )
 
+
+def _paired(target, low, high, unit, pairs, trial, log, why) -> Step:
+    """One MSC value fitted to treatment-minus-placebo differences on the same patients."""
+    rows = tuple(r for pair in pairs for r in pair)
+    return Step((target,), ((low, high),), (unit,), rows, trial, (log,), why, tuple(pairs))
+
+
+#: patients per arm of a paired step (both arms hold the same ones): more than the
+#: published arms, so that the fitted value describes the population's effect and moves
+#: little with the trial seed (responders step by 1 / PAIRED_N)
+PAIRED_N = 300
 
 STEPS: tuple[Step, ...] = (
     _one(
@@ -111,15 +136,32 @@ STEPS: tuple[Step, ...] = (
         "the dose lifts EASI-75 from 40 to 63 %: a steeper exposure response than a "
         "hyperbola (Hill coefficient 1) gives",
     ),
-    Step(
-        ("msc.potency_scale", "model.treg_turnover"),
-        ((0.1, 300.0), (0.003, 0.1)),
-        ("dimensionless", "1/day"),
-        ("AD_MSC_KIM2017_LD_EASI50", "AD_MSC_KIM2017_HD_EASI50"),
-        "kim2017_hucbmsc_ad.yaml",
-        (True, True),
-        "a single SC dose still acts at week 12 and the high dose does better: potency "
-        "and persistence of the induced regulatory response are the open values",
+    _paired(
+        "model.itreg_induction",
+        0.005,
+        1.0,
+        "1/day",
+        [("AD_ATMSC_ADSTEM2025_P2_EASI75_W16_T", "AD_ATMSC_ADSTEM2025_P2_EASI75_W16_P")],
+        "adstem_atmsc_iv_phase2_ad.yaml",
+        True,
+        "how fast tolerogenic phagocytes induce regulatory T cells (the strength of the "
+        "host-carried IV effect) is not measured in humans (prior 0.005-1); fitted to the "
+        "paired MSC-minus-placebo EASI-75 difference at week 16 of two IV infusions (16.4 "
+        "points); weeks 4-12 are checks. Not tol_effero_ref: the phagocyte pool saturates "
+        "at two IV doses, so the effect is flat in it (refits with another seed moved it 3x)",
+    ),
+    _paired(
+        "model.tol_skin_weight",
+        0.005,
+        1.0,
+        "dimensionless",
+        [("AD_UCBMSC_FURESTEM_P3A_EASI50_W12_T", "AD_UCBMSC_FURESTEM_P3A_EASI50_W12_P")],
+        "furestem_p3a_hucbmsc_ad.yaml",
+        True,
+        "the share of a subcutaneous depot's apoptotic MSC that reach tolerogenic "
+        "phagocytes, relative to lung, spleen and liver, is not measured (prior 0-1); "
+        "fitted to the paired MSC-minus-placebo EASI-50 difference at week 12 of one SC "
+        "dose (4.66 points) after the IV step; week 4 is a check",
     ),
     _one(
         "model.placebo_response_pso",
@@ -195,8 +237,14 @@ def step_names() -> list[str]:
     return [",".join(s.targets) for s in STEPS]
 
 
-def _objective(step: Step, base: ParameterSet) -> Callable[[np.ndarray], tuple[float, dict]]:
+def _objective(
+    step: Step, base: ParameterSet, seed: int | None = None
+) -> Callable[[np.ndarray], tuple[float, dict]]:
     spec = load_trial(EXAMPLE_TRIALS / step.trial)
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": seed})
+    if step.paired:
+        return _paired_objective(step, base, spec)
     obs = {row: observed(row) for row in step.rows}
 
     def evaluate(x: np.ndarray) -> tuple[float, dict]:
@@ -205,6 +253,43 @@ def _objective(step: Step, base: ParameterSet) -> Callable[[np.ndarray], tuple[f
         preds = {p.row: p.predicted for p in row_predictions(spec, result, step.trial)}
         loss = sum((preds[r] - obs[r]) ** 2 for r in step.rows)
         return loss, {r: preds[r] for r in step.rows}
+
+    return evaluate
+
+
+def difference_key(treated: str, placebo: str) -> str:
+    """How a paired step names a fitted difference in ``FittedValue.simulated``."""
+    return f"{treated} - {placebo}"
+
+
+def _paired_objective(
+    step: Step, base: ParameterSet, spec
+) -> Callable[[np.ndarray], tuple[float, dict]]:
+    """Loss of a paired step: squared distance between the published treatment-minus-
+    placebo differences and the model's paired differences (percentage points for
+    responder rows, in the row's scale)."""
+    refs = spec.reference_rows
+    for row in step.rows:
+        if row not in refs:
+            raise CalibrationError(f"{step.trial}: row {row} is not among its reference_rows")
+    arms = sorted({refs[r].arm for r in step.rows}, key=list(spec.arms).index)
+    placebo = {refs[p].arm for _, p in step.pairs}
+    if len(placebo) != 1:
+        raise CalibrationError(f"{step.trial}: a paired step needs one placebo arm")
+    (reference,) = placebo
+    paired = paired_spec(spec, arms, PAIRED_N).model_copy(update={"reference_arm": reference})
+    targets = {difference_key(t, p): observed(t) - observed(p) for t, p in step.pairs}
+
+    def evaluate(x: np.ndarray) -> tuple[float, dict]:
+        pset = _with_values(base, step, x)
+        result = run_trial(paired.model_copy(update={"parameter_set": pset}))
+        by = {(c["arm"], c["endpoint"]): c["difference"] for c in result.summary["comparisons"]}
+        diffs = {
+            difference_key(t, p): refs[t].scale * by[(refs[t].arm, refs[t].endpoint)]
+            for t, p in step.pairs
+        }
+        loss = sum((diffs[k] - targets[k]) ** 2 for k in targets)
+        return loss, diffs
 
     return evaluate
 
@@ -236,9 +321,15 @@ def _to_x(u: np.ndarray, step: Step) -> np.ndarray:
     return np.array(x)
 
 
-def fit_step(step: Step, base: ParameterSet, log: Callable[[str], None] = print) -> ParameterSet:
-    """``base`` with the values of ``step`` fitted."""
-    evaluate = _objective(step, base)
+def fit_step(
+    step: Step,
+    base: ParameterSet,
+    log: Callable[[str], None] = print,
+    seed: int | None = None,
+) -> ParameterSet:
+    """``base`` with the values of ``step`` fitted (on the trial's own seed, or ``seed``:
+    other virtual patients, to see how much a value moves with them)."""
+    evaluate = _objective(step, base, seed)
     cache: dict[tuple, tuple[float, dict]] = {}
 
     def f(u) -> float:
@@ -273,7 +364,14 @@ def fit_step(step: Step, base: ParameterSet, log: Callable[[str], None] = print)
     simulated = {r: round(v, 2) for r, v in preds.items()}
     pset = _with_values(base, step, [float(f"{v:.4g}") for v in x], simulated, step.why)
     shown = ", ".join(f"{t} = {v:.4g}" for t, v in zip(step.targets, x, strict=True))
-    fits = ", ".join(f"{r}: {preds[r]:.1f} (observed {observed(r):g})" for r in step.rows)
+    if step.paired:
+        fits = ", ".join(
+            f"{difference_key(t, p)}: {preds[difference_key(t, p)]:+.1f} paired "
+            f"(observed {observed(t) - observed(p):+.2f})"
+            for t, p in step.pairs
+        )
+    else:
+        fits = ", ".join(f"{r}: {preds[r]:.1f} (observed {observed(r):g})" for r in step.rows)
     log(f"{shown}  [{fits}; {len(cache)} trials]")
     return pset
 
@@ -287,10 +385,12 @@ def calibrate(
     only: Sequence[str] | None = None,
     base: ParameterSet | None = None,
     log: Callable[[str], None] = print,
+    seed: int | None = None,
 ) -> ParameterSet:
     """Run the calibration steps (all, or those whose targets are named in ``only``) and
     return the fitted parameter set (starting from ``base``: default the uncalibrated
-    priors, so that the shipped set is reproduced from scratch)."""
+    priors, so that the shipped set is reproduced from scratch). ``seed`` replaces every
+    example trial's seed (other virtual patients: a fitted value must survive it)."""
     names = step_names()
     if only:
         unknown = [o for o in only if not any(o in n.split(",") for n in names)]
@@ -302,12 +402,13 @@ def calibrate(
         base = load_parameter_set("default")  # refit some values, keep the others
     pset = base or ParameterSet(
         name=DEFAULT_SET,
-        version=2,  # 2: abrocitinib occupancy and Hill coefficient from both doses
+        version=1,
         description="Fitted by `dermatwin calibrate` to rows of shared/reference/"
-        "clinical_outcomes.csv (each value lists its rows); see docs/validation.md",
+        "clinical_outcomes.csv and msc_evidence.csv (each value lists its rows; the MSC "
+        "values to paired treatment-minus-placebo differences); see docs/validation.md",
     )
     for step, name in zip(STEPS, names, strict=True):
         if only and not any(o in name.split(",") for o in only):
             continue
-        pset = fit_step(step, pset, log)
+        pset = fit_step(step, pset, log, seed)
     return pset

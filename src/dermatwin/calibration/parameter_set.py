@@ -21,7 +21,7 @@ Targets name where a value goes:
 
 >>> s = load_parameter_set("default")
 >>> s.name
-'CAL-1'
+'CAL-2'
 >>> sorted(s.fitted_rows())[:1]
 ['AD_ABRO_MONO1_100_EASI75']
 """
@@ -46,7 +46,7 @@ from dermatwin._base.errors import DermatwinError
 from dermatwin._base.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
 
 SETS_DIR = Path(__file__).parent / "sets"
-DEFAULT_SET = "CAL-1"
+DEFAULT_SET = "CAL-2"
 SEVERITY_TARGETS = ("iga1_easi", "pga1_pasi")
 DRUG_FIELDS = ("emax", "occupancy", "hill")
 #: open lower and closed upper limit of each drug field (the EC50 divides by occupancy)
