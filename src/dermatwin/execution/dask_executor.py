@@ -106,6 +106,14 @@ class DaskExecutor(Executor):
                 self.client.close(timeout=CONNECT_TIMEOUT_S)
             except Exception:  # noqa: BLE001, S110 - a lost scheduler has nothing to close
                 pass
+            finally:
+                # the client made itself dask's default scheduler; a close that failed
+                # (lost scheduler) leaves that setting behind, and later dask work in
+                # this process (xarray writes) would ask for a client that is gone
+                import dask
+
+                if dask.config.get("scheduler", None) in ("dask.distributed", "distributed"):
+                    dask.config.set(scheduler=None)
             self.client = None
         if self._cluster is not None:
             self._cluster.close()
