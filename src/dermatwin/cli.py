@@ -104,6 +104,11 @@ def _write_simulation(spec, result, summary, tmp: Path) -> None:
     (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))
 
 
+ParameterSetOpt = Annotated[
+    str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
+]
+
+
 @app.command()
 def simulate(
     scenario: Annotated[
@@ -114,6 +119,7 @@ def simulate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     overwrite: OverwriteOpt = False,
+    parameter_set: ParameterSetOpt = "default",
 ) -> None:
     """Simulate a scenario: trajectories (Parquet, NetCDF), summary JSON and a PNG plot."""
     from dermatwin.run import run_scenario
@@ -123,7 +129,7 @@ def simulate(
     with user_errors():
         spec = load_scenario(scenario)
         with output_folder(out, "simulate", [scenario], overwrite) as folder:
-            result = run_scenario(spec)
+            result = run_scenario(spec, parameter_set=parameter_set)
             summary = result.summary()
             with folder.staging() as tmp:
                 _write_simulation(spec, result, summary, tmp)
@@ -177,6 +183,7 @@ def sensitivity(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the indices as JSON")] = False,
     overwrite: OverwriteOpt = False,
+    parameter_set: ParameterSetOpt = "default",
 ) -> None:
     """Rank parameters by influence on an output (SALib Sobol or Morris); tornado plot."""
     from dermatwin.scenario import load_scenario
@@ -188,7 +195,15 @@ def sensitivity(
         spec = load_scenario(scenario)
         with output_folder(out, "sensitivity", [scenario], overwrite) as folder:
             result = run_sensitivity(
-                spec, output, method=method, n=n, parameters=names, fold=fold, arm=arm, seed=seed
+                spec,
+                output,
+                method=method,
+                n=n,
+                parameters=names,
+                fold=fold,
+                arm=arm,
+                seed=seed,
+                parameter_set=parameter_set,
             )
             with folder.staging() as tmp:
                 result.table.to_csv(tmp / "sensitivity.csv", index=False)
