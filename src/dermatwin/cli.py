@@ -557,6 +557,73 @@ def models(
     Console().print(table)
 
 
+def _print_catalogue(
+    frame, columns: list[str], title: str, as_json: bool, multiline: bool = False
+) -> None:
+    """``frame`` as JSON records (every column) or as a table of ``columns`` that folds
+    long cells to fit the terminal."""
+    if as_json:
+        print(json_dumps(frame.to_dict(orient="records")))
+        return
+    from dermatwin.cli_tables import _table
+
+    console = Console()
+    console.print(title, markup=False)
+    table = _table(lines=multiline)
+    cells = [
+        [f"{v:g}" if isinstance(v, float) else str(v) for v in row]
+        for row in frame[columns].itertuples(index=False)
+    ]
+    for j, col in enumerate(columns):
+        # short fields at their own width on one line; the last (longest text) folds
+        width = max(len(col), *(len(line) for row in cells for line in row[j].splitlines()))
+        last = j == len(columns) - 1
+        table.add_column(col, overflow="fold", min_width=None if last else width)
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def drugs(
+    as_json: Annotated[bool, typer.Option("--json", help="every column, as JSON")] = False,
+    parameter_set: ParameterSetOpt = "default",
+) -> None:
+    """List the drug catalogue: diseases, model slot, route, labelled dose and schedule."""
+    import pandas as pd
+
+    from dermatwin.catalogue import drug_catalogue
+
+    with user_errors():
+        frame = drug_catalogue(parameter_set)
+    if not as_json:  # two lines a cell: drug and diseases, dose and route
+        rows = frame.itertuples(index=False)
+        frame = pd.DataFrame(
+            {
+                "drug": [f"{r.name}\n{r.diseases}" for r in rows],
+                "dose": [f"{d:g} {u}" for d, u in zip(frame["dose"], frame["unit"], strict=True)],
+                "schedule": frame["schedule"],
+            }
+        )
+        frame["dose"] = frame["dose"] + "\n" + drug_catalogue(parameter_set)["route"]
+    columns = ["drug", "dose", "schedule"]
+    _print_catalogue(frame, columns, "drug catalogue (--json: every field)", as_json, True)
+
+
+@app.command()
+def products(
+    as_json: Annotated[bool, typer.Option("--json", help="every column, as JSON")] = False,
+    parameter_set: ParameterSetOpt = "default",
+) -> None:
+    """List the MSC products: source, origin, potency and clearance (persistence)."""
+    from dermatwin.catalogue import msc_products
+
+    with user_errors():
+        frame = msc_products(parameter_set)
+    columns = ["source", "origin", "route", "viability", "potency", "clearance_factor"]
+    _print_catalogue(frame, columns, "MSC products (--json: every field)", as_json)
+
+
 @app.command()
 def version() -> None:
     """Print the dermatwin version."""
