@@ -6,8 +6,8 @@ calibrated parameter set applied (``parameter_set="default"``, as trials, twins 
 scenarios use them); ``parameter_set="none"`` shows the uncalibrated priors.
 
 >>> drugs = drug_catalogue()
->>> drugs.set_index("name").loc["dupilumab", ["route", "dose", "unit"]].tolist()
-['SC', 300.0, 'mg']
+>>> drugs.set_index("name").loc["dupilumab", ["route", "unit", "schedule"]].tolist()[:2]
+['SC', 'mg']
 >>> sorted(msc_products()["source"].unique())[:2]
 ['adipose', 'bone_marrow']
 >>> model_parameters("miyano2021").columns.tolist()[:4]

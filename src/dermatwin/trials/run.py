@@ -358,6 +358,10 @@ def simulate_chunk(
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
     """Simulate the trial in memory; returns a :class:`TrialResult`.
 
+    Calibrated values come from the spec's ``parameter_set`` (default ``"default"``: the
+    shipped set, as ``dermatwin trial run`` uses; ``"none"``: uncalibrated priors). A
+    ``model`` given here is used as it is (build it with :func:`trial_model`).
+
     For large trials, other executors and resumable runs see
     :func:`dermatwin.trials.streaming.run_trial_to`.
     """

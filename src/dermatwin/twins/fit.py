@@ -282,7 +282,11 @@ def fit_twin(
     model: Model | None = None,
     progress: bool = False,
 ) -> Twin:
-    """Sample the posterior of ``record``'s twin parameters (see the module docstring)."""
+    """Sample the posterior of ``record``'s twin parameters (see the module docstring).
+
+    The twin runs on the skin model with ``settings.parameter_set`` (default
+    ``"default"``: the shipped calibrated set, as ``dermatwin twin fit``; ``"none"``:
+    uncalibrated priors); predictions and plans reuse the twin's set."""
     import emcee
 
     from dermatwin.calibration.parameter_set import CalibrationError, load_parameter_set
