@@ -159,3 +159,16 @@ def test_listing_commands_fit_80_columns_and_json(command):
     assert "secukinumab" in out.output or "umbilical_cord" in out.output
     data = json.loads(runner.invoke(app, [command, "--json"]).output)
     assert isinstance(data, list) and len(data) >= 12
+
+
+@pytest.mark.parametrize("command", ["simulate", "sensitivity"])
+def test_unknown_set_on_the_command_line_writes_nothing(tmp_path, examples_dir, command):
+    out = tmp_path / "out"
+    scenario = examples_dir / "scenarios" / "shmarov2022_plaque_uvb.yaml"
+    args = [command, str(scenario), "--out", str(out), "--parameter-set", "nope"]
+    if command == "sensitivity":
+        args += ["--output", "totC@10d"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "parameter_set: unknown set 'nope'" in result.output
+    assert not out.exists()

@@ -122,12 +122,13 @@ def simulate(
     parameter_set: ParameterSetOpt = "default",
 ) -> None:
     """Simulate a scenario: trajectories (Parquet, NetCDF), summary JSON and a PNG plot."""
-    from dermatwin.run import run_scenario
+    from dermatwin.run import resolve_parameter_set, run_scenario
     from dermatwin.scenario import load_scenario
 
     out = out or Path("results") / scenario.stem
     with user_errors():
         spec = load_scenario(scenario)
+        parameter_set = resolve_parameter_set(parameter_set)  # a bad name: before any file
         with output_folder(out, "simulate", [scenario], overwrite) as folder:
             result = run_scenario(spec, parameter_set=parameter_set)
             summary = result.summary()
@@ -186,6 +187,7 @@ def sensitivity(
     parameter_set: ParameterSetOpt = "default",
 ) -> None:
     """Rank parameters by influence on an output (SALib Sobol or Morris); tornado plot."""
+    from dermatwin.run import resolve_parameter_set
     from dermatwin.scenario import load_scenario
     from dermatwin.sensitivity import run_sensitivity, tornado_plot
 
@@ -193,6 +195,7 @@ def sensitivity(
     out = out or Path("results") / f"{scenario.stem}_sensitivity"
     with user_errors():
         spec = load_scenario(scenario)
+        parameter_set = resolve_parameter_set(parameter_set)  # a bad name: before any file
         with output_folder(out, "sensitivity", [scenario], overwrite) as folder:
             result = run_sensitivity(
                 spec,
