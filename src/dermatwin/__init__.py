@@ -34,6 +34,7 @@ __all__ = [
     "__version__",
     "available_models",
     "bolus",
+    "drug_catalogue",
     "equilibrate",
     "fit_twin",
     "get_executor",
@@ -43,6 +44,8 @@ __all__ = [
     "load_scenario",
     "load_twin",
     "load_visits",
+    "model_parameters",
+    "msc_products",
     "on_off",
     "plan",
     "predict",
@@ -55,6 +58,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from dermatwin._base.errors import DermatwinError, ModelError, ScenarioError
+    from dermatwin.catalogue import drug_catalogue, model_parameters, msc_products
     from dermatwin.engine.events import (
         Event,
         EventKind,
@@ -80,6 +84,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "dermatwin.catalogue": ["drug_catalogue", "model_parameters", "msc_products"],
         "dermatwin.engine.events": [
             "Event",
             "EventKind",

@@ -104,6 +104,11 @@ def _write_simulation(spec, result, summary, tmp: Path) -> None:
     (tmp / "manifest.json").write_text(json_dumps(manifest, indent=2))
 
 
+ParameterSetOpt = Annotated[
+    str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
+]
+
+
 @app.command()
 def simulate(
     scenario: Annotated[
@@ -114,16 +119,18 @@ def simulate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
     overwrite: OverwriteOpt = False,
+    parameter_set: ParameterSetOpt = "default",
 ) -> None:
     """Simulate a scenario: trajectories (Parquet, NetCDF), summary JSON and a PNG plot."""
-    from dermatwin.run import run_scenario
+    from dermatwin.run import resolve_parameter_set, run_scenario
     from dermatwin.scenario import load_scenario
 
     out = out or Path("results") / scenario.stem
     with user_errors():
         spec = load_scenario(scenario)
+        parameter_set = resolve_parameter_set(parameter_set)  # a bad name: before any file
         with output_folder(out, "simulate", [scenario], overwrite) as folder:
-            result = run_scenario(spec)
+            result = run_scenario(spec, parameter_set=parameter_set)
             summary = result.summary()
             with folder.staging() as tmp:
                 _write_simulation(spec, result, summary, tmp)
@@ -177,8 +184,10 @@ def sensitivity(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the indices as JSON")] = False,
     overwrite: OverwriteOpt = False,
+    parameter_set: ParameterSetOpt = "default",
 ) -> None:
     """Rank parameters by influence on an output (SALib Sobol or Morris); tornado plot."""
+    from dermatwin.run import resolve_parameter_set
     from dermatwin.scenario import load_scenario
     from dermatwin.sensitivity import run_sensitivity, tornado_plot
 
@@ -186,9 +195,18 @@ def sensitivity(
     out = out or Path("results") / f"{scenario.stem}_sensitivity"
     with user_errors():
         spec = load_scenario(scenario)
+        parameter_set = resolve_parameter_set(parameter_set)  # a bad name: before any file
         with output_folder(out, "sensitivity", [scenario], overwrite) as folder:
             result = run_sensitivity(
-                spec, output, method=method, n=n, parameters=names, fold=fold, arm=arm, seed=seed
+                spec,
+                output,
+                method=method,
+                n=n,
+                parameters=names,
+                fold=fold,
+                arm=arm,
+                seed=seed,
+                parameter_set=parameter_set,
             )
             with folder.staging() as tmp:
                 result.table.to_csv(tmp / "sensitivity.csv", index=False)
@@ -540,6 +558,73 @@ def models(
             ", ".join(m["sources"]),
         )
     Console().print(table)
+
+
+def _print_catalogue(
+    frame, columns: list[str], title: str, as_json: bool, multiline: bool = False
+) -> None:
+    """``frame`` as JSON records (every column) or as a table of ``columns`` that folds
+    long cells to fit the terminal."""
+    if as_json:
+        print(json_dumps(frame.to_dict(orient="records")))
+        return
+    from dermatwin.cli_tables import _table
+
+    console = Console()
+    console.print(title, markup=False)
+    table = _table(lines=multiline)
+    cells = [
+        [f"{v:g}" if isinstance(v, float) else str(v) for v in row]
+        for row in frame[columns].itertuples(index=False)
+    ]
+    for j, col in enumerate(columns):
+        # short fields at their own width on one line; the last (longest text) folds
+        width = max(len(col), *(len(line) for row in cells for line in row[j].splitlines()))
+        last = j == len(columns) - 1
+        table.add_column(col, overflow="fold", min_width=None if last else width)
+    for row in cells:
+        table.add_row(*row)
+    console.print(table)
+
+
+@app.command()
+def drugs(
+    as_json: Annotated[bool, typer.Option("--json", help="every column, as JSON")] = False,
+    parameter_set: ParameterSetOpt = "default",
+) -> None:
+    """List the drug catalogue: diseases, model slot, route, labelled dose and schedule."""
+    import pandas as pd
+
+    from dermatwin.catalogue import drug_catalogue
+
+    with user_errors():
+        frame = drug_catalogue(parameter_set)
+    if not as_json:  # two lines a cell: drug and diseases, dose and route
+        rows = frame.itertuples(index=False)
+        frame = pd.DataFrame(
+            {
+                "drug": [f"{r.name}\n{r.diseases}" for r in rows],
+                "dose": [f"{d:g} {u}" for d, u in zip(frame["dose"], frame["unit"], strict=True)],
+                "schedule": frame["schedule"],
+            }
+        )
+        frame["dose"] = frame["dose"] + "\n" + drug_catalogue(parameter_set)["route"]
+    columns = ["drug", "dose", "schedule"]
+    _print_catalogue(frame, columns, "drug catalogue (--json: every field)", as_json, True)
+
+
+@app.command()
+def products(
+    as_json: Annotated[bool, typer.Option("--json", help="every column, as JSON")] = False,
+    parameter_set: ParameterSetOpt = "default",
+) -> None:
+    """List the MSC products: source, origin, potency and clearance (persistence)."""
+    from dermatwin.catalogue import msc_products
+
+    with user_errors():
+        frame = msc_products(parameter_set)
+    columns = ["source", "origin", "route", "viability", "potency", "clearance_factor"]
+    _print_catalogue(frame, columns, "MSC products (--json: every field)", as_json)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from dermatwin._base.errors import ScenarioError
 from dermatwin._base.times import parse_days
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
 from dermatwin.model.spec import Model
+from dermatwin.run import ParameterSetLike, scenario_model
 from dermatwin.scenario import Scenario
 
 _OUTPUT = re.compile(r"^(?:(pct_change):)?([A-Za-z_][A-Za-z0-9_]*)@(.+)$")
@@ -92,8 +93,13 @@ def run_sensitivity(
     fold: float = 2.0,
     arm: str | None = None,
     seed: int = 0,
+    parameter_set: ParameterSetLike = "default",
 ) -> SensitivityResult:
-    """Rank parameters by their influence on ``output`` (e.g. ``EASI@16w``)."""
+    """Rank parameters by their influence on ``output`` (e.g. ``EASI@16w``).
+
+    The samples vary around the scenario's model with ``parameter_set`` applied: the
+    shipped calibrated set by default, ``"none"`` for the uncalibrated priors, or another
+    set's name or path (as :func:`dermatwin.run.run_scenario`)."""
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
@@ -103,7 +109,7 @@ def run_sensitivity(
         raise ScenarioError(f"--method {method!r}: allowed: {', '.join(METHODS)}")
     if n < 2 or fold <= 1:
         raise ScenarioError("--n must be >= 2 and the range factor > 1")
-    model = scenario.check_against_model()
+    model, _ = scenario_model(scenario, parameter_set)
     kind, variable, t_out = _parse_output(output, model, scenario.horizon)
     names = parameters or default_parameters(model)
     base = model.parameter_vector(scenario.parameters)

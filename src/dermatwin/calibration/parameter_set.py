@@ -126,6 +126,16 @@ class ParameterSet(StrictModel):
     seed: Whole = Field(0, ge=0, le=2**32 - 1)
     values: tuple[FittedValue, ...] = ()
 
+    def __repr__(self) -> str:
+        from dermatwin._base.display import parameter_set_repr
+
+        return parameter_set_repr(self)
+
+    def _repr_html_(self) -> str:
+        from dermatwin._base.display import parameter_set_html
+
+        return parameter_set_html(self)
+
     def fitted_rows(self) -> set[str]:
         return {row for v in self.values for row in v.fitted_to}
 

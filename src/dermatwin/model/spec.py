@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
+from dermatwin._base.display import html_table, names, one_line
 from dermatwin._base.errors import ModelError
 from dermatwin.model.units import parse_unit
 
@@ -111,6 +112,31 @@ class Model:
     references: tuple[str, ...] = ()
     display_time_unit: str = "day"
     equilibration_days: float = 7000.0
+
+    # -- display (the dataclass repr printed every equation: kilobytes) ----------------
+    def __repr__(self) -> str:
+        return one_line(
+            "Model",
+            self.name,
+            [
+                ("states", len(self.states)),
+                ("parameters", len(self.parameters)),
+                ("outputs", names(self.output_names, 4)),
+            ],
+        )
+
+    def _repr_html_(self) -> str:
+        return html_table(
+            f"Model {self.name}",
+            [
+                ("description", self.description),
+                ("states", f"{len(self.states)}: {names(self.state_names, 8)}"),
+                ("parameters", f"{len(self.parameters)}: {names(self.parameter_names, 8)}"),
+                ("outputs", f"{len(self.outputs)}: {names(self.output_names, 8)}"),
+                ("interventions", names(sorted(self.interventions), 8) or "-"),
+                ("sources", names(list(self.references), 8) or "-"),
+            ],
+        )
 
     # -- names and default values -------------------------------------------------------
     @cached_property

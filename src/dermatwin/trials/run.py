@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dermatwin import __version__
+from dermatwin._base.display import html_table, one_line
 from dermatwin.calibration.parameter_set import (
     CalibrationError,
     ParameterSet,
@@ -72,6 +73,52 @@ class TrialResult:
 
     def kinds(self) -> dict[str, str]:
         return {e.text: e.summary_kind for e in self.spec.parsed_endpoints()}
+
+    # -- display (the dataclass repr printed every table: kilobytes) -------------------
+    def _primary(self) -> str | None:
+        return next(iter(self.kinds()), None)
+
+    def _arm_line(self, arm: str, primary: str | None) -> str:
+        cell = self.summary.get("arms", {}).get(arm, {}).get(primary or "", {})
+        n = cell.get("n", self.spec.arm_sizes().get(arm, "?"))
+        est = cell.get("estimate")
+        return f"{arm} n={n}" + (f" {est:.3g}" if isinstance(est, float) else "")
+
+    def __repr__(self) -> str:
+        primary = self._primary()
+        arms = "; ".join(self._arm_line(a, primary) for a in self.spec.arms)
+        return one_line(
+            type(self).__name__,
+            self.spec.name,
+            [("primary", primary or "-"), ("arms", arms), ("failures", len(self.failures))],
+        )
+
+    def _repr_html_(self) -> str:
+        primary = self._primary()
+        arms = self.summary.get("arms", {})
+        rows = []
+        for arm in self.spec.arms:
+            cell = arms.get(arm, {}).get(primary or "", {})
+            lo, hi = (cell.get("ci") or [None, None])[:2]
+            ci = f"{lo:.3g} to {hi:.3g}" if isinstance(lo, float) else "-"
+            est = cell.get("estimate")
+            rows.append(
+                (arm, cell.get("n", "-"), f"{est:.3g}" if isinstance(est, float) else "-", ci)
+            )
+        pset = self.spec.parameter_set
+        return html_table(
+            f"{type(self).__name__} {self.spec.name}",
+            [
+                ("disease", self.spec.disease),
+                ("seed", self.spec.seed),
+                ("parameter set", getattr(pset, "name", pset)),
+                ("primary endpoint", primary or "-"),
+                ("endpoints", len(self.kinds())),
+                ("failed patients", len(self.failures)),
+            ],
+            ("arm", "n", primary or "estimate", "95 % CI"),
+            rows,
+        )
 
 
 def _drug_dose(item: DrugItem, stop_cap: float | None) -> DrugDose | None:
@@ -310,6 +357,10 @@ def simulate_chunk(
 
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
     """Simulate the trial in memory; returns a :class:`TrialResult`.
+
+    Calibrated values come from the spec's ``parameter_set`` (default ``"default"``: the
+    shipped set, as ``dermatwin trial run`` uses; ``"none"``: uncalibrated priors). A
+    ``model`` given here is used as it is (build it with :func:`trial_model`).
 
     For large trials, other executors and resumable runs see
     :func:`dermatwin.trials.streaming.run_trial_to`.

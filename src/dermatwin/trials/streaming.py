@@ -87,7 +87,7 @@ REPORT_MAX_ROWS = 500_000
 FAILURE_COLUMNS = ["arm", "patient", "status"]
 
 
-@dataclass
+@dataclass(repr=False)  # keeps the short repr of TrialResult
 class StreamedTrialResult(TrialResult):
     """A streamed run: trajectories stay on disk under ``folder``."""
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dermatwin._base.display import html_table, names, one_line
 from dermatwin._base.rng import rng_stream
 from dermatwin._version import __version__
 from dermatwin.io.json_safe import dumps as json_dumps
@@ -100,6 +101,55 @@ class Twin:
 
     def flat_theta(self) -> np.ndarray:
         return self.theta.reshape(-1, self.theta.shape[-1])
+
+    # -- display (the dataclass repr printed every posterior draw: kilobytes) ----------
+    def _convergence(self) -> str:
+        d = self.diagnostics
+        if "converged" not in d:
+            return "not checked"
+        word = "converged" if d["converged"] else "NOT converged"
+        return f"{word} (max R-hat {d['max_rhat']:.3f}, min ESS {d['min_ess_bulk']:.0f})"
+
+    def _patient(self) -> str:
+        p = self.record.patient
+        return f"{p.id or 'patient'} ({p.disease})"
+
+    def __repr__(self) -> str:
+        return one_line(
+            "Twin",
+            self._patient(),
+            [
+                ("parameters", names(self.names, 4)),
+                ("draws", self.theta.shape[0] * self.theta.shape[1]),
+                ("fit", self._convergence()),
+            ],
+        )
+
+    def _repr_html_(self) -> str:
+        table = self.summary()
+        rows = [
+            (
+                r.parameter,
+                r.unit,
+                f"{r.posterior_median:.3g}",
+                f"{r.q05:.3g} to {r.q95:.3g}",
+                "-" if r.rhat is None else f"{r.rhat:.3f}",
+                "-" if r.ess_bulk is None else f"{r.ess_bulk:.0f}",
+            )
+            for r in table.itertuples(index=False)
+        ]
+        return html_table(
+            f"Twin {self._patient()}",
+            [
+                ("visits", len(self.record.visits)),
+                ("treatments", len(self.record.treatments)),
+                ("parameter set", self.settings.parameter_set),
+                ("draws", self.theta.shape[0] * self.theta.shape[1]),
+                ("convergence", self._convergence()),
+            ],
+            ("parameter", "unit", "median", "90 % interval", "R-hat", "ESS"),
+            rows,
+        )
 
     def draws(self, n: int) -> np.ndarray:
         """``n`` posterior draws of theta (evenly spaced through the flattened chain, so
@@ -232,7 +282,11 @@ def fit_twin(
     model: Model | None = None,
     progress: bool = False,
 ) -> Twin:
-    """Sample the posterior of ``record``'s twin parameters (see the module docstring)."""
+    """Sample the posterior of ``record``'s twin parameters (see the module docstring).
+
+    The twin runs on the skin model with ``settings.parameter_set`` (default
+    ``"default"``: the shipped calibrated set, as ``dermatwin twin fit``; ``"none"``:
+    uncalibrated priors); predictions and plans reuse the twin's set."""
     import emcee
 
     from dermatwin.calibration.parameter_set import CalibrationError, load_parameter_set
