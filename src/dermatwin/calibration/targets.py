@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dermatwin.calibration.parameter_set import CalibrationError
+from dermatwin.params.parameter_set import CalibrationError
 from dermatwin.trials.run import TrialResult
 from dermatwin.trials.spec import TrialSpec
 

@@ -235,7 +235,7 @@ def fit_twin(
     """Sample the posterior of ``record``'s twin parameters (see the module docstring)."""
     import emcee
 
-    from dermatwin.calibration.parameter_set import CalibrationError, load_parameter_set
+    from dermatwin.params.parameter_set import CalibrationError, load_parameter_set
 
     try:
         if model is None:
