@@ -98,7 +98,7 @@ TEXT = PAGE.read_text()
 
 def test_the_page_cites_paths_and_names():
     """The patterns find what the page cites (so the checks below are not empty)."""
-    assert "src/dermatwin/execution/worker.py" in cited_paths(TEXT)
+    assert "src/dermatwin/execution/serial.py" in cited_paths(TEXT)
     assert "dermatwin.trials.streaming.run_trial_to" in cited_names(TEXT)
 
 

@@ -25,12 +25,10 @@ ROOT = "dermatwin"
 #: package cycles present when this test was written (issue 13 removes them), with one
 #: import that closes each. Broken so far: {outcomes, scenario} (time parsing moved to
 #: _base), {io, model, patients} (YAML reading to _base; the reproduction tables moved up
-#: to dermatwin.reproduction), {cli, twins} (shared CLI helpers in dermatwin.cli_common)
-KNOWN_CYCLES = {
-    # therapy.drugs -> calibration.parameter_set; calibration.fit -> trials.run;
-    # execution.worker -> trials.run (in a function)
-    frozenset({"calibration", "execution", "therapy", "trials"}),
-}
+#: to dermatwin.reproduction), {cli, twins} (shared CLI helpers in dermatwin.cli_common),
+#: {calibration, execution, therapy, trials} (parameter sets moved down to dermatwin.params;
+#: the trial model cache to trials.worker; the results query to dermatwin.results)
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 @dataclass(frozen=True)
@@ -188,7 +186,7 @@ def test_the_graph_sees_imports_of_every_kind(edges):
     kinds = {(e.source, e.target): e.kind for e in edges}
     assert kinds[("dermatwin.cli", "dermatwin.cli_checks")] == "module"
     assert kinds[("dermatwin.cli", "dermatwin.run")] == "function"
-    assert kinds[("dermatwin.execution.worker", "dermatwin.model.spec")] == "type"
+    assert kinds[("dermatwin.trials.worker", "dermatwin.model.spec")] == "type"
     # the root package hands names on: an import of it goes to the defining module
     assert kinds[("dermatwin.trials.run", "dermatwin._version")] == "module"
 
@@ -233,3 +231,36 @@ def test_a_cycle_is_found():
         Import("dermatwin.a", "dermatwin.d", "type", ""),
     ]
     assert package_cycles(edges) == [frozenset({"a", "b", "c"})]
+
+
+#: layers that run any task or store any table: they import nothing of the domain
+INFRASTRUCTURE = ("execution", "results")
+DOMAIN = {"trials", "twins", "calibration", "therapy", "patients", "model", "outcomes", "disease"}
+DOMAIN |= {"params", "engine", "scenario", "study", "reproduction", "cli", "report"}
+
+
+@pytest.mark.parametrize("layer", INFRASTRUCTURE)
+def test_infrastructure_imports_nothing_of_the_domain(edges, layer):
+    package = f"{ROOT}.{layer}"
+    own = [e for e in edges if e.source == package or e.source.startswith(package + ".")]
+    assert own, f"no import inside {package} found: is the graph reading it?"
+    upward = [
+        f"  {e.where} ({e.kind}) {e.source} -> {e.target}" for e in own if unit(e.target) in DOMAIN
+    ]
+    assert not upward, f"{package} imports the domain:\n" + "\n".join(upward)
+
+
+#: what parameter sets may import: the layers below them (docs/architecture.md)
+BELOW_PARAMS = {"params", "disease", "engine", "model", "_base", "_lazy"}
+
+
+def test_parameter_sets_are_below_therapy(edges):
+    """therapy reads parameter sets from params (never from calibration); params reads only
+    the layers below it (the drug catalogue registers its names, it is not imported)."""
+    upward = [
+        f"  {e.where} ({e.kind}) {e.source} -> {e.target}"
+        for e in edges
+        if (unit(e.source) == "therapy" and unit(e.target) == "calibration")
+        or (unit(e.source) == "params" and unit(e.target) not in BELOW_PARAMS)
+    ]
+    assert not upward, "an arrow up from therapy or params:\n" + "\n".join(upward)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from dermatwin.calibration.parameter_set import ParameterSet
+    from dermatwin.params.parameter_set import ParameterSet
 
 #: default route and unit of an MSC course written without them (trial and twin YAML)
 MSC_DEFAULT_ROUTE = "SC"
@@ -46,7 +46,7 @@ def drug_catalogue(parameter_set: str | Path | ParameterSet = "default") -> pd.D
     """
     import pandas as pd
 
-    from dermatwin.calibration.parameter_set import calibrated_drug
+    from dermatwin.params.parameter_set import calibrated_drug
     from dermatwin.therapy.drugs import CATALOGUE
 
     pset = _set(parameter_set)

@@ -388,7 +388,7 @@ def results_query(
 ) -> None:
     """Run one read-only DuckDB SELECT over stored trial results, e.g.
     "SELECT arm, avg(value) FROM trajectories WHERE variable = 'EASI' GROUP BY arm"."""
-    from dermatwin.execution.query import query_results
+    from dermatwin.results.query import query_results
 
     with user_errors():
         frame = query_results(folder, sql, limit=limit)
@@ -450,7 +450,7 @@ def calibrate(
     """Fit the open values (placebo, drug effects, the host-carried MSC effect, score
     mapping) to the reference clinical rows; reproduces the shipped parameter set."""
     from dermatwin.calibration.fit import calibrate as run_calibration
-    from dermatwin.calibration.parameter_set import load_parameter_set, write_parameter_set
+    from dermatwin.params.parameter_set import load_parameter_set, write_parameter_set
 
     with user_errors():
         pset = run_calibration(only, log=lambda line: err_console.print(line, markup=False))

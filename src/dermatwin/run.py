@@ -1,7 +1,7 @@
 """Run a scenario: sample patients, equilibrate once, simulate every arm, summarise.
 
 A scenario runs on its model with the shipped calibrated parameter set
-(:data:`~dermatwin.calibration.parameter_set.DEFAULT_SET`, as trials and twins do, and
+(:data:`~dermatwin.params.parameter_set.DEFAULT_SET`, as trials and twins do, and
 as ``dermatwin simulate`` does) unless ``parameter_set="none"`` asks for the
 uncalibrated priors: the set's ``model.<parameter>`` values become the model's defaults
 (only those the model has: the reference models keep their published values) and its
@@ -23,11 +23,11 @@ import numpy as np
 import xarray as xr
 
 from dermatwin._base.display import html_table, names, one_line
-from dermatwin.calibration.parameter_set import ParameterSet, load_parameter_set
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
 from dermatwin.engine.status import Status
 from dermatwin.model.spec import Model
 from dermatwin.outcomes import evaluate, parse_endpoint
+from dermatwin.params.parameter_set import ParameterSet, load_parameter_set
 from dermatwin.patients.sampling import sample_lognormal
 from dermatwin.scenario import Scenario
 
@@ -162,7 +162,7 @@ def run_scenario(
 
     ``parameter_set``: ``"default"`` (the shipped calibrated set, as the CLI uses),
     ``"none"`` (the uncalibrated priors), a shipped set's name, a path to a set's YAML
-    file or a :class:`~dermatwin.calibration.parameter_set.ParameterSet` (see the module
+    file or a :class:`~dermatwin.params.parameter_set.ParameterSet` (see the module
     docstring for what it changes). For the model alone, uncalibrated, call
     :func:`dermatwin.simulate` with the model.
     """

@@ -26,3 +26,33 @@ def test_controlled_msc_rows_resolve():
     assert observed("AD_UCBMSC_FURESTEM_P3A_EASI50_W12_P") == 27.16
     assert observed("AD_UCBMSC_FURESTEM_P3A_EASIchg_W12_T") == -10.54  # "(SD ...)" dropped
     assert rows["AD_MSC_KIM2017_HD_EASI50"]["endpoint"] == "EASI-50 responders"
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "trials"
+
+
+def test_packaged_trials_are_the_examples():
+    """The trials calibration ships are byte for byte the user-facing examples."""
+    packaged = resources.files("dermatwin.calibration").joinpath("trials")
+    names = sorted(p.name for p in packaged.iterdir() if p.name.endswith(".yaml"))
+    assert names == sorted(p.name for p in EXAMPLES.glob("*.yaml"))
+    for name in names:
+        assert packaged.joinpath(name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+
+
+def test_validation_reads_its_trials_from_the_package(monkeypatch):
+    """An installed wheel has no examples/ folder: validate's trials come from package data."""
+    from dermatwin.calibration import validate
+
+    read = []
+
+    def load_trial(path):
+        read.append(Path(path).resolve())
+        return real(path)
+
+    real = validate.load_trial
+    monkeypatch.setattr(validate, "load_trial", load_trial)
+    assert validate.reference_trials()
+    package = Path(str(resources.files("dermatwin.calibration"))).resolve()
+    assert read and all(p.is_relative_to(package) for p in read)
+    assert not any(p.is_relative_to(EXAMPLES.resolve()) for p in read)

@@ -17,8 +17,8 @@ def _warm() -> None:
     import matplotlib.pyplot  # noqa: F401
 
     import dermatwin.cli  # noqa: F401
-    import dermatwin.execution.query  # noqa: F401
     import dermatwin.io.sbml  # noqa: F401
+    import dermatwin.results.query  # noqa: F401
     import dermatwin.run  # noqa: F401
     import dermatwin.scenario  # noqa: F401
     import dermatwin.trials.power  # noqa: F401

@@ -1,6 +1,7 @@
 """Calibration to published clinical rows and validation against the rows not fitted.
 
-:mod:`~dermatwin.calibration.parameter_set` holds versioned fitted values,
+:mod:`~dermatwin.params.parameter_set` holds versioned fitted values (its names are
+handed on here),
 :mod:`~dermatwin.calibration.targets` says which trial arm and endpoint express each
 clinical row, :mod:`~dermatwin.calibration.fit` refits a set (``dermatwin calibrate``) and
 :mod:`~dermatwin.calibration.validate` compares every expressible row with its prediction

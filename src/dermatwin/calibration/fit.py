@@ -30,14 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from dermatwin.calibration.parameter_set import (
+from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed, row_predictions
+from dermatwin.params.parameter_set import (
     DEFAULT_SET,
     CalibrationError,
     FittedValue,
     ParameterSet,
     load_parameter_set,
 )
-from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed, row_predictions
 from dermatwin.trials.paired import paired_spec
 from dermatwin.trials.run import run_trial
 from dermatwin.trials.spec import load_trial

@@ -23,14 +23,16 @@ from pathlib import Path
 
 import numpy as np
 
-from dermatwin.calibration.parameter_set import CalibrationError
+from dermatwin.params.parameter_set import CalibrationError
 from dermatwin.trials.run import TrialResult
 from dermatwin.trials.spec import TrialSpec
 
 #: bootstrap trials drawn per row for the simulated interval
 INTERVAL_DRAWS = 2000
-#: the repository's trial examples (dermatwin is installed from a checkout, editable)
-EXAMPLE_TRIALS = Path(__file__).resolve().parents[3] / "examples" / "trials"
+#: the trial examples that calibration and validation simulate, shipped as package data
+#: (``calibration/trials/``) so that they work from an installed wheel; ``examples/trials/``
+#: holds the same files for users (a test keeps the two copies identical)
+EXAMPLE_TRIALS = Path(str(resources.files(__package__).joinpath("trials")))
 _NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
 
 

@@ -24,17 +24,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dermatwin._base.atomic import write_text_atomic  # noqa: E402
-from dermatwin.calibration.parameter_set import (
-    CalibrationError,
-    ParameterSet,
-    load_parameter_set,
-)  # noqa: E402
 from dermatwin.calibration.targets import (  # noqa: E402
     EXAMPLE_TRIALS,
     RowPrediction,
     clinical_rows,
     row_predictions,
 )
+from dermatwin.params.parameter_set import (
+    CalibrationError,
+    ParameterSet,
+    load_parameter_set,
+)  # noqa: E402
 from dermatwin.trials.paired import paired_spec  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
 from dermatwin.trials.spec import DrugItem, MSCItem, TrialSpec, load_trial  # noqa: E402

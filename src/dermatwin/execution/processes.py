@@ -2,7 +2,7 @@
 
 Workers are spawned (not forked: a fork of a process holding threads or numba state is
 unsafe) and load the compiled model once each, through the per-process cache of
-:mod:`dermatwin.execution.worker`. A worker that dies breaks the pool; the next
+:mod:`dermatwin.trials.worker`. A worker that dies breaks the pool; the next
 submission starts a fresh pool so that the run can retry the lost tasks.
 """
 

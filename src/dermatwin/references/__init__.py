@@ -115,7 +115,7 @@ NOT_SOURCES = {
     r"TSG-6|MMP-\d+": "proteins",
     r"SHA-256|UTF-8": "standards (hash, text encoding)",
     r"(?:AD|PSO)-\d{3}": "example patient ids (examples/twins)",
-    r"CAL-\d+": "calibrated parameter sets (dermatwin/calibration/sets)",
+    r"CAL-\d+": "calibrated parameter sets (dermatwin/params/sets)",
 }
 _NOT_SOURCE = re.compile("|".join(f"(?:{p})" for p in NOT_SOURCES))
 

@@ -42,11 +42,11 @@ import math
 from dataclasses import dataclass, field
 
 from dermatwin._base.yaml_files import short
-from dermatwin.calibration.parameter_set import ParameterSet, calibrated_drug
 from dermatwin.engine.events import Event, EventKind, bolus, set_parameter
 from dermatwin.model.reference.miyano2021 import BLOCK, TRALOKINUMAB_FACTOR
 from dermatwin.model.reference.shmarov2022 import UVB_LADDER
 from dermatwin.model.skin.drugs import SLOTS, TCS_PARAMETER, state_name
+from dermatwin.params.parameter_set import ParameterSet, calibrated_drug, register_drugs
 from dermatwin.therapy.products import TherapyError
 
 DISEASES = ("AD", "psoriasis")
@@ -614,6 +614,7 @@ _ENTRIES = [
 ]
 
 CATALOGUE: dict[str, Drug] = {d.name: d for d in _ENTRIES}
+register_drugs(CATALOGUE)  # parameter sets check their drug targets against these names
 
 
 def get_drug(name: str) -> Drug:

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from dermatwin._base.yaml_files import short, validation_message
-from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.engine.events import Event, set_parameter
+from dermatwin.params.parameter_set import ParameterSet
 from dermatwin.therapy.drugs import DrugDose, drug_events, drug_parameters
 from dermatwin.therapy.products import (
     MSCDose,

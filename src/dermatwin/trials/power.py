@@ -15,7 +15,7 @@ from dermatwin.trials.statistics import power_from_replicates, search_n_per_arm
 
 def replicate_p_value(spec: TrialSpec, endpoint: str, seed: int) -> float:
     """The largest p-value (over the arms compared with the reference) of one replicate."""
-    from dermatwin.execution.worker import trial_model_cached
+    from dermatwin.trials.worker import trial_model_cached
 
     result = run_trial(spec, model=trial_model_cached(spec), seed=seed)
     ps = [c["p_value"] for c in result.summary["comparisons"] if c["endpoint"] == endpoint]

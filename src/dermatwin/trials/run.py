@@ -23,11 +23,6 @@ import pandas as pd
 
 from dermatwin import __version__
 from dermatwin._base.display import html_table, one_line
-from dermatwin.calibration.parameter_set import (
-    CalibrationError,
-    ParameterSet,
-    load_parameter_set,
-)
 from dermatwin.disease.observation import trial_noise
 from dermatwin.disease.scores import DISEASES, ORDINALS, ceiling, grade
 from dermatwin.engine.simulate import simulate
@@ -35,6 +30,11 @@ from dermatwin.io.environment import environment
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import Endpoint
+from dermatwin.params.parameter_set import (
+    CalibrationError,
+    ParameterSet,
+    load_parameter_set,
+)
 from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
 from dermatwin.therapy.drugs import (

@@ -41,10 +41,10 @@ from dermatwin._base.yaml_files import (
     validation_message,
     whole_number,
 )
-from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.disease.scores import DISEASES
 from dermatwin.outcomes.endpoints import Endpoint, EndpointError
 from dermatwin.outcomes.endpoints import parse_endpoint as parse_outcome
+from dermatwin.params.parameter_set import ParameterSet
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
 

@@ -56,7 +56,6 @@ from dermatwin.execution.base import ExecutionError, Executor
 from dermatwin.execution.manifest import MANIFEST_NAME, ChunkManifest
 from dermatwin.execution.progress import progress_bar
 from dermatwin.execution.tasks import run_tasks
-from dermatwin.execution.worker import spec_key, trial_model_cached
 from dermatwin.io.output_folder import (
     OutputFolder,
     OutputFolderError,
@@ -78,6 +77,7 @@ from dermatwin.trials.run import (
 )
 from dermatwin.trials.spec import TrialSpec
 from dermatwin.trials.statistics import summarise
+from dermatwin.trials.worker import spec_key, trial_model_cached
 
 #: status of the patients of a chunk that failed on every attempt (not a kernel status)
 CHUNK_FAILED = -1

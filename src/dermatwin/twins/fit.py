@@ -289,7 +289,7 @@ def fit_twin(
     uncalibrated priors); predictions and plans reuse the twin's set."""
     import emcee
 
-    from dermatwin.calibration.parameter_set import CalibrationError, load_parameter_set
+    from dermatwin.params.parameter_set import CalibrationError, load_parameter_set
 
     try:
         if model is None:

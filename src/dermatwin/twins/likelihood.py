@@ -20,12 +20,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from dermatwin.calibration.parameter_set import ParameterSet, load_parameter_set
 from dermatwin.disease.observation import NU, TWIN_ERROR, ErrorModel
 from dermatwin.disease.scores import DISEASES, ORDINALS
 from dermatwin.disease.severity import _edges
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate_outputs
 from dermatwin.model.spec import Model
+from dermatwin.params.parameter_set import ParameterSet, load_parameter_set
 from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.prior import Prior, base_parameters, start_state
 from dermatwin.twins.visits import VisitRecord

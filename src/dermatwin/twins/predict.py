@@ -192,7 +192,7 @@ def simulate_draws(
     stop = now + regimen.horizon
     grid = np.arange(0.0, stop + follow_up + 1e-9, 7.0)
     times = np.unique(np.concatenate([grid, [now, stop], [v.day for v in twin.record.visits]]))
-    from dermatwin.calibration.parameter_set import load_parameter_set
+    from dermatwin.params.parameter_set import load_parameter_set
 
     pset = load_parameter_set(twin.settings.parameter_set)
     sim = TwinSimulator(model, twin.record, twin.prior, pset)
@@ -248,7 +248,7 @@ def predict(
     model: Model | None = None,
 ) -> Prediction:
     """The posterior predictive of ``regimen`` for ``twin`` (see the module docstring)."""
-    from dermatwin.calibration.parameter_set import load_parameter_set
+    from dermatwin.params.parameter_set import load_parameter_set
 
     check_regimen(regimen, twin.record.patient.weight_kg)
     theta = twin.draws(n_draws)

@@ -1,4 +1,7 @@
-"""Per-process state of a worker: each process builds or loads a trial's model once."""
+"""Per-process state of a trial worker: each process builds or loads a trial's model once.
+
+It lives with the trials (not in :mod:`dermatwin.execution`, which runs any task and knows
+nothing of trials): the cache is keyed by the trial spec."""
 
 from __future__ import annotations
 

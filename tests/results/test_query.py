@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dermatwin.cli import app
-from dermatwin.execution import ExecutionError, query
-from dermatwin.execution.query import ROW_LIMIT, query_results
+from dermatwin.execution import ExecutionError
+from dermatwin.results import query
+from dermatwin.results.query import ROW_LIMIT, query_results
 
 
 @pytest.fixture

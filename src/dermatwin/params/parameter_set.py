@@ -1,0 +1,235 @@
+"""Versioned calibrated parameter sets: fitted values and the clinical rows behind them.
+
+The literature leaves some quantities open (how strong a placebo is, how potent and how
+lasting a given MSC product is, how large a drug's effect is at its labelled dose, where
+IGA 0/1 lies on the EASI scale). ``dermatwin calibrate`` fits them to rows of
+``shared/reference/clinical_outcomes.csv`` and writes a parameter set: one YAML file with,
+for each value, its target, unit, bounds, the row ids it was fitted to and the simulated
+value at the fit. The shipped set (:data:`DEFAULT_SET`) is what trials use unless a
+trial names another set (``parameter_set: none`` gives the uncalibrated priors).
+
+Targets name where a value goes:
+
+* ``model.<parameter>``: a default of the skin model (e.g. ``model.placebo_response``);
+* ``drug.<drug>.<field>``: a field of a drug-catalogue entry (``emax``: maximal
+  inhibition; ``occupancy``: fraction of it reached at the labelled steady-state
+  exposure, which sets the EC50; ``hill``: Hill coefficient of the exposure response);
+* ``msc.potency_scale``: a multiplier on every MSC product's potency (the relative
+  potencies of sources stay those of :mod:`dermatwin.therapy.products`);
+* ``severity.iga1_easi`` / ``severity.pga1_pasi``: the EASI (PASI) at or below which
+  IGA (PGA) is 0/1.
+
+>>> s = load_parameter_set("default")
+>>> s.name
+'CAL-2'
+>>> sorted(s.fitted_rows())[:1]
+['AD_ABRO_MONO1_100_EASI75']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from dermatwin._base.atomic import write_text_atomic
+from dermatwin._base.errors import DermatwinError
+from dermatwin._base.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
+
+SETS_DIR = Path(__file__).parent / "sets"
+DEFAULT_SET = "CAL-2"
+SEVERITY_TARGETS = ("iga1_easi", "pga1_pasi")
+DRUG_FIELDS = ("emax", "occupancy", "hill")
+#: open lower and closed upper limit of each drug field (the EC50 divides by occupancy)
+DRUG_FIELD_RANGES = {
+    "emax": (0.0, 1.0, "0 < emax <= 1"),
+    "occupancy": (0.0, 1.0 - 1e-12, "0 < occupancy < 1"),
+    "hill": (1.0 - 1e-12, 6.0, "1 <= hill <= 6 (the model's bounds)"),
+}
+
+
+#: the drug names a ``drug.<drug>.<field>`` target may name, in catalogue order. The drug
+#: catalogue (:mod:`dermatwin.therapy.drugs`) registers them when it loads: it imports this
+#: module, so parameter sets stay below therapy (no import back up). Every path that
+#: applies a set to a drug has loaded the catalogue; before it loads, names go unchecked.
+_DRUG_NAMES: tuple[str, ...] = ()
+
+
+def register_drugs(names: Iterable[str]) -> None:
+    """Check ``drug.<drug>.<field>`` targets against ``names`` (the drug catalogue's)."""
+    global _DRUG_NAMES
+    _DRUG_NAMES = tuple(names)
+
+
+class CalibrationError(DermatwinError):
+    """A parameter set or a calibration request is invalid."""
+
+
+class FittedValue(StrictModel):
+    """One calibrated value and its provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    target: str
+    value: Number
+    unit: str
+    bounds: tuple[Number, Number]
+    fitted_to: tuple[str, ...] = Field(min_length=1)
+    trial: str
+    simulated: dict[str, float] = Field(default_factory=dict)
+    note: str = ""
+
+    @field_validator("target")
+    @classmethod
+    def _known_kind(cls, target: str) -> str:
+        kind, _, rest = target.partition(".")
+        ok = (
+            (kind == "model" and rest)
+            or (kind == "drug" and rest.count(".") == 1 and rest.split(".")[1] in DRUG_FIELDS)
+            or target == "msc.potency_scale"
+            or (kind == "severity" and rest in SEVERITY_TARGETS)
+        )
+        if not ok:
+            raise ValueError(
+                f"unknown target {target!r}; allowed: model.<parameter>, "
+                f"drug.<drug>.{{{','.join(DRUG_FIELDS)}}}, msc.potency_scale, "
+                f"severity.{{{','.join(SEVERITY_TARGETS)}}}"
+            )
+        return target
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> FittedValue:
+        low, high = self.bounds
+        if not low <= self.value <= high:
+            raise ValueError(
+                f"{self.target}: value {self.value:g} outside its bounds [{low:g}, {high:g}]"
+            )
+        kind, _, rest = self.target.partition(".")
+        if kind == "drug":
+            drug, field = rest.split(".")
+            if _DRUG_NAMES and drug not in _DRUG_NAMES:
+                raise ValueError(
+                    f"{self.target}: unknown drug {drug!r}; allowed: {', '.join(_DRUG_NAMES)}"
+                )
+            lo, hi, text = DRUG_FIELD_RANGES[field]
+            if not lo < self.value <= hi:
+                raise ValueError(f"{self.target}: value {self.value:g}; allowed {text}")
+        return self
+
+
+class ParameterSet(StrictModel):
+    """A named, versioned collection of fitted values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    version: Whole = Field(ge=1)
+    description: str = ""
+    seed: Whole = Field(0, ge=0, le=2**32 - 1)
+    values: tuple[FittedValue, ...] = ()
+
+    def __repr__(self) -> str:
+        from dermatwin._base.display import parameter_set_repr
+
+        return parameter_set_repr(self)
+
+    def _repr_html_(self) -> str:
+        from dermatwin._base.display import parameter_set_html
+
+        return parameter_set_html(self)
+
+    def fitted_rows(self) -> set[str]:
+        return {row for v in self.values for row in v.fitted_to}
+
+    def targets(self) -> set[str]:
+        return {v.target for v in self.values}
+
+    def _section(self, kind: str) -> dict[str, float]:
+        prefix = kind + "."
+        return {
+            v.target[len(prefix) :]: v.value for v in self.values if v.target.startswith(prefix)
+        }
+
+    def model_overrides(self) -> dict[str, float]:
+        return self._section("model")
+
+    def drug_overrides(self, drug: str) -> dict[str, float]:
+        return self._section(f"drug.{drug}")
+
+    def msc_potency_scale(self) -> float:
+        return self._section("msc").get("potency_scale", 1.0)
+
+    def severity(self) -> dict[str, float]:
+        return self._section("severity")
+
+    def with_value(self, value: FittedValue) -> ParameterSet:
+        """A copy with ``value`` added or replacing the value of the same target."""
+        kept = tuple(v for v in self.values if v.target != value.target)
+        return self.model_copy(update={"values": (*kept, value)})
+
+
+#: the uncalibrated priors (every value at its literature or assumed default)
+UNCALIBRATED = ParameterSet(name="none", version=1, description="uncalibrated priors")
+
+
+def read_parameter_set(path: str | Path) -> ParameterSet:
+    """Read a parameter-set YAML file (one-line :class:`CalibrationError` if invalid)."""
+    data = read_mapping(path, CalibrationError, "a parameter set (name, version, values)")
+    try:
+        return ParameterSet.model_validate(data)
+    except ValidationError as err:
+        raise CalibrationError(one_line(err, str(path))) from None
+
+
+@cache
+def _shipped(name: str) -> ParameterSet:
+    return read_parameter_set(SETS_DIR / f"{name}.yaml")
+
+
+@cache
+def shipped_sets() -> tuple[str, ...]:
+    # cached: trials resolve their set once per patient regimen
+    return tuple(sorted(p.stem for p in SETS_DIR.glob("*.yaml")))
+
+
+def load_parameter_set(name: str | Path | None) -> ParameterSet:
+    """``"default"`` (the shipped :data:`DEFAULT_SET`), ``"none"``, a shipped set's name,
+    or a path to a parameter-set YAML file."""
+    if name is None or name == "none":
+        return UNCALIBRATED
+    if name == "default":
+        name = DEFAULT_SET
+    if str(name) in shipped_sets():
+        return _shipped(str(name))
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml"):
+        return read_parameter_set(path)
+    raise CalibrationError(
+        f"parameter_set: unknown set {str(name)!r}; allowed: default, none, "
+        f"{', '.join(shipped_sets())} or a path to a .yaml file"
+    )
+
+
+def write_parameter_set(pset: ParameterSet, path: str | Path) -> Path:
+    """Write ``pset`` as YAML (atomically: a temporary file renamed into place)."""
+    data = pset.model_dump(mode="json")
+    try:
+        return write_text_atomic(Path(path), yaml.safe_dump(data, sort_keys=False, width=100))
+    except OSError as err:
+        raise CalibrationError(f"--out: cannot write {path} ({err.strerror})") from None
+
+
+def calibrated_drug(entry, pset: ParameterSet):
+    """The drug-catalogue entry with the set's fitted fields (if any) replacing its own."""
+    overrides = pset.drug_overrides(entry.name)
+    return dataclasses.replace(entry, **overrides) if overrides else entry
