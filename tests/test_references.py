@@ -84,7 +84,7 @@ def test_the_check_finds_an_unknown_id(tmp_path):
 
 
 def test_calibration_set_ids_name_shipped_sets():
-    shipped = {p.stem for p in (SRC / "calibration" / "sets").glob("*.yaml")}
+    shipped = {p.stem for p in (SRC / "params" / "sets").glob("*.yaml")}
     cited = set()
     for path in scanned_files():
         cited |= set(re.findall(r"\bCAL-\d+\b", path.read_text(encoding="utf-8")))

@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-CAL_SET = REPO / "src" / "dermatwin" / "calibration" / "sets" / "CAL-1.yaml"
+CAL_SET = REPO / "src" / "dermatwin" / "params" / "sets" / "CAL-1.yaml"
 
 
 def examples(n: int) -> int:
