@@ -38,7 +38,16 @@ def write_parquet(ds: xr.Dataset, path: str | Path) -> Path:
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     """The whole Dataset (states, outputs, parameters, status) as NetCDF."""
     path = Path(path)
-    ds.to_netcdf(path)
+    # xarray asks dask which scheduler is current even for in-memory data; a distributed
+    # client that made itself the default and is gone (closed, lost) would make the write
+    # fail, so the write runs on dask's synchronous scheduler whatever the global setting
+    try:
+        import dask
+    except ImportError:  # pragma: no cover - dask is a dependency
+        ds.to_netcdf(path)
+        return path
+    with dask.config.set(scheduler="synchronous"):
+        ds.to_netcdf(path)
     return path
 
 
