@@ -24,9 +24,10 @@ Example
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
@@ -164,8 +165,8 @@ class Model:
             return self.state_names.index(name)
         except ValueError:
             raise ModelError(
-                f"unknown state {name!r} of model {self.name}; allowed: "
-                + ", ".join(self.state_names)
+                f"unknown state {name!r} of model {self.name}; "
+                + _allowed(name, self.state_names, self.name)
             ) from None
 
     def parameter_index(self, name: str) -> int:
@@ -173,8 +174,8 @@ class Model:
             return self.parameter_names.index(name)
         except ValueError:
             raise ModelError(
-                f"unknown parameter {name!r} of model {self.name}; allowed: "
-                + ", ".join(self.parameter_names)
+                f"unknown parameter {name!r} of model {self.name}; "
+                + _allowed(name, self.parameter_names, self.name)
             ) from None
 
     def parameter(self, name: str) -> Parameter:
@@ -484,3 +485,13 @@ class ModelBuilder:
             display_time_unit=self.display_time_unit,
             equilibration_days=self.equilibration_days,
         )
+
+
+def _allowed(name: str, names: Sequence[str], model: str) -> str:
+    """The allowed names, or for a long list the closest few (a message stays one short
+    line: the skin model has hundreds of parameters)."""
+    if len(names) <= 20:
+        return "allowed: " + ", ".join(names)
+    close = difflib.get_close_matches(str(name), names, n=5, cutoff=0.5)
+    hint = f"closest: {', '.join(close)}; " if close else ""
+    return f"{hint}{len(names)} names in all (docs/models/{model}.md)"

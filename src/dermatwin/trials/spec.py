@@ -293,13 +293,15 @@ class TrialSpec(_Strict):
             raise ValueError(f"withdrawal.at must be inside the trial (0, {self.duration:g})")
         for where, item in self.regimen_items():
             if isinstance(item, DrugItem):
-                days = [item.start] + ([item.stop] if item.stop is not None else [])
+                days = [("start", item.start)]
+                days += [("stop", item.stop)] if item.stop is not None else []
             else:
-                days = item.times()
-            for t in days:
+                days = [("msc.times", t) for t in item.times()]
+            for field_name, t in days:
                 if not 0 <= t <= self.duration:
                     raise ValueError(
-                        f"{where}: day {t:g} is outside the trial [0, {self.duration:g}]"
+                        f"{where}.{field_name}: day {t:g} is outside the trial "
+                        f"[0, {self.duration:g}]"
                     )
 
     def _check_regimens(self) -> None:
