@@ -162,3 +162,29 @@ def test_seed_override_is_checked(seed):
 
 def test_errors_are_dermatwin_errors():
     assert issubclass(TrialError, DermatwinError)
+
+
+def test_a_parameter_set_target_the_model_lacks_is_one_line(tmp_path):
+    """``model.nothing`` in a parameter set: one line naming the target, not the model's
+    294 parameter names (the fuzz probe's last unnamed error)."""
+    from dermatwin.params.parameter_set import SETS_DIR
+    from dermatwin.trials.run import trial_model
+
+    pset = yaml.safe_load((SETS_DIR / "CAL-2.yaml").read_text())
+    pset["values"][0]["target"] = "model.nothing"
+    (tmp_path / "ps.yaml").write_text(yaml.safe_dump(pset))
+    spec = TrialSpec.model_validate(
+        {
+            "name": "t",
+            "disease": "AD",
+            "duration": "4 weeks",
+            "parameter_set": str(tmp_path / "ps.yaml"),
+            "arms": {"a": {"n": 2}},
+            "endpoints": ["EASI-50@4w"],
+        }
+    )
+    with pytest.raises(DermatwinError) as err:
+        trial_model(spec)
+    message = str(err.value)
+    assert "target" in message and "'nothing'" in message, message
+    assert "\n" not in message and len(message) < 200, message

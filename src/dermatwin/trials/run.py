@@ -23,6 +23,7 @@ import pandas as pd
 
 from dermatwin import __version__
 from dermatwin._base.display import html_table, one_line
+from dermatwin._base.errors import ModelError
 from dermatwin.disease.observation import trial_noise
 from dermatwin.disease.scores import DISEASES, ORDINALS, ceiling, grade
 from dermatwin.engine.simulate import simulate
@@ -285,8 +286,12 @@ def _endpoint_values(ep: Endpoint, scores: dict, times: np.ndarray, spec: TrialS
 
 def trial_model(spec: TrialSpec) -> Model:
     """The model a trial runs on (the skin model with the trial's parameter set)."""
-    overrides = trial_parameter_set(spec).model_overrides()
-    return build().with_defaults(**overrides) if overrides else build()
+    pset = trial_parameter_set(spec)
+    overrides = pset.model_overrides()
+    try:
+        return build().with_defaults(**overrides) if overrides else build()
+    except ModelError as err:  # a ``model.<name>`` target the model does not have
+        raise CalibrationError(f"parameter set {pset.name}: values: target: {err}") from None
 
 
 #: covariates copied into the endpoint table
