@@ -13,8 +13,10 @@ $(BIN)/.dermatwin-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
+# the command line is not echoed: the demo's output fits 80 columns (tests/test_cli_terminal.py)
 demo: $(BIN)/.dermatwin-installed
-	$(BIN)/dermatwin trial run examples/trials/kim2017_hucbmsc_ad.yaml --out $(DEMO_OUT) --overwrite
+	@echo "dermatwin trial run examples/trials/kim2017_hucbmsc_ad.yaml --out $(DEMO_OUT)"
+	@$(BIN)/dermatwin trial run examples/trials/kim2017_hucbmsc_ad.yaml --out $(DEMO_OUT) --overwrite
 
 test: $(BIN)/.dermatwin-installed
 	$(BIN)/ruff check .
