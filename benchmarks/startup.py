@@ -20,22 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-HEAVY = (
-    "arviz",
-    "dask",
-    "distributed",
-    "duckdb",
-    "emcee",
-    "libsbml",
-    "matplotlib",
-    "numba",
-    "pandas",
-    "pyarrow",
-    "SALib",
-    "scipy",
-    "sympy",
-    "xarray",
-)
+from dermatwin._lazy import HEAVY
+
 COMMANDS = {
     "python -c pass": ["-c", "pass"],
     "import dermatwin": ["-c", "import dermatwin"],

@@ -18,24 +18,8 @@ from pathlib import Path
 import pytest
 
 import dermatwin
+from dermatwin._lazy import HEAVY
 
-#: libraries that cost seconds to import; only the commands that use them may load them
-HEAVY = (
-    "arviz",
-    "dask",
-    "distributed",
-    "duckdb",
-    "emcee",
-    "libsbml",
-    "matplotlib",
-    "numba",
-    "pandas",
-    "pyarrow",
-    "SALib",
-    "scipy",
-    "sympy",
-    "xarray",
-)
 PACKAGE = Path(dermatwin.__file__).parent
 
 

@@ -23,6 +23,25 @@ import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
 
+#: libraries that cost seconds to import: ``import dermatwin``, ``--help`` and
+#: ``--version`` load none of them (tests/test_imports.py, benchmarks/startup.py)
+HEAVY = (
+    "arviz",
+    "dask",
+    "distributed",
+    "duckdb",
+    "emcee",
+    "libsbml",
+    "matplotlib",
+    "numba",
+    "pandas",
+    "pyarrow",
+    "SALib",
+    "scipy",
+    "sympy",
+    "xarray",
+)
+
 
 class _SubmoduleShadowGuard(types.ModuleType):
     """A package that exports a function named like one of its submodules (``twins.plan``).
