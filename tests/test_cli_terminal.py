@@ -91,6 +91,7 @@ def test_query_endpoint_columns_in_double_quotes(long_arm_run, capsys, monkeypat
     sql = 'SELECT arm, avg("mean_pct_change:EASI@4w") AS pct FROM endpoints GROUP BY arm'
     rows = json.loads(run_cli(["results", "query", folder, sql, "--json"], capsys, monkeypatch))
     summary = json.loads((folder / "summary.json").read_text())
+    assert sorted(r["arm"] for r in rows) == sorted(spec["arms"])
     for row in rows:
         expected = summary["arms"][row["arm"]]["mean_pct_change:EASI@4w"]["estimate"]
         assert row["pct"] == pytest.approx(expected)

@@ -280,9 +280,7 @@ def trial_run(
 
     with user_errors():
         spec = load_trial(trial)
-        if chunk_size is not None:
-            if chunk_size < 1:
-                raise TrialError(f"--chunk-size must be >= 1, got {chunk_size}")
+        if chunk_size is not None:  # >= 1: checked by the option
             spec = spec.model_copy(update={"chunk_size": chunk_size})
         if chunk_timeout is not None and not chunk_timeout > 0:
             raise TrialError(f"--chunk-timeout must be > 0 seconds, got {chunk_timeout}")

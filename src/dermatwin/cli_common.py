@@ -15,11 +15,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from dermatwin._base.disclaimer import DISCLAIMER  # noqa: F401  (the commands print it)
 from dermatwin._base.errors import DermatwinError
 
 err_console = Console(stderr=True)
-
-DISCLAIMER = "Research use only: dermatwin is not a medical device."
 
 
 def fail(message: str) -> None:

@@ -77,7 +77,9 @@ def test_a_kernel_file_swapped_with_its_checksum_mismatch_is_rejected(empty_cach
     (or deletes it) never runs."""
     path = kernel_file(empty_cache, codegen.compile_model(decay()))
     good = path.read_text()
-    path.write_text(good.replace("AUTONOMOUS = True", "AUTONOMOUS = True\nTAMPERED = 1"))
+    tampered = good.replace("AUTONOMOUS = True", "AUTONOMOUS = True\nTAMPERED = 1")
+    assert tampered != good  # the edit really happened
+    path.write_text(tampered)
     path.with_suffix(".sha256").unlink()
     monkeypatch.setattr(kernel_mod, "_modules", {})
     assert not hasattr(codegen.compile_model(decay()), "TAMPERED")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from dermatwin.report.html import DISCLAIMER, Table, render, render_string
+from dermatwin.report.html import DISCLAIMER, Table, render_string
 
 
 def test_table_cells_are_escaped():
@@ -28,4 +28,6 @@ def test_every_page_has_the_disclaimer_and_no_external_resource():
         assert "<script" not in text and "@import" not in text, p.name
     page = render_string('{% extends "base.html.j2" %}', title="t <x>")
     assert page.count(DISCLAIMER) == 2 and "t &lt;x&gt;" in page
-    assert render  # the page renderer is importable alongside
+    for name in ("trial.html.j2", "twin.html.j2"):  # every page is built on that layout
+        text = files("dermatwin.report").joinpath("templates", name).read_text(encoding="utf-8")
+        assert text.lstrip().startswith('{% extends "base.html.j2" %}'), name

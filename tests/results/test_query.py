@@ -61,7 +61,7 @@ def test_files_outside_the_run_cannot_be_read(run, sql):
     ("sql", "kind"),
     [
         ("COPY endpoints TO '{run}/endpoints/arm=a/x.csv'", "COPY"),
-        ("COPY (SELECT 1) TO '/tmp/dermatwin-query-escape.csv'", "COPY"),
+        ("COPY (SELECT 1) TO '{run}/../escape.csv'", "COPY"),
         ("ATTACH '{run}/endpoints/x.duckdb' AS x", "ATTACH"),
         ("INSTALL httpfs", "LOAD"),
         ("LOAD httpfs", "LOAD"),
@@ -75,6 +75,7 @@ def test_statements_that_write_or_reconfigure_are_refused(run, sql, kind):
     message = one_line_error(run, sql.format(run=run))
     assert message.startswith(f"error: SQL: {kind} statements are not allowed; only SELECT")
     assert sorted(p.relative_to(run) for p in run.rglob("*")) == before
+    assert not (run.parent / "escape.csv").exists()  # nothing written outside the run
 
 
 @pytest.mark.parametrize("sql", ["", "   ", " ; ", "/* a comment */"])

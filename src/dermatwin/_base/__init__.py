@@ -5,7 +5,8 @@
 - :mod:`dermatwin._base.yaml_files`: reading user YAML (duplicate keys refused) and the
   one-line formatter of validation errors;
 - :mod:`dermatwin._base.atomic`: crash-safe (atomic) file writes;
-- :mod:`dermatwin._base.rng`: named random streams (``rng_stream(seed, *keys)``).
+- :mod:`dermatwin._base.rng`: named random streams (``rng_stream(seed, *keys)``);
+- :mod:`dermatwin._base.disclaimer`: the research-use disclaimer (one wording).
 
 Modules here import only the standard library, numpy, pandas, pydantic and PyYAML, and
 each other (``tests/test_layers.py`` checks it). Nothing is imported eagerly.

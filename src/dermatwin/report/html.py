@@ -20,9 +20,9 @@ import jinja2
 from markupsafe import Markup
 
 from dermatwin._base.atomic import write_text_atomic
+from dermatwin._base.disclaimer import DISCLAIMER  # re-exported
 
 #: shown at the top and the foot of every page
-DISCLAIMER = "Research use only: dermatwin is not a medical device."
 
 
 def num(x, digits: int = 4) -> str:

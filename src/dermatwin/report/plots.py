@@ -6,13 +6,14 @@ from pathlib import Path
 
 import matplotlib
 
+from dermatwin._base.disclaimer import DISCLAIMER  # noqa: F401  (re-exported)
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 TIME_UNITS = {"day": 1.0, "week": 7.0}
-DISCLAIMER = "dermatwin: research use only, not a medical device"
 
 
 def plain(text: str) -> str:

@@ -88,12 +88,12 @@ def connect(folder: Path, memory_limit: str = MEMORY_LIMIT):
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise ExecutionError(f"DIR: {_short(folder)} is not a results folder")
+        raise ExecutionError(f"FOLDER: {_short(folder)} is not a results folder")
     folder = folder.resolve()
     sources = {name: files for name in VIEWS if (files := _source(folder, name))}
     if not sources:
         raise ExecutionError(
-            f"DIR: {_short(folder)} has no trial results (trajectories/ or endpoints/ "
+            f"FOLDER: {_short(folder)} has no trial results (trajectories/ or endpoints/ "
             "Parquet files)"
         )
     con = duckdb.connect(

@@ -404,7 +404,12 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     trajectories["arm"] = trajectories["arm"].astype(str)
     kinds = {e.text: e.summary_kind for e in endpoints}
     summary = summarise(
-        table, kinds, seed=spec.seed, reference=spec.reference(), paired=spec.paired
+        table,
+        kinds,
+        seed=spec.seed,
+        reference=spec.reference(),
+        paired=spec.paired,
+        order=list(spec.arms),  # as the streamed run: arms in the spec's order
     )
     return TrialResult(
         spec,

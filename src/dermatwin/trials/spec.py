@@ -171,11 +171,10 @@ class RowRef(_Strict):
     n: Whole | None = Field(None, ge=1, le=MAX_N_ARM)
 
 
-def parse_endpoint(text: str, disease: str, primary: str | None = None) -> Endpoint:
+def parse_endpoint(text: str, disease: str) -> Endpoint:
     """A trial endpoint (grammar and kinds: :mod:`dermatwin.outcomes.endpoints`), e.g.
     ``EASI-75@16w``, ``IGA01@16w``, ``mean_pct_change:EASI@16w``, ``TEWL@12w``,
-    ``time_to_relapse`` or ``flares_per_year``; a one-line ValueError otherwise.
-    ``primary`` is the disease registry's (kept for callers that pass it)."""
+    ``time_to_relapse`` or ``flares_per_year``; a one-line ValueError otherwise."""
     try:
         return parse_outcome(text, context="trial", disease=disease)
     except EndpointError as err:
@@ -243,7 +242,7 @@ class TrialSpec(_Strict):
                 f"endpoints: {short(repeated[0])} is listed twice; give each endpoint once"
             )
         for e in self.endpoints:
-            ep = parse_endpoint(e, self.disease, PRIMARY_SCORE[self.disease])
+            ep = parse_endpoint(e, self.disease)
             if ep.time is not None and not 0 < ep.time <= self.duration:
                 raise ValueError(
                     f"endpoint {short(e)}: time must be within the trial (0, duration]"
@@ -356,9 +355,7 @@ class TrialSpec(_Strict):
         return 0 if self.paired else arm_index
 
     def parsed_endpoints(self) -> list[Endpoint]:
-        return [
-            parse_endpoint(e, self.disease, PRIMARY_SCORE[self.disease]) for e in self.endpoints
-        ]
+        return [parse_endpoint(e, self.disease) for e in self.endpoints]
 
     def visit_times(self) -> np.ndarray:
         grid = np.arange(0.0, self.duration + 1e-9, self.visit_every)

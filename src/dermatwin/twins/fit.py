@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dermatwin._base.disclaimer import DISCLAIMER
 from dermatwin._base.display import html_table, names, one_line
 from dermatwin._base.rng import rng_stream
 from dermatwin._version import __version__
@@ -204,7 +205,7 @@ class Twin:
             "parameters": [asdict(p) for p in self.parameters],
             "settings": asdict(self.settings),
             "error_model": {k: asdict(v) for k, v in ERROR_MODEL.items()},
-            "disclaimer": "Research use only: dermatwin is not a medical device.",
+            "disclaimer": DISCLAIMER,
         }
         (folder / "twin.json").write_text(json_dumps(meta, indent=2))
 

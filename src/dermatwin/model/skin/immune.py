@@ -130,7 +130,7 @@ def add(b: ModelBuilder) -> None:
     )
     b.output(
         "Treg_T_ratio_pso",
-        base_pso * (treg + itreg) / b.symbol("T"),
+        base_pso * (treg + itreg_pso) / b.symbol("T"),  # the pool that acts in psoriasis
         unit="dimensionless",
         description="psoriasis: regulatory T cells per effector T cell",
     )
