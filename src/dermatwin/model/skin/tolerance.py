@@ -146,9 +146,8 @@ def add(b: ModelBuilder) -> None:
         "dimensionless",
         "assumed: no controlled psoriasis MSC row; case reports (PSO_ATMSC_COMELLA2018_CASE_PASI, "
         "PSO_UCBMSC_CHEN2016_CASE_RELAPSE) show complete, lasting responses in some patients, "
-        "and the bistable psoriasis core clears every plaque at the AD weight, so tempered to "
-        "0.2 (PASI-75 40 % vs 5 % on placebo at week 12 after two IV doses of 1e8 "
-        "UC-MSC, 40 patients; prior 0-1)",
+        "and the bistable psoriasis core clears every plaque at the AD weight, so tempered "
+        "by hand to 0.2; no psoriasis MSC effect size is claimed (prior 0-1)",
         "induced Tregs acting in psoriasis skin per unit acting in AD skin",
     )
     b.add_signal("itreg", itreg)
