@@ -24,6 +24,7 @@ from dermatwin.twins.plan import (
     load_constraints,
     parse_goal,
     plan,
+    plan_drugs,
 )
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.visits import TwinDataError, Visit, VisitRecord
@@ -95,6 +96,18 @@ def test_constraints_prune_the_grid():
     assert all(
         c.product in (None, "UC allogeneic thawed", "UC allogeneic fresh") for c in only_cord
     )
+
+
+def test_candidate_drugs_come_from_the_catalogue():
+    # the lists the planner used before they were catalogue data (plan_for), in order
+    assert plan_drugs("AD") == (
+        "dupilumab", "lebrikizumab", "tralokinumab", "upadacitinib", "ciclosporin", "prednisone",
+    )  # fmt: skip
+    assert plan_drugs("psoriasis") == (
+        "secukinumab", "risankizumab", "adalimumab", "methotrexate", "uvb",
+    )  # fmt: skip
+    drugs = [c.drugs[0] for c in candidates("psoriasis", Constraints()) if c.kind == "drug"]
+    assert tuple(drugs) == plan_drugs("psoriasis")
 
 
 def test_goal_parsing():

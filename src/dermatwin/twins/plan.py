@@ -5,7 +5,8 @@ Candidates (:func:`candidates`, all starting at the last visit):
 * MSC monotherapy: products (source x autologous/allogeneic x fresh/thawed, see
   :data:`PRODUCTS`) x schedules (:data:`SCHEDULES`: route, dose, number and spacing).
   A drug the patient is on stops now (a switch to MSC).
-* standard drugs of the disease from the catalogue, at their labelled regimen (a drug the
+* standard drugs of the disease from the catalogue (those whose data file lists the
+  disease under ``plan_for``, :func:`plan_drugs`), at their labelled regimen (a drug the
   patient is on continues without a new loading dose);
 * combinations: each drug plus each schedule of the reference allogeneic product;
 * no further treatment (the reference).
@@ -77,18 +78,15 @@ SCHEDULES: dict[str, tuple[str, float, str, tuple[float, ...]]] = {
     "SC 5e7 x1": ("SC", 5e7, "cells", (0.0,)),
     "SC 1e8 x4 q2w": ("SC", 1e8, "cells", (0.0, 14.0, 28.0, 42.0)),
 }
-#: drugs considered per disease (placebo/emollient are not treatments to plan)
-PLAN_DRUGS = {
-    "AD": (
-        "dupilumab",
-        "lebrikizumab",
-        "tralokinumab",
-        "upadacitinib",
-        "ciclosporin",
-        "prednisone",
-    ),
-    "psoriasis": ("secukinumab", "risankizumab", "adalimumab", "methotrexate", "uvb"),
-}
+
+
+def plan_drugs(disease: str) -> tuple[str, ...]:
+    """Catalogue drugs the planner proposes for ``disease``: those whose data file lists
+    it under ``plan_for`` (placebo and emollient are not treatments to plan), in
+    catalogue order."""
+    return tuple(name for name, entry in CATALOGUE.items() if disease in entry.plan_for)
+
+
 CLINIC_ROUTES = ("IV", "phototherapy")
 
 
@@ -200,7 +198,7 @@ def candidates(disease: str, constraints: Constraints) -> list[Candidate]:
     """The candidate grid after the constraints (see the module docstring)."""
     horizon = constraints.horizon
     drugs = []
-    for d in PLAN_DRUGS[disease]:
+    for d in plan_drugs(disease):
         entry = CATALOGUE[d]
         if d in constraints.exclude_drugs:
             continue
