@@ -64,7 +64,7 @@ def read_drug(path: Path) -> tuple[DrugData, Drug]:
             f"{path}: the file name is the drug's name; allowed: 1-60 letters, digits, _ or -"
         )
     data = read_mapping(path, TherapyError, "a drug (a mapping of fields)")
-    template = data.pop("template", None)
+    template = data.get("template")
     if template is not None:
         templates = _templates()
         if not isinstance(template, str) or template not in templates:

@@ -150,6 +150,7 @@ class LabelData(StrictModel):
 class DrugData(StrictModel):
     """One drug data file (see the module docstring)."""
 
+    template: str | None = None  # defaults merged in by the reader
     order: Whole | None = None
     diseases: list[Disease] = Field(min_length=1)
     drug_class: str = Field(min_length=1)
