@@ -31,7 +31,7 @@ import numpy as np
 
 from dermatwin.calibration.parameter_set import load_parameter_set
 from dermatwin.patients.profile import Patient
-from dermatwin.trials.spec import DrugItem
+from dermatwin.therapy.items import DrugItem
 from dermatwin.twins.fit import FitSettings, fit_twin
 from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.predict import FutureRegimen, add_noise, simulate_draws

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dermatwin.patients.profile import Patient
-from dermatwin.trials.spec import DrugItem
+from dermatwin.therapy.items import DrugItem
 from dermatwin.twins.fit import FitSettings, fit_twin, load_twin
 from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.predict import FutureRegimen, predict, simulate_draws

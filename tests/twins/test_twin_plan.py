@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from dermatwin.patients.profile import Patient
-from dermatwin.trials.spec import DrugItem
+from dermatwin.therapy.items import DrugItem
 from dermatwin.twins.fit import FitSettings, Twin
 from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.plan import (

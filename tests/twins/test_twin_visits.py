@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dermatwin.cli import app
-from dermatwin.trials.spec import DrugItem, MSCItem
+from dermatwin.therapy.items import DrugItem, MSCItem
 from dermatwin.twins.visits import TwinDataError, load_visits
 
 HEADER = "# disease: AD\n# age: 30\nday,EASI,SCORAD,IGA,treatment,amount,unit\n"

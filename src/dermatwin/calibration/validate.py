@@ -35,9 +35,10 @@ from dermatwin.params.parameter_set import (
     ParameterSet,
     load_parameter_set,
 )  # noqa: E402
+from dermatwin.therapy.items import DrugItem, MSCItem  # noqa: E402
 from dermatwin.trials.paired import paired_spec  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
-from dermatwin.trials.spec import DrugItem, MSCItem, TrialSpec, load_trial  # noqa: E402
+from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
 #: catalogue drugs that make an arm a placebo (vehicle) arm
 PLACEBO_DRUGS = frozenset({"placebo"})

@@ -46,15 +46,10 @@ from dermatwin.therapy.drugs import (
     proactive_tcs,
     reactive_tcs,
 )
+from dermatwin.therapy.items import DrugItem, MSCItem
 from dermatwin.therapy.products import TherapyError
 from dermatwin.therapy.regimen import Regimen, msc_course
-from dermatwin.trials.spec import (
-    PRIMARY_SCORE,
-    DrugItem,
-    MSCItem,
-    TrialError,
-    TrialSpec,
-)
+from dermatwin.trials.spec import PRIMARY_SCORE, TrialError, TrialSpec
 from dermatwin.trials.statistics import summarise
 
 #: random stream of the measurement noise (added to the arm index)

@@ -15,14 +15,12 @@ withdrawal phase, and measurement noise on the scores. The schema is documented 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import (
     ConfigDict,
-    Discriminator,
     Field,
-    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -47,6 +45,7 @@ from dermatwin.outcomes.endpoints import parse_endpoint as parse_outcome
 from dermatwin.params.parameter_set import ParameterSet
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
+from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem
 
 #: the score each disease's trajectories and waterfall are built on (disease registry)
 PRIMARY_SCORE = {d: s.primary for d, s in DISEASES.items()}
@@ -74,71 +73,6 @@ class TrialError(DermatwinError):
 
 class _Strict(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DrugItem(_Strict):
-    """A catalogue drug: labelled dose, unit, route and schedule unless given (``every``:
-    one dose every so many days from ``start`` instead of the labelled schedule)."""
-
-    drug: str = Field(max_length=MAX_TEXT)
-    amount: Number | None = Field(None, ge=0)
-    unit: str | None = None
-    route: str | None = None
-    start: Days = 0.0
-    stop: Days | None = None
-    schedule: Literal["label", "reactive", "proactive"] = "label"
-    every: Days | None = None
-
-    @model_validator(mode="after")
-    def _check_every(self) -> DrugItem:
-        if self.start < 0:
-            raise ValueError(f"start: a day >= 0, got {self.start:g}")
-        if self.stop is not None and not self.stop > self.start:
-            raise ValueError(f"stop: a day after start ({self.start:g}), got {self.stop:g}")
-        if self.every is not None and (
-            self.every < MIN_VISIT_EVERY_DAYS or self.schedule != "label"
-        ):
-            raise ValueError("every: a dosing interval >= 1 hour (days), with schedule: label")
-        return self
-
-
-class MSCItem(_Strict):
-    """An MSC course (see :class:`dermatwin.therapy.products.MSCProduct` / ``MSCDose``)."""
-
-    msc: dict[str, Any]
-
-    @field_validator("msc")
-    @classmethod
-    def _valid_course(cls, fields: dict[str, Any]) -> dict[str, Any]:
-        from dermatwin.therapy.products import check_msc_fields
-
-        try:
-            check_msc_fields(fields)
-        except ValidationError as err:
-            raise ValueError(validation_message(err)) from None
-        return fields
-
-    def times(self) -> list[float]:
-        return [float(t) for t in self.msc.get("times", [0.0])]
-
-
-def _item_kind(item: Any) -> str | None:
-    if isinstance(item, DrugItem | MSCItem):
-        return "<drug>" if isinstance(item, DrugItem) else "<msc>"
-    if isinstance(item, dict):
-        # the tags are not field names, so one_line leaves them out of the field path
-        return "<msc>" if "msc" in item else "<drug>"
-    return None
-
-
-RegimenItem = Annotated[
-    Annotated[DrugItem, Tag("<drug>")] | Annotated[MSCItem, Tag("<msc>")],
-    Discriminator(
-        _item_kind,
-        custom_error_type="regimen_item",
-        custom_error_message="expected a regimen item (drug: ... or msc: {...})",
-    ),
-]
 
 
 class Arm(_Strict):

@@ -36,7 +36,7 @@ from dermatwin._base.rng import rng_stream
 from dermatwin._version import __version__
 from dermatwin.io.json_safe import dumps as json_dumps
 from dermatwin.model.spec import Model
-from dermatwin.trials.spec import MSCItem
+from dermatwin.therapy.items import MSCItem
 from dermatwin.twins.likelihood import ERROR_MODEL, LogPosterior, TwinSimulator, twin_model
 from dermatwin.twins.limits import MAX_STEPS, MAX_WALKERS
 from dermatwin.twins.prior import MSC_RESPONSE, Prior, TwinParameter, twin_parameters

@@ -26,7 +26,7 @@ from dermatwin.disease.severity import _edges
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate_outputs
 from dermatwin.model.spec import Model
 from dermatwin.params.parameter_set import ParameterSet, load_parameter_set
-from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
+from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.prior import Prior, base_parameters, start_state
 from dermatwin.twins.visits import VisitRecord
 

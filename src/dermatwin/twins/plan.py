@@ -44,8 +44,8 @@ from dermatwin.disease.scores import primary_score
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import EndpointError, parse_endpoint, relapse_times
 from dermatwin.therapy.drugs import CATALOGUE
+from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem
 from dermatwin.therapy.products import Source
-from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.predict import (
     MAX_HORIZON_DAYS,

@@ -43,10 +43,10 @@ from dermatwin.disease.scores import ORDINALS, grade, primary_score
 from dermatwin.engine.events import EventKind
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import relapse_times
-from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
+from dermatwin.therapy.items import RegimenItem, parse_items
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import ERROR_MODEL, OUTPUTS, TwinSimulator, twin_model
-from dermatwin.twins.visits import MAX_VISIT_DAY, TwinDataError, check_treatment, short
+from dermatwin.twins.visits import MAX_VISIT_DAY, TwinDataError, check_treatment
 
 FOLLOW_UP_DAYS = 364.0
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -68,36 +68,13 @@ class FutureRegimen(BaseModel):
     regimen: list[RegimenItem] = Field(default_factory=list)
 
 
-def regimen_items(raw: object, where: str) -> list[RegimenItem]:
-    """Regimen items (``{drug: ...}`` or ``{msc: {...}}``) parsed one by one, so that an
-    error names the item and its field (not pydantic's union of both item types)."""
-    if not isinstance(raw, list):
-        raise TwinDataError(
-            f"{where}: regimen: expected a list of items ({{drug: ...}} or {{msc: {{...}}}}), "
-            f"got {short(raw)}"
-        )
-    items: list[RegimenItem] = []
-    for i, item in enumerate(raw):
-        if not isinstance(item, dict):
-            raise TwinDataError(
-                f"{where}: regimen[{i}]: expected {{drug: ...}} or {{msc: {{...}}}}"
-            )
-        try:
-            items.append(
-                MSCItem.model_validate(item) if "msc" in item else DrugItem.model_validate(item)
-            )
-        except ValidationError as err:
-            raise TwinDataError(one_line(err, f"{where}: regimen[{i}]")) from None
-    return items
-
-
 def load_regimen(path: str | Path) -> FutureRegimen:
     """A :class:`FutureRegimen` from YAML; problems are one-line TwinDataErrors. Doses are
     checked against the patient (weight) by :func:`check_regimen`."""
     where = Path(path).name
     data = read_mapping(path, TwinDataError, "name, horizon, regimen (a list)")
     if "regimen" in data:
-        data = {**data, "regimen": regimen_items(data["regimen"], where)}
+        data = {**data, "regimen": parse_items(data["regimen"], TwinDataError, where)}
     try:
         return FutureRegimen.model_validate(data)
     except ValidationError as err:

@@ -11,7 +11,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from dermatwin.report.html import DISCLAIMER, Image, Table, num, png, write_page
-from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem
+from dermatwin.therapy.items import DrugItem
+from dermatwin.trials.spec import PRIMARY_SCORE
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.likelihood import FITTED
 from dermatwin.twins.plan import PlanResult

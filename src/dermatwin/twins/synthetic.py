@@ -19,7 +19,7 @@ from dermatwin._base.rng import rng_stream
 from dermatwin.disease.scores import ORDINALS, primary_score
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import Patient
-from dermatwin.trials.spec import RegimenItem
+from dermatwin.therapy.items import RegimenItem
 from dermatwin.twins.likelihood import ERROR_MODEL, FITTED, TwinSimulator
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.visits import OBSERVABLES, Visit, VisitRecord

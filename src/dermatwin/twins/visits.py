@@ -58,7 +58,7 @@ from dermatwin._base.times import Days
 from dermatwin._base.yaml_files import read_mapping
 from dermatwin.patients.profile import DISEASE_SCORES, SCORE_RANGES, Patient
 from dermatwin.therapy.drugs import CATALOGUE
-from dermatwin.trials.spec import DrugItem, MSCItem, RegimenItem
+from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem, parse_item
 
 
 class TwinDataError(DermatwinError):
@@ -346,9 +346,7 @@ def _build(data: dict, where: str, row_where: list[str]) -> VisitRecord:
             visits.append(visit)
     for i, item in enumerate(items):
         try:
-            parsed = (
-                MSCItem.model_validate(item) if "msc" in item else DrugItem.model_validate(item)
-            )
+            parsed = parse_item(item)
             check_treatment(parsed, patient.weight_kg)
         except (ValueError, ValidationError, DermatwinError, TypeError) as err:
             raise TwinDataError(f"{where}: treatments[{i}]: {_message(err)}") from None
