@@ -19,30 +19,14 @@ import numpy as np
 import pytest
 
 from dermatwin.engine.simulate import simulate
-from dermatwin.model.skin import build
+from dermatwin.model.skin import MODULES, build
+from dermatwin.model.skin.paths import PATHS, READ_OUTS
 from dermatwin.params.parameter_set import load_parameter_set
 from dermatwin.patients.population import PopulationSpec, generate
 from dermatwin.therapy.regimen import Regimen, msc_course
 
 N = 24
 WEEK = 7.0
-
-#: states that feed no disease score (docs/model.md): serum TARC and total TGF-beta
-#: (biomarkers), the dermal matrix (scarring read-outs of the dermis module), the 111In
-#: label and the cumulative dose of the msc module
-READ_OUTS = {
-    "TARC",
-    "TGFb",
-    "collagen_I",
-    "collagen_III",
-    "fibroblasts",
-    "myofibroblasts",
-    "msc_given",
-    "msc_label_circ",
-    "msc_label_liver",
-    "msc_label_lung",
-    "msc_label_spleen",
-}
 
 #: the FURESTEM-AD design (one SC dose of 5e7 cord-blood MSC): the acute skin paths
 FURESTEM_SC = {
@@ -123,7 +107,16 @@ def test_only_the_documented_read_outs_reach_no_disease_score():
         new = {n for n in names if n not in reached and any(n in deps[t] for t in reached)}
         reached |= new
         grew = bool(new)
-    assert set(names) - reached == READ_OUTS
+    assert set(names) - reached == set(READ_OUTS)
+
+
+def test_every_module_states_its_path():
+    build()  # registers the modules
+    assert set(PATHS) == set(MODULES)
+    for name, path in PATHS.items():
+        assert path.path, name
+        for parameter in path.knockout:
+            build().parameter(parameter)  # a knock-out names a real parameter
 
 
 #: (module, knocked-out values, disease, score, design, week, smallest share of the
