@@ -93,6 +93,38 @@ def _names(names) -> str:
     return ", ".join(f"`{n}`" for n in sorted(names)) or "-"
 
 
+def paths_section() -> list[str]:
+    """The "Paths to disease" section: each module's path, knock-out and measured effect."""
+    from dermatwin.model.skin.paths import PATHS, READ_OUTS
+
+    lines = [
+        "## Paths to disease",
+        "",
+        "Every module either reaches EASI (AD) or PASI (psoriasis) through the path below, "
+        "or is a read-out. The cores were fitted to patients whose lesions hold their own "
+        "macrophages, IL-10, TGF-beta and vessels, so only what MSC change in those feeds "
+        "back (states `M2_msc`, `IL10_msc`, `TGFb_msc`, `VEGF_msc`; counting the endogenous "
+        "levels again would double them). Knock-outs (`tests/model/skin/test_knockouts.py`) "
+        "set the listed values to 0 and compare the MSC-minus-no-MSC difference on the same "
+        "24 virtual patients with the shipped set CAL-2.",
+        "",
+        _row(["module", "path", "knock-out", "effect of the knock-out"]),
+        _row(["---"] * 4),
+    ]
+    for name, p in PATHS.items():
+        knockout = ", ".join(f"`{k}` = {v:g}" for k, v in p.knockout.items()) or "-"
+        lines.append(_row([f"`{name}`", p.path, knockout, p.effect or "-"]))
+    lines += [
+        "",
+        "States that reach no score (read-outs; the test checks the model's dependency "
+        "graph gives exactly these): "
+        + "; ".join(f"`{k}` ({v})" for k, v in READ_OUTS.items())
+        + ".",
+        "",
+    ]
+    return lines
+
+
 def skin_page() -> str:
     """docs/model.md: the integrated skin model by module, with its coupling diagram."""
     from dermatwin.model.skin import build
@@ -117,6 +149,7 @@ def skin_page() -> str:
         "nothing feeds them) and through factors on existing rates that are exactly 1 without "
         "therapy, so with no MSC and no drug the cores behave as published.",
         "",
+        *paths_section(),
         "## Modules and couplings",
         "",
         "Solid arrows: a signal from the module that feeds it to the modules that read it, "

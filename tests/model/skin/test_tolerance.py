@@ -1,5 +1,5 @@
 """Tolerance module: the host-carried MSC effect, on the same virtual patients with and
-without MSC (paired; model defaults, no placebo term, 24 AD patients)."""
+without MSC (paired; the shipped set CAL-2, no placebo term, 24 AD patients)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from dermatwin.engine.simulate import simulate
 from dermatwin.model.skin import build
+from dermatwin.params.parameter_set import load_parameter_set
 from dermatwin.patients.population import PopulationSpec, generate
 from dermatwin.therapy.regimen import Regimen, msc_course
 
@@ -18,7 +19,7 @@ ADIPOSE_IV = {"source": "adipose", "origin": "autologous", "unit": "cells", "rou
 
 @pytest.fixture(scope="module")
 def model():
-    return build()
+    return build().with_defaults(**load_parameter_set("CAL-2").model_overrides())
 
 
 @pytest.fixture(scope="module")
@@ -94,9 +95,9 @@ def test_iv_dose_response_saturates_above_1e8_cells(model, population):
 
 def test_iv_effect_lasts_months_not_days(model, population):
     """Three IV doses (weeks 0, 2, 4): the patients with the larger paired benefit at week
-    12 (top half) keep most of it at week 24 and lose most of it over months (tuned
-    values, 24 patients: benefit 5.6 EASI points at week 12, 5.6 at week 24, 2.6 at week
-    52, 0.2 at week 104)."""
+    12 (top half) keep most of it at week 24 and lose most of it over months (CAL-2, 24
+    patients: benefit 9.6 EASI points at week 12, 9.7 at week 24, 4.8 at week 52, 0.4 at
+    week 104)."""
     times = np.array([0.0, 12.0, 24.0, 52.0, 104.0]) * WEEK
     course = _iv(1e8, (0.0, 14.0, 28.0))
     benefit = _easi(model, population, times) - _easi(model, population, times, course)

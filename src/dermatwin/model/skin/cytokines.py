@@ -39,8 +39,27 @@ serum concentrations are declared ``au`` and are numerically pg/mL (TARC, IL-17)
 pmol/L (TGF-beta).
 
 Signals fed, both 0 at the healthy baseline: ``il10`` = IL10 - 1 and ``tgfb`` = TGFb - 1
-(dimensionless excess over healthy dermis). No feedback into the cores: every core
-equation is unchanged with or without MSC.
+(dimensionless excess over healthy dermis), read by the macrophage and dermis modules.
+
+**Path to disease: the MSC-made IL-10 and TGF-beta.** The cores were fitted to lesions
+that hold their own IL-10 and TGF-beta, so only the part MSC add is fed back (states
+``IL10_msc`` and ``TGFb_msc``, the same kinetics as the totals, produced by the
+MSC-educated macrophages of the macrophage module, signal ``m2_msc``, and by the
+secretome and growth factors directly; exactly 0 without MSC)::
+
+    dIL10_msc/dt = il10_loss * (il10_m2_share * m2_msc + il10_msc_gain * S - IL10_msc)
+    dTGFb_msc/dt = tgfb_loss * (tgfb_m2_gain * m2_msc + tgfb_msc_gain * GF - TGFb_msc)
+
+* IL-10 dampens antigen presentation and effector T-cell activation: the AD Th
+  differentiation rates ``k5``..``k8`` and the psoriasis IL-23-driven T recruitment ``t2``
+  are divided by ``1 + il10_t_gain * IL10_msc`` (a doubling of dermal IL-10 by MSC cuts
+  them by a third; an IL-10 dose lowers ex vivo IFN-gamma production by 72-87 %, PK-09).
+* TGF-beta induces peripheral regulatory T cells: signal ``tgfb_msc`` (= TGFb_msc), read
+  by the immune module, raises the Treg pool's target (MSC suppression of T cells is
+  partly TGF-beta-mediated, IMM-01).
+
+Knock-out: ``il10_t_gain`` = 0 cuts the IL-10 path; ``treg_tgfb_gain`` (immune module) =
+0 the TGF-beta path. Without MSC both states are 0 and every core equation is unchanged.
 """
 
 from __future__ import annotations
@@ -51,6 +70,9 @@ from dermatwin.model.skin.macrophages import th2_drive
 from dermatwin.model.spec import ModelBuilder
 
 HOURS_PER_DAY = 24.0
+#: effector T-cell activation: AD Th differentiation (MIYANO2021 k5..k8) and psoriasis
+#: T recruitment by IL-23 (SHMAROV2022 t2)
+T_ACTIVATION = ("k5", "k6", "k7", "k8", "t2")
 
 
 @register("cytokines")
@@ -79,6 +101,15 @@ def add(b: ModelBuilder) -> None:
         "1/au",
         "assumed: a secretome of 1 au (1e8 licensed MSC) doubles IL-10 directly",
         "IL-10 made per unit of MSC secretome (relative to healthy IL-10)",
+    )
+    il10_t = par(
+        "il10_t_gain",
+        0.5,
+        "dimensionless",
+        "assumed (prior 0.1-3): a doubling of dermal IL-10 by MSC cuts effector T-cell "
+        "activation by a third; an IL-10 dose lowers ex vivo IFN-gamma production by "
+        "72-87 % (PK-09)",
+        "inhibition of effector T-cell activation per unit of MSC-made IL-10",
     )
     tgfb_loss = par(
         "tgfb_loss",
@@ -177,6 +208,20 @@ def add(b: ModelBuilder) -> None:
         scale=1.0,
         description="active TGF-beta relative to normal dermis",
     )
+    il10_m = b.state(
+        "IL10_msc",
+        unit="dimensionless",
+        initial=0.0,
+        scale=1.0,
+        description="the part of dermal IL-10 made because of MSC (healthy IL-10 = 1)",
+    )
+    tgfb_m = b.state(
+        "TGFb_msc",
+        unit="dimensionless",
+        initial=0.0,
+        scale=1.0,
+        description="the part of active TGF-beta made because of MSC (normal dermis = 1)",
+    )
     tarc = b.state(
         "TARC",
         unit="au",
@@ -203,6 +248,14 @@ def add(b: ModelBuilder) -> None:
 
     b.add_signal("il10", il10 - 1)
     b.add_signal("tgfb", tgfb - 1)
+
+    m2_msc = b.signal("m2_msc")
+    gf = b.signal("msc_growth_factors")
+    b.ode(il10_m, il10_loss * (m2_share * m2_msc + il10_msc * sec - il10_m))
+    b.ode(tgfb_m, tgfb_loss * (tgfb_m2 * m2_msc + tgfb_msc * gf - tgfb_m))
+    for name in T_ACTIVATION:
+        b.scale_parameter(name, 1 / (1 + il10_t * il10_m))
+    b.add_signal("tgfb_msc", tgfb_m)
 
     s = b.symbol
     # IL-17 of the Shmarov core's healthy steady state and plaque (SHMAROV2022)

@@ -6,8 +6,11 @@ The ``msc_secretome`` signal (PGE2/IDO/TSG-6 pool, au, 0 without MSC; scaled so 
 * **Regulatory T cells.** One state ``Treg``, the Treg pool relative to its baseline
   (dimensionless, 1 = baseline), shared by the AD and psoriasis lesions since both see
   the same secretome. It relaxes to ``1 + treg_induction * S / (S + msc_ec50)``, so it
-  stays exactly at 1 without MSC. Absolute levels for the ratio outputs are the
-  baseline ``treg_base_ad`` (au, Miyano's Th units) and ``treg_base_pso`` (cells/mm2).
+  stays exactly at 1 without MSC. TGF-beta made because of MSC (signal ``tgfb_msc`` of
+  the cytokines module, 0 without MSC) induces peripheral Tregs: the target gains
+  ``treg_tgfb_gain * tgfb_msc`` (knock-out: ``treg_tgfb_gain`` = 0). Absolute levels
+  for the ratio outputs are the baseline ``treg_base_ad`` (au, Miyano's Th units) and
+  ``treg_base_pso`` (cells/mm2).
 * **Induced Tregs.** The ``itreg`` signal (dimensionless, in units of the baseline Treg
   pool; 0 without MSC) is the induced, skin-homing Treg pool of the tolerance module
   (the host-carried, durable path); it adds to the Treg excess below and to the ratio
@@ -91,6 +94,16 @@ def add(b: ModelBuilder) -> None:
         upper=1.0,
         description="suppressive drive per unit of Treg excess over baseline",
     )
+    tgfb_gain = b.parameter(
+        "treg_tgfb_gain",
+        0.5,
+        unit="dimensionless",
+        source="assumed (prior 0.1-2): TGF-beta induces peripheral Tregs; MSC suppression "
+        "of T cells is partly TGF-beta-mediated (IMM-01); a doubling of TGF-beta by MSC "
+        "raises the Treg pool by half",
+        lower=0.0,
+        description="Treg induction per unit of MSC-made TGF-beta (normal dermis = 1)",
+    )
     base_ad = b.parameter(
         "treg_base_ad",
         2.0,
@@ -112,7 +125,8 @@ def add(b: ModelBuilder) -> None:
     # induced Tregs of the tolerance module (0 without MSC), as they act in AD and psoriasis
     itreg = b.signal("itreg")
     itreg_pso = b.signal("itreg_pso")
-    b.ode(treg, turnover * (1 + induction * sec / (sec + ec50) - treg))
+    target = 1 + induction * sec / (sec + ec50) + tgfb_gain * b.signal("tgfb_msc")
+    b.ode(treg, turnover * (target - treg))
 
     def suppression(induced):
         drive = sec / ec50 + weight * (treg - 1 + induced)

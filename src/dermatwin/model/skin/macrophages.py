@@ -16,7 +16,7 @@ reference data). Healthy dermis holds ``mac_m1_base`` = 0.2 au M1 and ``mac_m2_b
   ``P = 1 + mac_th2_gain * th2 + mac_il10_gain * il10 + mac_msc_gain * Z / (Z + mac_msc_ec50)``:
   ``th2`` is the effective (after any drug block) IL-4 + IL-13 of the AD core relative to
   Miyano's typical patient, ``il10`` the excess IL-10 over baseline (cytokines module) and
-  ``Z = msc_secretome + msc_efferocytosis / mac_effero_ref`` the MSC drive: secreted
+  ``Z = msc_secretome + msc_efferocytosis_skin / mac_effero_ref`` the MSC drive: secreted
   PGE2/IDO/TSG-6 and "hit and run" efferocytosis of dying MSC (macrophages that eat
   apoptotic MSC turn M2-like and IL-10 producing).
   Human monocyte-derived macrophages become CD206hi IL-10hi IL-12lo after 3 days of
@@ -26,12 +26,36 @@ reference data). Healthy dermis holds ``mac_m1_base`` = 0.2 au M1 and ``mac_m2_b
 * **Reversion M2 -> M1** at ``mac_reversion * (1 + mac_infl_reversion * I +
   mac_injury_reversion * W)``: IFN-gamma/TNF and the early wound favour M1.
 
-Outputs: ``M2_M1_ratio``, ``macrophages_total`` (au). Signal fed: ``m2`` = M2 /
-``mac_m2_base`` - 1 (dimensionless excess of M2 over healthy dermis, 0 at baseline), read
-by the cytokines module for IL-10 and TGF-beta.
+* **MSC-educated macrophages** (state ``M2_msc``, au): the subset of M2 that the MSC
+  term of the polarisation produced, with the same losses as every M2 cell (reversion,
+  death)::
 
-The module feeds nothing back into the cores: with or without MSC every core equation
-is unchanged.
+      dM2_msc/dt = mac_polarisation * mac_msc_gain * Z / (Z + mac_msc_ec50) * M1
+                   - (revert + mac_death) * M2_msc
+
+  It is exactly 0 without MSC and never exceeds M2.
+
+**Path to disease (feedback into the cores).** The cores were fitted to patients whose
+lesions hold their own macrophages, so the endogenous M1/M2 balance is already inside
+their fitted rates; only what MSC change is fed back (otherwise it would be counted
+twice). Two paths:
+
+1. Keratinocyte activation by M1-derived TNF/IL-1: MSC-educated cells are cells that
+   would otherwise be M1, so the share of M1 macrophages re-educated,
+   ``q = M2_msc / (M1 + M2_msc)``, lowers the psoriasis core's lumped TNF production
+   ``tnf2`` (TNF drives keratinocyte proliferation in Shmarov 2022) and the AD core's
+   keratinocyte TSLP production ``k23`` by the factor ``1 - mac_tnf_share * q``.
+   Human macrophages cocultured with MSC make little TNF (IMM-18, "TNF low").
+2. IL-10 and TGF-beta of the educated cells (signal ``m2_msc`` = M2_msc /
+   ``mac_m2_base``, read by the cytokines module), which act on T cells there.
+
+Outputs: ``M2_M1_ratio``, ``macrophages_total`` (au). Signals fed: ``m2`` = M2 /
+``mac_m2_base`` - 1 (dimensionless excess of M2 over healthy dermis, 0 at baseline),
+read by the cytokines module for IL-10 and TGF-beta (read-outs), and ``m2_msc``.
+
+Without MSC ``M2_msc`` = 0, the factor is exactly 1 and every core equation is
+unchanged. Knock-out: ``mac_msc_gain`` = 0 (no education by MSC) or ``mac_tnf_share``
+= 0 (path 1 cut).
 """
 
 from __future__ import annotations
@@ -39,6 +63,9 @@ from __future__ import annotations
 from dermatwin.model.skin import parameter_table, register
 from dermatwin.model.spec import ModelBuilder
 
+#: keratinocyte activation by TNF/IL-1: psoriasis TNF production (lumped immune cells,
+#: SHMAROV2022) and AD keratinocyte TSLP production (MIYANO2021)
+KERATINOCYTE_ACTIVATION = ("tnf2", "k23")
 #: effective IL-4 + IL-13 of Miyano's typical patient at steady state (MIYANO2021)
 TH2_LESIONAL = 29.0727 + 65.7168
 
@@ -160,6 +187,16 @@ def add(b: ModelBuilder) -> None:
         "baseline M1 -> M2 polarisation rate",
     )
 
+    tnf_share = par(
+        "mac_tnf_share",
+        0.3,
+        "dimensionless",
+        "assumed (prior 0.1-0.6): macrophages make about a third of lesional TNF/IL-1 "
+        "that activates keratinocytes; MSC-educated macrophages make little TNF (IMM-18)",
+        "share of keratinocyte-activating TNF (tnf2, k23) made by M1 macrophages",
+        upper=1.0,
+    )
+
     m1 = b.state(
         "M1",
         unit="au",
@@ -174,23 +211,38 @@ def add(b: ModelBuilder) -> None:
         scale=1.0,
         description="M2 (anti-inflammatory, repair) macrophages in the dermis",
     )
+    m2_msc = b.state(
+        "M2_msc",
+        unit="au",
+        initial=0.0,
+        scale=1.0,
+        description="MSC-educated macrophages: the M2 made by MSC factors and efferocytosis",
+    )
 
     infl = (b.signal("ifng") + b.signal("tnf")) / 2
     injury = b.signal("wound")
-    drive = b.signal("msc_secretome") + b.signal("msc_efferocytosis") / effero_ref
-    polarise = pol * (
-        1
-        + th2_gain * th2_drive(b)
-        + il10_gain * b.signal("il10")
-        + msc_gain * drive / (drive + msc_ec50)
-    )
+    drive = b.signal("msc_secretome") + b.signal("msc_efferocytosis_skin") / effero_ref
+    educate = pol * msc_gain * drive / (drive + msc_ec50)
+    polarise = pol * (1 + th2_gain * th2_drive(b) + il10_gain * b.signal("il10")) + educate
     revert = rev * (1 + rev_infl * infl + rev_inj * injury)
     recruit = death * (m1_base + m2_base) * (1 + recruit_infl * infl + recruit_inj * injury)
     b.ode(m1, recruit - polarise * m1 + revert * m2 - death * m1)
     b.ode(m2, polarise * m1 - revert * m2 - death * m2)
+    b.ode(m2_msc, educate * m1 - (revert + death) * m2_msc)
+
+    re_educated = m2_msc / (m1 + m2_msc)
+    for name in KERATINOCYTE_ACTIVATION:
+        b.scale_parameter(name, 1 - tnf_share * re_educated)
 
     b.add_signal("m2", m2 / m2_base - 1)
+    b.add_signal("m2_msc", m2_msc / m2_base)
     b.output("M2_M1_ratio", m2 / m1, unit="dimensionless", description="M2 per M1 macrophage")
+    b.output(
+        "macrophage_reeducated_fraction",
+        re_educated,
+        unit="dimensionless",
+        description="share of would-be M1 macrophages re-educated by MSC (0 without MSC)",
+    )
     b.output(
         "macrophages_total",
         m1 + m2,

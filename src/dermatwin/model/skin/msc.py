@@ -80,7 +80,7 @@ Compartments::
   (10 % for the secretome, IMM-08; 1/3 for growth factors, IMM-11), times
   ``msc_potency``, and lost first-order; they last while the cells live.
 
-Signals fed: ``msc_secretome``, ``msc_growth_factors``, ``msc_efferocytosis`` (engulfment
+Signals fed: ``msc_secretome``, ``msc_growth_factors``, ``msc_efferocytosis_skin`` (engulfment
 of apoptotic MSC in the SKIN, cells/day: read by dermal macrophages and the tolerance
 module) and ``msc_efferocytosis_systemic`` (engulfment in lung, spleen and liver: read by
 the tolerance module only, so MSC dying in the lung do not polarise dermal macrophages).
@@ -597,7 +597,7 @@ def add(b: ModelBuilder) -> None:
     b.add_signal("msc_secretome", sec)
     b.add_signal("msc_growth_factors", gfp)
     # apoptosis-resistant cells are cleared without the apoptotic signal (MECH_PANG2021_APOPTOSIS)
-    b.add_signal("msc_efferocytosis", (1 - block) * effero_skin)
+    b.add_signal("msc_efferocytosis_skin", (1 - block) * effero_skin)
     b.add_signal("msc_efferocytosis_systemic", (1 - block) * effero_sys)
 
     # -- outputs -----------------------------------------------------------------------

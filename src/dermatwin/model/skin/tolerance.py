@@ -6,7 +6,7 @@ The causal path (states in brackets)::
     MSC apoptosis (msc module: recipient cytotoxicity, dead fraction of the product)
       -> efferocytosis by monocytes/macrophages in lung, spleen, liver
          (signal msc_efferocytosis_systemic) and, weighted less, in the skin
-         (signal msc_efferocytosis)
+         (signal msc_efferocytosis_skin)
       -> tolerogenic phagocytes [tol_phagocytes] (IDO, PD-L1, IL-10; decay over days-weeks)
       -> induced regulatory T cells primed in lymph nodes [itreg] (memory: months)
       -> home to skin, where they suppress the effector arms:
@@ -137,7 +137,8 @@ def add(b: ModelBuilder) -> None:
         lower=1e-9,
     )
 
-    u = (b.signal("msc_efferocytosis_systemic") + skin_weight * b.signal("msc_efferocytosis")) / ref
+    skin = b.signal("msc_efferocytosis_skin")
+    u = (b.signal("msc_efferocytosis_systemic") + skin_weight * skin) / ref
     b.ode(phag, induction * u * (1 - phag) - loss * phag)
     b.ode(itreg, k_r * phag - k_mem * itreg)
     pso_weight = par(

@@ -52,8 +52,24 @@ growth-factor signal. Nothing is written into the cores.
   (``erythema_half`` = 0.6), saturating at 4.
 * **Signal** ``vegf`` = ``VEGF - 1`` (excess over healthy skin) for other modules.
 
-The cores are read, never written, so every core trajectory is unchanged with or without
-this module; without MSC the MSC term is exactly 0.
+**Path to disease: vessels made by MSC VEGF carry more leukocytes in.** The psoriasis
+core was fitted to plaques with their own vessels (its IL-23-driven T recruitment ``t2``
+contains them), so only the vessels MSC add are fed back. Since the VEGF equation is
+linear, the MSC-made part is a state of its own, ``VEGF_msc`` (same loss,
+``dVEGF_msc/dt = k_vegf * (msc_term - VEGF_msc)``), and a shadow state
+``vessel_density_core`` follows the vessel equation with ``VEGF - VEGF_msc`` (the
+vessels the core's own keratinocytes and cytokines would give). Leukocytes enter in
+proportion to vessel area (assumed), so ``t2`` is multiplied by
+``(vessel_density / vessel_density_core) ** vessel_influx_exp``: exactly 1 without MSC.
+The direction is pro-inflammatory: VEGF is a driver of psoriatic inflammation (VEGF-A
+is 25-29-fold raised in plaques, ANG-12, ANG-13), so MSC growth factors slightly oppose
+their anti-inflammatory paths; in a plaque the vessel response is near saturation, so
+the effect is small (stated in docs/model.md). Erythema stays a read-out (PASI here is
+the core's index times the patient's plaque PASI, without its own redness term).
+Knock-out: ``vessel_influx_exp`` = 0.
+
+The cores are read and, only through MSC-made vessels, written; without MSC every core
+trajectory is unchanged.
 
 >>> from dermatwin.model.skin.vasculature import vegf_exponent, vessel_ec50
 >>> round(vegf_exponent(), 2), round(vessel_ec50(), 2)
@@ -205,6 +221,14 @@ def add(b: ModelBuilder) -> None:
         lower=1e-9,
         description="vessel density excess giving half the maximal erythema score",
     )
+    influx = b.parameter(
+        "vessel_influx_exp",
+        1.0,
+        unit="dimensionless",
+        source="assumed (prior 0-2): leukocyte extravasation in proportion to vessel area",
+        lower=0.0,
+        description="exponent of T-cell recruitment (t2) on MSC-made extra vessel density",
+    )
     vegf = b.state(
         "VEGF",
         unit="dimensionless",
@@ -222,12 +246,34 @@ def add(b: ModelBuilder) -> None:
         source="ANG-10 (healthy skin = 1; psoriatic plaque 2.8)",
     )
 
+    vegf_m = b.state(
+        "VEGF_msc",
+        unit="dimensionless",
+        initial=0.0,
+        scale=1.0,
+        description="the part of skin VEGF-A made by given MSC (healthy skin VEGF = 1)",
+    )
+    ves_core = b.state(
+        "vessel_density_core",
+        unit="dimensionless",
+        initial=1.0,
+        scale=1.0,
+        description="vessel density the skin's own VEGF would give (without MSC-made VEGF)",
+    )
+
     gf = b.signal("msc_growth_factors")
     wound = b.signal("wound")
     kc_prod = (kc / kc_h) * (1 - f_ind + f_ind * (c / c_h) ** n_v)
     msc_prod = per_gf * (1 + (hyp - 1) * wound) * gf
     b.ode(vegf, k_v * (kc_prod + msc_prod - vegf))
-    b.ode(ves, k_ves * ((1 + ec50) * vegf / (vegf + ec50) - ves))
+    b.ode(vegf_m, k_v * (msc_prod - vegf_m))
+
+    def target(v):
+        return (1 + ec50) * v / (v + ec50)
+
+    b.ode(ves, k_ves * (target(vegf) - ves))
+    b.ode(ves_core, k_ves * (target(vegf - vegf_m) - ves_core))
+    b.scale_parameter("t2", (ves / ves_core) ** influx)
     b.add_signal("vegf", vegf - 1)
 
     excess = sp.Max(ves - 1, 0)
