@@ -151,33 +151,6 @@ def simulate(
     return solution.dataset(model, patient_ids)
 
 
-def simulate_outputs(
-    model: Model,
-    times: Sequence[float] | np.ndarray,
-    parameters: np.ndarray | Mapping[str, float] | None = None,
-    *,
-    y0: np.ndarray | None = None,
-    events: Sequence[Event] | Sequence[Sequence[Event]] = (),
-    start_status: np.ndarray | None = None,
-    t0: float = 0.0,
-    options: SolverOptions = SolverOptions(),
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """As :func:`simulate`, but only the outputs as plain (n_patients x times) arrays and
-    the status: for callers that simulate small batches many times (samplers), where
-    building the labelled Dataset would cost as much as the integration."""
-    solution = solve(
-        model,
-        times,
-        parameters,
-        y0=y0,
-        events=events,
-        start_status=start_status,
-        t0=t0,
-        options=options,
-    )
-    return solution.outputs(model), solution.status
-
-
 @dataclass(frozen=True)
 class Solution:
     """The arrays of one batch integration (patients x times x states or outputs), before
@@ -185,7 +158,7 @@ class Solution:
 
     times: np.ndarray
     parameters: np.ndarray
-    states: np.ndarray
+    state_values: np.ndarray
     output_values: np.ndarray
     status: np.ndarray
     stats: np.ndarray
@@ -194,13 +167,17 @@ class Solution:
         """Each output of ``model`` as a (patients x times) array (views, not copies)."""
         return {o.name: self.output_values[:, :, k] for k, o in enumerate(model.outputs)}
 
+    def states(self, model: Model) -> dict[str, np.ndarray]:
+        """Each state of ``model`` as a (patients x times) array (views, not copies)."""
+        return {s.name: self.state_values[:, :, i] for i, s in enumerate(model.states)}
+
     def dataset(self, model: Model, patient_ids: Sequence[int] | None = None) -> xr.Dataset:
         """The labelled Dataset that :func:`simulate` returns."""
         return _to_dataset(
             model,
             self.times,
             self.parameters,
-            self.states,
+            self.state_values,
             self.output_values,
             self.status,
             self.stats,

@@ -83,7 +83,7 @@ class Cohort:
         names = self.model.output_names
         if name in names:
             return self.solution.output_values[:, :, list(names).index(name)]
-        return self.solution.states[:, :, self.model.state_index(name)]
+        return self.solution.state_values[:, :, self.model.state_index(name)]
 
     def dataset(self, patient_ids: Sequence[int] | None = None) -> xr.Dataset:
         """The labelled Dataset (as :func:`dermatwin.engine.simulate.simulate` returns)."""

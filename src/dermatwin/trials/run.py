@@ -413,6 +413,7 @@ class MemoryStore:
     def result(self, spec, table, summary, manifest, failures) -> TrialResult:
         # one row order whatever the chunking: arm (spec order), variable, patient, time
         traj = pd.concat([p.trajectories for p in self.parts.values()], ignore_index=True)
+        # (chunks arrive in any order; the sort keys are unique per row)
         traj["arm"] = pd.Categorical(traj["arm"], categories=list(spec.arms))
         traj = traj.sort_values(
             ["arm", "variable", "patient", "time"], kind="stable", ignore_index=True

@@ -21,8 +21,10 @@ stderr, or to ``log``), and the results still equal an uninterrupted run's.
 A paired trial (``paired: true``) screens one population for every arm, in
 ``population/shared/``; each arm takes its first ``n`` patients.
 
-The summary is computed from the endpoint table (one row per patient); trajectories are
-never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
+The run is :func:`dermatwin.trials.orchestration.orchestrate` with the Parquet result
+store :class:`ParquetStore`, as the in-memory run is with its memory store. The summary
+is computed from the endpoint table (one row per patient); trajectories are never all
+held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
 into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
 whole run); an interrupted run is continued with ``resume=True``, and a run without it
 discards the interrupted one (saying so in one line). Only a ``.OUT.partial`` that
@@ -418,9 +420,15 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
         folder.new_stage(stage)
         manifest = ChunkManifest.create(stage, header)
     store = ParquetStore(
-        spec, stage, manifest, task=task, timeout=timeout, progress=progress, log=log
+        spec,
+        stage,
+        manifest,
+        task=task,
+        timeout=timeout,
+        progress=progress,
+        on_chunk=on_chunk,
+        log=log,
     )
-    store.on_chunk = on_chunk
     try:
         result = orchestrate(spec, model, store, executor, timeout=timeout)
     finally:
@@ -453,16 +461,17 @@ class ParquetStore:
         task: Callable[..., ChunkResult] = chunk_task,
         timeout: float | None = None,
         progress: bool | None = False,
+        on_chunk: Callable[[str], None] | None = None,
         log: Callable[[str], None] = _stderr,
     ) -> None:
         self.spec, self.folder, self.manifest = spec, folder, manifest
         self.task, self.timeout, self.progress, self.log = task, timeout, progress, log
-        #: called with each chunk id once it is recorded (a hook for tests)
-        self.on_chunk: Callable[[str], None] | None = None
+        self.on_chunk = on_chunk  # called with each chunk id once recorded (tests' hook)
         #: chunks simulated by this run (a resumed run skips those already done)
         self.computed = 0
         self.done: dict[str, dict] = {}
         self.failed_chunks: list[dict] = []
+        self.latest: dict[str, dict] = {}  # each chunk's last record, once collected
         self._advance: Callable[[int], None] = lambda n: None
 
     def populations(self, spec, model, executor) -> dict[int, _ArmPopulation]:
