@@ -187,8 +187,9 @@ def test_the_graph_sees_imports_of_every_kind(edges):
     assert kinds[("dermatwin.cli", "dermatwin.cli_checks")] == "module"
     assert kinds[("dermatwin.cli", "dermatwin.run")] == "function"
     assert kinds[("dermatwin.trials.worker", "dermatwin.model.spec")] == "type"
+    assert kinds[("dermatwin.docs", "dermatwin.reproduction")] == "function"
     # the root package hands names on: an import of it goes to the defining module
-    assert kinds[("dermatwin.trials.run", "dermatwin._version")] == "module"
+    assert _root_exports(all_modules())["__version__"] == "dermatwin._version"
 
 
 def test_no_new_package_cycle(edges):
@@ -264,3 +265,20 @@ def test_parameter_sets_are_below_therapy(edges):
         or (unit(e.source) == "params" and unit(e.target) not in BELOW_PARAMS)
     ]
     assert not upward, "an arrow up from therapy or params:\n" + "\n".join(upward)
+
+
+#: what the one cohort simulation may import: the layers below its users (trials, twins,
+#: scenarios; docs/architecture.md)
+BELOW_STUDY = {"study", "engine", "model", "therapy", "patients", "outcomes", "params"}
+BELOW_STUDY |= {"disease", "_base", "_lazy", "_version"}
+
+
+def test_the_cohort_simulation_is_below_trials_twins_and_scenarios(edges):
+    own = [e for e in edges if unit(e.source) == "study"]
+    assert own, "no import inside dermatwin.study found: is the graph reading it?"
+    upward = [
+        f"  {e.where} ({e.kind}) {e.source} -> {e.target}"
+        for e in own
+        if e.kind != "type" and unit(e.target) not in BELOW_STUDY
+    ]
+    assert not upward, "an arrow up from study:\n" + "\n".join(upward)

@@ -23,13 +23,14 @@ import numpy as np
 import xarray as xr
 
 from dermatwin._base.display import html_table, names, one_line
-from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
+from dermatwin.engine.simulate import SolverOptions, equilibrate
 from dermatwin.engine.status import Status
 from dermatwin.model.spec import Model
 from dermatwin.outcomes import evaluate, parse_endpoint
 from dermatwin.params.parameter_set import ParameterSet, load_parameter_set
 from dermatwin.patients.sampling import sample_lognormal
 from dermatwin.scenario import Scenario
+from dermatwin.study.cohort import simulate_cohort
 
 
 @dataclass
@@ -181,9 +182,10 @@ def run_scenario(
     arms = {}
     for name, arm in scenario.arms.items():
         events = scenario.arm_events(model, arm)
-        arms[name] = simulate(
-            model, times, params, y0=y0, events=events, options=options, start_status=eq_status
+        cohort = simulate_cohort(
+            model, times, params, y0=y0, start_status=eq_status, events=events, options=options
         )
+        arms[name] = cohort.dataset()
     keep = np.ones(params.shape[0], dtype=bool)
     first = next(iter(arms.values()))
     for variable, bound in scenario.patients.max_output.items():

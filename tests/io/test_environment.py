@@ -21,7 +21,7 @@ from support import small_ad_trial
 from dermatwin.io import environment as env_module
 from dermatwin.io.environment import LIBRARIES, environment, git_state
 from dermatwin.model.reference.miyano2021 import build as build_miyano
-from dermatwin.trials.run import trial_manifest
+from dermatwin.trials.orchestration import trial_manifest
 from dermatwin.trials.spec import TrialSpec
 
 MODULES = {m.__name__: m for m in (numpy, scipy, sympy, numba, llvmlite, pandas, pyarrow)}

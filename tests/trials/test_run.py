@@ -107,10 +107,10 @@ FAILED, NAN_SCORE = {0, 4, 8}, {1, 5, 9}
 
 def _failing_simulate(real):
     def wrapper(*args, **kwargs):
-        ds = real(*args, **kwargs)
-        ds["status"].values[0] = Status.MAX_STEPS
-        ds["EASI"].values[1, -1] = np.nan
-        return ds
+        cohort = real(*args, **kwargs)
+        cohort.status[0] = Status.MAX_STEPS
+        cohort.values("EASI")[1, -1] = np.nan
+        return cohort
 
     return wrapper
 
@@ -134,7 +134,7 @@ def failing(tmp_path_factory):
 
     spec = TrialSpec.model_validate(FAIL_SPEC)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(run_module, "simulate", _failing_simulate(run_module.simulate))
+        mp.setattr(run_module, "simulate_cohort", _failing_simulate(run_module.simulate_cohort))
         memory = run_trial(spec)
         out = tmp_path_factory.mktemp("failing") / "out"
         streamed = run_trial_to(spec, out, task=task)

@@ -137,33 +137,67 @@ def simulate(
     start_status : status of an equilibration done by the caller (``equilibrate``); a
         failure there is reported even if the integration from ``y0`` then succeeds.
     """
-    t_out, p, Y, outs, status, stats = _solve(
-        model, times, parameters, y0, events, steady_state, start_status, t0, options
+    solution = solve(
+        model,
+        times,
+        parameters,
+        y0=y0,
+        events=events,
+        steady_state=steady_state,
+        start_status=start_status,
+        t0=t0,
+        options=options,
     )
-    return _to_dataset(model, t_out, p, Y, outs, status, stats, patient_ids)
+    return solution.dataset(model, patient_ids)
 
 
-def simulate_outputs(
+@dataclass(frozen=True)
+class Solution:
+    """The arrays of one batch integration (patients x times x states or outputs), before
+    any labelling: callers that read a few outputs skip the cost of a Dataset."""
+
+    times: np.ndarray
+    parameters: np.ndarray
+    state_values: np.ndarray
+    output_values: np.ndarray
+    status: np.ndarray
+    stats: np.ndarray
+
+    def outputs(self, model: Model) -> dict[str, np.ndarray]:
+        """Each output of ``model`` as a (patients x times) array (views, not copies)."""
+        return {o.name: self.output_values[:, :, k] for k, o in enumerate(model.outputs)}
+
+    def states(self, model: Model) -> dict[str, np.ndarray]:
+        """Each state of ``model`` as a (patients x times) array (views, not copies)."""
+        return {s.name: self.state_values[:, :, i] for i, s in enumerate(model.states)}
+
+    def dataset(self, model: Model, patient_ids: Sequence[int] | None = None) -> xr.Dataset:
+        """The labelled Dataset that :func:`simulate` returns."""
+        return _to_dataset(
+            model,
+            self.times,
+            self.parameters,
+            self.state_values,
+            self.output_values,
+            self.status,
+            self.stats,
+            patient_ids,
+        )
+
+
+def solve(
     model: Model,
     times: Sequence[float] | np.ndarray,
     parameters: np.ndarray | Mapping[str, float] | None = None,
     *,
     y0: np.ndarray | None = None,
     events: Sequence[Event] | Sequence[Sequence[Event]] = (),
+    steady_state: bool = False,
     start_status: np.ndarray | None = None,
     t0: float = 0.0,
     options: SolverOptions = SolverOptions(),
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """As :func:`simulate`, but only the outputs as plain (n_patients x times) arrays and
-    the status: for callers that simulate small batches many times (samplers), where
-    building the labelled Dataset would cost as much as the integration."""
-    _, _, _, outs, status, _ = _solve(
-        model, times, parameters, y0, events, False, start_status, t0, options
-    )
-    return {o.name: outs[:, :, k] for k, o in enumerate(model.outputs)}, status
-
-
-def _solve(model, times, parameters, y0, events, steady_state, start_status, t0, options):
+) -> Solution:
+    """As :func:`simulate`, returning the unlabelled :class:`Solution`."""
     t_out = np.ascontiguousarray(times, dtype=np.float64)
     if t_out.ndim != 1 or t_out.size == 0 or np.any(np.diff(t_out) < 0) or t_out[0] < t0:
         raise ModelError(f"times must be a non-empty ascending list of days >= {t0}")
@@ -202,7 +236,7 @@ def _solve(model, times, parameters, y0, events, steady_state, start_status, t0,
     # NaN states, which the integration from them would otherwise report as NON_FINITE
     # (hiding e.g. MAX_STEPS); and it is reported even if the later integration went fine.
     status = np.where(eq_status != Status.OK, eq_status, status)
-    return t_out, p, Y, outs, status, stats
+    return Solution(t_out, p, Y, outs, status, stats)
 
 
 def _to_dataset(model, t_out, p, Y, outs, status, stats, patient_ids) -> xr.Dataset:

@@ -39,7 +39,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from dermatwin._base.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.disease.scores import ORDINALS, continuous_scores, grade
-from dermatwin.engine.simulate import equilibrate, simulate
+from dermatwin.engine.simulate import equilibrate, solve
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
 from dermatwin.model.spec import Model
 from dermatwin.patients.profile import (
@@ -242,9 +242,10 @@ def disease_start(model: Model, disease: str) -> np.ndarray:
 
 def baseline_scores(model: Model, parameters: np.ndarray, y0: np.ndarray) -> pd.DataFrame:
     """The disease scores of equilibrated patients (IGA and PGA from EASI and PASI)."""
-    ds = simulate(model, [0.0], parameters, y0=y0)
-    wanted = [n for n in continuous_scores() if n in ds]
-    out = pd.DataFrame({n: ds[n].values[:, 0] for n in wanted})
+    # the engine's arrays, not a labelled Dataset: screening runs this for every block
+    solution = solve(model, [0.0], parameters, y0=y0)
+    values = {**solution.states(model), **solution.outputs(model)}
+    out = pd.DataFrame({n: values[n][:, 0] for n in continuous_scores() if n in values})
     # NOTE (issue 13): screening grades IGA/PGA with the published edges, while a trial's
     # reported IGA/PGA uses the parameter set's calibrated edge of category 1
     # (trials.run._scores); kept as is, since changing it changes who is included

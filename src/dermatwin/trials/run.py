@@ -15,19 +15,16 @@ Usage (compiles the skin model on first use, then takes seconds)::
 
 from __future__ import annotations
 
-import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from dermatwin import __version__
 from dermatwin._base.display import html_table, one_line
 from dermatwin._base.errors import ModelError
 from dermatwin.disease.observation import trial_noise
 from dermatwin.disease.scores import DISEASES, ORDINALS, ceiling, grade
-from dermatwin.engine.simulate import simulate
-from dermatwin.io.environment import environment
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import Endpoint
@@ -38,6 +35,7 @@ from dermatwin.params.parameter_set import (
 )
 from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
+from dermatwin.study.cohort import Cohort, simulate_cohort
 from dermatwin.therapy.drugs import (
     REFERENCE_WEIGHT_KG,
     DrugDose,
@@ -49,8 +47,8 @@ from dermatwin.therapy.drugs import (
 from dermatwin.therapy.items import DrugItem, MSCItem
 from dermatwin.therapy.products import TherapyError
 from dermatwin.therapy.regimen import Regimen, msc_course
+from dermatwin.trials.orchestration import orchestrate
 from dermatwin.trials.spec import PRIMARY_SCORE, TrialError, TrialSpec
-from dermatwin.trials.statistics import summarise
 
 #: random stream of the measurement noise (added to the arm index)
 NOISE_STREAM_OFFSET = 3_000_017
@@ -162,11 +160,9 @@ def with_resolved_parameter_set(spec: TrialSpec) -> TrialSpec:
 
 def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
     """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
-    labelled = [(f"background[{i}]", it) for i, it in enumerate(spec.background)]
-    labelled += [(f"arms.{arm}.regimen[{i}]", it) for i, it in enumerate(spec.arms[arm].regimen)]
     cap = spec.withdrawal.at if spec.withdrawal else None
     return items_regimen(
-        labelled,
+        spec.regimen_items(arm),
         cap=cap,
         horizon_days=spec.duration,
         weight_kg=weight_kg,
@@ -209,14 +205,14 @@ def items_regimen(
     )
 
 
-def _scores(ds, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -> dict:
+def _scores(cohort: Cohort, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -> dict:
     """Observed scores (patients x times) with measurement noise; IGA/PGA from them."""
     out = {}
     ordinal = ORDINALS[DISEASES[disease].ordinal]
     for name in TRAJECTORY_SCORES[disease]:
         if name in ORDINALS:
             continue
-        out[name] = np.maximum(ds[name].values.astype(np.float64), 0.0)
+        out[name] = np.maximum(cohort.values(name).astype(np.float64), 0.0)
     for row, pid in enumerate(ids):
         rng = patient_rng(spec.seed, int(pid), seed_arm + NOISE_STREAM_OFFSET)
         for name in sorted(out):
@@ -312,21 +308,17 @@ def simulate_chunk(
     arm = list(spec.arms)[arm_index]
     times = spec.visit_times()
     chunk = np.asarray(patients)
-    params = pop.parameters.copy()
-    events = []
-    for j in range(len(chunk)):
-        weight = (
-            float(pop.covariates["weight_kg"].iloc[j])
-            if spec.weight_dosing
-            else REFERENCE_WEIGHT_KG
-        )
-        plan = arm_regimen(spec, arm, weight).plan()
-        for name, value in plan.parameters.items():
-            params[j, model.parameter_index(name)] = value
-        events.append(plan.events)
-    ds = simulate(model, times, params, y0=pop.y0, events=events, start_status=pop.status)
-    status = ds["status"].values
-    scores = _scores(ds, spec.disease, spec, spec.population_stream(arm_index), chunk)
+    weights = (
+        pop.covariates["weight_kg"].to_numpy(dtype=np.float64)
+        if spec.weight_dosing
+        else np.full(len(chunk), REFERENCE_WEIGHT_KG)
+    )
+    plans = [arm_regimen(spec, arm, float(w)).plan() for w in weights]
+    cohort = simulate_cohort(
+        model, times, pop.parameters, y0=pop.y0, start_status=pop.status, plans=plans
+    )
+    status = cohort.status
+    scores = _scores(cohort, spec.disease, spec, spec.population_stream(arm_index), chunk)
     for name in scores:
         scores[name][status != 0] = np.nan
     cols: dict = {}
@@ -355,6 +347,76 @@ def simulate_chunk(
     return ChunkResult(frame, pd.concat(traj, ignore_index=True), failures)
 
 
+def prepare_trial(spec: TrialSpec, seed: int | None = None) -> TrialSpec:
+    """``spec`` ready to run: with ``seed`` (when given) and its parameter set's values
+    (:func:`with_resolved_parameter_set`); every arm's regimen is planned once, so that a
+    bad regimen fails now, before any population is drawn or file written."""
+    if seed is not None:
+        spec = spec.with_seed(seed)
+    spec = with_resolved_parameter_set(spec)
+    for arm in spec.arms:
+        arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
+    return spec
+
+
+class MemoryStore:
+    """The in-memory result store (:class:`dermatwin.trials.orchestration.ResultStore`):
+    populations screened here (:func:`dermatwin.patients.population.generate`, which
+    keeps recent ones for calibration's repeated runs), chunks kept as they are. There is
+    nothing to resume, so a chunk that fails on every attempt stops the run."""
+
+    def __init__(self, spec: TrialSpec, model: Model) -> None:
+        self.spec, self.model = spec, model
+        self.parts: dict[str, ChunkResult] = {}
+
+    def task(self, arm_index: int, lo: int, pop: Population) -> ChunkResult:
+        patients = np.arange(lo, lo + len(pop.parameters))
+        return simulate_chunk(self.spec, self.model, arm_index, patients, pop)
+
+    def populations(self, spec: TrialSpec, model: Model, executor) -> dict[int, Population]:
+        pop_spec = spec.population_spec()
+        sizes = list(spec.arm_sizes().values())
+        if not spec.paired:
+            return {a: generate(model, pop_spec, n, spec.seed, a) for a, n in enumerate(sizes)}
+        # paired: screened once; an arm's patients are the first n of the shared population
+        shared = generate(model, pop_spec, max(sizes), spec.seed, stream=0)
+        return {a: shared.rows(np.arange(n)) for a, n in enumerate(sizes)}
+
+    def pending(self, chunks):
+        return chunks
+
+    def simulating(self, chunks):
+        return nullcontext()
+
+    def task_args(self, chunks, populations):
+        return {
+            key: (a, lo, populations[a].rows(np.arange(lo, hi)))
+            for key, (a, lo, hi) in chunks.items()
+        }
+
+    def save(self, key: str, part: ChunkResult) -> None:
+        self.parts[key] = part
+
+    def fail(self, key: str, error: BaseException) -> None:
+        raise error
+
+    def collect(self, chunks):
+        parts = [self.parts[key] for key in chunks]
+        failures = [[f["arm"], f["patient"], f["status"]] for p in parts for f in p.failures]
+        return pd.concat([p.endpoints for p in parts], ignore_index=True), failures
+
+    def result(self, spec, table, summary, manifest, failures) -> TrialResult:
+        # one row order whatever the chunking: arm (spec order), variable, patient, time
+        traj = pd.concat([p.trajectories for p in self.parts.values()], ignore_index=True)
+        # (chunks arrive in any order; the sort keys are unique per row)
+        traj["arm"] = pd.Categorical(traj["arm"], categories=list(spec.arms))
+        traj = traj.sort_values(
+            ["arm", "variable", "patient", "time"], kind="stable", ignore_index=True
+        )
+        traj["arm"] = traj["arm"].astype(str)
+        return TrialResult(spec, table, traj, summary, manifest, failures)
+
+
 def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None = None):
     """Simulate the trial in memory; returns a :class:`TrialResult`.
 
@@ -362,72 +424,13 @@ def run_trial(spec: TrialSpec, *, model: Model | None = None, seed: int | None =
     shipped set, as ``dermatwin trial run`` uses; ``"none"``: uncalibrated priors). A
     ``model`` given here is used as it is (build it with :func:`trial_model`).
 
-    For large trials, other executors and resumable runs see
-    :func:`dermatwin.trials.streaming.run_trial_to`.
+    The streamed run (:func:`dermatwin.trials.streaming.run_trial_to`: large trials,
+    other executors, resumable) is the same orchestration
+    (:func:`dermatwin.trials.orchestration.orchestrate`) with a Parquet store.
     """
-    if seed is not None:
-        spec = spec.with_seed(seed)
-    spec = with_resolved_parameter_set(spec)
+    from dermatwin.execution.serial import SerialExecutor
+
+    spec = prepare_trial(spec, seed)
     model = model or trial_model(spec)
-    pop_spec = spec.population_spec()
-    endpoints = spec.parsed_endpoints()
-    for arm in spec.arms:  # a bad regimen fails now, before any population is drawn
-        arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
-    rows, traj, failures = [], [], []
-    sizes = list(spec.arm_sizes().values())
-    # paired: screened once; an arm's patients are the first n of the shared population
-    shared = generate(model, pop_spec, max(sizes), spec.seed, stream=0) if spec.paired else None
-    for a, n in enumerate(sizes):
-        if shared is None:
-            pop = generate(model, pop_spec, n, spec.seed, stream=a)
-        else:
-            pop = shared.rows(np.arange(n))
-        ids = np.arange(n)
-        for lo in range(0, n, spec.chunk_size):
-            chunk = ids[lo : lo + spec.chunk_size]
-            part = simulate_chunk(spec, model, a, chunk, pop.rows(chunk))
-            rows.append(part.endpoints)
-            traj.append(part.trajectories)
-            failures.extend(part.failures)
-    table = pd.concat(rows, ignore_index=True)
-    # one row order whatever the chunking: arm (spec order), variable, patient, time
-    trajectories = pd.concat(traj, ignore_index=True)
-    trajectories["arm"] = pd.Categorical(trajectories["arm"], categories=list(spec.arms))
-    trajectories = trajectories.sort_values(
-        ["arm", "variable", "patient", "time"], kind="stable", ignore_index=True
-    )
-    trajectories["arm"] = trajectories["arm"].astype(str)
-    kinds = {e.text: e.summary_kind for e in endpoints}
-    summary = summarise(
-        table,
-        kinds,
-        seed=spec.seed,
-        reference=spec.reference(),
-        paired=spec.paired,
-        order=list(spec.arms),  # as the streamed run: arms in the spec's order
-    )
-    return TrialResult(
-        spec,
-        table,
-        trajectories,
-        summary,
-        trial_manifest(spec, model, len(failures)),
-        pd.DataFrame(failures, columns=["arm", "patient", "status"]),
-    )
-
-
-def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:
-    """What identifies a run: trial, seed, versions, model and spec hashes, arm sizes,
-    and the software environment (metadata: not part of any identity check)."""
-    spec_json = spec.model_dump_json()
-    return {
-        "trial": spec.name,
-        "seed": spec.seed,
-        "dermatwin_version": __version__,
-        "model": model.name,
-        "model_hash": model.content_hash,
-        "spec_sha256": hashlib.sha256(spec_json.encode()).hexdigest(),
-        "arms": spec.arm_sizes(),
-        "failed_patients": failed_patients,
-        "environment": environment(),
-    }
+    store = MemoryStore(spec, model)
+    return orchestrate(spec, model, store, SerialExecutor(retries=0))

@@ -21,8 +21,10 @@ stderr, or to ``log``), and the results still equal an uninterrupted run's.
 A paired trial (``paired: true``) screens one population for every arm, in
 ``population/shared/``; each arm takes its first ``n`` patients.
 
-The summary is computed from the endpoint table (one row per patient); trajectories are
-never all held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
+The run is :func:`dermatwin.trials.orchestration.orchestrate` with the Parquet result
+store :class:`ParquetStore`, as the in-memory run is with its memory store. The summary
+is computed from the endpoint table (one row per patient); trajectories are never all
+held in memory. The run is staged in ``.OUT.partial`` beside ``OUT`` and swapped
 into place when complete (:mod:`dermatwin.io.output_folder`: claimed and locked for the
 whole run); an interrupted run is continued with ``resume=True``, and a run without it
 discards the interrupted one (saying so in one line). Only a ``.OUT.partial`` that
@@ -42,8 +44,8 @@ import math
 import os
 import shutil
 import sys
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,25 +68,14 @@ from dermatwin.io.output_folder import (
 )
 from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
 from dermatwin.patients.profile import PatientError
-from dermatwin.therapy.drugs import REFERENCE_WEIGHT_KG
-from dermatwin.trials.run import (
-    ChunkResult,
-    TrialResult,
-    arm_regimen,
-    simulate_chunk,
-    trial_manifest,
-    with_resolved_parameter_set,
-)
+from dermatwin.trials.orchestration import CHUNK_FAILED, orchestrate, trial_chunks
+from dermatwin.trials.run import ChunkResult, TrialResult, prepare_trial, simulate_chunk
 from dermatwin.trials.spec import TrialSpec
-from dermatwin.trials.statistics import summarise
 from dermatwin.trials.worker import spec_key, trial_model_cached
 
-#: status of the patients of a chunk that failed on every attempt (not a kernel status)
-CHUNK_FAILED = -1
 #: the report draws its figures from all trajectory rows up to this many, else from the
 #: first patients of each arm (memory stays bounded)
 REPORT_MAX_ROWS = 500_000
-FAILURE_COLUMNS = ["arm", "patient", "status"]
 
 
 @dataclass(repr=False)  # keeps the short repr of TrialResult
@@ -224,7 +215,7 @@ def _population(
     for g, scr in enumerate(screenings):
         entry = done.get(scr.key)
         if entry is not None:
-            reason = _damaged_population(manifest, entry)
+            reason = _damaged(manifest, entry, "blocks")
             if reason is None:
                 table = pq.read_table(folder / "population" / f"{scr.folder}.parquet")
                 share(g, table["candidate"].to_numpy(), entry["blocks"])
@@ -306,21 +297,13 @@ def _population(
     return out
 
 
-def _damaged_population(manifest: ChunkManifest, entry: dict) -> str | None:
-    """Why a recorded arm population cannot be used (None: it can)."""
-    blocks = entry.get("blocks")
-    if not isinstance(blocks, list) or not all(
-        isinstance(b, list) and len(b) == 2 and all(isinstance(v, int) for v in b) for b in blocks
-    ):
-        return "its manifest record is damaged"
-    return manifest.damaged(entry)
-
-
-def _damaged_chunk(manifest: ChunkManifest, entry: dict) -> str | None:
-    """Why a recorded chunk cannot be used (None: it can)."""
-    failed = entry.get("failed_patients")
-    if not isinstance(failed, list) or not all(
-        isinstance(f, list) and len(f) == 2 and all(isinstance(v, int) for v in f) for f in failed
+def _damaged(manifest: ChunkManifest, entry: dict, pairs: str) -> str | None:
+    """Why a recorded population or chunk cannot be used (None: it can): its files, and
+    its field ``pairs`` (population ``blocks``, chunk ``failed_patients``: lists of two
+    whole numbers)."""
+    rows = entry.get(pairs)
+    if not isinstance(rows, list) or not all(
+        isinstance(r, list) and len(r) == 2 and all(isinstance(v, int) for v in r) for r in rows
     ):
         return "its manifest record is damaged"
     return manifest.damaged(entry)
@@ -390,11 +373,7 @@ def run_trial_to(
     once it is recorded) are hooks for fault-injection tests. ``log`` gets one line per
     damaged staged file found on resume (default: stderr).
     """
-    if seed is not None:
-        spec = spec.with_seed(seed)
-    spec = with_resolved_parameter_set(spec)
-    for arm in spec.arms:  # a bad regimen fails now, before anything is written
-        arm_regimen(spec, arm, REFERENCE_WEIGHT_KG).plan()
+    spec = prepare_trial(spec, seed)
     with OutputFolder(out, command="trial run", inputs=inputs, overwrite=overwrite) as folder:
         # chunks already written stay staged (a disk full after hours loses no work)
         with write_errors(folder.given, "; once it can, --resume continues the run"):
@@ -440,33 +419,24 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
             folder.discard(stage)
         folder.new_stage(stage)
         manifest = ChunkManifest.create(stage, header)
-    total = sum(s.size for s in _screenings(spec))  # a paired trial screens once
+    store = ParquetStore(
+        spec,
+        stage,
+        manifest,
+        task=task,
+        timeout=timeout,
+        progress=progress,
+        on_chunk=on_chunk,
+        log=log,
+    )
     try:
-        with progress_bar("population", total, enabled=progress) as advance:
-            try:
-                pops = _population(spec, executor, stage, manifest, timeout, advance, log)
-            except PatientError:
-                shutil.rmtree(stage, ignore_errors=True)  # the criteria: nothing to resume
-                raise
-        computed = _simulate(
-            spec, executor, stage, manifest, pops, task, timeout, on_chunk, progress, log
-        )
+        result = orchestrate(spec, model, store, executor, timeout=timeout)
     finally:
         if own:
             executor.shutdown()
-    result = _finish(spec, model, stage, manifest, computed)
     folder.commit(stage)
     result.folder = out
     return result
-
-
-def _chunks(spec: TrialSpec) -> dict[str, tuple[int, int, int]]:
-    """Chunk id -> (arm index, first patient, end patient)."""
-    out = {}
-    for a, n in enumerate(spec.arm_sizes().values()):
-        for c, lo in enumerate(range(0, n, spec.chunk_size)):
-            out[f"{a}:{c:05d}"] = (a, lo, min(n, lo + spec.chunk_size))
-    return out
 
 
 def _chunk_path(folder: Path, table: str, spec: TrialSpec, chunk: str) -> Path:
@@ -475,117 +445,139 @@ def _chunk_path(folder: Path, table: str, spec: TrialSpec, chunk: str) -> Path:
     return folder / table / arm_folders(spec)[arm] / f"chunk-{c}.parquet"
 
 
-def _simulate(
-    spec, executor, folder, manifest, pops, task, timeout, on_chunk, progress, log=_stderr
-) -> int:
-    chunks = _chunks(spec)
-    done = {}
-    for key, entry in manifest.done().items():
-        if key not in chunks:
-            continue  # a population record
-        reason = _damaged_chunk(manifest, entry)
-        if reason is None:
-            done[key] = entry
-        else:
-            log(f"chunk {key}: {reason}; recomputing")
-    todo = {k: v for k, v in chunks.items() if k not in done}
-    total = sum(hi - lo for _, lo, hi in chunks.values())
-    computed = 0
+class ParquetStore:
+    """The streamed result store (:class:`dermatwin.trials.orchestration.ResultStore`):
+    populations screened on the executor in blocks written under ``folder``; each chunk's
+    endpoint and trajectory tables written as Parquet as it finishes and recorded in the
+    chunk manifest, so a resumed run computes only what is missing or damaged; the
+    finished run consolidated with its report (see the module docstring)."""
 
-    with progress_bar("simulation", total, enabled=progress) as advance:
-        advance(sum(hi - lo for k, (_, lo, hi) in chunks.items() if k in done))
+    def __init__(
+        self,
+        spec: TrialSpec,
+        folder: Path,
+        manifest: ChunkManifest,
+        *,
+        task: Callable[..., ChunkResult] = chunk_task,
+        timeout: float | None = None,
+        progress: bool | None = False,
+        on_chunk: Callable[[str], None] | None = None,
+        log: Callable[[str], None] = _stderr,
+    ) -> None:
+        self.spec, self.folder, self.manifest = spec, folder, manifest
+        self.task, self.timeout, self.progress, self.log = task, timeout, progress, log
+        self.on_chunk = on_chunk  # called with each chunk id once recorded (tests' hook)
+        #: chunks simulated by this run (a resumed run skips those already done)
+        self.computed = 0
+        self.done: dict[str, dict] = {}
+        self.failed_chunks: list[dict] = []
+        self.latest: dict[str, dict] = {}  # each chunk's last record, once collected
+        self._advance: Callable[[int], None] = lambda n: None
 
-        def on_result(key, part: ChunkResult):
-            nonlocal computed
-            files = [_chunk_path(folder, t, spec, key) for t in ("endpoints", "trajectories")]
-            write_parquet_atomic(part.endpoints, files[0])
-            write_parquet_atomic(part.trajectories, files[1])
-            failed = [[int(f["patient"]), int(f["status"])] for f in part.failures]
-            manifest.record(
-                key, "done", files, patients=len(part.endpoints), failed_patients=failed
-            )
-            computed += 1
-            advance(len(part.endpoints))
-            if on_chunk is not None:
-                on_chunk(key)
+    def populations(self, spec, model, executor) -> dict[int, _ArmPopulation]:
+        total = sum(s.size for s in _screenings(spec))  # a paired trial screens once
+        with progress_bar("population", total, enabled=self.progress) as advance:
+            try:
+                return _population(
+                    spec, executor, self.folder, self.manifest, self.timeout, advance, self.log
+                )
+            except PatientError:
+                shutil.rmtree(self.folder, ignore_errors=True)  # the criteria: nothing to resume
+                raise
 
-        def on_failure(key, err: BaseException):
-            a, lo, hi = chunks[key]
-            reason = str(err).splitlines()[0] if str(err) else ""
-            manifest.record(
-                key, "failed", patients=[lo, hi], error=f"{type(err).__name__}: {reason}"
-            )
-            advance(hi - lo)
+    def pending(self, chunks):
+        for key, entry in self.manifest.done().items():
+            if key not in chunks:
+                continue  # a population record
+            reason = _damaged(self.manifest, entry, "failed_patients")
+            if reason is None:
+                self.done[key] = entry
+            else:
+                self.log(f"chunk {key}: {reason}; recomputing")
+        return {k: v for k, v in chunks.items() if k not in self.done}
 
-        tasks = _ChunkArgs(spec, folder, todo, pops)
-        run_tasks(
-            executor, task, tasks, on_result=on_result, on_failure=on_failure, timeout=timeout
+    @contextmanager
+    def simulating(self, chunks):
+        total = sum(hi - lo for _, lo, hi in chunks.values())
+        with progress_bar("simulation", total, enabled=self.progress) as advance:
+            advance(sum(hi - lo for k, (_, lo, hi) in chunks.items() if k in self.done))
+            self._advance = advance
+            yield
+
+    def task_args(self, chunks, populations):
+        return _ChunkArgs(self.spec, self.folder, chunks, populations)
+
+    def save(self, key: str, part: ChunkResult) -> None:
+        files = [_chunk_path(self.folder, t, self.spec, key) for t in ("endpoints", "trajectories")]
+        write_parquet_atomic(part.endpoints, files[0])
+        write_parquet_atomic(part.trajectories, files[1])
+        failed = [[int(f["patient"]), int(f["status"])] for f in part.failures]
+        self.manifest.record(
+            key, "done", files, patients=len(part.endpoints), failed_patients=failed
         )
-    return computed
+        self.computed += 1
+        self._advance(len(part.endpoints))
+        if self.on_chunk is not None:
+            self.on_chunk(key)
 
-
-def _finish(spec, model, folder, manifest, computed) -> StreamedTrialResult:
-    """Summary from the endpoint chunks, consolidated files, manifest and report."""
-    from dermatwin.trials.output import write_trial
-
-    chunks = _chunks(spec)
-    latest = manifest.latest()
-    arms = list(spec.arms)
-    frames, failures, failed_chunks = [], [], []
-    for key in chunks:
-        a, lo, hi = chunks[key]
-        entry = latest[key]
-        if entry["status"] == "done":
-            frames.append(pd.read_parquet(_chunk_path(folder, "endpoints", spec, key)))
-            failures += [[arms[a], p, s] for p, s in entry["failed_patients"]]
-        else:
-            failed_chunks.append({"chunk": key, "arm": arms[a], "patients": [lo, hi - 1]})
-            failures += [[arms[a], p, CHUNK_FAILED] for p in range(lo, hi)]
-    if not frames:
-        raise ExecutionError(f"every chunk failed; see {folder / MANIFEST_NAME}")
-    table = pd.concat(frames, ignore_index=True)
-    endpoints = spec.parsed_endpoints()
-    kinds = {e.text: e.summary_kind for e in endpoints}
-    # patients of failed chunks have no endpoint rows: excluded all the same
-    absent = Counter(arm for arm, _, status in failures if status == CHUNK_FAILED)
-    summary = summarise(
-        table,
-        kinds,
-        seed=spec.seed,
-        reference=spec.reference(),
-        absent=absent,
-        paired=spec.paired,
-        order=list(spec.arms),
-    )
-    manifest_info = trial_manifest(spec, model, len(failures))
-    manifest_info["chunks"] = {
-        "chunk_size": spec.chunk_size,
-        "done": len(chunks) - len(failed_chunks),
-        "failed": failed_chunks,
-    }
-    failure_table = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
-    result = StreamedTrialResult(
-        spec,
-        table,
-        pd.DataFrame(columns=["arm", "patient", "time", "variable", "value"]),
-        summary,
-        manifest_info,
-        failure_table,
-        folder=folder,
-        computed_chunks=computed,
-    )
-    rows = _consolidate_trajectories(spec, folder, chunks, latest)
-    notes = []
-    if rows <= REPORT_MAX_ROWS:
-        report_traj = pd.read_parquet(folder / "trajectories.parquet")
-    else:
-        keep = max(1, min(spec.arm_sizes().values()) * REPORT_MAX_ROWS // rows)
-        report_traj = pd.read_parquet(
-            folder / "trajectories.parquet", filters=[("patient", "<", keep)]
+    def fail(self, key: str, error: BaseException) -> None:
+        a, lo, hi = trial_chunks(self.spec)[key]
+        reason = str(error).splitlines()[0] if str(error) else ""
+        self.manifest.record(
+            key, "failed", patients=[lo, hi], error=f"{type(error).__name__}: {reason}"
         )
-        notes.append(f"Trajectory figures show the first {keep} patients of each arm.")
-    write_trial(result, folder, report_trajectories=report_traj, notes=notes)
-    return result
+        self._advance(hi - lo)
+
+    def collect(self, chunks):
+        self.latest = self.manifest.latest()
+        arms = list(self.spec.arms)
+        frames, failures = [], []
+        for key, (a, lo, hi) in chunks.items():
+            entry = self.latest[key]
+            if entry["status"] == "done":
+                frames.append(
+                    pd.read_parquet(_chunk_path(self.folder, "endpoints", self.spec, key))
+                )
+                failures += [[arms[a], p, s] for p, s in entry["failed_patients"]]
+            else:
+                self.failed_chunks.append({"chunk": key, "arm": arms[a], "patients": [lo, hi - 1]})
+                failures += [[arms[a], p, CHUNK_FAILED] for p in range(lo, hi)]
+        if not frames:
+            raise ExecutionError(f"every chunk failed; see {self.folder / MANIFEST_NAME}")
+        return pd.concat(frames, ignore_index=True), failures
+
+    def result(self, spec, table, summary, manifest, failures) -> StreamedTrialResult:
+        """The result, with consolidated trajectories, files and report in the folder."""
+        from dermatwin.trials.output import write_trial
+
+        chunks = trial_chunks(spec)
+        manifest["chunks"] = {
+            "chunk_size": spec.chunk_size,
+            "done": len(chunks) - len(self.failed_chunks),
+            "failed": self.failed_chunks,
+        }
+        result = StreamedTrialResult(
+            spec,
+            table,
+            pd.DataFrame(columns=["arm", "patient", "time", "variable", "value"]),
+            summary,
+            manifest,
+            failures,
+            folder=self.folder,
+            computed_chunks=self.computed,
+        )
+        rows = _consolidate_trajectories(spec, self.folder, chunks, self.latest)
+        notes = []
+        if rows <= REPORT_MAX_ROWS:
+            report_traj = pd.read_parquet(self.folder / "trajectories.parquet")
+        else:
+            keep = max(1, min(spec.arm_sizes().values()) * REPORT_MAX_ROWS // rows)
+            report_traj = pd.read_parquet(
+                self.folder / "trajectories.parquet", filters=[("patient", "<", keep)]
+            )
+            notes.append(f"Trajectory figures show the first {keep} patients of each arm.")
+        write_trial(result, self.folder, report_trajectories=report_traj, notes=notes)
+        return result
 
 
 def _consolidate_trajectories(spec, folder, chunks, latest) -> int:

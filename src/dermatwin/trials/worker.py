@@ -16,7 +16,8 @@ _MODELS: dict[str, Model] = {}
 
 
 def spec_key(spec: TrialSpec) -> str:
-    """The SHA-256 of the spec's JSON (the same key the run manifests record)."""
+    """The SHA-256 of the spec's JSON: the key of this cache and the ``spec_sha256`` of
+    the run manifests (:func:`dermatwin.trials.orchestration.trial_manifest`)."""
     return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
 
 

@@ -23,9 +23,10 @@ from scipy import stats
 from dermatwin.disease.observation import NU, TWIN_ERROR, ErrorModel
 from dermatwin.disease.scores import DISEASES, ORDINALS
 from dermatwin.disease.severity import _edges
-from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate_outputs
+from dermatwin.engine.simulate import SolverOptions
 from dermatwin.model.spec import Model
 from dermatwin.params.parameter_set import ParameterSet, load_parameter_set
+from dermatwin.study.cohort import simulate_cohort
 from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem
 from dermatwin.twins.prior import Prior, base_parameters, start_state
 from dermatwin.twins.visits import VisitRecord
@@ -162,23 +163,18 @@ class TwinSimulator:
             weight_kg=self.record.patient.weight_kg,
             parameter_set=self.parameter_set,
         ).plan()
-        p = self.parameter_matrix(theta)
-        for name, value in plan.parameters.items():
-            p[:, self.model.parameter_index(name)] = value
-        y0, eq_status = equilibrate(
-            self.model, p, self.y_start, ss_tol=TWIN_SS_TOL, options=TWIN_SOLVER
-        )
-        outputs, status = simulate_outputs(
+        cohort = simulate_cohort(
             self.model,
             np.asarray(times, dtype=np.float64),
-            p,
-            y0=y0,
-            events=plan.events,
-            start_status=eq_status,
+            self.parameter_matrix(theta),
+            y0=self.y_start,
+            plans=plan,
+            steady_state=True,
+            ss_tol=TWIN_SS_TOL,
             options=TWIN_SOLVER,
         )
-        out = {name: np.maximum(outputs[name], 0.0) for name in OUTPUTS[self.disease]}
-        return out, status, plan.events
+        out = {name: np.maximum(cohort.values(name), 0.0) for name in OUTPUTS[self.disease]}
+        return out, cohort.status, plan.events
 
 
 def observation_table(record: VisitRecord) -> dict[str, tuple[np.ndarray, np.ndarray]]:
