@@ -10,6 +10,7 @@ from dermatwin.calibration.placebo import (
     curves_of,
     fit_tau,
     placebo_arm,
+    placebo_cross,
     placebo_rows,
     read_placebo_models,
     with_placebo,
@@ -92,3 +93,8 @@ def test_shipped_placebo_models_match_their_rows_and_refit():
         refit = fit_tau(y, n, curves, m.mu)  # the stored curves reproduce the stored fit
         assert refit.tau == pytest.approx(m.tau, abs=0.02)
         assert refit.mu == pytest.approx(m.mu, abs=0.02)
+        cross = placebo_cross(m)
+        assert [c["row"] for c in cross] == [r["row"] for r in m.rows]
+        for c in cross:
+            lo, hi = c["interval"]
+            assert lo <= c["predicted"] <= hi and c["inside"] == (lo <= c["observed"] <= hi)

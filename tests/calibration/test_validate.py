@@ -129,7 +129,7 @@ def _pso_model(tau: float):
     )  # fmt: skip
 
 
-def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small):
+def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small, tmp_path):
     folder, _, sampling_only = small
     runs = {}
     for tau in (0.05, 0.8):
@@ -155,6 +155,10 @@ def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small):
     assert c["placebo_arms"]["n"] == 1  # PSO_UST_PHX1_0_PASI75
     assert c["median_width"] == pytest.approx(np.median([runs[0.8][i].width_n for i in rates]))
     assert len(sampling_only) == len(none)
+    doc = write_validation_doc(small[1], result, tmp_path / "validation.md").read_text()
+    assert "## Trial-level placebo model" in doc and "(sampling+placebo)" in doc
+    assert "leave-one-trial-out" in doc and "median width of the 95 % interval" in doc
+    assert (tmp_path / "img" / "validation_coverage.png").stat().st_size > 1000
 
 
 def test_posterior_draws_compose_with_the_placebo_nodes(small, monkeypatch):

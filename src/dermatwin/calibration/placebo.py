@@ -36,7 +36,7 @@ with it. The fitted models ship in ``placebo_effects.yaml`` beside this module;
 >>> m = PlaceboModel("AD", "model.placebo_response", "log", mu=0.0, tau=0.5, mu_se=0.1,
 ...                  tau_ci=(0.2, 1.0), grid=(0.01, 3.0), fitted_value=1.0)
 >>> [round(v, 3) for v, _ in m.nodes(1.0, 3)]
-[0.419, 1.0, 2.385]
+[0.413, 1.0, 2.419]
 """
 
 from __future__ import annotations
@@ -240,8 +240,11 @@ class TauFit:
     log_likelihood: float
 
 
-def fit_tau(y: Sequence[int], n: Sequence[int], curve: Callable, mu0: float = 0.0) -> TauFit:
-    """Maximum marginal likelihood of (mu, tau) and tau's 95 % profile interval."""
+def fit_tau(
+    y: Sequence[int], n: Sequence[int], curve: Callable, mu0: float = 0.0, profile_ci: bool = True
+) -> TauFit:
+    """Maximum marginal likelihood of (mu, tau) and tau's 95 % profile interval (NaN
+    without ``profile_ci``)."""
     y, n = np.asarray(y), np.asarray(n)
 
     def neg(p):
@@ -264,6 +267,11 @@ def fit_tau(y: Sequence[int], n: Sequence[int], curve: Callable, mu0: float = 0.
         )
         return -float(res.fun)
 
+    h = 1e-3
+    curvature = (neg([mu + h, tau]) - 2 * best.fun + neg([mu - h, tau])) / h**2
+    mu_se = float(1 / math.sqrt(curvature)) if curvature > 0 else float("inf")
+    if not profile_ci:
+        return TauFit(mu, tau, mu_se, (math.nan, math.nan), -float(best.fun))
     limit = -best.fun - stats.chi2.ppf(0.95, 1) / 2
 
     def excess(t: float) -> float:
@@ -274,9 +282,6 @@ def fit_tau(y: Sequence[int], n: Sequence[int], curve: Callable, mu0: float = 0.
     while excess(high) > 0 and high < 20:
         high *= 2
     high = optimize.brentq(excess, tau, high, xtol=1e-3) if excess(high) < 0 else high
-    h = 1e-3
-    curvature = (neg([mu + h, tau]) - 2 * best.fun + neg([mu - h, tau])) / h**2
-    mu_se = float(1 / math.sqrt(curvature)) if curvature > 0 else float("inf")
     return TauFit(mu, tau, mu_se, (float(low), float(high)), -float(best.fun))
 
 
@@ -401,4 +406,37 @@ def read_placebo_models(path: str | Path = SHIPPED) -> dict[str, PlaceboModel]:
     for d in data.get("placebo_models", []):
         d = {**d, "tau_ci": tuple(d["tau_ci"]), "grid": tuple(d["grid"]), "rows": tuple(d["rows"])}
         out[d["disease"]] = PlaceboModel(**d)
+    return out
+
+
+def placebo_cross(model: PlaceboModel) -> list[dict]:
+    """Leave-one-trial-out for the placebo arms: for each row, mu and tau refitted to the
+    other trials' rows (stored curves, no simulation), and the row's predictive median and
+    95 % interval of the responder rate at its published n (percent)."""
+    curves, y, n = curves_of(model)
+    z, w = _nodes(FIT_NODES)
+    out = []
+    for j, row in enumerate(model.rows):
+        keep = [i for i in range(len(y)) if i != j]
+
+        def others(i, t, keep=keep):
+            return curves(keep[i], t)
+
+        fit = fit_tau(y[keep], n[keep], others, model.mu, profile_ci=False)
+        sd = math.sqrt(fit.tau**2 + fit.mu_se**2)
+        pmf = stats.binom.pmf(np.arange(n[j] + 1)[:, None], n[j], curves(j, fit.mu + sd * z)) @ w
+        cdf = np.cumsum(pmf)
+        low, high = (100.0 * np.searchsorted(cdf, q) / n[j] for q in (0.025, 0.975))
+        median = 100.0 * float(curves(j, fit.mu))
+        out.append(
+            {
+                "row": row["row"],
+                "trial": row["trial"],
+                "observed": row["observed"],
+                "predicted": median,
+                "interval": [float(low), float(high)],
+                "inside": bool(low <= row["observed"] <= high),
+                "tau": fit.tau,
+            }
+        )
     return out

@@ -37,6 +37,7 @@ from dermatwin.calibration.placebo import (  # noqa: E402
     PlaceboModel,
     gives_placebo,
     placebo_arm,
+    placebo_cross,
     placebo_value,
     read_placebo_models,
     with_placebo,
@@ -188,11 +189,13 @@ def paired_effects(spec: TrialSpec) -> dict[str, dict]:
 
 
 def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
-    """JSON-ready result: rows with a ``fitted`` flag, counts of rows inside, and the
-    coverage block (:func:`coverage`)."""
+    """JSON-ready result: rows with a ``fitted`` flag, counts of rows inside, the coverage
+    block (:func:`coverage`), the placebo models and their leave-one-trial-out check
+    (:func:`~dermatwin.calibration.placebo.placebo_cross`)."""
     fitted = pset.fitted_rows()
     table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
     held = [r for r in table if not r["fitted"]]
+    models = read_placebo_models()
     return {
         "parameter_set": pset.name,
         "version": pset.version,
@@ -203,7 +206,8 @@ def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
         },
         "not_fitted": {"n": len(held), "inside": sum(r["inside"] for r in held)},
         "coverage": coverage(table),
-        "placebo_models": {d: m.to_dict() for d, m in read_placebo_models().items()},
+        "placebo_models": {d: m.to_dict() for d, m in models.items()},
+        "placebo_cross": [r for m in models.values() for r in placebo_cross(m)],
     }
 
 
@@ -256,6 +260,15 @@ def coverage_lines(result: dict) -> list[str]:
         f"+-{p['within_pp']:g} points of the prediction; {p['inside']} of {p['n']} inside "
         "their interval",
     ]
+    cross = result.get("placebo_cross") or []
+    if cross:
+        close = sum(abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in cross)
+        lines.append(
+            f"placebo arms, leave-one-trial-out (placebo model refitted without the trial): "
+            f"{sum(r['inside'] for r in cross)} of {len(cross)} inside their 95 % "
+            f"predictive interval; {close} of {len(cross)} within "
+            f"+-{PLACEBO_TOLERANCE_PP:g} points of the predictive median"
+        )
     if c["median_width"] is not None:
         lines.append(
             f"median width of the 95 % interval of a responder rate at n = {c['width_n']} "
@@ -363,6 +376,27 @@ def placebo_table(result: dict) -> str:
             f"| {m['disease']} | `{m['target']}` ({m['scale']}) | {m['fitted_value']:.4g} | "
             f"{m['mu']:.3f} ({m['mu_se']:.3f}) | {typical:.4g} | {m['tau']:.2f} "
             f"({lo:.2f} to {hi:.2f}) | {used} |"
+        )
+    return "\n".join(lines)
+
+
+def placebo_cross_table(result: dict) -> str:
+    """Leave-one-trial-out of the placebo arms: predictive median and 95 % interval."""
+    cross = result.get("placebo_cross") or []
+    if not cross:
+        return ""
+    lines = [
+        "Placebo arms, leave-one-trial-out (mu and tau refitted without the trial; the "
+        "interval: a new trial's placebo parameter and sampling at the published n):",
+        "",
+        "| row | observed | predictive median | 95 % interval | inside | tau without it |",
+        "|---|---:|---:|---|:-:|---:|",
+    ]
+    for r in cross:
+        lo, hi = r["interval"]
+        lines.append(
+            f"| `{r['row']}` | {r['observed']:g} | {r['predicted']:.1f} | {lo:.1f} to "
+            f"{hi:.1f} | {'yes' if r['inside'] else 'no'} | {r['tau']:.2f} |"
         )
     return "\n".join(lines)
 
@@ -568,6 +602,8 @@ set's value (`dermatwin calibrate-placebo` refits it; `calibration/placebo.py`).
 {lines}
 
 ![rows inside their interval]({cover.relative_to(path.parent).as_posix()})
+
+{placebo_cross_table(result)}
 
 "Inside" counts rows whose observed value lies in the interval; grey bars: the
 sampling-only interval of the same rows, for comparison. The placebo count uses the
