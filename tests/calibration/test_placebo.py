@@ -98,3 +98,18 @@ def test_shipped_placebo_models_match_their_rows_and_refit():
         for c in cross:
             lo, hi = c["interval"]
             assert lo <= c["predicted"] <= hi and c["inside"] == (lo <= c["observed"] <= hi)
+
+
+def test_calibrate_placebo_writes_models_that_read_back(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from dermatwin.calibration import placebo
+    from dermatwin.cli import app
+
+    shipped = read_placebo_models()
+    monkeypatch.setattr(placebo, "fit_placebo", lambda specs, pset, d, log: shipped[d])
+    out = tmp_path / "placebo.yaml"
+    res = CliRunner().invoke(app, ["calibrate-placebo", "--out", str(out)])
+    assert res.exit_code == 0, res.stderr
+    assert read_placebo_models(out) == shipped
+    assert "AD: model.placebo_response on the log scale" in res.stdout
