@@ -14,6 +14,7 @@ from dermatwin.calibration.validate import (
     write_validation_doc,
 )
 from dermatwin.cli import app
+from dermatwin.params.parameter_set import CalibrationError
 from dermatwin.trials.spec import TrialError, load_trial
 
 TRIAL = "phoenix1_ustekinumab_psoriasis.yaml"
@@ -176,3 +177,5 @@ def test_posterior_draws_compose_with_the_placebo_nodes(small, monkeypatch):
 def test_validate_cli_rejects_negative_placebo_nodes():
     res = CliRunner().invoke(app, ["validate", "--placebo-nodes", "-1", "--trial", TRIAL])
     assert res.exit_code == 2 and "--placebo-nodes" in res.stderr
+    with pytest.raises(CalibrationError, match="placebo_nodes: -1; allowed"):
+        validate("default", trials=[TRIAL], placebo_nodes=-1)

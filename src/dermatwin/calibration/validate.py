@@ -517,9 +517,10 @@ KNOWN_MISSES = """\
   treatment-minus-placebo difference, so it is not fitted.
 - **ADSTEM arms: placebo {AD_ATMSC_ADSTEM2025_P2_EASI75_W16_P} % vs 7.3 %, MSC
   {AD_ATMSC_ADSTEM2025_P2_EASI75_W16_T} % vs 23.7 % EASI-75 at week 16.** The paired
-  MSC-minus-placebo difference is fitted (16.4 points), but the placebo response is one
-  constant per disease (fitted to SOLO-1's 15 %), while this refractory population's
-  placebo arm responded far less; a trial-level placebo term is issue 18.
+  MSC-minus-placebo difference is fitted (16.4 points), but the point prediction uses one
+  placebo value per disease (fitted to SOLO-1's 15 %), while this refractory population's
+  placebo arm responded far less; the trial-level placebo model (above) widens the
+  interval to cover such a trial.
 - **Psoriasis responses are all-or-none.** A plaque of the Shmarov core either clears
   completely or stays, so PASI-100 and PGA 0/1 are far too common (CHAMPION PASI-100
   {PSO_CHAMPION_ADA_PASI100} % vs 16.7 %; ERASURE IGA 0/1 {PSO_SECU_ERASURE_300_IGA} % vs
