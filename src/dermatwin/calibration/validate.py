@@ -335,7 +335,7 @@ def coverage_plot(result: dict, path: str | Path) -> Path:
     ]
     groups = [(name, k) for name, k in groups if k["n"]]
     y = np.arange(len(groups))
-    fig, ax = plt.subplots(figsize=(6, 0.6 + 0.8 * max(len(groups), 1)))
+    fig, ax = plt.subplots(figsize=(6, 1.2 + 0.8 * max(len(groups), 1)))
     for offset, key, label, color in (
         (-0.18, "inside_sampling", "sampling only", "C7"),
         (0.18, "inside", _includes(result), "C0"),
@@ -351,7 +351,7 @@ def coverage_plot(result: dict, path: str | Path) -> Path:
         xlim=(0, 115),
         xlabel="rows inside their 95 % interval (%)",
     )
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=8)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
