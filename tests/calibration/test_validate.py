@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -13,6 +14,7 @@ from dermatwin.calibration.validate import (
     write_validation_doc,
 )
 from dermatwin.cli import app
+from dermatwin.params.parameter_set import CalibrationError
 from dermatwin.trials.spec import TrialError, load_trial
 
 TRIAL = "phoenix1_ustekinumab_psoriasis.yaml"
@@ -117,3 +119,63 @@ def test_msc_rows_report_the_paired_effect_on_the_same_patients(small_msc, small
     _, pset2, plain = small
     assert all(r["paired_effect"] is None for r in summary(pset2, plain)["rows"])
     assert markdown_table(summary(pset2, plain)).splitlines()[2].endswith("|  |")
+
+
+def _pso_model(tau: float):
+    from dermatwin.calibration.placebo import TARGETS, PlaceboModel
+
+    return PlaceboModel(
+        "psoriasis", TARGETS["psoriasis"][0], "logit", mu=-2.4, tau=tau, mu_se=0.0,
+        tau_ci=(0.0, 1.0), grid=(0.01, 0.4), fitted_value=0.0769,
+    )  # fmt: skip
+
+
+def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small, tmp_path):
+    folder, _, sampling_only = small
+    runs = {}
+    for tau in (0.05, 0.8):
+        models = {"psoriasis": _pso_model(tau)}
+        runs[tau] = validate("default", folder, placebo_nodes=3, placebo_models=models)[1]
+    none = validate("default", folder, placebo_nodes=0)[1]
+    for r in none:
+        assert r.interval_includes == "sampling" and r.sampling_interval == (r.low, r.high)
+    for rows in runs.values():
+        assert {r.interval_includes for r in rows} == {"sampling+placebo"}
+        # the point prediction and the sampling interval are those of the set's own run
+        assert [(r.predicted, r.sampling_interval) for r in rows] == [
+            (r.predicted, (r.low, r.high)) for r in none
+        ]
+    rates = [i for i, r in enumerate(none) if r.width_n is not None]
+    width = {tau: [rows[i].high - rows[i].low for i in rates] for tau, rows in runs.items()}
+    assert sum(width[0.8]) > 1.3 * sum(width[0.05])
+    assert all(runs[0.8][i].width_n >= runs[0.05][i].width_n for i in rates)
+    result = summary(small[1], runs[0.8])
+    c = result["coverage"]
+    assert c["interval_includes"] == ["sampling+placebo"]
+    assert c["in_sample"]["n"] + c["out_of_sample"]["n"] == len(runs[0.8])
+    assert c["placebo_arms"]["n"] == 1  # PSO_UST_PHX1_0_PASI75
+    assert c["median_width"] == pytest.approx(np.median([runs[0.8][i].width_n for i in rates]))
+    assert len(sampling_only) == len(none)
+    doc = write_validation_doc(small[1], result, tmp_path / "validation.md").read_text()
+    assert "## Trial-level placebo model" in doc and "(sampling+placebo)" in doc
+    assert "leave-one-trial-out" in doc and "median width of the 95 % interval" in doc
+    assert (tmp_path / "img" / "validation_coverage.png").stat().st_size > 1000
+
+
+def test_posterior_draws_compose_with_the_placebo_nodes(small, monkeypatch):
+    from dermatwin.calibration import validate as v
+
+    folder, pset, _ = small
+    draws = [(pset, 1 / 3)] * 3
+    monkeypatch.setattr(v, "parameter_draws", lambda p: draws)
+    rows = validate(pset, folder, placebo_models={"psoriasis": _pso_model(0.5)})[1]
+    assert {r.interval_includes for r in rows} == {"sampling+placebo+posterior"}
+    rows = validate(pset, folder, placebo_nodes=0)[1]
+    assert {r.interval_includes for r in rows} == {"sampling+posterior"}
+
+
+def test_validate_cli_rejects_negative_placebo_nodes():
+    res = CliRunner().invoke(app, ["validate", "--placebo-nodes", "-1", "--trial", TRIAL])
+    assert res.exit_code == 2 and "--placebo-nodes" in res.stderr
+    with pytest.raises(CalibrationError, match="placebo_nodes: -1; allowed"):
+        validate("default", trials=[TRIAL], placebo_nodes=-1)

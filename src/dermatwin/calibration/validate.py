@@ -6,6 +6,13 @@ simulated interval (see :mod:`dermatwin.calibration.targets`) and whether the ro
 used for fitting. :func:`write_validation_doc` writes ``docs/validation.md`` with the
 table and the predicted-vs-observed plot.
 
+The interval is predictive where a trial-level placebo model is fitted
+(:mod:`dermatwin.calibration.placebo`): the trial is rerun on the SAME virtual patients at
+``placebo_nodes`` Gauss-Hermite values of its placebo parameter (a new trial's predictive
+distribution), and the interval mixes their bootstrap distributions at the published n;
+each row says what its interval includes (``interval_includes``). The point prediction
+stays the run with the set's own value.
+
 For every row of an MSC arm whose trial has a placebo arm, validation also runs the trial
 with ``paired: true`` and reports the paired MSC-minus-placebo effect on the same virtual
 patients (estimate and 95 % interval, in the row's units): the effect of the cells alone,
@@ -19,14 +26,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from scipy import stats
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dermatwin._base.atomic import write_text_atomic  # noqa: E402
+from dermatwin.calibration.placebo import (  # noqa: E402
+    PlaceboModel,
+    gives_placebo,
+    placebo_arm,
+    placebo_cross,
+    placebo_value,
+    read_placebo_models,
+    with_placebo,
+)
 from dermatwin.calibration.targets import (  # noqa: E402
     EXAMPLE_TRIALS,
+    WIDTH_N,
     RowPrediction,
+    TrialResult,
     clinical_rows,
     row_predictions,
 )
@@ -35,13 +55,15 @@ from dermatwin.params.parameter_set import (
     ParameterSet,
     load_parameter_set,
 )  # noqa: E402
-from dermatwin.therapy.items import DrugItem, MSCItem  # noqa: E402
+from dermatwin.therapy.items import MSCItem  # noqa: E402
 from dermatwin.trials.paired import paired_spec  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
 from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
-#: catalogue drugs that make an arm a placebo (vehicle) arm
-PLACEBO_DRUGS = frozenset({"placebo"})
+#: Gauss-Hermite values of the trial-level placebo parameter per trial (each a rerun)
+PLACEBO_NODES = 5
+#: a placebo arm's point prediction within this many percentage points counts as close
+PLACEBO_TOLERANCE_PP = 6.0
 
 
 def reference_trials(directory: str | Path = EXAMPLE_TRIALS) -> dict[str, TrialSpec]:
@@ -55,9 +77,16 @@ def validate(
     parameter_set: str | ParameterSet = "default",
     directory: str | Path = EXAMPLE_TRIALS,
     trials: Sequence[str] | None = None,
+    placebo_nodes: int = PLACEBO_NODES,
+    placebo_models: dict[str, PlaceboModel] | None = None,
 ) -> tuple[ParameterSet, list[RowPrediction]]:
-    """Predictions of every reference row (of ``trials``, default all) with the set."""
+    """Predictions of every reference row (of ``trials``, default all) with the set, with
+    predictive intervals over ``placebo_nodes`` trial-level placebo values (0: sampling
+    only; ``placebo_models``: default the shipped fits)."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
+    if placebo_nodes < 0:
+        raise CalibrationError(f"placebo_nodes: {placebo_nodes}; allowed: a whole number >= 0")
+    models = read_placebo_models() if placebo_models is None else placebo_models
     specs = reference_trials(directory)
     if not specs:
         raise CalibrationError(
@@ -75,7 +104,8 @@ def validate(
         if trials is not None and name not in trials:
             continue
         spec = spec.model_copy(update={"parameter_set": pset})
-        predictions = row_predictions(spec, run_trial(spec), name)
+        spread, includes = predictive_runs(spec, pset, models.get(spec.disease), placebo_nodes)
+        predictions = row_predictions(spec, run_trial(spec), name, spread, includes)
         effects = paired_effects(spec)
         rows += [
             dataclasses.replace(r, paired_effect=effects.get(r.row)) if r.row in effects else r
@@ -84,16 +114,48 @@ def validate(
     return pset, rows
 
 
+def parameter_draws(pset: ParameterSet) -> list[tuple[ParameterSet, float]]:
+    """(set, weight) per posterior draw of ``pset``: the hook for sets that carry draws
+    (issue 18, slice "posterior"); a point set is its own single draw."""
+    return [(pset, 1.0)]
+
+
+def predictive_runs(
+    spec: TrialSpec, pset: ParameterSet, model: PlaceboModel | None, nodes: int
+) -> tuple[list[tuple[TrialResult, float]] | None, str]:
+    """Reruns of ``spec`` on its virtual patients (its seed) over what a new trial does
+    not know, with weights, and the label of what they include; (None, "sampling") where
+    nothing is uncertain but sampling.
+
+    One draw: ``nodes`` Gauss-Hermite values of the placebo parameter. Several posterior
+    draws: each draw is paired with one stratified quantile of the placebo distribution
+    (a Latin-hypercube pairing, so the runs stay one per draw)."""
+    draws = parameter_draws(pset)
+    placebo = bool(nodes and model is not None and gives_placebo(spec))
+    if len(draws) == 1 and not placebo:
+        return None, "sampling"
+    runs: list[tuple[ParameterSet, float]] = []
+    if len(draws) == 1:
+        (draw, _), disease = draws[0], spec.disease
+        runs = [
+            (with_placebo(draw, disease, v), w)
+            for v, w in model.nodes(placebo_value(draw, disease), nodes)
+        ]
+    else:
+        order = np.random.default_rng(spec.seed).permutation(len(draws))
+        for (draw, weight), slot in zip(draws, order, strict=True):
+            if placebo:
+                z = float(stats.norm.ppf((slot + 0.5) / len(draws)))
+                value = model.value_at(placebo_value(draw, spec.disease), z)
+                draw = with_placebo(draw, spec.disease, value)
+            runs.append((draw, weight))
+    label = "+".join(["sampling"] + ["placebo"] * placebo + ["posterior"] * (len(draws) > 1))
+    return [(run_trial(spec.model_copy(update={"parameter_set": p})), w) for p, w in runs], label
+
+
 def msc_arm(spec: TrialSpec, arm: str) -> bool:
     """Whether ``arm`` gives MSC."""
     return any(isinstance(item, MSCItem) for item in spec.arms[arm].regimen)
-
-
-def placebo_arm(spec: TrialSpec, arm: str) -> bool:
-    """Whether ``arm`` gives nothing but placebo (besides the trial's background)."""
-    return all(
-        isinstance(item, DrugItem) and item.drug in PLACEBO_DRUGS for item in spec.arms[arm].regimen
-    )
 
 
 def paired_effects(spec: TrialSpec) -> dict[str, dict]:
@@ -128,10 +190,13 @@ def paired_effects(spec: TrialSpec) -> dict[str, dict]:
 
 
 def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
-    """JSON-ready result: rows with a ``fitted`` flag, and counts of rows inside."""
+    """JSON-ready result: rows with a ``fitted`` flag, counts of rows inside, the coverage
+    block (:func:`coverage`), the placebo models and their leave-one-trial-out check
+    (:func:`~dermatwin.calibration.placebo.placebo_cross`)."""
     fitted = pset.fitted_rows()
     table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
     held = [r for r in table if not r["fitted"]]
+    models = read_placebo_models()
     return {
         "parameter_set": pset.name,
         "version": pset.version,
@@ -141,7 +206,76 @@ def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
             "inside": sum(r["inside"] for r in table if r["fitted"]),
         },
         "not_fitted": {"n": len(held), "inside": sum(r["inside"] for r in held)},
+        "coverage": coverage(table),
+        "placebo_models": {d: m.to_dict() for d, m in models.items()},
+        "placebo_cross": [r for m in models.values() for r in placebo_cross(m)],
     }
+
+
+def coverage(table: list[dict]) -> dict:
+    """Rows inside their interval (predictive and sampling-only), in-sample (fitted) and
+    out-of-sample; placebo-arm rates within :data:`PLACEBO_TOLERANCE_PP` points of the
+    prediction; the median interval width of a rate at :data:`WIDTH_N` per arm."""
+
+    def count(rows: list[dict]) -> dict:
+        return {
+            "n": len(rows),
+            "inside": sum(r["inside"] for r in rows),
+            "inside_sampling": sum(r["inside_sampling"] for r in rows),
+        }
+
+    placebo = [r for r in table if r["placebo"] and r["width_n"] is not None]
+    widths = [r["width_n"] for r in table if r["width_n"] is not None]
+    return {
+        "interval_includes": sorted({r["interval_includes"] for r in table}),
+        "in_sample": count([r for r in table if r["fitted"]]),
+        "out_of_sample": count([r for r in table if not r["fitted"]]),
+        "placebo_arms": {
+            **count(placebo),
+            "within_pp": PLACEBO_TOLERANCE_PP,
+            "within": sum(
+                abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in placebo
+            ),
+        },
+        "width_n": WIDTH_N,
+        "median_width": float(np.median(widths)) if widths else None,
+    }
+
+
+def coverage_lines(result: dict) -> list[str]:
+    """The coverage block as sentences ("K of N rows inside")."""
+    c = result["coverage"]
+    label = ", ".join(c["interval_includes"])
+
+    def line(name: str, k: dict) -> str:
+        return (
+            f"{name}: {k['inside']} of {k['n']} rows inside their 95 % interval ({label}); "
+            f"{k['inside_sampling']} of {k['n']} inside the sampling-only interval"
+        )
+
+    p = c["placebo_arms"]
+    lines = [
+        line("in-sample (fitted rows)", c["in_sample"]),
+        line("out-of-sample (rows not fitted)", c["out_of_sample"]),
+        f"placebo arms: {p['within']} of {p['n']} responder rates within "
+        f"+-{p['within_pp']:g} points of the prediction; {p['inside']} of {p['n']} inside "
+        "their interval",
+    ]
+    cross = result.get("placebo_cross") or []
+    if cross:
+        close = sum(abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in cross)
+        lines.append(
+            f"placebo arms, leave-one-trial-out (placebo model refitted without the trial): "
+            f"{sum(r['inside'] for r in cross)} of {len(cross)} inside their 95 % "
+            f"predictive interval; {close} of {len(cross)} within "
+            f"+-{PLACEBO_TOLERANCE_PP:g} points of the predictive median"
+        )
+    if c["median_width"] is not None:
+        lines.append(
+            f"median width of the 95 % interval of a responder rate at n = {c['width_n']} "
+            f"per arm: {c['median_width']:.1f} percentage points"
+        )
+    return lines
 
 
 def plot(result: dict, path: str | Path) -> Path:
@@ -175,7 +309,7 @@ def plot(result: dict, path: str | Path) -> Path:
         xlim=(0, 100),
         ylim=(0, 100),
         xlabel="observed (% of patients)",
-        ylabel="predicted (% of patients; bar: 95 % simulated interval)",
+        ylabel=f"predicted (% of patients; bar: 95 % interval, {_includes(result)})",
     )
     ax.set_title(f"Responder rates, parameter set {result['parameter_set']}")
     ax.legend(loc="upper left")
@@ -187,10 +321,91 @@ def plot(result: dict, path: str | Path) -> Path:
     return path
 
 
+def _includes(result: dict) -> str:
+    return ", ".join(result.get("coverage", {}).get("interval_includes", ["sampling"]))
+
+
+def coverage_plot(result: dict, path: str | Path) -> Path:
+    """Share of rows inside their 95 % interval per group, sampling-only vs predictive
+    (the dotted line: the nominal 95 %)."""
+    c = result["coverage"]
+    groups = [
+        ("fitted", c["in_sample"]),
+        ("not fitted", c["out_of_sample"]),
+        ("placebo arms", c["placebo_arms"]),
+    ]
+    groups = [(name, k) for name, k in groups if k["n"]]
+    y = np.arange(len(groups))
+    fig, ax = plt.subplots(figsize=(6, 1.2 + 0.8 * max(len(groups), 1)))
+    for offset, key, label, color in (
+        (-0.18, "inside_sampling", "sampling only", "C7"),
+        (0.18, "inside", _includes(result), "C0"),
+    ):
+        share = [100.0 * k[key] / k["n"] for _, k in groups]
+        ax.barh(y + offset, share, height=0.34, color=color, label=label)
+        for yi, (_, k), v in zip(y, groups, share, strict=True):
+            ax.text(v + 1, yi + offset, f"{k[key]} of {k['n']}", va="center", fontsize=8)
+    ax.axvline(95, color="grey", ls=":", lw=0.8)
+    ax.set(
+        yticks=y,
+        yticklabels=[name for name, _ in groups],
+        xlim=(0, 115),
+        xlabel="rows inside their 95 % interval (%)",
+    )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def placebo_table(result: dict) -> str:
+    """The trial-level placebo model of each disease: scale, mu, tau and the rows used."""
+    lines = [
+        "| disease | parameter (scale) | set's value | mu (SE) | typical trial's value | "
+        "tau (95 % profile CI) | placebo arms used |",
+        "|---|---|---:|---|---:|---|---|",
+    ]
+    for m in result.get("placebo_models", {}).values():
+        model = PlaceboModel(**{**m, "tau_ci": tuple(m["tau_ci"]), "grid": tuple(m["grid"])})
+        typical = float(model.value_at(model.fitted_value, 0.0))
+        used = ", ".join(f"`{r['row']}` ({r['responders']}/{r['n']})" for r in m["rows"])
+        lo, hi = m["tau_ci"]
+        lines.append(
+            f"| {m['disease']} | `{m['target']}` ({m['scale']}) | {m['fitted_value']:.4g} | "
+            f"{m['mu']:.3f} ({m['mu_se']:.3f}) | {typical:.4g} | {m['tau']:.2f} "
+            f"({lo:.2f} to {hi:.2f}) | {used} |"
+        )
+    return "\n".join(lines)
+
+
+def placebo_cross_table(result: dict) -> str:
+    """Leave-one-trial-out of the placebo arms: predictive median and 95 % interval."""
+    cross = result.get("placebo_cross") or []
+    if not cross:
+        return ""
+    lines = [
+        "Placebo arms, leave-one-trial-out (mu and tau refitted without the trial; the "
+        "interval: a new trial's placebo parameter and sampling at the published n):",
+        "",
+        "| row | observed | predictive median | 95 % interval | inside | tau without it |",
+        "|---|---:|---:|---|:-:|---:|",
+    ]
+    for r in cross:
+        lo, hi = r["interval"]
+        lines.append(
+            f"| `{r['row']}` | {r['observed']:g} | {r['predicted']:.1f} | {lo:.1f} to "
+            f"{hi:.1f} | {'yes' if r['inside'] else 'no'} | {r['tau']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def markdown_table(result: dict) -> str:
     rows = clinical_rows()
     lines = [
-        "| row | trial arm | endpoint | observed | predicted | 95 % simulated interval | "
+        "| row | trial arm | endpoint | observed | predicted | 95 % interval | "
         "inside | fitted | paired effect vs placebo (95 % CI) |",
         "|---|---|---|---:|---:|---|:-:|:-:|---|",
     ]
@@ -303,9 +518,10 @@ KNOWN_MISSES = """\
   treatment-minus-placebo difference, so it is not fitted.
 - **ADSTEM arms: placebo {AD_ATMSC_ADSTEM2025_P2_EASI75_W16_P} % vs 7.3 %, MSC
   {AD_ATMSC_ADSTEM2025_P2_EASI75_W16_T} % vs 23.7 % EASI-75 at week 16.** The paired
-  MSC-minus-placebo difference is fitted (16.4 points), but the placebo response is one
-  constant per disease (fitted to SOLO-1's 15 %), while this refractory population's
-  placebo arm responded far less; a trial-level placebo term is issue 18.
+  MSC-minus-placebo difference is fitted (16.4 points), but the point prediction uses one
+  placebo value per disease (fitted to SOLO-1's 15 %), while this refractory population's
+  placebo arm responded far less; the trial-level placebo model (above) widens the
+  interval to cover such a trial.
 - **Psoriasis responses are all-or-none.** A plaque of the Shmarov core either clears
   completely or stays, so PASI-100 and PGA 0/1 are far too common (CHAMPION PASI-100
   {PSO_CHAMPION_ADA_PASI100} % vs 16.7 %; ERASURE IGA 0/1 {PSO_SECU_ERASURE_300_IGA} % vs
@@ -343,7 +559,9 @@ def write_validation_doc(pset: ParameterSet, result: dict, path: str | Path) -> 
     """Write docs/validation.md (and the plot beside it, in img/)."""
     path = Path(path)
     image = plot(result, path.parent / "img" / "validation.png")
+    cover = coverage_plot(result, path.parent / "img" / "validation_coverage.png")
     fit, held = result["fitted"], result["not_fitted"]
+    lines = "\n".join(f"- {line}" for line in coverage_lines(result))
     text = f"""# Validation: predicted vs observed clinical rows
 
 Generated by `dermatwin validate --doc docs/validation.md` with parameter set
@@ -354,10 +572,44 @@ Every row of `shared/reference/clinical_outcomes.csv` and
 `shared/reference/msc_evidence.csv` that one of the example trials in
 `examples/trials/` can express (its `reference_rows`) is simulated with the shipped
 calibrated parameter set. For each row: the observed value, the prediction (the virtual
-arm's estimate), and a 95 % simulated interval: the 2.5-97.5 percentiles of the endpoint
-over 2,000 bootstrap trials of the published arm size drawn from the virtual arm, i.e.
-what a real trial of that size would see if the model were right (arm sizes from the
-trial publications).
+arm's estimate, with the set's own values), and a 95 % **predictive interval** that says
+what it includes (here: {_includes(result)}):
+
+- *sampling*: the 2.5-97.5 percentiles of the endpoint over 2,000 bootstrap trials of the
+  published arm size drawn from the virtual arm, i.e. what a real trial of that size
+  would see if the model and its values were right (arm sizes from the publications);
+- *placebo*: the trial's own placebo response is not known before it runs. The trial is
+  rerun on the same virtual patients at 5 Gauss-Hermite values of its placebo parameter
+  (the trial-level placebo model below; it changes every arm, since treated patients get
+  the vehicle too), and the interval mixes the five bootstrap distributions;
+- *posterior* (not yet): the uncertainty of the fitted values themselves. Until the
+  parameter sets carry posterior draws, the intervals leave it out.
+
+## Trial-level placebo model
+
+Placebo arms differ between trials far more than sampling explains. Each disease's
+placebo parameter is a random effect: trial j's value is mu + b_j, b_j ~ N(0, tau^2) on
+the parameter's log (AD) or logit (psoriasis) scale, so that the model still turns one
+value into the rates of different endpoints, weeks and populations. mu and tau maximise
+the marginal likelihood of one binomial placebo row per trial (the model's rate at each
+value from the placebo arm simulated alone on a grid, interpolated on the logit scale;
+the random effect integrated out by Gauss-Hermite quadrature). A new trial's value is
+predicted as N(mu, tau^2 + SE(mu)^2) around the set's value shifted by mu minus the
+set's value (`dermatwin calibrate-placebo` refits it; `calibration/placebo.py`).
+
+{placebo_table(result)}
+
+## Coverage
+
+{lines}
+
+![rows inside their interval]({cover.relative_to(path.parent).as_posix()})
+
+{placebo_cross_table(result)}
+
+"Inside" counts rows whose observed value lies in the interval; grey bars: the
+sampling-only interval of the same rows, for comparison. The placebo count uses the
+point prediction (the set's own placebo value).
 
 For the rows of MSC arms of trials with a placebo arm, the last column is the **paired
 effect**: the trial run again with `paired: true`, so that the MSC arm and the placebo arm
@@ -369,7 +621,7 @@ unpaired trial, whose arms are different virtual patients.
 
 **Summary.** {fit["n"]} rows were used for fitting ({fit["inside"]} inside their interval);
 **{held["n"]} rows were not used for fitting and are predictions: {held["inside"]} of
-{held["n"]} fall inside their 95 % simulated interval.**
+{held["n"]} fall inside their 95 % predictive interval.**
 
 ![predicted vs observed]({image.relative_to(path.parent).as_posix()})
 
