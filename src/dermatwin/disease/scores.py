@@ -82,6 +82,8 @@ SCORES: dict[str, Score] = {
         Score("PASI", 0.0, 72.0),
         Score("PGA", 0.0, 4.0),
         Score("TEWL", 0.0, 200.0, unit="g/m2/h", bounded=False),
+        # non-herpetic skin infections per 100 patient-years (microbiome module)
+        Score("skin_infection_rate", 0.0, 100.0, unit="per 100 patient-years", bounded=False),
     )
 }
 
@@ -96,7 +98,7 @@ DISEASES: dict[str, DiseaseScores] = {
         disease="AD",
         primary="EASI",
         ordinal="IGA",
-        scores=("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL"),
+        scores=("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL", "skin_infection_rate"),
         twin_outputs=("EASI", "SCORAD", "pruritus_NRS", "TEWL"),
         twin_fitted=("EASI", "SCORAD", "IGA", "pruritus_NRS", "TEWL"),
     ),

@@ -278,6 +278,7 @@ class ModelBuilder:
         self._states: dict[str, State] = {}
         self._parameters: dict[str, Parameter] = {}
         self._rhs: dict[str, sp.Expr] = {}
+        self._substitutions: list[Mapping[sp.Symbol, sp.Expr]] = []
         self._outputs: dict[str, Output] = {}
         self._interventions: dict[str, Intervention] = {}
         self._signals: dict[str, list[sp.Expr]] = {}
@@ -404,11 +405,22 @@ class ModelBuilder:
         self.substitute({sym: sym * factor})
 
     def substitute(self, mapping: Mapping[sp.Symbol, sp.Expr]) -> None:
-        """Replace symbols by expressions in every equation and output."""
+        """Replace symbols by expressions in every equation and output declared so far
+        (later ones can opt in with :meth:`substituted`)."""
+        self._substitutions.append(dict(mapping))
         self._rhs = {k: v.subs(mapping) for k, v in self._rhs.items()}
         self._outputs = {
             k: replace(o, expression=o.expression.subs(mapping)) for k, o in self._outputs.items()
         }
+
+    def substituted(self, expression: sp.Expr) -> sp.Expr:
+        """``expression`` with every substitution made so far applied, in order: for a
+        module built after e.g. the drug module that reads a symbol it replaced (the AD
+        cytokine blocks ``e_*``). Apply it to raw expressions only, not to ones taken from
+        :meth:`output_expression` (those are substituted already)."""
+        for mapping in self._substitutions:
+            expression = sp.sympify(expression).subs(mapping)
+        return expression
 
     def names(self) -> tuple[list[str], list[str], list[str]]:
         """States, parameters and outputs declared so far (declaration order)."""

@@ -21,6 +21,7 @@ from dermatwin._base.errors import ModelError
 BASE_UNITS: dict[str, tuple[str, float]] = {
     "day": ("second", 86400.0),
     "week": ("second", 604800.0),
+    "year": ("second", 31557600.0),  # Julian year (365.25 days): event rates per year
     "h": ("second", 3600.0),
     "s": ("second", 1.0),
     "cell": ("item", 1.0),

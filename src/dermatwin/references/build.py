@@ -77,6 +77,46 @@ PAPERS: list[dict[str, str]] = [
         "notes": "",
     },
     {
+        "id": "TOTTE2016",
+        "kind": "paper",
+        "fact": "S. aureus colonisation in AD: pooled prevalence 70 % of lesional skin, 39 % of "
+        "non-lesional skin, 62 % nose; odds 19.74-fold (95 % CI 10.88-35.81) over healthy "
+        "controls; lesional prevalence rises with severity (meta-regression); 95 studies",
+        "citation": "Totte JEE, van der Feltz WT, Hennekam M, van Belkum A, van Zuuren EJ, "
+        "Pasmans SGMA. Prevalence and odds of Staphylococcus aureus carriage in atopic "
+        "dermatitis: a systematic review and meta-analysis. Br J Dermatol 2016;175:687-695",
+        "url_or_doi": "https://repub.eur.nl/pub/93599 (PMID 26994362)",
+        "verification": "verified-abstract (numbers); pages from a bibliographic record",
+        "notes": "Used by the microbiome module (colonisation anchors).",
+    },
+    {
+        "id": "SIMPSON2023",
+        "kind": "paper",
+        "fact": "dupilumab lowers skin S. aureus within 3 days of the first dose, 11 days "
+        "before clinical improvement (71 adults, randomised 2:1 vs placebo; all colonised at "
+        "baseline)",
+        "citation": "Simpson EL, et al. Rapid reduction in Staphylococcus aureus in atopic "
+        "dermatitis subjects following dupilumab treatment. J Allergy Clin Immunol "
+        "2023;152(5):1179-1195",
+        "url_or_doi": "10.1016/j.jaci.2023.05.026",
+        "verification": "verified-abstract (PubMed record)",
+        "notes": "Used by the microbiome module (colonisation kinetics, a check).",
+    },
+    {
+        "id": "EICHENFIELD2019",
+        "kind": "paper",
+        "fact": "pooled seven placebo-controlled dupilumab trials in adult AD (2932 patients): "
+        "bacterial and other non-herpetic skin infections, dupilumab vs placebo, risk ratio "
+        "0.44 (p < 0.001), exposure-adjusted; overall infection rates similar",
+        "citation": "Eichenfield LF, Bieber T, Beck LA, et al. Infections in dupilumab "
+        "clinical trials in atopic dermatitis: a comprehensive pooled analysis. Am J Clin "
+        "Dermatol 2019;20(3):443-456",
+        "url_or_doi": "10.1007/s40257-019-00445-7",
+        "verification": "verified-abstract (risk ratio); absolute rates not retrieved",
+        "notes": "The microbiome module's skin-infection endpoint is checked against the "
+        "ratio (a prediction, not fitted).",
+    },
+    {
         "id": "NEWCOMBE1998",
         "kind": "paper",
         "fact": "hybrid score interval for a difference of proportions (method 10), used "

@@ -79,7 +79,8 @@ def test_msc_raise_m2_m1_ratio_in_an_inflamed_lesion(runs):
 
 
 def test_efferocytosis_alone_shifts_toward_m2(runs):
-    assert np.all(runs["msc_secretome_pool"].values[2] == 0.0)
+    # no secretion: the pool holds only the equilibration's round-off (about 1e-27 au)
+    assert np.all(np.abs(runs["msc_secretome_pool"].values[2]) < 1e-20)
     assert runs["msc_efferocytosis"].values[2, 2] > 0.0
     ratio = runs["M2_M1_ratio"].values
     assert ratio[2, 2] > 1.1 * ratio[0, 2]

@@ -46,6 +46,9 @@ BUILD_ORDER = (
     "msc",
     "tolerance",
     "scores",
+    # last: its per-patient log-normal parameter comes after every earlier one, so adding
+    # it left the other parameters' random draws unchanged
+    "microbiome",
 )
 
 

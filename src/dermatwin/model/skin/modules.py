@@ -9,6 +9,7 @@ from dermatwin.model.skin import (  # noqa: F401
     immune,
     keratinocytes,
     macrophages,
+    microbiome,
     msc,
     scores,
     tolerance,

@@ -90,6 +90,11 @@ PATHS: dict[str, Path] = {
         "myofibroblasts feed TGF-beta, itself a read-out except its MSC-made part"
     ),
     "ageing": Path("read-out: dermal ageing signals read by the dermis module"),
+    "microbiome": Path(
+        "read-out: S. aureus colonisation and skin infections from the barrier defect and "
+        "Th2 cytokines (the AD core's pathogen load p already carries what crosses the "
+        "barrier, so no second feedback)"
+    ),
     "scores": Path("read-out: PASI, SCORAD and pruritus mapped from the cores"),
 }
 
@@ -101,6 +106,7 @@ READ_OUTS: dict[str, str] = {
     "collagen_III": "dermis: scar and ageing outcome",
     "fibroblasts": "dermis: scar and ageing outcome",
     "myofibroblasts": "dermis: scar outcome (feeds the TGF-beta read-out)",
+    "sa_colonisation": "S. aureus colonisation and the skin-infection endpoint (AD)",
     "msc_given": "cumulative cells given, for dose fractions",
     "msc_label_circ": "111In label (what imaging sees), not viable cells",
     "msc_label_liver": "111In label",
