@@ -54,7 +54,8 @@ from scipy.special import expit, logit
 
 from dermatwin._base.atomic import write_text_atomic
 from dermatwin.params.parameter_set import CalibrationError, FittedValue, ParameterSet
-from dermatwin.trials.spec import PRIMARY_SCORE, DrugItem, TrialSpec
+from dermatwin.therapy.items import DrugItem
+from dermatwin.trials.spec import PRIMARY_SCORE, TrialSpec
 
 #: catalogue drugs that make an arm a placebo (vehicle) arm
 PLACEBO_DRUGS = frozenset({"placebo"})
