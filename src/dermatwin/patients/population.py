@@ -21,6 +21,11 @@ Per candidate:
 4. **Inclusion**: baseline scores (EASI, SCORAD, IGA, pruritus_NRS, TEWL; PASI, PGA)
    against the criteria; candidates are drawn until ``n`` qualify or the draw budget is
    spent (then a one-line error).
+5. **Baseline matching** (opt-in, ``baseline:``): candidates are plausible patients (with
+   the read-out spread of :data:`~dermatwin.patients.baseline.READOUT_SPREAD`) and an
+   eligible one is accepted with the probability of
+   :mod:`dermatwin.patients.baseline`, fitted on a pilot of ``baseline_pilot``
+   candidates of the stream :data:`PILOT_STREAM`, against its own uniform draw.
 
 >>> spec = PopulationSpec(disease="AD", inclusion={"EASI": {"min": 16}})
 >>> spec.inclusion["EASI"].min
@@ -31,7 +36,8 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,6 +48,13 @@ from dermatwin.disease.scores import ORDINALS, continuous_scores, grade
 from dermatwin.engine.simulate import equilibrate, solve
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
 from dermatwin.model.spec import Model
+from dermatwin.patients.baseline import (
+    READOUT_SPREAD,
+    Selection,
+    Target,
+    fit_selection,
+    resolve_targets,
+)
 from dermatwin.patients.profile import (
     DISEASE_SCORES,
     SCORE_RANGES,
@@ -64,6 +77,12 @@ AD_SILENT_STATES = ("p", "Th1", "Th2", "Th17", "Th22")
 #: random streams per candidate: parameters (arm stream), covariates (offset)
 COVARIATE_STREAM_OFFSET = 1_000_003
 PSORIASIS_STREAM_OFFSET = 2_000_003
+#: baseline matching: read-out spread and acceptance draws (offsets), and the pilot's
+#: own stream (its candidates use the offsets above too); clear of the arm streams
+#: (< 50) plus any offset, the trials' noise offset (3,000,017) included
+READOUT_STREAM_OFFSET = 4_000_037
+SELECTION_STREAM_OFFSET = 5_000_011
+PILOT_STREAM = 10_000_019
 
 
 class Bound(StrictModel):
@@ -135,6 +154,11 @@ class PopulationSpec(StrictModel):
     pasi_plaque_median: Number = Field(20.0, gt=0, le=72, description="assumed")
     pasi_plaque_sigma: Number = Field(0.35, ge=0, le=5, description="assumed log-normal sigma")
     max_draws_per_patient: Whole = Field(50, ge=1, le=10_000, description="draw budget per patient")
+    #: baseline targets: "pooled" or {SCORE: {mean, sd}, GRADE: {shares: {k: share}}}
+    baseline: str | dict[str, dict[str, Any]] | None = None
+    baseline_pilot: Whole = Field(
+        2000, ge=100, le=1_000_000, description="candidates in the baseline-matching pilot"
+    )
 
     @model_validator(mode="after")
     def _criteria_fit_disease(self) -> PopulationSpec:
@@ -151,7 +175,15 @@ class PopulationSpec(StrictModel):
                     raise ValueError(
                         f"inclusion.{name}: {value:g}; allowed: within {low:g}-{high:g}"
                     )
+        if self.baseline is not None:
+            self.targets()
         return self
+
+    def targets(self) -> dict[str, Target] | None:
+        """The baseline targets (None: no baseline matching)."""
+        if self.baseline is None:
+            return None
+        return resolve_targets(self.disease, self.baseline)
 
 
 @dataclass
@@ -221,6 +253,12 @@ def candidate_parameters(
             for name, sigma in PSORIASIS_VARIABILITY.items():
                 j = model.parameter_index(name)
                 params[row, j] = model.parameters[j].value * math.exp(sigma * rng.normal())
+    spread = READOUT_SPREAD[spec.disease] if spec.baseline is not None else {}
+    if spread:
+        for row, index in enumerate(range(start, start + n)):
+            rng = patient_rng(seed, index, stream + READOUT_STREAM_OFFSET)
+            for name, sigma in spread.items():
+                params[row, model.parameter_index(name)] *= math.exp(sigma * rng.normal())
     return params
 
 
@@ -289,18 +327,67 @@ class CandidateBlock:
 
 
 def evaluate_candidates(
-    model: Model, spec: PopulationSpec, seed: int, stream: int, start: int, size: int
+    model: Model,
+    spec: PopulationSpec,
+    seed: int,
+    stream: int,
+    start: int,
+    size: int,
+    selection: Selection | None = None,
 ) -> CandidateBlock:
     """Draw, equilibrate and score candidates ``start .. start+size-1``.
 
-    Each candidate depends only on ``(seed, stream, index)``, so blocks can be evaluated
-    in any order or on any worker and give the same candidates.
+    Each candidate depends only on ``(seed, stream, index)`` (and, with baseline
+    matching, on the ``selection`` rule, fitted from ``seed`` alone when not given), so
+    blocks can be evaluated in any order or on any worker and give the same candidates.
     """
+    block = _screen(model, spec, seed, stream, start, size)
+    if spec.baseline is not None:
+        selection = selection or baseline_selection(model, spec, seed)
+        chance = selection.probability(block.scores)
+        u = np.array(
+            [
+                patient_rng(seed, k, stream + SELECTION_STREAM_OFFSET).random()
+                for k in range(start, start + size)
+            ]
+        )
+        block.eligible &= u < chance
+    return block
+
+
+def _screen(
+    model: Model, spec: PopulationSpec, seed: int, stream: int, start: int, size: int
+) -> CandidateBlock:
+    """Candidates ``start .. start+size-1`` against the inclusion criteria only."""
     cov = [candidate_covariates(spec, seed, stream, k) for k in range(start, start + size)]
     p = candidate_parameters(model, spec, seed, stream, start, size, cov)
     y, status = equilibrate(model, p, disease_start(model, spec.disease))
     scores = baseline_scores(model, p, y)
     return CandidateBlock(start, cov, p, y, status, scores, _eligible(scores, spec, status == 0))
+
+
+#: recent selection rules, by (model content, spec, seed)
+_SELECTIONS: OrderedDict[tuple, Selection] = OrderedDict()
+
+
+def baseline_selection(model: Model, spec: PopulationSpec, seed: int) -> Selection:
+    """The baseline-matching rule of ``spec`` under ``seed``: fitted on the eligible
+    candidates among the first ``baseline_pilot`` of :data:`PILOT_STREAM` (the same for
+    every arm; kept for later calls in this process)."""
+    targets = spec.targets()
+    if targets is None:
+        raise PatientError("population.baseline: no baseline targets given")
+    key = (model.content_hash, spec.model_dump_json(), seed)
+    if key in _SELECTIONS:
+        _SELECTIONS.move_to_end(key)
+        return _SELECTIONS[key]
+    pilot = _screen(model, spec, seed, PILOT_STREAM, 0, spec.baseline_pilot)
+    rule = fit_selection(pilot.scores[pilot.eligible].reset_index(drop=True), targets)
+    rule = replace(rule, pilot=spec.baseline_pilot, pilot_eligible=int(pilot.eligible.sum()))
+    _SELECTIONS[key] = rule
+    if len(_SELECTIONS) > _RECENT_SIZE:
+        _SELECTIONS.popitem(last=False)
+    return rule
 
 
 def select_candidates(
@@ -351,9 +438,10 @@ def inclusion_error(spec: PopulationSpec, accepted: int, n: int, budget: int) ->
         f"{' <= ' + format(b.max, 'g') if b.max is not None else ''}".strip()
         for k, b in spec.inclusion.items()
     )
+    matched = " and were selected to match the baseline" if spec.baseline is not None else ""
     return PatientError(
         f"inclusion: only {accepted} of {n} {spec.disease} patients met the criteria "
-        f"({criteria or 'none'}) within {budget} draws; relax the criteria or raise "
+        f"({criteria or 'none'}){matched} within {budget} draws; relax the criteria or raise "
         "max_draws_per_patient"
     )
 
