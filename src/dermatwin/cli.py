@@ -300,10 +300,12 @@ def trial_run(
     if as_json:
         print(json_dumps(result.summary))
         return
-    from dermatwin.cli_tables import print_trial_summary
+    from dermatwin.cli_tables import print_baseline, print_trial_summary
 
     console = Console()
     console.print(f"{spec.name} (seed {result.spec.seed})", markup=False)
+    if "baseline" in result.summary:
+        print_baseline(console, result.summary["baseline"])
     print_trial_summary(console, result.summary, spec.endpoints)
     if len(result.failures):
         console.print(f"{len(result.failures)} patients failed (failures.csv)")

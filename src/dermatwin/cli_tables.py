@@ -226,3 +226,29 @@ def print_relapse(console: Console, relapse: Mapping) -> None:
         rows.append(("failed draws", str(relapse["failed_draws"])))
     console.print("relapse after the last dose")
     console.print(_key_value_table(rows))
+
+
+def print_baseline(console: Console, baseline: Mapping) -> None:
+    """Table 1 of a baseline-matched trial (``summary["baseline"]``): the targeted scores
+    as rows (mean +- SD, or the category shares), one column per arm, then the target."""
+    from dermatwin.trials.table1 import target_text
+
+    targets = baseline["targets"]
+    names = list(targets)
+    columns = []
+    for arm, entry in baseline["arms"].items():
+        cells = []
+        for name in names:
+            e = entry.get(name, {})
+            if "shares" in e:
+                listed = [int(k) for k in targets[name]["shares"]]
+                shares = {int(k): v for k, v in e["shares"].items()}
+                cells.append(", ".join(f"{k}: {100 * (shares.get(k) or 0):.0f} %" for k in listed))
+            elif e.get("mean") is not None:
+                sd = "n/a" if e.get("sd") is None else f"{e['sd']:.3g}"
+                cells.append(f"{e['mean']:.3g} \u00b1 {sd}")
+            else:
+                cells.append("n/a")
+        columns.append((arm, cells))
+    columns.append(("target", [target_text(targets[n]) for n in names]))
+    print_columns(console, "baseline (Table 1; population.baseline)", "score", names, columns)

@@ -133,7 +133,8 @@ def resolve_targets(disease: str, baseline: str | dict) -> dict[str, Target]:
     for name, value in baseline.items():
         if name not in allowed:
             raise ValueError(
-                f"baseline.{short(name, 20)}: not a {disease} score; allowed: " + ", ".join(allowed)
+                f"baseline: {short(name, 20)} is not a {disease} score; allowed: "
+                + ", ".join(allowed)
             )
         kind = ShareTarget if name in ORDINALS else ScoreTarget
         try:
@@ -231,6 +232,8 @@ def fit_selection(pilot: pd.DataFrame, targets: dict[str, Target]) -> Selection:
     scale = x.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)  # a constant feature: the fit says if unmet
     d = (x - goal) / scale
+    if d.shape[1] == 0:  # one category listed, nothing else: a restriction, no weights
+        return Selection(targets, goal, scale, np.zeros(0), 0.0, acceptance=len(d) / len(pilot))
 
     def log_mean_w(lam):  # convex; its minimum meets the targets (uncapped rule)
         z = d @ lam

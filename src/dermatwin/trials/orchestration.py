@@ -31,6 +31,7 @@ from dermatwin._version import __version__
 from dermatwin.execution.tasks import run_tasks
 from dermatwin.io.environment import environment
 from dermatwin.trials.statistics import summarise
+from dermatwin.trials.table1 import baseline_summary
 from dermatwin.trials.worker import spec_key
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def trial_summary(spec: TrialSpec, table: pd.DataFrame, failures: list[list]) ->
     patients of failed chunks (no endpoint row) are excluded all the same."""
     kinds = {e.text: e.summary_kind for e in spec.parsed_endpoints()}
     absent = Counter(arm for arm, _, status in failures if status == CHUNK_FAILED)
-    return summarise(
+    summary = summarise(
         table,
         kinds,
         seed=spec.seed,
@@ -70,6 +71,12 @@ def trial_summary(spec: TrialSpec, table: pd.DataFrame, failures: list[list]) ->
         paired=spec.paired,
         order=list(spec.arms),
     )
+    targets = spec.population_spec().targets()
+    if targets is not None:  # Table 1 (only then: other trials' summaries stay as they were)
+        summary["baseline"] = baseline_summary(
+            table, list(spec.arms), {k: v.model_dump() for k, v in targets.items()}
+        )
+    return summary
 
 
 def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:

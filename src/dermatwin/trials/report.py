@@ -31,6 +31,7 @@ from dermatwin.disease.scores import ORDINALS, SCORES
 from dermatwin.report.html import Image, Table, ci, num, png, pvalue, write_page
 from dermatwin.report.plots import plain
 from dermatwin.trials.statistics import EVENT_SUFFIX, kaplan_meier, rate_difference
+from dermatwin.trials.table1 import target_text
 
 
 def _arm_order(*frames: pd.DataFrame) -> list[str]:
@@ -265,10 +266,17 @@ def _screening_table(counts: Mapping[str, Mapping], paired: bool) -> Table:
     return Table(["", *counts], rows, set(range(1, len(counts) + 1)))
 
 
-def baseline_table(endpoints: pd.DataFrame, trajectories: pd.DataFrame, arms: list[str]) -> Table:
+def baseline_table(
+    endpoints: pd.DataFrame,
+    trajectories: pd.DataFrame,
+    arms: list[str],
+    targets: Mapping | None = None,
+) -> Table:
     """Table 1: per arm, patients, age, sex, weight and carrier shares (the endpoint table's
     covariates), then every score at the first visit (mean +- SD) and the ordinal grade's
-    category shares (from the trajectories)."""
+    category shares (from the trajectories); with ``targets`` (a baseline-matched trial:
+    ``summary["baseline"]["targets"]``) a last column gives each score's target."""
+    targets = targets or {}
     rows: list[list[str]] = []
     groups = {a: endpoints[endpoints["arm"].astype(str) == a] for a in arms}
     rows.append(["patients (n)", *(str(len(groups[a])) for a in arms)])
@@ -292,7 +300,9 @@ def baseline_table(endpoints: pd.DataFrame, trajectories: pd.DataFrame, arms: li
         for variable in pd.unique(first["variable"]):
             sub = first[first["variable"] == variable]
             per_arm = {a: sub.loc[sub["arm"].astype(str) == a, "value"] for a in arms}
+            target = targets.get(variable, {})
             if variable in ORDINALS:
+                shares = {int(k): v for k, v in target.get("shares", {}).items()}
                 for k in range(5):
                     rows.append(
                         [
@@ -301,6 +311,7 @@ def baseline_table(endpoints: pd.DataFrame, trajectories: pd.DataFrame, arms: li
                                 _share(np.isclose(per_arm[a].to_numpy(float), k), len(per_arm[a]))
                                 for a in arms
                             ),
+                            f"{100 * shares[k]:.0f} %" if k in shares else "",
                         ]
                     )
             else:
@@ -308,9 +319,15 @@ def baseline_table(endpoints: pd.DataFrame, trajectories: pd.DataFrame, arms: li
                     [
                         f"baseline {axis_label(variable)}, mean \u00b1 SD",
                         *(_mean_sd(per_arm[a]) for a in arms),
+                        target_text(target) if target else "",
                     ]
                 )
-    return Table(["characteristic", *arms], rows, set(range(1, len(arms) + 1)))
+    if not targets:
+        rows = [r[: len(arms) + 1] for r in rows]
+        return Table(["characteristic", *arms], rows, set(range(1, len(arms) + 1)))
+    rows = [r + [""] * (len(arms) + 2 - len(r)) for r in rows]
+    header = ["characteristic", *arms, "target (population.baseline)"]
+    return Table(header, rows, set(range(1, len(arms) + 2)))
 
 
 def _flatten(mapping: Mapping, prefix: str = "") -> list[tuple[str, str]]:
@@ -474,7 +491,11 @@ def write_html_report(
         paired=paired,
         headline=_headline(summary, primary_endpoint, kinds) if primary_endpoint else [],
         screening=_screening_table(counts, paired),
-        baseline=baseline_table(endpoints, trajectories, arms) if endpoints is not None else None,
+        baseline=baseline_table(
+            endpoints, trajectories, arms, summary.get("baseline", {}).get("targets")
+        )
+        if endpoints is not None
+        else None,
         wide=wide,
         differences=diff,
         n_p=n_p,

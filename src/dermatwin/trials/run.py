@@ -49,6 +49,7 @@ from dermatwin.therapy.products import TherapyError
 from dermatwin.therapy.regimen import Regimen, msc_course
 from dermatwin.trials.orchestration import orchestrate
 from dermatwin.trials.spec import PRIMARY_SCORE, TrialError, TrialSpec
+from dermatwin.trials.table1 import baseline_columns
 
 #: random stream of the measurement noise (added to the arm index)
 NOISE_STREAM_OFFSET = 3_000_017
@@ -324,6 +325,8 @@ def simulate_chunk(
     cols: dict = {}
     for ep in spec.parsed_endpoints():
         cols.update(_endpoint_values(ep, scores, times, spec))
+    if spec.population.get("baseline") is not None:  # Table 1 of a baseline-matched trial
+        cols.update(baseline_columns(scores))
     frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})
     for c in pop.covariates.columns:
         if c in ENDPOINT_COVARIATES:

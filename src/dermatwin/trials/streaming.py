@@ -66,7 +66,13 @@ from dermatwin.io.output_folder import (
     shown,
     write_errors,
 )
-from dermatwin.patients.population import evaluate_candidates, inclusion_error, select_candidates
+from dermatwin.patients.baseline import Selection
+from dermatwin.patients.population import (
+    baseline_selection,
+    evaluate_candidates,
+    inclusion_error,
+    select_candidates,
+)
 from dermatwin.patients.profile import PatientError
 from dermatwin.trials.orchestration import CHUNK_FAILED, orchestrate, trial_chunks
 from dermatwin.trials.run import ChunkResult, TrialResult, prepare_trial, simulate_chunk
@@ -92,12 +98,14 @@ class StreamedTrialResult(TrialResult):
 
 
 def scan_block(
-    spec: TrialSpec, stream: int, start: int, size: int
+    spec: TrialSpec, stream: int, start: int, size: int, selection: Selection | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Accepted candidates among ``start .. start+size-1`` of arm ``stream``: their
-    indices, equilibrated states and statuses."""
+    indices, equilibrated states and statuses (``selection``: the baseline-matching rule,
+    fitted once by the driver)."""
     model = trial_model_cached(spec)
-    block = evaluate_candidates(model, spec.population_spec(), spec.seed, stream, start, size)
+    pop_spec = spec.population_spec()
+    block = evaluate_candidates(model, pop_spec, spec.seed, stream, start, size, selection)
     keep = block.eligible
     return block.accepted, block.y0[keep], block.status[keep]
 
@@ -227,6 +235,10 @@ def _population(
         shutil.rmtree(folder / "population" / scr.folder, ignore_errors=True)
         found[g] = {}
     drawn = dict.fromkeys(found, 0)
+    # the baseline-matching rule: fitted here once (its pilot), not by every worker
+    selection = None
+    if found and pop_spec.baseline is not None:
+        selection = baseline_selection(trial_model_cached(spec), pop_spec, spec.seed)
     # small arms are screened in smaller blocks so that every worker gets some
     blocks = {
         g: max(16, min(spec.chunk_size, math.ceil(screenings[g].size / executor.workers)))
@@ -270,7 +282,7 @@ def _population(
             wanted = max(wanted, block * executor.workers)  # keep every worker busy
             stop = min(budget, drawn[g] + math.ceil(wanted / block) * block)
             for start in range(drawn[g], stop, block):
-                tasks[(g, start)] = (spec, scr.stream, start, min(block, budget - start))
+                tasks[(g, start)] = (spec, scr.stream, start, min(block, budget - start), selection)
             drawn[g] = stop
 
         def on_result(key, screened):
