@@ -8,7 +8,10 @@ not depend on which batch, chunk, worker or executor produces them. The keys in 
   the trial arm (0, 1, ...) for parameters, plus ``COVARIATE_STREAM_OFFSET`` (1,000,003)
   for covariates and ``PSORIASIS_STREAM_OFFSET`` (2,000,003) for the psoriasis start
   state (``patients.population``), plus ``NOISE_STREAM_OFFSET`` (3,000,017) for the
-  measurement noise of a trial (``trials.run``);
+  measurement noise of a trial (``trials.run``); baseline-matched populations add
+  ``READOUT_STREAM_OFFSET`` (4,000,037) for read-out spread and ``SELECTION_STREAM_OFFSET``
+  (5,000,011) for acceptance draws, and screen their pilot on stream ``PILOT_STREAM``
+  (10,000,019) (``patients.population``);
 - twins: ``(seed, index, 101)`` a synthetic patient (``twins.synthetic``),
   ``(seed, 7)`` the sampler's start (``twins.fit``), ``(seed, 11)`` predictive noise
   (``twins.predict``).
