@@ -68,7 +68,7 @@ def parse_condition(text: str) -> Condition:
     """The :class:`Condition` of ``text``; a one-line ValueError otherwise."""
     m = _CONDITION.match(text)
     if m is None:
-        raise ValueError(f"when: {short(text)} not understood; allowed: {CONDITION_FORMS}")
+        raise ValueError(f"{short(text)} not understood; allowed: {CONDITION_FORMS}")
     return Condition(m.group(1), m.group(2) == ">", float(m.group(3)), m.group(4) is not None)
 
 

@@ -305,7 +305,7 @@ class TrialSpec(_Strict):
             try:
                 check_rescue_regimens(self)
             except DermatwinError as err:
-                raise ValueError(f"rescue.therapy: {err}") from None
+                raise ValueError(str(err)) from None
 
     def regimen_items(self, arm: str | None = None) -> list[tuple[str, DrugItem | MSCItem]]:
         """(place, item) of the background and of one arm's regimen (all arms if None)."""
