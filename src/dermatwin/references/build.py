@@ -160,6 +160,7 @@ PAPERS: list[dict[str, str]] = [
     },
     {"id": "KIM2017", "kind": "paper", "like": "AD_MSC_KIM2017_HD_EASI50"},
     {"id": "SHIN2021", "kind": "paper", "like": "AD_MSC_SHIN2021_EASI50"},
+    {"id": "BERTHJONES2003", "kind": "paper", "like": "AD_TCS_PROACTIVE_EMOLL_RELAPSE"},
     {"id": "BECK2014", "kind": "paper", "like": "AD_DUPI_P2_12W_EASI50_T"},
     {"id": "SIMPSON2016", "kind": "paper", "like": "AD_DUPI_SOLO1_PBO_EASI75"},
     {"id": "SIMPSON2020", "kind": "paper", "like": "AD_ABRO_MONO1_200_EASI75"},
