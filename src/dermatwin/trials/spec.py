@@ -1,8 +1,9 @@
 """Virtual trial specifications (YAML), validated with pydantic.
 
 A trial names a disease, the population and its inclusion criteria, arms (each a regimen
-from the therapy catalogue and a size), the duration and visits, endpoints, an optional
-withdrawal phase, and measurement noise on the scores. The schema is documented in
+from the therapy catalogue and a size, optionally its own withdrawal), the duration and
+visits, endpoints, an optional withdrawal phase, an optional rescue rule
+(:mod:`dermatwin.trials.rescue`), and measurement noise on the scores. The schema is documented in
 ``docs/trials.md``; examples live in ``examples/trials/``.
 
 >>> t = TrialSpec.model_validate({"name": "demo", "disease": "AD", "duration": "16 weeks",
