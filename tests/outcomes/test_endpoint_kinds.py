@@ -125,3 +125,56 @@ def test_change_from_baseline_in_scenarios_and_trials():
         coords={"time": Obs.times},
     )
     assert evaluate(ds, ep) == {"estimate": -6.0, "unit": "score", "n": 2, "excluded": 0}
+
+
+class RescueObs(Obs):
+    """Obs with patient 0 rescued at day 14 and 20 days of topical steroid by day 28."""
+
+    rescue_day = np.array([14.0, np.inf])
+    tcs_days = np.array([[0.0, 0.0, 14.0], [0.0, 0.0, 0.0]])
+    start = 14.0
+
+
+def rescue_values(text: str) -> dict:
+    ep = parse_endpoint(text, context="trial", disease="AD")
+    return {k: v.tolist() for k, v in ep.spec.compute(ep, RescueObs()).items()}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("rescue@1w", {"rescue@1w": [0.0, 0.0]}),
+        ("rescue@2w", {"rescue@2w": [1.0, 0.0]}),
+        ("time_to_rescue", {"time_to_rescue": [14.0, 28.0], "time_to_rescue_event": [1.0, 0.0]}),
+        ("tcs_days@4w", {"tcs_days@4w": [14.0, 0.0]}),
+        # patient 0 improved by 10 at day 14 and kept it; patient 1 fails (NaN at day 28)
+        ("relapse@4w", {"relapse@4w": [0.0, np.nan]}),
+    ],
+)
+def test_rescue_and_steroid_kinds(text, expected):
+    got = rescue_values(text)
+    assert set(got) == set(expected)
+    for column, value in expected.items():
+        np.testing.assert_array_equal(got[column], value)
+
+
+def test_rescue_kinds_are_for_trials_with_their_summaries():
+    kinds = {
+        t: parse_endpoint(t, context="trial", disease="AD").summary_kind
+        for t in ("rescue@16w", "time_to_rescue", "tcs_days@16w", "relapse@16w")
+    }
+    assert kinds == {
+        "rescue@16w": "rate",
+        "time_to_rescue": "time_to_event",
+        "tcs_days@16w": "mean",
+        "relapse@16w": "rate",
+    }
+    with pytest.raises(EndpointError, match="not understood"):
+        parse_endpoint("rescue@16w")  # a scenario has no rescue rule
+
+
+def test_each_kind_says_how_a_rescued_patient_counts():
+    after = {name: kind.after_rescue for name, kind in KINDS.items()}
+    assert after["responder"] == after["category"] == "non_responder"
+    assert after["mean_pct_change"] == after["change"] == after["mean"] == "last_value"
+    assert after["rescued"] == after["tcs_days"] == after["time_to_event"] == "observed"

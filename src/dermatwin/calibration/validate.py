@@ -512,9 +512,9 @@ def comparator_table(result: dict) -> str:
 KNOWN_MISSES = """\
 - **IV MSC (Shin 2021, 5 patients, uncontrolled): predicted {AD_MSC_SHIN2021_EASI50} %
   EASI-50 vs 80 %.** The example trial follows the cycle of three infusions with a
-  withdrawal at week 6 and reads week 16, when the vehicle response of both arms has
-  ended; the host-carried effect of three IV doses is there (paired), but small on
-  EASI-50 at week 16 after withdrawal. An uncontrolled series of 5 patients gives no
+  withdrawal at week 6 and reads week 16; the withdrawal stops the infusions only, so
+  the vehicle response of both arms stays on (until issue 19 it ended there too, and the
+  prediction was 6 %). An uncontrolled series of 5 patients gives no
   treatment-minus-placebo difference, so it is not fitted.
 - **ADSTEM arms: placebo {AD_ATMSC_ADSTEM2025_P2_EASI75_W16_P} % vs 7.3 %, MSC
   {AD_ATMSC_ADSTEM2025_P2_EASI75_W16_T} % vs 23.7 % EASI-75 at week 16.** The paired

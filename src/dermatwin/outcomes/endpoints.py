@@ -17,8 +17,17 @@ Kinds (baseline: the value at time 0; a % change from baseline is negative when 
 * ``mean_pct_change:VAR@TIME``: % change from baseline;
 * ``change:VAR@TIME``: absolute change from baseline, in the variable's unit (score
   points; e.g. EASI change at week 16 of the MSC trials' EASIchg rows);
-* ``time_to_relapse`` (trials): days from withdrawal (or day 0) to relapse;
-* ``flares_per_year`` (trials): upward crossings of flare_fraction x baseline per year.
+* ``time_to_relapse`` (trials): days from withdrawal (or ``relapse.start``, or day 0) to
+  relapse;
+* ``relapse@TIME`` (trials, rate): relapsed by TIME (the relapse of ``time_to_relapse``);
+* ``flares_per_year`` (trials): upward crossings of flare_fraction x baseline per year;
+* ``rescue@TIME`` (trials, rate): rescued by TIME (the trial's ``rescue:`` rule);
+* ``time_to_rescue`` (trials): days from day 0 to rescue, censored at the last visit;
+* ``tcs_days@TIME`` (trials, mean): days of topical corticosteroid use before TIME
+  (regimen, background and rescue; a day with any application counts once).
+
+Under a trial's rescue rule with non-responder handling, each kind says how a rescued
+patient counts (``EndpointKind.after_rescue``).
 
 >>> parse_endpoint("EASI-75@16w")
 Endpoint(text='EASI-75@16w', kind='responder', variable='EASI', time=112.0, threshold=75.0)
@@ -82,7 +91,9 @@ class Observations(Protocol):
     value at ``time``; ``observed_at_baseline`` whether each patient has a computable
     baseline (a trial requires one for every endpoint; a scenario's plain value does
     not); ``series`` the whole trajectory. Trials also set ``times``, ``primary``,
-    ``start`` (withdrawal day, or 0), ``relapse_fraction`` and ``flare_fraction``."""
+    ``start`` (withdrawal day, or 0), ``relapse_fraction``, ``flare_fraction``,
+    ``rescue_day`` (per patient, inf if never rescued) and ``tcs_days`` (patients x
+    times: cumulative days of topical corticosteroid use)."""
 
     def pair(self, variable: str, time: float) -> tuple[np.ndarray, np.ndarray]: ...
     def at(self, variable: str, time: float) -> np.ndarray: ...
@@ -108,6 +119,10 @@ class EndpointKind:
     #: a scenario estimate: mean per patient x scale, in unit (None: the variable's unit)
     scale: float = 1.0
     unit: str | None = None
+    #: a trial's non-responder handling of rescued patients: ``non_responder`` (a
+    #: patient rescued by the endpoint's time counts as 0), ``last_value`` (the value at
+    #: the rescue visit is carried forward) or ``observed`` (values as they are)
+    after_rescue: Literal["non_responder", "last_value", "observed"] = "observed"
 
 
 def _week(ep: Endpoint) -> str:
@@ -187,6 +202,31 @@ def _flares(ep: Endpoint, obs) -> dict[str, np.ndarray]:
     return {ep.text: np.where(np.isfinite(primary).all(axis=1), result, np.nan)}
 
 
+def _rescued(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    done = (obs.rescue_day <= ep.time + 1e-9).astype(np.float64)
+    return {ep.text: np.where(obs.observed_at_baseline(obs.primary), done, np.nan)}
+
+
+def _time_to_rescue(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    hit = np.isfinite(obs.rescue_day)
+    t = np.where(hit, obs.rescue_day, obs.times[-1])
+    ok = obs.observed_at_baseline(obs.primary)
+    return {ep.text: np.where(ok, t, np.nan), ep.text + "_event": np.where(ok, hit * 1.0, np.nan)}
+
+
+def _tcs_days(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    days = obs.tcs_days[:, int(np.argmin(np.abs(obs.times - ep.time)))]
+    return {ep.text: np.where(obs.observed_at_baseline(obs.primary), days, np.nan)}
+
+
+def _relapsed(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    t_rel, event = relapse_times(
+        obs.series(obs.primary), obs.times, obs.start, obs.relapse_fraction
+    )
+    by = np.where(event == 1, (obs.start + t_rel <= ep.time + 1e-9) * 1.0, 0.0)
+    return {ep.text: np.where(np.isfinite(event), by, np.nan)}
+
+
 _ALL: tuple[str, ...] = ("scenario", "trial", "twin")
 _CLINICAL: tuple[str, ...] = ("trial",)
 
@@ -215,6 +255,47 @@ KINDS: dict[str, EndpointKind] = {
             lambda ep: "flares per year",
         ),
         EndpointKind(
+            "rescued",
+            re.compile(r"^rescue@(.+)$"),
+            lambda m, primary: (primary or "", m.group(1), None),
+            "rescue@TIME",
+            _CLINICAL,
+            "rate",
+            _rescued,
+            lambda ep: f"rescued by {_week(ep)}",
+        ),
+        EndpointKind(
+            "time_to_rescue",
+            re.compile(r"^time_to_rescue$"),
+            lambda m, primary: (primary or "", None, None),
+            "time_to_rescue",
+            _CLINICAL,
+            "time_to_event",
+            _time_to_rescue,
+            lambda ep: "days to rescue",
+        ),
+        EndpointKind(
+            "tcs_days",
+            re.compile(r"^tcs_days@(.+)$"),
+            lambda m, primary: (primary or "", m.group(1), None),
+            "tcs_days@TIME",
+            _CLINICAL,
+            "mean",
+            _tcs_days,
+            lambda ep: f"days of topical corticosteroid by {_week(ep)}",
+            unit="days",
+        ),
+        EndpointKind(
+            "relapsed",
+            re.compile(r"^relapse@(.+)$"),
+            lambda m, primary: (primary or "", m.group(1), None),
+            "relapse@TIME",
+            _CLINICAL,
+            "rate",
+            _relapsed,
+            lambda ep: f"relapsed by {_week(ep)}",
+        ),
+        EndpointKind(
             "category",
             re.compile(r"^(IGA|PGA)01@(.+)$"),
             lambda m, primary: (m.group(1), m.group(2), None),
@@ -223,6 +304,7 @@ KINDS: dict[str, EndpointKind] = {
             "rate",
             _category,
             lambda ep: f"{ep.variable} 0/1 at {_week(ep)}",
+            after_rescue="non_responder",
         ),
         EndpointKind(
             "responder",
@@ -235,6 +317,7 @@ KINDS: dict[str, EndpointKind] = {
             lambda ep: f"{ep.variable}-{ep.threshold:g} responders at {_week(ep)}",
             scale=100.0,
             unit="% of patients",
+            after_rescue="non_responder",
         ),
         EndpointKind(
             "mean",
@@ -245,6 +328,7 @@ KINDS: dict[str, EndpointKind] = {
             "mean",
             _mean,
             lambda ep: f"{ep.variable} at {_week(ep)}",
+            after_rescue="last_value",
         ),
         EndpointKind(
             "mean_pct_change",
@@ -256,6 +340,7 @@ KINDS: dict[str, EndpointKind] = {
             _mean_pct_change,
             lambda ep: f"{ep.variable} % change from baseline at {_week(ep)}",
             unit="%",
+            after_rescue="last_value",
         ),
         EndpointKind(
             "change",
@@ -266,6 +351,7 @@ KINDS: dict[str, EndpointKind] = {
             "mean",
             _change,
             lambda ep: f"{ep.variable} change from baseline at {_week(ep)}",
+            after_rescue="last_value",
         ),
     )
 }

@@ -117,6 +117,19 @@ PAPERS: list[dict[str, str]] = [
         "ratio (a prediction, not fitted).",
     },
     {
+        "id": "ALLEN2016",
+        "kind": "paper",
+        "fact": "virtual-population selection in QSP models: plausible patients accepted with a "
+        "probability from the ratio of target to plausible-population densities, so that the "
+        "virtual population matches observed distributions (dermatwin.patients.baseline)",
+        "citation": "Allen RJ, Rieger TR, Musante CJ. Efficient generation and selection of "
+        "virtual populations in quantitative systems pharmacology models. CPT Pharmacometrics "
+        "Syst Pharmacol 2016;5(3):140-146",
+        "url_or_doi": "10.1002/psp4.12063",
+        "verification": "citation as given in the project brief; DOI from memory",
+        "notes": "Used by baseline-matched populations (population.baseline).",
+    },
+    {
         "id": "NEWCOMBE1998",
         "kind": "paper",
         "fact": "hybrid score interval for a difference of proportions (method 10), used "
@@ -160,6 +173,7 @@ PAPERS: list[dict[str, str]] = [
     },
     {"id": "KIM2017", "kind": "paper", "like": "AD_MSC_KIM2017_HD_EASI50"},
     {"id": "SHIN2021", "kind": "paper", "like": "AD_MSC_SHIN2021_EASI50"},
+    {"id": "BERTHJONES2003", "kind": "paper", "like": "AD_TCS_PROACTIVE_EMOLL_RELAPSE"},
     {"id": "BECK2014", "kind": "paper", "like": "AD_DUPI_P2_12W_EASI50_T"},
     {"id": "SIMPSON2016", "kind": "paper", "like": "AD_DUPI_SOLO1_PBO_EASI75"},
     {"id": "SIMPSON2020", "kind": "paper", "like": "AD_ABRO_MONO1_200_EASI75"},

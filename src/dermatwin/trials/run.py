@@ -15,6 +15,7 @@ Usage (compiles the skin model on first use, then takes seconds)::
 
 from __future__ import annotations
 
+import dataclasses
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
@@ -46,13 +47,16 @@ from dermatwin.therapy.drugs import (
 )
 from dermatwin.therapy.items import DrugItem, MSCItem
 from dermatwin.therapy.products import TherapyError
-from dermatwin.therapy.regimen import Regimen, msc_course
+from dermatwin.therapy.regimen import MSCCourse, Regimen, msc_course
 from dermatwin.trials.orchestration import orchestrate
+from dermatwin.trials.rescue import rescue_days, shifted
 from dermatwin.trials.spec import PRIMARY_SCORE, TrialError, TrialSpec
 from dermatwin.trials.table1 import baseline_columns
 
 #: random stream of the measurement noise (added to the arm index)
 NOISE_STREAM_OFFSET = 3_000_017
+#: the drug whose days of use ``tcs_days@TIME`` counts
+TCS_DRUG = "topical_steroid"
 #: scores written to the trajectories, per disease (the disease registry's)
 TRAJECTORY_SCORES = {d: s.scores for d, s in DISEASES.items()}
 
@@ -159,31 +163,67 @@ def with_resolved_parameter_set(spec: TrialSpec) -> TrialSpec:
     return spec.model_copy(update={"parameter_set": trial_parameter_set(spec)})
 
 
-def arm_regimen(spec: TrialSpec, arm: str, weight_kg: float) -> Regimen:
-    """The regimen of one patient of ``arm`` (treatments end at the withdrawal, if any)."""
-    cap = spec.withdrawal.at if spec.withdrawal else None
-    return items_regimen(
-        spec.regimen_items(arm),
-        cap=cap,
+def arm_regimen(
+    spec: TrialSpec, arm: str, weight_kg: float, rescue_day: float | None = None
+) -> Regimen:
+    """The regimen of one patient of ``arm``: the background (stopped at a trial-wide
+    withdrawal only with ``background: stop``) and the arm's regimen (stopped at the arm's
+    or the trial's withdrawal, and at ``rescue_day`` when the rescue rule discontinues
+    it), plus the rescue therapy from ``rescue_day`` (:mod:`dermatwin.trials.rescue`)."""
+    w = spec.withdrawal
+    background_cap = w.at if w is not None and w.background == "stop" else None
+    arm_cap = spec.arm_stop(arm)
+    if rescue_day is not None and spec.rescue is not None and spec.rescue.discontinue:
+        arm_cap = rescue_day if arm_cap is None else min(arm_cap, rescue_day)
+    items = spec.regimen_items(arm)
+    n_background = len(spec.background)
+    doses = regimen_doses(items[:n_background], background_cap) + regimen_doses(
+        items[n_background:], arm_cap
+    )
+    if rescue_day is not None and spec.rescue is not None:
+        doses = with_rescue(doses, spec, rescue_day)
+    return Regimen(
+        doses,
         horizon_days=spec.duration,
         weight_kg=weight_kg,
         parameter_set=trial_parameter_set(spec),
     )
 
 
-def items_regimen(
-    labelled: list[tuple[str, DrugItem | MSCItem]],
-    *,
-    cap: float | None = None,
-    horizon_days: float,
-    weight_kg: float,
-    parameter_set: ParameterSet | None = None,
-) -> Regimen:
-    """A :class:`Regimen` from YAML regimen items, each with the place it came from (used in
-    error messages); treatments end at ``cap`` (days) when given; drug and MSC values from
-    ``parameter_set`` when given. Shared by trial arms and personal twins, so both read one
-    regimen format."""
-    items = []
+def with_rescue(doses: list, spec: TrialSpec, day: float) -> list:
+    """``doses`` with the rescue therapy from ``day`` on; a dose in the slot of a rescue
+    drug stops at ``day`` (the rescue replaces it: one drug per slot at a time)."""
+    therapy = enumerate(spec.rescue.therapy)
+    shifted_items = [(i, shifted(it, day, spec.duration)) for i, it in therapy]
+    rescue = [(f"rescue.therapy[{i}]", it) for i, it in shifted_items if it is not None]
+    added = regimen_doses(rescue, None)
+    slots = {d.entry.slot or d.drug for d in added}
+    kept = []
+    for dose in doses:
+        if isinstance(dose, DrugDose) and (dose.entry.slot or dose.drug) in slots:
+            if dose.start_day >= day:
+                continue
+            if dose.stop_day is None or dose.stop_day > day:
+                dose = dataclasses.replace(dose, stop_day=day)
+        kept.append(dose)
+    return kept + added
+
+
+def check_rescue_regimens(spec: TrialSpec) -> None:
+    """Every arm's regimen with the rescue therapy from its earliest day plans (at the
+    reference weight, priors), so a bad rescue drug fails at load time."""
+    for arm in spec.arms:
+        doses = regimen_doses(spec.regimen_items(arm), spec.arm_stop(arm))
+        doses = with_rescue(doses, spec, spec.rescue.earliest)
+        Regimen(doses, horizon_days=spec.duration, weight_kg=REFERENCE_WEIGHT_KG).plan()
+
+
+def regimen_doses(
+    labelled: list[tuple[str, DrugItem | MSCItem]], cap: float | None
+) -> list[DrugDose | MSCCourse]:
+    """Drug doses and MSC courses of YAML regimen items, each with the place it came from
+    (used in error messages); treatments end at ``cap`` (days) when given."""
+    items: list[DrugDose | MSCCourse] = []
     for where, item in labelled:
         try:
             if isinstance(item, DrugItem):
@@ -201,19 +241,54 @@ def items_regimen(
             raise TrialError(f"{where}: {err}") from None
         except TypeError as err:
             raise TrialError(f"{where}.msc: {err}") from None
+    return items
+
+
+def items_regimen(
+    labelled: list[tuple[str, DrugItem | MSCItem]],
+    *,
+    cap: float | None = None,
+    horizon_days: float,
+    weight_kg: float,
+    parameter_set: ParameterSet | None = None,
+) -> Regimen:
+    """A :class:`Regimen` from YAML regimen items (:func:`regimen_doses`); drug and MSC
+    values from ``parameter_set`` when given. Shared by trial arms and personal twins, so
+    both read one regimen format."""
     return Regimen(
-        items, horizon_days=horizon_days, weight_kg=weight_kg, parameter_set=parameter_set
+        regimen_doses(labelled, cap),
+        horizon_days=horizon_days,
+        weight_kg=weight_kg,
+        parameter_set=parameter_set,
     )
 
 
-def _scores(cohort: Cohort, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -> dict:
+def tcs_days(regimen: Regimen, times: np.ndarray) -> np.ndarray:
+    """Cumulative days of topical corticosteroid use before each of ``times`` (a day with
+    any application counts once)."""
+    days = {
+        float(np.floor(t))
+        for item in regimen.items
+        if isinstance(item, DrugDose) and item.drug == TCS_DRUG
+        for t, amount in item.administrations(regimen.horizon_days)
+        if amount > 0
+    }
+    return np.searchsorted(np.sort(np.fromiter(days, float)), times, side="left").astype(float)
+
+
+def _raw_scores(cohort: Cohort, disease: str) -> dict[str, np.ndarray]:
+    """The simulated continuous scores (patients x times), floored at 0 (copies)."""
+    return {
+        name: np.maximum(cohort.values(name).astype(np.float64), 0.0)
+        for name in TRAJECTORY_SCORES[disease]
+        if name not in ORDINALS
+    }
+
+
+def _scores(raw: dict, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -> dict:
     """Observed scores (patients x times) with measurement noise; IGA/PGA from them."""
-    out = {}
+    out = {name: values.copy() for name, values in raw.items()}
     ordinal = ORDINALS[DISEASES[disease].ordinal]
-    for name in TRAJECTORY_SCORES[disease]:
-        if name in ORDINALS:
-            continue
-        out[name] = np.maximum(cohort.values(name).astype(np.float64), 0.0)
     for row, pid in enumerate(ids):
         rng = patient_rng(spec.seed, int(pid), seed_arm + NOISE_STREAM_OFFSET)
         for name in sorted(out):
@@ -234,7 +309,9 @@ def _at(times: np.ndarray, t: float) -> int:
 @dataclass
 class _TrialObservations:
     """A chunk's observed scores (patients x visit times) as endpoint observations
-    (:class:`dermatwin.outcomes.Observations`): values at the nearest visit."""
+    (:class:`dermatwin.outcomes.Observations`): values at the nearest visit. With
+    ``carry`` (the visit index per patient of its rescue, under non-responder handling),
+    a value after rescue is the last one before it (the rescue visit's)."""
 
     scores: dict
     times: np.ndarray
@@ -242,13 +319,22 @@ class _TrialObservations:
     start: float
     relapse_fraction: float
     flare_fraction: float
+    rescue_day: np.ndarray
+    tcs_days: np.ndarray
+    carry: np.ndarray | None = None
+
+    def _column(self, values: np.ndarray, time: float) -> np.ndarray:
+        k = _at(self.times, time)
+        if self.carry is None:
+            return values[:, k]
+        return values[np.arange(len(values)), np.minimum(k, self.carry)]
 
     def pair(self, variable: str, time: float) -> tuple[np.ndarray, np.ndarray]:
         values = self.scores[variable]
-        return values[:, 0], values[:, _at(self.times, time)]
+        return values[:, 0], self._column(values, time)
 
     def at(self, variable: str, time: float) -> np.ndarray:
-        return self.scores[variable][:, _at(self.times, time)]
+        return self._column(self.scores[variable], time)
 
     def observed_at_baseline(self, variable: str) -> np.ndarray:
         return np.isfinite(self.scores[variable][:, 0])
@@ -257,23 +343,62 @@ class _TrialObservations:
         return self.scores[variable]
 
 
-def _endpoint_values(ep: Endpoint, scores: dict, times: np.ndarray, spec: TrialSpec):
+def _endpoint_values(
+    ep: Endpoint,
+    scores: dict,
+    times: np.ndarray,
+    spec: TrialSpec,
+    arm: str | None = None,
+    rescue_day: np.ndarray | None = None,
+    tcs: np.ndarray | None = None,
+):
     """Per-patient values of one endpoint (a dict of columns; kinds:
     :mod:`dermatwin.outcomes.endpoints`).
 
     NaN where the endpoint cannot be computed (a failed simulation, a NaN or infinite
     score at a time the endpoint needs, a % change from a zero baseline): such a patient
     is excluded from the estimate and its denominator, never counted as a non-responder.
+    Under the rescue rule's ``non_responder`` handling, a patient rescued by the
+    endpoint's time is a non-responder (rate endpoints of scores) or keeps the value of
+    the rescue visit (mean endpoints of scores); see ``EndpointKind.after_rescue``.
     """
+    n = len(next(iter(scores.values())))
+    rescue_day = np.full(n, np.inf) if rescue_day is None else rescue_day
+    tcs = np.zeros((n, len(times))) if tcs is None else tcs
+    after = ep.spec.after_rescue
+    impute = (
+        spec.rescue is not None
+        and spec.rescue.handling == "non_responder"
+        and ep.time is not None
+        and after != "observed"
+    )
+    carry = None
+    if impute and after == "last_value":
+        carry = np.where(
+            np.isfinite(rescue_day), np.searchsorted(times, rescue_day - 1e-9), len(times)
+        )
     obs = _TrialObservations(
         scores,
         times,
         PRIMARY_SCORE[spec.disease],
-        spec.withdrawal.at if spec.withdrawal else 0.0,
+        spec.relapse_start(arm) if arm is not None else _legacy_start(spec),
         spec.relapse.fraction,
         spec.flare_fraction,
+        rescue_day,
+        tcs,
+        carry,
     )
-    return ep.spec.compute(ep, obs)
+    values = ep.spec.compute(ep, obs)
+    if impute and after == "non_responder":
+        rescued = rescue_day <= ep.time + 1e-9
+        values = {k: np.where(rescued & np.isfinite(v), 0.0, v) for k, v in values.items()}
+    return values
+
+
+def _legacy_start(spec: TrialSpec) -> float:
+    if spec.relapse.start is not None:
+        return spec.relapse.start
+    return spec.withdrawal.at if spec.withdrawal else 0.0
 
 
 def trial_model(spec: TrialSpec) -> Model:
@@ -314,17 +439,48 @@ def simulate_chunk(
         if spec.weight_dosing
         else np.full(len(chunk), REFERENCE_WEIGHT_KG)
     )
-    plans = [arm_regimen(spec, arm, float(w)).plan() for w in weights]
+    regimens = [arm_regimen(spec, arm, float(w)) for w in weights]
     cohort = simulate_cohort(
-        model, times, pop.parameters, y0=pop.y0, start_status=pop.status, plans=plans
+        model,
+        times,
+        pop.parameters,
+        y0=pop.y0,
+        start_status=pop.status,
+        plans=[r.plan() for r in regimens],
     )
-    status = cohort.status
-    scores = _scores(cohort, spec.disease, spec, spec.population_stream(arm_index), chunk)
+    status = cohort.status.copy()
+    stream = spec.population_stream(arm_index)
+    raw = _raw_scores(cohort, spec.disease)
+    scores = _scores(raw, spec.disease, spec, stream, chunk)
+    rescue_day = np.full(len(chunk), np.inf)
+    if spec.rescue is not None:
+        for name in scores:
+            scores[name][status != 0] = np.nan
+        rescue_day = rescue_days(spec.rescue, scores, times)
+        rescued = np.flatnonzero(np.isfinite(rescue_day))
+        if len(rescued):
+            # each rescued patient again, from day 0 (patients are simulated
+            # independently, so this gives the same values whatever the chunk holds)
+            for j in rescued:
+                regimens[j] = arm_regimen(spec, arm, float(weights[j]), float(rescue_day[j]))
+            again = simulate_cohort(
+                model,
+                times,
+                pop.parameters[rescued],
+                y0=pop.y0[rescued],
+                start_status=pop.status[rescued],
+                plans=[regimens[j].plan() for j in rescued],
+            )
+            for name, values in _raw_scores(again, spec.disease).items():
+                raw[name][rescued] = values
+            status[rescued] = again.status
+            scores = _scores(raw, spec.disease, spec, stream, chunk)
     for name in scores:
         scores[name][status != 0] = np.nan
+    tcs = np.array([tcs_days(r, times) for r in regimens]).reshape(len(chunk), len(times))
     cols: dict = {}
     for ep in spec.parsed_endpoints():
-        cols.update(_endpoint_values(ep, scores, times, spec))
+        cols.update(_endpoint_values(ep, scores, times, spec, arm, rescue_day, tcs))
     if spec.population.get("baseline") is not None:  # Table 1 of a baseline-matched trial
         cols.update(baseline_columns(scores))
     frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})

@@ -1,8 +1,9 @@
 """Virtual trial specifications (YAML), validated with pydantic.
 
 A trial names a disease, the population and its inclusion criteria, arms (each a regimen
-from the therapy catalogue and a size), the duration and visits, endpoints, an optional
-withdrawal phase, and measurement noise on the scores. The schema is documented in
+from the therapy catalogue and a size, optionally its own withdrawal), the duration and
+visits, endpoints, an optional withdrawal phase, an optional rescue rule
+(:mod:`dermatwin.trials.rescue`), and measurement noise on the scores. The schema is documented in
 ``docs/trials.md``; examples live in ``examples/trials/``.
 
 >>> t = TrialSpec.model_validate({"name": "demo", "disease": "AD", "duration": "16 weeks",
@@ -15,7 +16,7 @@ withdrawal phase, and measurement noise on the scores. The schema is documented 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -46,6 +47,7 @@ from dermatwin.params.parameter_set import ParameterSet
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
 from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem
+from dermatwin.trials.rescue import Rescue
 
 #: the score each disease's trajectories and waterfall are built on (disease registry)
 PRIMARY_SCORE = {d: s.primary for d, s in DISEASES.items()}
@@ -75,23 +77,31 @@ class _Strict(StrictModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Withdrawal(_Strict):
+    """Stop the arms' therapy at ``at`` and follow relapse to the end of the trial. The
+    background (the vehicle/placebo response, emollients) stays on, as protocols keep
+    placebo injections and vehicle; ``background: stop`` ends it too (trial-wide only)."""
+
+    at: Days
+    background: Literal["keep", "stop"] = "keep"
+
+
 class Arm(_Strict):
     n: Whole | None = Field(None, ge=1, le=MAX_N_ARM)
     allocation: Number | None = Field(None, gt=0, le=1e6)
     regimen: list[RegimenItem] = Field(default_factory=list, max_length=100)
-
-
-class Withdrawal(_Strict):
-    """Stop every treatment at ``at`` and follow relapse to the end of the trial."""
-
-    at: Days
+    #: this arm's own withdrawal: its regimen stops at ``at``; the background stays
+    withdrawal: Withdrawal | None = None
 
 
 class Relapse(_Strict):
     """Relapse after withdrawal: the improvement from baseline falls below ``fraction`` of
-    the improvement at withdrawal (default: loss of half the response)."""
+    the improvement at withdrawal (default: loss of half the response). ``start``: the
+    day relapse is measured from when it is not a withdrawal (e.g. the end of a
+    stabilisation phase given in the background); default: the withdrawal, or day 0."""
 
     fraction: Number = Field(0.5, gt=0, lt=1)
+    start: Days | None = None
 
 
 class RowRef(_Strict):
@@ -137,6 +147,8 @@ class TrialSpec(_Strict):
     endpoints: list[str] = Field(min_length=1, max_length=100)
     withdrawal: Withdrawal | None = None
     relapse: Relapse = Relapse()
+    #: the protocol's rescue rule (dermatwin.trials.rescue), None: no rescue
+    rescue: Rescue | None = None
     flare_fraction: Number = Field(
         0.5, gt=0, le=100, description="a flare: the primary score rises above this x baseline"
     )
@@ -224,6 +236,24 @@ class TrialSpec(_Strict):
                 raise ValueError(f"visits: day {t:g} is outside the trial [0, {self.duration:g}]")
         if self.withdrawal and not 0 < self.withdrawal.at < self.duration:
             raise ValueError(f"withdrawal.at must be inside the trial (0, {self.duration:g})")
+        for name, arm in self.arms.items():
+            if arm.withdrawal is None:
+                continue
+            if not 0 < arm.withdrawal.at < self.duration:
+                raise ValueError(
+                    f"arms.{name}.withdrawal.at must be inside the trial (0, {self.duration:g})"
+                )
+            if arm.withdrawal.background != "keep":
+                raise ValueError(
+                    f"arms.{name}.withdrawal.background: the background is the trial's; "
+                    "allowed: keep (stop it with the trial-wide withdrawal)"
+                )
+        if self.relapse.start is not None and not 0 <= self.relapse.start < self.duration:
+            raise ValueError(
+                f"relapse.start: day {self.relapse.start:g}; allowed: [0, {self.duration:g})"
+            )
+        if self.rescue is not None:
+            self._check_rescue(self.rescue)
         for where, item in self.regimen_items():
             if isinstance(item, DrugItem):
                 days = [("start", item.start)]
@@ -236,6 +266,24 @@ class TrialSpec(_Strict):
                         f"{where}.{field_name}: day {t:g} is outside the trial "
                         f"[0, {self.duration:g}]"
                     )
+
+    def _check_rescue(self, rescue: Rescue) -> None:
+        score = rescue.condition().score
+        if score not in DISEASE_SCORES[self.disease]:
+            raise ValueError(
+                f"rescue.when: {short(score)} is not a {self.disease} score; allowed: "
+                + ", ".join(DISEASE_SCORES[self.disease])
+            )
+        if not 0 <= rescue.earliest < self.duration:
+            raise ValueError(
+                f"rescue.earliest: day {rescue.earliest:g}; allowed: [0, {self.duration:g})"
+            )
+        for i, item in enumerate(rescue.therapy):
+            if item.start >= self.duration:
+                raise ValueError(
+                    f"rescue.therapy[{i}].start: day {item.start:g} after rescue; allowed: "
+                    f"below the duration ({self.duration:g} days)"
+                )
 
     def _check_regimens(self) -> None:
         """Every arm's regimen builds (catalogue drugs, doses, units, slots) at a reference
@@ -250,6 +298,13 @@ class TrialSpec(_Strict):
                     horizon_days=self.duration,
                     weight_kg=REFERENCE_WEIGHT_KG,
                 ).plan()
+            except DermatwinError as err:
+                raise ValueError(str(err)) from None
+        if self.rescue is not None:
+            from dermatwin.trials.run import check_rescue_regimens
+
+            try:
+                check_rescue_regimens(self)
             except DermatwinError as err:
                 raise ValueError(str(err)) from None
 
@@ -297,7 +352,21 @@ class TrialSpec(_Strict):
         points = [*grid, self.duration, *(self.visits or []), *extra]
         if self.withdrawal:
             points.append(self.withdrawal.at)
+        points += [a.withdrawal.at for a in self.arms.values() if a.withdrawal is not None]
         return np.unique(np.round(np.asarray(points, dtype=np.float64), 9))
+
+    def arm_stop(self, arm: str) -> float | None:
+        """The day the arm's own therapy stops (its withdrawal, else the trial's), or None."""
+        days = [w.at for w in (self.arms[arm].withdrawal, self.withdrawal) if w is not None]
+        return min(days) if days else None
+
+    def relapse_start(self, arm: str) -> float:
+        """The day relapse is measured from in ``arm``: ``relapse.start``, else the arm's
+        withdrawal, else day 0."""
+        if self.relapse.start is not None:
+            return self.relapse.start
+        stop = self.arm_stop(arm)
+        return 0.0 if stop is None else stop
 
     def reference(self) -> str:
         if self.reference_arm:
