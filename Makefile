@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test lint format docs bench clean
+.PHONY: demo test lint format docs bench serve clean
 
 $(BIN)/.dermatwin-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ test: $(BIN)/.dermatwin-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# the web application on http://127.0.0.1:8000/ (docs/web.md)
+serve: $(BIN)/.dermatwin-installed
+	$(BIN)/dermatwin serve --data results/web
 
 format: $(BIN)/.dermatwin-installed
 	$(BIN)/ruff check --fix .

@@ -31,6 +31,7 @@ HEAVY = (
     "distributed",
     "duckdb",
     "emcee",
+    "fastapi",
     "libsbml",
     "matplotlib",
     "numba",
@@ -38,7 +39,9 @@ HEAVY = (
     "pyarrow",
     "SALib",
     "scipy",
+    "starlette",
     "sympy",
+    "uvicorn",
     "xarray",
 )
 

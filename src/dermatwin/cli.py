@@ -681,6 +681,11 @@ from dermatwin.twins.cli import register_twin_commands  # noqa: E402
 
 register_twin_commands(app)
 
+# the web application's command (dermatwin.web.cli; the web stack loads when it runs)
+from dermatwin.web.cli import register_web_commands  # noqa: E402
+
+register_web_commands(app)
+
 
 def _usage_line(err: Exception) -> str:
     """A usage error (missing argument, unknown option, bad number) as one line naming the

@@ -1,0 +1,169 @@
+"""Background trial jobs of the web server: a pool of threads, each driving one
+:func:`dermatwin.trials.streaming.run_trial_to` on an executor of
+:mod:`dermatwin.execution` (serial, processes or a Dask cluster).
+
+The data folder holds ``jobs.sqlite`` (:mod:`dermatwin.web.job_table`), each job's trial
+as submitted in ``trials/ID.yaml`` and its output folder ``runs/ID/`` (claimed, staged
+and swapped by :mod:`dermatwin.io.output_folder`; an interrupted run stays staged in
+``runs/.ID.partial``). A job is cancelled between chunks (the run's chunk hook stops it;
+its finished chunks stay staged) and a cancelled or interrupted job is resumed with the
+run's own ``resume``: only its missing chunks are computed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from dermatwin._base.errors import DermatwinError
+from dermatwin.web.job_table import ACTIVE, RESUMABLE, JobTable
+from dermatwin.web.limits import LimitError, Limits, WebError
+
+
+class JobCancelled(Exception):
+    """Raised by the chunk hook of a job asked to stop."""
+
+
+class JobRunner:
+    """Queue, run, cancel and resume the trial jobs of one data folder."""
+
+    def __init__(
+        self,
+        data: Path,
+        table: JobTable,
+        limits: Limits,
+        *,
+        executor: str = "serial",
+        workers: int | None = None,
+        scheduler: str | None = None,
+        chunk_hook: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.data, self.table, self.limits = data, table, limits
+        self.executor, self.workers, self.scheduler = executor, workers, scheduler
+        #: called with (job id, chunk id) after each recorded chunk (fault-injection tests)
+        self.chunk_hook = chunk_hook
+        self._pool = ThreadPoolExecutor(limits.max_running, thread_name_prefix="dermatwin-job")
+        self._stop: dict[str, threading.Event] = {}
+        self._closing = False
+        self._lock = threading.Lock()  # admission: the queue check and the insert are one step
+        for job in table.recover():
+            self._start(job, resume=False)
+
+    def trial_file(self, job: str) -> Path:
+        return self.data / "trials" / f"{job}.yaml"
+
+    def out(self, job: str) -> Path:
+        return self.data / "runs" / job
+
+    def submit(self, spec, yaml_text: str) -> str:
+        """Queue the validated trial ``spec`` (written as ``yaml_text``); its id."""
+        from dermatwin.trials.orchestration import trial_chunks
+
+        patients = sum(spec.arm_sizes().values())
+        if patients > self.limits.max_patients:
+            raise LimitError(
+                f"arms: {patients} patients in all; allowed on this server: up to "
+                f"{self.limits.max_patients} per job"
+            )
+        with self._lock:
+            waiting = self.table.count("queued")
+            if waiting >= self.limits.max_queued:
+                raise LimitError(
+                    f"queue full: {waiting} jobs waiting; allowed: up to "
+                    f"{self.limits.max_queued}; try again when one has started"
+                )
+            job = self.table.add(spec.name, patients=patients, chunks=len(trial_chunks(spec)))
+        path = self.trial_file(job)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml_text, encoding="utf-8")
+        self._start(job, resume=False)
+        return job
+
+    def _start(self, job: str, *, resume: bool) -> None:
+        self._stop[job] = threading.Event()
+        self._pool.submit(self._run, job, resume)
+
+    def cancel(self, job: str) -> None:
+        """Stop a queued job now, a running one after its current chunk."""
+        if self.table.move(job, "cancelled", when=("queued",), message="cancelled before start"):
+            return
+        found = self.table.get(job)
+        if found is None or found.status != "running":
+            raise WebError(f"job {job}: {found.status if found else 'unknown'}; cannot cancel")
+        self._stop[job].set()
+
+    def resume(self, job: str) -> None:
+        """Queue a cancelled or interrupted job again; its staged chunks are kept."""
+        with self._lock:
+            if self.table.count("queued") >= self.limits.max_queued:
+                raise LimitError(f"queue full; allowed: up to {self.limits.max_queued} waiting")
+            if not self.table.move(job, "queued", when=RESUMABLE, message="resuming"):
+                found = self.table.get(job)
+                status = found.status if found else "unknown"
+                raise WebError(
+                    f"job {job}: {status}; allowed to resume: {' or '.join(RESUMABLE)} jobs"
+                )
+        self._start(job, resume=True)
+
+    def _run(self, job: str, resume: bool) -> None:
+        from dermatwin.execution import get_executor
+        from dermatwin.trials.spec import load_trial
+        from dermatwin.trials.streaming import run_trial_to
+
+        stop = self._stop[job]
+        if stop.is_set() or not self.table.move(job, "running", when=("queued",)):
+            return  # cancelled while waiting
+        found = self.table.get(job)
+        done = found.chunks_done if resume else 0
+        notes: list[str] = []
+
+        def on_chunk(chunk: str) -> None:
+            nonlocal done
+            done += 1
+            self.table.progress(job, min(done, found.chunks_total))
+            if self.chunk_hook is not None:
+                self.chunk_hook(job, chunk)
+            if stop.is_set():
+                raise JobCancelled
+
+        try:
+            spec = load_trial(self.trial_file(job))
+            self.out(job).parent.mkdir(parents=True, exist_ok=True)
+            with get_executor(
+                self.executor, workers=self.workers, scheduler=self.scheduler
+            ) as executor:
+                run_trial_to(
+                    spec,
+                    self.out(job),
+                    executor=executor,
+                    resume=resume,
+                    progress=False,
+                    on_chunk=on_chunk,
+                    inputs=[self.trial_file(job)],
+                    log=notes.append,
+                )
+        except JobCancelled:
+            if self._closing:  # the server stops: the run stays staged for a resume
+                message = "the server stopped; resume continues it"
+                self.table.move(job, "interrupted", message=message)
+            else:
+                self.table.move(job, "cancelled", message=f"cancelled after {done} chunks")
+        except DermatwinError as err:
+            self.table.move(job, "failed", message=str(err).splitlines()[0])
+        except Exception as err:  # a bug: the job says so, the server goes on
+            self.table.move(job, "failed", message=f"{type(err).__name__}: {err}"[:300])
+        else:
+            self.table.move(job, "done", message="; ".join(notes)[:300])
+        # a SystemExit (a test's stand-in for a killed server) leaves the job 'running'
+
+    def running(self) -> list[str]:
+        return [j.id for j in self.table.all() if j.status in ACTIVE]
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop running jobs after their current chunk (they stay resumable)."""
+        self._closing = True
+        for event in self._stop.values():
+            event.set()
+        self._pool.shutdown(wait=wait, cancel_futures=True)
