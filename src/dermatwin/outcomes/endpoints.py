@@ -227,6 +227,23 @@ def _relapsed(ep: Endpoint, obs) -> dict[str, np.ndarray]:
     return {ep.text: np.where(np.isfinite(event), by, np.nan)}
 
 
+_FLARE_BAND = re.compile(r"^flares_per_year:(\d+)-(\d+)?$")
+
+
+def _flare_band(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    """1 if the patient's flares per year lie in LOW..HIGH (inclusive; no HIGH: or more)."""
+    low, high = _FLARE_BAND.match(ep.text).groups()
+    rate = _flares(ep, obs)[ep.text]
+    inside = (rate >= float(low)) & (rate <= (float(high) if high else np.inf))
+    return {ep.text: np.where(np.isfinite(rate), inside.astype(np.float64), np.nan)}
+
+
+def _band_label(ep: Endpoint) -> str:
+    low, high = _FLARE_BAND.match(ep.text).groups()
+    band = f"{low}-{high}" if high else f"{low}+"
+    return f"patients with {band} flares a year"
+
+
 _ALL: tuple[str, ...] = ("scenario", "trial", "twin")
 _CLINICAL: tuple[str, ...] = ("trial",)
 
@@ -253,6 +270,16 @@ KINDS: dict[str, EndpointKind] = {
             "mean",
             _flares,
             lambda ep: "flares per year",
+        ),
+        EndpointKind(
+            "flare_band",
+            _FLARE_BAND,
+            lambda m, primary: (primary or "", None, None),
+            "flares_per_year:LOW-HIGH",
+            _CLINICAL,
+            "rate",
+            _flare_band,
+            _band_label,
         ),
         EndpointKind(
             "rescued",

@@ -36,6 +36,7 @@ from dermatwin.params.parameter_set import (
 )
 from dermatwin.patients.population import Population, generate
 from dermatwin.patients.sampling import patient_rng
+from dermatwin.patients.triggers import trigger_events
 from dermatwin.study.cohort import Cohort, simulate_cohort
 from dermatwin.therapy.drugs import (
     REFERENCE_WEIGHT_KG,
@@ -47,7 +48,7 @@ from dermatwin.therapy.drugs import (
 )
 from dermatwin.therapy.items import DrugItem, MSCItem
 from dermatwin.therapy.products import TherapyError
-from dermatwin.therapy.regimen import MSCCourse, Regimen, msc_course
+from dermatwin.therapy.regimen import MSCCourse, Plan, Regimen, msc_course
 from dermatwin.trials.orchestration import orchestrate
 from dermatwin.trials.rescue import rescue_days, shifted
 from dermatwin.trials.spec import PRIMARY_SCORE, TrialError, TrialSpec
@@ -424,6 +425,22 @@ class ChunkResult:
     failures: list[dict]
 
 
+def _with_triggers(spec: TrialSpec, arm_index: int, pop: Population, j: int, plan: Plan) -> Plan:
+    """``plan`` of the chunk's patient ``j`` plus its flare triggers (if the trial has
+    any): drawn from the patient's own stream (seed, population stream, candidate), so the
+    same whatever chunk it is in, and the same patient in paired arms."""
+    if spec.triggers is None:
+        return plan
+    events = trigger_events(
+        spec.triggers,
+        seed=spec.seed,
+        stream=spec.population_stream(arm_index),
+        candidate=int(pop.covariates["candidate"].iloc[j]),
+        days=float(spec.duration),
+    )
+    return Plan(events=[*plan.events, *events], parameters=plan.parameters)
+
+
 def simulate_chunk(
     spec: TrialSpec, model: Model, arm_index: int, patients: np.ndarray, pop: Population
 ) -> ChunkResult:
@@ -446,7 +463,7 @@ def simulate_chunk(
         pop.parameters,
         y0=pop.y0,
         start_status=pop.status,
-        plans=[r.plan() for r in regimens],
+        plans=[_with_triggers(spec, arm_index, pop, j, r.plan()) for j, r in enumerate(regimens)],
     )
     status = cohort.status.copy()
     stream = spec.population_stream(arm_index)
@@ -469,7 +486,9 @@ def simulate_chunk(
                 pop.parameters[rescued],
                 y0=pop.y0[rescued],
                 start_status=pop.status[rescued],
-                plans=[regimens[j].plan() for j in rescued],
+                plans=[
+                    _with_triggers(spec, arm_index, pop, j, regimens[j].plan()) for j in rescued
+                ],
             )
             for name, values in _raw_scores(again, spec.disease).items():
                 raw[name][rescued] = values

@@ -46,6 +46,7 @@ from dermatwin.outcomes.endpoints import parse_endpoint as parse_outcome
 from dermatwin.params.parameter_set import ParameterSet
 from dermatwin.patients.population import PopulationSpec
 from dermatwin.patients.profile import DISEASE_SCORES, Disease
+from dermatwin.patients.triggers import Triggers
 from dermatwin.therapy.items import DrugItem, MSCItem, RegimenItem
 from dermatwin.trials.rescue import Rescue
 
@@ -149,6 +150,8 @@ class TrialSpec(_Strict):
     relapse: Relapse = Relapse()
     #: the protocol's rescue rule (dermatwin.trials.rescue), None: no rescue
     rescue: Rescue | None = None
+    #: environmental flare triggers of AD patients (dermatwin.patients.triggers), None: none
+    triggers: Triggers | None = None
     flare_fraction: Number = Field(
         0.5, gt=0, le=100, description="a flare: the primary score rises above this x baseline"
     )
@@ -182,6 +185,8 @@ class TrialSpec(_Strict):
                 f"reference_arm {short(self.reference_arm)} is not an arm; allowed: "
                 + ", ".join(self.arms)
             )
+        if self.triggers is not None and self.disease != "AD":
+            raise ValueError("triggers: flare triggers act on the AD core; allowed: disease AD")
         repeated = [e for i, e in enumerate(self.endpoints) if e in self.endpoints[:i]]
         if repeated:  # its results would be merged into one column silently
             raise ValueError(

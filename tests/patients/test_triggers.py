@@ -1,0 +1,78 @@
+"""Flare triggers: a seeded, split-invariant stochastic environment for AD patients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed
+from dermatwin.patients.triggers import DEFAULT_TRIGGERS, Triggers, trigger_times
+from dermatwin.trials.run import run_trial
+from dermatwin.trials.spec import TrialError, TrialSpec, load_trial
+
+FLARE_ROWS = {
+    "flares_per_year:0-0": "NH_AD_FLARES_0",
+    "flares_per_year:1-5": "NH_AD_FLARES_1_5",
+    "flares_per_year:6-10": "NH_AD_FLARES_6_10",
+    "flares_per_year:11-": "NH_AD_FLARES_GT10",
+}
+
+
+def _times(candidate, seed=1, stream=0, triggers=DEFAULT_TRIGGERS):
+    return trigger_times(triggers, seed=seed, stream=stream, candidate=candidate, days=365.25)
+
+
+def test_a_patients_triggers_depend_only_on_seed_stream_and_candidate():
+    assert np.array_equal(_times(3), _times(3))
+    assert not np.array_equal(_times(3), _times(4))
+    assert not np.array_equal(_times(3), _times(3, stream=1))
+    assert not np.array_equal(_times(3), _times(3, seed=2))
+
+
+def test_counts_are_overdispersed_around_the_mean_rate():
+    """Gamma-distributed rates: a negative-binomial count with mean rate_per_year and
+    variance mean + mean^2 / shape."""
+    t = Triggers(rate_per_year=10.0, shape=2.0, size=0.3)
+    counts = np.array([len(_times(i, triggers=t)) for i in range(4000)])
+    assert counts.mean() == pytest.approx(10.0, rel=0.05)
+    assert counts.var() == pytest.approx(10.0 + 100.0 / 2.0, rel=0.15)
+
+
+def test_triggers_are_for_ad_only():
+    data = load_trial(EXAMPLE_TRIALS / "ad_flares_cohort.yaml").model_dump(mode="python")
+    data["disease"] = "psoriasis"
+    data["population"] = {"inclusion": {"PASI": {"min": 12}}}
+    data["endpoints"] = ["PASI-75@12w"]
+    data["reference_rows"] = {}
+    with pytest.raises((TrialError, ValueError), match="triggers"):
+        TrialSpec.model_validate(data)
+
+
+def _small(n, chunk_size):
+    data = load_trial(EXAMPLE_TRIALS / "ad_flares_cohort.yaml").model_dump(mode="python")
+    data["arms"]["untreated"]["n"] = n
+    data["chunk_size"] = chunk_size
+    data["duration"] = 91.0
+    data["endpoints"] = ["flares_per_year"]
+    data["reference_rows"] = {}
+    return TrialSpec.model_validate(data)
+
+
+def test_flares_are_the_same_however_the_trial_is_split():
+    one = run_trial(_small(12, 12)).endpoints
+    many = run_trial(_small(12, 5)).endpoints
+    assert np.array_equal(one["flares_per_year"].to_numpy(), many["flares_per_year"].to_numpy())
+    assert one["flares_per_year"].mean() > 0.0  # the triggers do flare the patients
+
+
+def test_untreated_flare_categories_match_the_population_cohort():
+    """NH_AD_FLARES_*: 3.7, 44.8, 20.8 and 30.7 % of patients report 0, 1-5, 6-10 and more
+    than 10 flares a year; each category within 10 points (the issue's target; 200
+    virtual patients, seed 5: 0.0, 41.0, 21.0 and 24.5 at the time of writing)."""
+    data = load_trial(EXAMPLE_TRIALS / "ad_flares_cohort.yaml").model_dump(mode="python")
+    data["arms"]["untreated"]["n"] = 200
+    table = run_trial(TrialSpec.model_validate(data)).endpoints
+    for endpoint, row in FLARE_ROWS.items():
+        share = 100.0 * table[endpoint].mean()
+        published = 100.0 * observed(row) / 1557.0
+        assert abs(share - published) <= 10.0, (endpoint, share, published)
