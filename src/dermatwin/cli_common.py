@@ -14,12 +14,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 
 from dermatwin._base.disclaimer import DISCLAIMER  # noqa: F401  (the commands print it)
 from dermatwin._base.errors import DermatwinError
+
+try:  # typer runs on its own copy of click (typer._click) since 0.24: its context is that one
+    from typer._click.globals import get_current_context
+except ImportError:  # an older typer runs on click itself
+    from click import get_current_context
 
 err_console = Console(stderr=True)
 
@@ -38,19 +42,19 @@ def in_flags(err: DermatwinError, flags: Mapping[str, str] | None = None) -> str
     running command (by parameter name), plus ``flags`` where a library parameter has
     another name (``{"path": "--out"}``); a name that is no option stays as it is.
 
-    >>> import click
-    >>> cmd = click.Command("run", params=[click.Option(["--out"]),
-    ...                                     click.Option(["--overwrite"], is_flag=True)])
+    >>> app = typer.Typer()
+    >>> @app.command()
+    ... def run(out: str = "", overwrite: bool = typer.Option(False, "--overwrite")): ...
     >>> err = DermatwinError("out x: exists; pass overwrite=True to replace it", parameter="out")
-    >>> with click.Context(cmd):
+    >>> with typer.Context(typer.main.get_command(app)):
     ...     in_flags(err)
     '--out x: exists; pass --overwrite to replace it'
     >>> in_flags(err)  # no running command: the library's words
     'out x: exists; pass overwrite=True to replace it'
     """
     text = str(err)
-    ctx = click.get_current_context(silent=True)
-    options = [p for p in ctx.command.params if isinstance(p, click.Option)] if ctx else []
+    ctx = get_current_context(silent=True)
+    options = [p for p in ctx.command.params if p.param_type_name == "option"] if ctx else []
     named = {p.name: max(p.opts, key=len) for p in options}
     named.update(flags or {})
     name = err.parameter
