@@ -110,7 +110,7 @@ def test_a_foreign_folder_keeps_every_file(
     one_line_error(
         res,
         f"--out {shown(foreign)}: exists and is not a dermatwin output folder (2 entries); "
-        "choose another --out",
+        "choose another folder",
     )
     assert snapshot(foreign) == before
     assert sorted(p.name for p in foreign.parent.iterdir()) == ["project", "trials"]
@@ -144,7 +144,7 @@ def test_rerun_needs_overwrite_and_replaces_the_result(tmp_path, trial):
     assert json.loads((out / MARKER_NAME).read_text())["command"] == "trial run"
     before = snapshot(out)
     again = invoke("trial", "run", trial, "--out", out, "--json", "--seed", "9")
-    one_line_error(again, "holds an earlier dermatwin output; add --overwrite to replace it")
+    one_line_error(again, "holds an earlier dermatwin output; pass --overwrite to replace it")
     assert snapshot(out) == before
     replaced = invoke("trial", "run", trial, "--out", out, "--json", "--seed", "9", "--overwrite")
     assert replaced.exit_code == 0, replaced.output
@@ -238,7 +238,7 @@ def test_a_staging_path_dermatwin_did_not_make_is_kept(
     one_line_error(
         res,
         "--out res: .res.partial exists and dermatwin did not make it; move it away "
-        "or choose another --out",
+        "or choose another folder",
     )
     assert snapshot(tmp_path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".res.partial", "trials", "victim"]

@@ -1,14 +1,16 @@
-"""The layers of dermatwin: no import cycle between its packages (issue 13, first version).
+"""The layers of dermatwin: every import points down, and no package cycle (issue 13).
 
 The import graph is read from the source with :mod:`ast` (nothing is imported). A unit is a
 package or a top-level module below ``dermatwin`` (``model``, ``twins``, ``cli``,
 ``outcomes``...). Imports at module level and imports inside functions (deferred, to keep
-start-up fast) are both dependencies and both count for cycles; imports under
-``if TYPE_CHECKING:`` do not run and are left out. ``from dermatwin import X`` goes to the
-module that defines ``X``: the package's ``__init__`` only hands names on (lazily).
+start-up fast) are both dependencies and both count; imports under ``if TYPE_CHECKING:``
+do not run and are left out. ``from dermatwin import X`` goes to the module that defines
+``X``: the package's ``__init__`` only hands names on (lazily).
 
-The cycles that exist today are an allow-list that must shrink: the test fails on a new
-cycle, and also when an allowed cycle is gone (then delete it from the list).
+``LAYERS`` is the layer order, top to bottom (docs/architecture.md shows the same list):
+the test fails on any import from a layer to one above it, naming file, line and the two
+layers. The package cycles that existed when this test was first written were an
+allow-list that had to shrink; it is empty now, and the test fails on any cycle.
 """
 
 from __future__ import annotations
@@ -251,34 +253,138 @@ def test_infrastructure_imports_nothing_of_the_domain(edges, layer):
     assert not upward, f"{package} imports the domain:\n" + "\n".join(upward)
 
 
-#: what parameter sets may import: the layers below them (docs/architecture.md)
-BELOW_PARAMS = {"params", "disease", "engine", "model", "_base", "_lazy"}
+#: The layers of dermatwin, top to bottom: a module may import the layers below its own,
+#: never one above (docs/architecture.md shows this list, and
+#: ``test_the_architecture_page_shows_the_layers`` keeps the two equal). Names are below
+#: ``dermatwin``: a package with everything in it, or a module; the longest name that
+#: matches decides, so ``twins.cli`` sits with the CLI above the rest of ``twins``, and
+#: ``__init__`` is the root package (the lazy public API). Siblings joined by ``|`` are
+#: independent (neither imports the other); siblings joined by ``:`` may import each other
+#: (the cycle test still applies). Imports under ``if TYPE_CHECKING:`` do not count.
+LAYERS = (
+    "cli : cli_common : cli_checks : cli_tables : twins.cli : web",
+    "__init__ | docs | errors | severity",
+    "twins | calibration",
+    "trials",
+    "sensitivity | catalogue",
+    "run",
+    "scenario | reproduction",
+    "study",
+    "therapy",
+    "params | patients | outcomes",
+    "io",
+    "model",
+    "engine",
+    "disease | references | report | results",
+    "execution",
+    "_base | _lazy | _version",
+)
+
+#: upward imports allowed on purpose, each with its reason: (source module, target module)
+#: -> why. Empty: fix an upward arrow (move the code to the right layer) before listing it.
+UPWARD_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
-def test_parameter_sets_are_below_therapy(edges):
-    """therapy reads parameter sets from params (never from calibration); params reads only
-    the layers below it (the drug catalogue registers its names, it is not imported)."""
-    upward = [
-        f"  {e.where} ({e.kind}) {e.source} -> {e.target}"
-        for e in edges
-        if (unit(e.source) == "therapy" and unit(e.target) == "calibration")
-        or (unit(e.source) == "params" and unit(e.target) not in BELOW_PARAMS)
+@dataclass(frozen=True)
+class Layers:
+    """A layer order: ``place(module)`` is (layer index from the top, sibling name)."""
+
+    rows: tuple[tuple[frozenset[str], bool], ...]  # (siblings, independent) per layer
+
+    @classmethod
+    def parse(cls, lines: tuple[str, ...]) -> Layers:
+        rows = []
+        for line in lines:
+            independent = "|" in line
+            if independent and ":" in line:
+                raise ValueError(f"layer {line!r}: join siblings with '|' or ':', not both")
+            names = frozenset(n.strip() for n in line.replace(":", "|").split("|"))
+            rows.append((names, independent))
+        return cls(tuple(rows))
+
+    def place(self, module: str) -> tuple[int, str] | None:
+        name = module.removeprefix(ROOT + ".") if module != ROOT else "__init__"
+        best = None
+        for index, (names, _) in enumerate(self.rows):
+            for sibling in names:
+                if name == sibling or name.startswith(sibling + "."):
+                    if best is None or len(sibling) > len(best[1]):
+                        best = (index, sibling)
+        return best
+
+    def upward(self, edges: list[Import]) -> list[str]:
+        """Each runtime import that goes up a layer or across independent siblings, as
+        ``file:line (kind) source -> target: layer 'a' imports layer 'b' above it``."""
+        found = []
+        for e in edges:
+            if e.kind == "type" or (e.source, e.target) in UPWARD_EXCEPTIONS:
+                continue
+            (low, own), (high, other) = self.place(e.source), self.place(e.target)
+            if high < low:
+                why = f"{own!r} (layer {low + 1}) imports {other!r} (layer {high + 1}) above it"
+            elif high == low and own != other and self.rows[low][1]:
+                why = f"{own!r} imports its independent sibling {other!r} (layer {low + 1})"
+            else:
+                continue
+            found.append(f"  {e.where} ({e.kind}) {e.source} -> {e.target}: {why}")
+        return sorted(set(found))
+
+
+def test_every_module_has_a_layer():
+    layers = Layers.parse(LAYERS)
+    homeless = [m for m in all_modules() if layers.place(m) is None]
+    assert not homeless, "add to LAYERS (and docs/architecture.md): " + ", ".join(homeless)
+
+
+def test_no_import_goes_up_a_layer(edges):
+    upward = Layers.parse(LAYERS).upward(edges)
+    assert not upward, "imports that go up (see LAYERS):\n" + "\n".join(upward)
+
+
+def test_the_upward_exceptions_are_still_needed(edges):
+    """An exception whose import is gone leaves the list (so the list only shrinks)."""
+    present = {(e.source, e.target) for e in edges if e.kind != "type"}
+    gone = [f"{s} -> {t}" for s, t in UPWARD_EXCEPTIONS if (s, t) not in present]
+    assert not gone, "no longer imported, delete from UPWARD_EXCEPTIONS: " + ", ".join(gone)
+
+
+def test_an_upward_import_is_found():
+    """The checker itself, on made-up layers (the real tree passes, so it cannot show this):
+    an arrow up and an arrow across independent siblings fail; arrows down, arrows within a
+    ``:`` layer and imports for type checkers pass."""
+    layers = Layers.parse(("top", "mid.x : mid", "side | low"))
+    assert layers.place("dermatwin.mid.x.y") == (1, "mid.x")
+    assert layers.place("dermatwin.mid.y") == (1, "mid")
+    edges = [
+        Import("dermatwin.top", "dermatwin.low", "module", "a.py:1"),
+        Import("dermatwin.low.z", "dermatwin.top", "function", "b.py:2"),
+        Import("dermatwin.side", "dermatwin.low", "module", "c.py:3"),
+        Import("dermatwin.mid", "dermatwin.mid.x", "module", "d.py:4"),
+        Import("dermatwin.low", "dermatwin.mid", "type", "e.py:5"),
     ]
-    assert not upward, "an arrow up from therapy or params:\n" + "\n".join(upward)
-
-
-#: what the one cohort simulation may import: the layers below its users (trials, twins,
-#: scenarios; docs/architecture.md)
-BELOW_STUDY = {"study", "engine", "model", "therapy", "patients", "outcomes", "params"}
-BELOW_STUDY |= {"disease", "_base", "_lazy", "_version"}
-
-
-def test_the_cohort_simulation_is_below_trials_twins_and_scenarios(edges):
-    own = [e for e in edges if unit(e.source) == "study"]
-    assert own, "no import inside dermatwin.study found: is the graph reading it?"
-    upward = [
-        f"  {e.where} ({e.kind}) {e.source} -> {e.target}"
-        for e in own
-        if e.kind != "type" and unit(e.target) not in BELOW_STUDY
+    assert layers.upward(edges) == [
+        "  b.py:2 (function) dermatwin.low.z -> dermatwin.top: 'low' (layer 3) imports "
+        "'top' (layer 1) above it",
+        "  c.py:3 (module) dermatwin.side -> dermatwin.low: 'side' imports its independent "
+        "sibling 'low' (layer 3)",
     ]
-    assert not upward, "an arrow up from study:\n" + "\n".join(upward)
+    with pytest.raises(ValueError, match="not both"):
+        Layers.parse(("a : b | c",))
+
+
+PAGE = SRC.parent / "docs" / "architecture.md"
+
+
+def page_layers(text: str) -> tuple[str, ...]:
+    """The layer list drawn on the architecture page: the first code block of section 1,
+    one layer per line, less what follows ``#`` (a note for the reader)."""
+    section = text.split("## 1. The layers", 1)[1]
+    block = section.split("```", 2)[1]
+    lines = (line.split("#", 1)[0].strip() for line in block.splitlines())
+    return tuple(" ".join(line.split()) for line in lines if line)
+
+
+def test_the_architecture_page_shows_the_layers():
+    assert page_layers(PAGE.read_text()) == LAYERS, (
+        "docs/architecture.md section 1 must draw LAYERS of tests/test_layers.py, one per line"
+    )

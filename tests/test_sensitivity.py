@@ -49,12 +49,15 @@ def test_morris_on_miyano_dupilumab_response():
         ({"output": "totC"}, "use VAR@TIME"),
         ({"output": "totC@10d", "method": "fast"}, "allowed: sobol, morris"),
         ({"output": "totC@10d", "parameters": ["uv_dose"]}, "zero or negative"),
+        # the library names the parameter (the CLI says --n, --fold)
+        ({"output": "totC@10d", "n": 1}, "^n: 1; allowed: >= 2$"),
+        ({"output": "totC@10d", "fold": 1.0}, r"^fold: 1.0; allowed: a range factor > 1$"),
     ],
 )
 def test_bad_requests(kw, message):
     s = Scenario.model_validate(SHMAROV)
     with pytest.raises(ScenarioError, match=message):
-        run_sensitivity(s, n=4, **kw)
+        run_sensitivity(s, **{"n": 4, **kw})
 
 
 def test_cli_writes_table_and_tornado(tmp_path):

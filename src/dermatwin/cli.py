@@ -452,7 +452,7 @@ def calibrate(
     from dermatwin.calibration.fit import calibrate as run_calibration
     from dermatwin.params.parameter_set import load_parameter_set, write_parameter_set
 
-    with user_errors():
+    with user_errors(flags={"path": "--out"}):
         pset = run_calibration(only, log=lambda line: err_console.print(line, markup=False))
         write_parameter_set(pset, out)
         shipped = load_parameter_set("default")

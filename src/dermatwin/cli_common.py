@@ -8,6 +8,8 @@ it loads typer and rich only: ``--help`` and ``--version`` stay fast.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +20,11 @@ from rich.console import Console
 from dermatwin._base.disclaimer import DISCLAIMER  # noqa: F401  (the commands print it)
 from dermatwin._base.errors import DermatwinError
 
+try:  # typer runs on its own copy of click (typer._click) since 0.24: its context is that one
+    from typer._click.globals import get_current_context
+except ImportError:  # an older typer runs on click itself
+    from click import get_current_context
+
 err_console = Console(stderr=True)
 
 
@@ -27,13 +34,45 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def in_flags(err: DermatwinError, flags: Mapping[str, str] | None = None) -> str:
+    """The message of ``err`` as the command line speaks: the library names parameters, the
+    command line names flags. A leading ``err.parameter`` becomes its flag (``out x: ...``
+    -> ``--out x: ...``), and ``name=True`` of an on/off flag becomes the flag
+    (``pass overwrite=True`` -> ``pass --overwrite``). The flags are the options of the
+    running command (by parameter name), plus ``flags`` where a library parameter has
+    another name (``{"path": "--out"}``); a name that is no option stays as it is.
+
+    >>> app = typer.Typer()
+    >>> @app.command()
+    ... def run(out: str = "", overwrite: bool = typer.Option(False, "--overwrite")): ...
+    >>> err = DermatwinError("out x: exists; pass overwrite=True to replace it", parameter="out")
+    >>> with typer.Context(typer.main.get_command(app)):
+    ...     in_flags(err)
+    '--out x: exists; pass --overwrite to replace it'
+    >>> in_flags(err)  # no running command: the library's words
+    'out x: exists; pass overwrite=True to replace it'
+    """
+    text = str(err)
+    ctx = get_current_context(silent=True)
+    options = [p for p in ctx.command.params if p.param_type_name == "option"] if ctx else []
+    named = {p.name: max(p.opts, key=len) for p in options}
+    named.update(flags or {})
+    name = err.parameter
+    if name in named and re.match(rf"{re.escape(name)}\b", text):
+        text = named[name] + text[len(name) :]
+    switches = {p.name: max(p.opts, key=len) for p in options if p.is_flag}
+    return re.sub(r"\b(\w+)=True\b", lambda m: switches.get(m[1], m[0]), text)
+
+
 @contextmanager
-def user_errors():
-    """Turn a :class:`~dermatwin.errors.DermatwinError` raised inside into :func:`fail`."""
+def user_errors(flags: Mapping[str, str] | None = None):
+    """Turn a :class:`~dermatwin.errors.DermatwinError` raised inside into :func:`fail`,
+    its message worded in flags (:func:`in_flags`; ``flags``: library parameter -> flag
+    where the names differ)."""
     try:
         yield
     except DermatwinError as err:
-        fail(str(err))
+        fail(in_flags(err, flags))
 
 
 def output_folder(out: Path, command: str, inputs: list[Path | None], overwrite: bool):

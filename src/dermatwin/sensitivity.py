@@ -68,18 +68,23 @@ def _parse_output(text: str, model: Model, horizon: float) -> tuple[str | None, 
     m = _OUTPUT.match(text)
     if not m:
         raise ScenarioError(
-            f"--output {text!r}: use VAR@TIME or pct_change:VAR@TIME, e.g. EASI@16w"
+            f"output {text!r}: use VAR@TIME or pct_change:VAR@TIME, e.g. EASI@16w",
+            parameter="output",
         )
     kind, var, when = m.groups()
     known = (*model.state_names, *model.output_names)
     if var not in known:
-        raise ScenarioError(f"--output: unknown variable {var!r}; allowed: {', '.join(known)}")
+        raise ScenarioError(
+            f"output: unknown variable {var!r}; allowed: {', '.join(known)}", parameter="output"
+        )
     try:
         t = parse_days(when)
     except ValueError as err:
-        raise ScenarioError(f"--output {text!r}: {err}") from None
+        raise ScenarioError(f"output {text!r}: {err}", parameter="output") from None
     if not 0 < t <= horizon:
-        raise ScenarioError(f"--output {text!r}: time must lie in (0, horizon={horizon} days]")
+        raise ScenarioError(
+            f"output {text!r}: time must lie in (0, horizon={horizon} days]", parameter="output"
+        )
     return kind, var, t
 
 
@@ -106,9 +111,11 @@ def run_sensitivity(
     from SALib.sample import sobol as sobol_sample
 
     if method not in METHODS:
-        raise ScenarioError(f"--method {method!r}: allowed: {', '.join(METHODS)}")
-    if n < 2 or fold <= 1:
-        raise ScenarioError("--n must be >= 2 and the range factor > 1")
+        raise ScenarioError(f"method {method!r}: allowed: {', '.join(METHODS)}", parameter="method")
+    if n < 2:
+        raise ScenarioError(f"n: {n}; allowed: >= 2", parameter="n")
+    if not fold > 1:
+        raise ScenarioError(f"fold: {fold}; allowed: a range factor > 1", parameter="fold")
     model, _ = scenario_model(scenario, parameter_set)
     kind, variable, t_out = _parse_output(output, model, scenario.horizon)
     names = parameters or default_parameters(model)
@@ -116,7 +123,10 @@ def run_sensitivity(
     idx = [model.parameter_index(p) for p in names]
     if any(base[i] <= 0 for i in idx):
         zero = [p for p, i in zip(names, idx, strict=True) if base[i] <= 0]
-        raise ScenarioError(f"--parameters: {zero} are zero or negative; a log range needs > 0")
+        raise ScenarioError(
+            f"parameters: {zero} are zero or negative; a log range needs > 0",
+            parameter="parameters",
+        )
     log_base = np.log(base[idx])
     half = np.log(fold)
     problem = {
@@ -132,7 +142,9 @@ def run_sensitivity(
     params[:, idx] = np.exp(x)
     arm_name = arm or next(iter(scenario.arms))
     if arm_name not in scenario.arms:
-        raise ScenarioError(f"--arm {arm_name!r}: allowed: {', '.join(scenario.arms)}")
+        raise ScenarioError(
+            f"arm {arm_name!r}: allowed: {', '.join(scenario.arms)}", parameter="arm"
+        )
     options = SolverOptions(rtol=scenario.solver.rtol, method=scenario.solver.method)
     y0 = np.tile(model.default_initial_state(), (params.shape[0], 1))
     eq_ok = np.ones(params.shape[0], dtype=bool)

@@ -67,7 +67,7 @@ def test_earlier_output_needs_overwrite(tmp_path):
     out = tmp_path / "out"
     write_result(out, "one")
     before = snapshot(out)
-    with pytest.raises(OutputFolderError, match="holds an earlier dermatwin output; add --over"):
+    with pytest.raises(OutputFolderError, match="earlier dermatwin output; pass overwrite=True"):
         write_result(out, "two")
     assert snapshot(out) == before
     write_result(out, "two", overwrite=True)
@@ -99,8 +99,8 @@ def test_foreign_folder_keeps_every_file(tmp_path, overwrite):
     with pytest.raises(OutputFolderError) as info:
         write_result(out, "x", overwrite=overwrite)
     assert str(info.value) == (
-        f"--out {shown(out)}: exists and is not a dermatwin output folder (2 entries); "
-        "choose another --out"
+        f"out {shown(out)}: exists and is not a dermatwin output folder (2 entries); "
+        "choose another folder"
     )
     assert snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
@@ -131,7 +131,7 @@ def test_forbidden_places_are_refused_even_with_overwrite(tmp_path, monkeypatch)
 def test_unwritable_parent_is_one_line_before_anything(tmp_path, monkeypatch):
     monkeypatch.setattr(output_folder.os, "access", lambda *a, **k: False)
     message = refusal(tmp_path / "out")
-    assert message == f"--out {shown(tmp_path / 'out')}: cannot write (Permission denied)"
+    assert message == f"out {shown(tmp_path / 'out')}: cannot write (Permission denied)"
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
@@ -143,7 +143,7 @@ def test_disk_full_or_read_only_keeps_the_earlier_result(tmp_path, code):
             with folder.staging() as tmp:
                 (tmp / "result.txt").write_text("half")
                 raise OSError(code, os.strerror(code))
-    assert str(info.value) == f"--out {shown(out)}: cannot write ({os.strerror(code)})"
+    assert str(info.value) == f"out {shown(out)}: cannot write ({os.strerror(code)})"
     assert_complete(out, "one")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no partial folder
 
@@ -192,8 +192,8 @@ def test_a_second_run_names_the_lock_holder_and_touches_nothing(tmp_path):
     assert not errors
     message = str(info.value)
     holder = f"in use by another dermatwin run (pid {os.getpid()}"
-    assert message.startswith(f"--out {shown(out)}: {holder}")
-    assert "first, started " in message and message.endswith("or choose another --out")
+    assert message.startswith(f"out {shown(out)}: {holder}")
+    assert "first, started " in message and message.endswith("or choose another folder")
     assert (out / "result.txt").read_text() == "two"
 
 
@@ -321,8 +321,8 @@ def test_a_lock_path_that_is_not_our_lock_is_refused_and_kept(tmp_path, kind):
     with pytest.raises(OutputFolderError) as info:
         write_result(out, "one")
     assert str(info.value) == (
-        f"--out {shown(out)}: {shown(lock)} {what}, not a dermatwin lock file; "
-        "remove it or choose another --out"
+        f"out {shown(out)}: {shown(lock)} {what}, not a dermatwin lock file; "
+        "remove it or choose another folder"
     )
     assert victim.read_text() == "precious\n"
     assert os.path.lexists(lock) and not out.exists()
@@ -383,8 +383,8 @@ def test_overwrite_keeps_user_files_put_into_an_earlier_output(tmp_path):
     with pytest.raises(OutputFolderError) as info:
         write_result(out, "two", overwrite=True)
     assert str(info.value) == (
-        f"--out {shown(out)}: holds 1 entry dermatwin did not write (my_analysis.R); "
-        "move them out of it, or choose another --out"
+        f"out {shown(out)}: holds 1 entry dermatwin did not write (my_analysis.R); "
+        "move them out of it, or choose another folder"
     )
     assert snapshot(out) == before
     for name in ("a", "b", "c"):
@@ -417,7 +417,7 @@ def test_a_mount_point_is_refused_before_anything(tmp_path, monkeypatch):
     real = os.path.ismount
     monkeypatch.setattr(output_folder.os.path, "ismount", lambda p: Path(p) == mnt or real(p))
     message = refusal(mnt, overwrite=True)
-    assert message == f"--out {shown(mnt)}: is a mount point; give a folder inside it"
+    assert message == f"out {shown(mnt)}: is a mount point; give a folder inside it"
 
 
 def test_a_swap_refused_by_the_file_system_keeps_both_results(tmp_path, monkeypatch):
@@ -432,7 +432,7 @@ def test_a_swap_refused_by_the_file_system_keeps_both_results(tmp_path, monkeypa
         write_result(out, "two", overwrite=True)
     (kept,) = [p for p in tmp_path.iterdir() if p.name.startswith("out.result-")]
     assert str(info.value) == (
-        f"--out {shown(out)}: cannot be replaced (Device or resource busy); "
+        f"out {shown(out)}: cannot be replaced (Device or resource busy); "
         f"the finished result is kept in {shown(kept)}"
     )
     assert_complete(out, "one")

@@ -107,7 +107,8 @@ def test_order_is_kept_under_the_limit(run):
 
 @pytest.mark.parametrize("limit", ["0", "-1", "1000001"])
 def test_bad_limit_is_one_line(run, limit):
-    assert "--limit must be 1 to 1,000,000 rows" in one_line_error(
+    # the library names the parameter, the command line its flag
+    assert f"--limit: {limit}; allowed: 1 to 1,000,000 rows" in one_line_error(
         run, "SELECT 1", "--limit", limit
     )
 

@@ -327,7 +327,7 @@ def test_a_fresh_run_says_it_discards_the_interrupted_one(tmp_path):
     log = []
     result = run_trial_to(tiny, out, log=log.append)
     assert log == [
-        f"discarding the interrupted run in {staging_folder(out)}; use --resume to continue it"
+        f"discarding the interrupted run in {staging_folder(out)}; resume=True continues it"
     ]
     assert result.computed_chunks == 4
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

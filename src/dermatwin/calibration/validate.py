@@ -660,4 +660,6 @@ Fitted values ({pset.name}):
     try:
         return write_text_atomic(path, text)
     except OSError as err:
-        raise CalibrationError(f"--doc: cannot write {path} ({err.strerror})") from None
+        raise CalibrationError(
+            f"doc: cannot write {path} ({err.strerror})", parameter="doc"
+        ) from None

@@ -44,7 +44,7 @@ class Executor(ABC):
 
     def __init__(self, *, retries: int = 2) -> None:
         if retries < 0:
-            raise ExecutionError(f"--retries must be >= 0, got {retries}")
+            raise ExecutionError(f"retries: {retries}; allowed: >= 0", parameter="retries")
         self.retries = retries
 
     @property

@@ -33,7 +33,7 @@ class DaskExecutor(Executor):
     ) -> None:
         super().__init__(retries=retries)
         if workers is not None and workers < 1:
-            raise ExecutionError(f"--workers must be >= 1, got {workers}")
+            raise ExecutionError(f"workers: {workers}; allowed: >= 1", parameter="workers")
         from distributed import Client, LocalCluster
 
         self._cluster = None
@@ -47,9 +47,10 @@ class DaskExecutor(Executor):
                 self.client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
             except Exception as err:  # noqa: BLE001 - any failure to connect is the address's
                 raise ExecutionError(
-                    f"--scheduler {_short(scheduler)}: cannot reach the Dask scheduler "
+                    f"scheduler {_short(scheduler)}: cannot reach the Dask scheduler "
                     f"({_reason(err)}); give a running scheduler's address such as "
-                    "tcp://host:8786, or leave it out for a local cluster"
+                    "tcp://host:8786, or leave it out for a local cluster",
+                    parameter="scheduler",
                 ) from None
         else:
             self._cluster = LocalCluster(
@@ -94,10 +95,12 @@ class DaskExecutor(Executor):
         """A one-line error when the scheduler is gone (the staged chunks are kept)."""
         status = getattr(self.client, "status", "closed")
         if lost or status not in ("running", "connecting"):
-            where = f"--scheduler {_short(self.scheduler)}" if self.scheduler else "--executor dask"
+            name = "scheduler" if self.scheduler else "executor"
+            where = f"scheduler {_short(self.scheduler)}" if self.scheduler else "executor dask"
             raise ExecutionError(
                 f"{where}: lost the Dask scheduler during the run (client {status}); start it "
-                "again and rerun with --resume to continue from the chunks already done"
+                "again and rerun with resume=True to continue from the chunks already done",
+                parameter=name,
             )
 
     def shutdown(self) -> None:

@@ -92,18 +92,23 @@ class ChunkManifest:
                 continue  # a record torn by a kill: that chunk is not done
         if not entries or not isinstance(entries[0], dict) or "header" not in entries[0]:
             raise ExecutionError(
-                f"--resume: {path} is not a dermatwin chunk manifest (damaged?); run without "
-                "--resume to start over"
+                f"resume: {path} is not a dermatwin chunk manifest (damaged?); start over "
+                "without resuming",
+                parameter="resume",
             )
         old = entries[0]["header"]
         if not isinstance(old, dict):
-            raise ExecutionError(f"--resume: the header of {path} is damaged; run without --resume")
+            raise ExecutionError(
+                f"resume: the header of {path} is damaged; start over without resuming",
+                parameter="resume",
+            )
         new = {"format": FORMAT, **header}
         for key in IDENTITY:
             if old.get(key) != new.get(key):
                 raise ExecutionError(
-                    f"--resume: the interrupted run in {path.parent} has a different {key} "
-                    f"({old.get(key)!r}, now {new.get(key)!r}); run without --resume to start over"
+                    f"resume: the interrupted run in {path.parent} has a different {key} "
+                    f"({old.get(key)!r}, now {new.get(key)!r}); start over without resuming",
+                    parameter="resume",
                 )
         return cls(path, old, [e for e in entries[1:] if _is_record(e)])
 

@@ -33,7 +33,7 @@ class ProcessExecutor(Executor):
     def __init__(self, workers: int | None = None, *, retries: int = 2) -> None:
         super().__init__(retries=retries)
         if workers is not None and workers < 1:
-            raise ExecutionError(f"--workers must be >= 1, got {workers}")
+            raise ExecutionError(f"workers: {workers}; allowed: >= 1", parameter="workers")
         self._workers = workers or os.cpu_count() or 1
         self._pool: cf.ProcessPoolExecutor | None = None
 

@@ -22,17 +22,25 @@ def get_executor(
     """
     if name not in EXECUTORS:
         raise ExecutionError(
-            f"--executor: unknown executor {name!r}; allowed: {', '.join(EXECUTORS)}"
+            f"executor: unknown executor {name!r}; allowed: {', '.join(EXECUTORS)}",
+            parameter="executor",
         )
     if scheduler and name != "dask":
-        raise ExecutionError(f"--scheduler is for --executor dask, not {name!r}")
+        raise ExecutionError(
+            f"scheduler: for the dask executor only, not {name!r}", parameter="scheduler"
+        )
     if scheduler and workers is not None:
-        raise ExecutionError("--workers is for local workers; a --scheduler cluster has its own")
+        raise ExecutionError(
+            "workers: for local workers only; a scheduler's cluster has its own",
+            parameter="workers",
+        )
     if name == "serial":
         from dermatwin.execution.serial import SerialExecutor
 
         if workers not in (None, 1):
-            raise ExecutionError(f"--workers: the serial executor has 1 worker, got {workers}")
+            raise ExecutionError(
+                f"workers: the serial executor has 1 worker, got {workers}", parameter="workers"
+            )
         return SerialExecutor(retries=retries)
     if name == "processes":
         from dermatwin.execution.processes import ProcessExecutor

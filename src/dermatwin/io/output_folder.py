@@ -255,7 +255,7 @@ def _short_name(name: str, width: int = 40) -> str:
 def write_error(out: Path | str, err: OSError, hint: str = "") -> OutputFolderError:
     """The one-line error for a file system that cannot take the output."""
     reason = err.strerror or type(err).__name__
-    return OutputFolderError(f"--out {shown(out)}: cannot write ({reason}){hint}")
+    return OutputFolderError(f"out {shown(out)}: cannot write ({reason}){hint}", parameter="out")
 
 
 @contextmanager
@@ -330,7 +330,7 @@ class OutputFolder:
     # -- claim -----------------------------------------------------------------------
 
     def _fail(self, text: str) -> OutputFolderError:
-        return OutputFolderError(f"--out {shown(self.given)}: {text}")
+        return OutputFolderError(f"out {shown(self.given)}: {text}", parameter="out")
 
     def beside(self, path: Path) -> str:
         """``path`` (a sibling of OUT) as the user would type it, for messages."""
@@ -340,18 +340,18 @@ class OutputFolder:
         """Raise :class:`OutputFolderError` unless ``out`` may be written (no side effects)."""
         p = self.path
         if p.parent == p:
-            raise self._fail("is the root folder; choose another --out")
+            raise self._fail("is the root folder; choose another folder")
         for source in self.inputs:
             if _within(source, p):
-                raise self._fail(f"holds the input {shown(source.name)}; choose another --out")
+                raise self._fail(f"holds the input {shown(source.name)}; choose another folder")
         home = Path.home().resolve()
         if _within(home, p):
-            raise self._fail("is your home folder or holds it; choose another --out")
+            raise self._fail("is your home folder or holds it; choose another folder")
         cwd = Path.cwd().resolve()
         if _within(cwd, p):
-            raise self._fail("is the working folder or holds it; choose another --out")
+            raise self._fail("is the working folder or holds it; choose another folder")
         if _within(p, _source_root()):
-            raise self._fail("is inside dermatwin's own source; choose another --out")
+            raise self._fail("is inside dermatwin's own source; choose another folder")
         self._check_existing()
         ancestor = p.parent
         while not ancestor.exists():
@@ -368,7 +368,7 @@ class OutputFolder:
         if os.path.ismount(p):  # cannot be swapped (EBUSY), found only after the run
             raise self._fail("is a mount point; give a folder inside it")
         if not p.is_dir():
-            raise self._fail("is a file, not a folder; choose another --out")
+            raise self._fail("is a file, not a folder; choose another folder")
         try:
             with os.scandir(p) as it:
                 entries = sum(1 for _ in it)
@@ -379,12 +379,12 @@ class OutputFolder:
         if not is_dermatwin_output(p):
             counted = f"{entries} {'entry' if entries == 1 else 'entries'}"
             raise self._fail(
-                f"exists and is not a dermatwin output folder ({counted}); choose another --out"
+                f"exists and is not a dermatwin output folder ({counted}); choose another folder"
             )
         if not self.overwrite:
             raise self._fail(
-                "holds an earlier dermatwin output; add --overwrite to replace it, "
-                "or choose another --out"
+                "holds an earlier dermatwin output; pass overwrite=True to replace it, "
+                "or choose another folder"
             )
         foreign = foreign_entries(p)
         if foreign:
@@ -393,7 +393,7 @@ class OutputFolder:
             counted = f"{len(foreign)} {'entry' if len(foreign) == 1 else 'entries'}"
             raise self._fail(
                 f"holds {counted} dermatwin did not write ({names}{more}); "
-                "move them out of it, or choose another --out"
+                "move them out of it, or choose another folder"
             )
 
     # -- lock ------------------------------------------------------------------------
@@ -417,7 +417,7 @@ class OutputFolder:
     def _not_our_lock(self, what: str) -> OutputFolderError:
         return self._fail(
             f"{self.beside(self.lock_path)} {what}, not a dermatwin lock file; "
-            "remove it or choose another --out"
+            "remove it or choose another folder"
         )
 
     def _open_lock(self) -> int:
@@ -451,7 +451,7 @@ class OutputFolder:
                 os.close(fd)
                 raise self._fail(
                     f"in use by another dermatwin run ({holder}); wait for it to finish "
-                    "or choose another --out"
+                    "or choose another folder"
                 ) from None
             # its last holder may have removed the file between our open and our lock
             try:

@@ -226,7 +226,9 @@ def write_parameter_set(pset: ParameterSet, path: str | Path) -> Path:
     try:
         return write_text_atomic(Path(path), yaml.safe_dump(data, sort_keys=False, width=100))
     except OSError as err:
-        raise CalibrationError(f"--out: cannot write {path} ({err.strerror})") from None
+        raise CalibrationError(
+            f"path: cannot write {path} ({err.strerror})", parameter="path"
+        ) from None
 
 
 def calibrated_drug(entry, pset: ParameterSet):

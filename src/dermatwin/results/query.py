@@ -149,7 +149,9 @@ def query_results(folder: Path, sql: str, limit: int = ROW_LIMIT) -> pd.DataFram
     import duckdb
 
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_ROW_LIMIT:
-        raise ExecutionError(f"--limit must be 1 to {MAX_ROW_LIMIT:,} rows, got {_short(limit)}")
+        raise ExecutionError(
+            f"limit: {_short(limit)}; allowed: 1 to {MAX_ROW_LIMIT:,} rows", parameter="limit"
+        )
     con = None
     try:
         con = connect(folder)  # creating the views reads the files: a corrupt one fails here

@@ -20,7 +20,9 @@ def replicate_p_value(spec: TrialSpec, endpoint: str, seed: int) -> float:
     result = run_trial(spec, model=trial_model_cached(spec), seed=seed)
     ps = [c["p_value"] for c in result.summary["comparisons"] if c["endpoint"] == endpoint]
     if not ps:
-        raise TrialError(f"--endpoint {endpoint!r}: the trial has no arm to compare with")
+        raise TrialError(
+            f"endpoint {endpoint!r}: the trial has no arm to compare with", parameter="endpoint"
+        )
     return max(p if p is not None else 1.0 for p in ps)
 
 
@@ -34,11 +36,12 @@ def _p_values(
 
     if endpoint not in spec.endpoints:
         raise TrialError(
-            f"--endpoint {endpoint!r} is not an endpoint of the trial; allowed: "
-            + ", ".join(spec.endpoints)
+            f"endpoint {endpoint!r}: not an endpoint of the trial; allowed: "
+            + ", ".join(spec.endpoints),
+            parameter="endpoint",
         )
     if replicates < 2:
-        raise TrialError(f"--replicates must be >= 2, got {replicates}")
+        raise TrialError(f"replicates: {replicates}; allowed: >= 2", parameter="replicates")
     executor = executor or SerialExecutor()
     out: dict[int, float] = {}
 
@@ -70,7 +73,7 @@ def estimate_power(
     """Share of ``replicates`` simulated trials where every comparison is significant;
     replicates run as tasks on ``executor`` (serial by default)."""
     if not 0 < alpha < 1:
-        raise TrialError(f"--alpha must be between 0 and 1, got {alpha}")
+        raise TrialError(f"alpha: {alpha}; allowed: between 0 and 1", parameter="alpha")
     ps = _p_values(spec, endpoint, replicates, executor, progress)
     result = power_from_replicates(ps, alpha)
     return {"endpoint": endpoint, "alpha": alpha, "arms": spec.arm_sizes(), **result}
@@ -94,7 +97,7 @@ def search_sample_size(
 ) -> dict:
     """Smallest n per arm (equal allocation) reaching ``target`` power, by bisection."""
     if not 0 < target < 1:
-        raise TrialError(f"--target must be a power between 0 and 1, got {target}")
+        raise TrialError(f"target: {target}; allowed: a power between 0 and 1", parameter="target")
 
     def power_at(n: int) -> float:
         return estimate_power(

@@ -352,7 +352,7 @@ class _ChunkArgs(Mapping):
         if not np.array_equal(rows["candidate"].to_numpy(), candidates):
             raise ExecutionError(
                 f"population files of arm {list(self.spec.arms)[a]!r} in {self.folder} do not "
-                "match the manifest; run without --resume to start over"
+                "match the manifest; start over without resuming"
             )
         y0 = rows[[c for c in rows.columns if c.startswith("y")]].to_numpy(dtype=np.float64)
         return (self.spec, a, lo, candidates, y0, rows["status"].to_numpy(dtype=np.int64))
@@ -388,7 +388,7 @@ def run_trial_to(
     spec = prepare_trial(spec, seed)
     with OutputFolder(out, command="trial run", inputs=inputs, overwrite=overwrite) as folder:
         # chunks already written stay staged (a disk full after hours loses no work)
-        with write_errors(folder.given, "; once it can, --resume continues the run"):
+        with write_errors(folder.given, "; once it can, resume=True continues the run"):
             result = _run_locked(
                 spec, folder, executor, resume, timeout, progress, task, on_chunk, log
             )
@@ -402,8 +402,9 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
     stage = staging_folder(folder.path)
     if os.path.lexists(stage) and not is_own_folder(stage):  # before any work
         raise OutputFolderError(
-            f"--out {shown(folder.given)}: {folder.beside(stage)} exists and dermatwin did not "
-            "make it; move it away or choose another --out"
+            f"out {shown(folder.given)}: {folder.beside(stage)} exists and dermatwin did not "
+            "make it; move it away or choose another folder",
+            parameter="out",
         )
     model = trial_model_cached(spec)
     own = executor is None
@@ -426,7 +427,7 @@ def _run_locked(spec, folder, executor, resume, timeout, progress, task, on_chun
             if (stage / MANIFEST_NAME).exists():
                 log(
                     f"discarding the interrupted run in {folder.beside(stage)}; "
-                    "use --resume to continue it"
+                    "resume=True continues it"
                 )
             folder.discard(stage)
         folder.new_stage(stage)
