@@ -50,3 +50,40 @@ def test_impossible_inclusion_fails_with_one_line(model):
     with pytest.raises(PatientError, match=r"^inclusion: only 0 of 3 AD patients") as err:
         generate(model, spec, 3, seed=1)
     assert "\n" not in str(err.value)
+
+
+def test_inclusion_grades_iga_with_the_calibrated_edge():
+    """A trial's IGA inclusion uses the parameter set's calibrated edge of IGA 1 (as its
+    reported IGA does): EASI 3 is IGA 2 with the published edges, IGA 1 with CAL-2's."""
+    import numpy as np
+
+    from dermatwin.model.skin import build
+    from dermatwin.params.parameter_set import load_parameter_set
+    from dermatwin.patients.population import baseline_scores
+    from dermatwin.trials.run import with_resolved_parameter_set
+    from dermatwin.trials.spec import TrialSpec
+
+    model = build()
+    rows = np.tile(model.default_parameters(), (1, 1))
+    y0 = model.default_initial_state()[None, :].copy()
+    y0[0, model.state_index("p")] = 3.0 / 36.0  # EASI = 36 (p + 1 - s) = 3
+    y0[0, model.state_index("s")] = 1.0
+    edges = load_parameter_set("CAL-2").severity()
+    assert baseline_scores(model, rows, y0)["IGA"].iloc[0] == 2
+    assert baseline_scores(model, rows, y0, edges)["IGA"].iloc[0] == 1
+    spec = TrialSpec.model_validate(
+        {
+            "name": "t",
+            "disease": "AD",
+            "duration": 28,
+            "population": {"inclusion": {"IGA": {"min": 2}}},
+            "arms": {"a": {"n": 2}},
+            "endpoints": ["EASI-50@4w"],
+        }
+    )
+    assert spec.population_spec().severity == {}
+    data = spec.model_dump(mode="python")
+    data["population"]["severity"] = {"iga1_easi": 3.0}
+    with pytest.raises(ValueError, match="population.severity"):
+        TrialSpec.model_validate(data)
+    assert with_resolved_parameter_set(spec).population_spec().severity == edges

@@ -159,6 +159,10 @@ class PopulationSpec(StrictModel):
     baseline_pilot: Whole = Field(
         2000, ge=100, le=1_000_000, description="candidates in the baseline-matching pilot"
     )
+    #: calibrated edges of the ordinal grades (a parameter set's ``severity`` section, e.g.
+    #: ``iga1_easi``), so that inclusion grades IGA/PGA as the trial reports them; a trial
+    #: fills it from its parameter set (empty: the published edges)
+    severity: dict[str, Number] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _criteria_fit_disease(self) -> PopulationSpec:
@@ -278,18 +282,21 @@ def disease_start(model: Model, disease: str) -> np.ndarray:
     return y
 
 
-def baseline_scores(model: Model, parameters: np.ndarray, y0: np.ndarray) -> pd.DataFrame:
-    """The disease scores of equilibrated patients (IGA and PGA from EASI and PASI)."""
+def baseline_scores(
+    model: Model,
+    parameters: np.ndarray,
+    y0: np.ndarray,
+    severity: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """The disease scores of equilibrated patients (IGA and PGA from EASI and PASI, graded
+    with the calibrated ``severity`` edges when given, as a trial reports them)."""
     # the engine's arrays, not a labelled Dataset: screening runs this for every block
     solution = solve(model, [0.0], parameters, y0=y0)
     values = {**solution.states(model), **solution.outputs(model)}
     out = pd.DataFrame({n: values[n][:, 0] for n in continuous_scores() if n in values})
-    # NOTE (issue 13): screening grades IGA/PGA with the published edges, while a trial's
-    # reported IGA/PGA uses the parameter set's calibrated edge of category 1
-    # (trials.run._scores); kept as is, since changing it changes who is included
     for ordinal in ORDINALS.values():
         if ordinal.source in out:
-            out[ordinal.name] = grade(ordinal.name, out[ordinal.source].to_numpy())
+            out[ordinal.name] = grade(ordinal.name, out[ordinal.source].to_numpy(), severity)
     return out
 
 
@@ -362,7 +369,7 @@ def _screen(
     cov = [candidate_covariates(spec, seed, stream, k) for k in range(start, start + size)]
     p = candidate_parameters(model, spec, seed, stream, start, size, cov)
     y, status = equilibrate(model, p, disease_start(model, spec.disease))
-    scores = baseline_scores(model, p, y)
+    scores = baseline_scores(model, p, y, spec.severity)
     return CandidateBlock(start, cov, p, y, status, scores, _eligible(scores, spec, status == 0))
 
 
@@ -420,7 +427,7 @@ def select_candidates(
         return Population(p, y0, status, pd.DataFrame(cov), int(candidates.max()) + 1)
     # one batch for all: each patient is integrated on its own, so rows equal generate()'s
     y, status = equilibrate(model, p, disease_start(model, spec.disease))
-    scores = baseline_scores(model, p, y)
+    scores = baseline_scores(model, p, y, spec.severity)
     block = CandidateBlock(0, cov, p, y, status, scores, status == 0)
     return Population(
         p,

@@ -217,6 +217,11 @@ class TrialSpec(_Strict):
                     f"reference_rows.{row}.endpoint: {short(ref.endpoint)} is not an endpoint "
                     "of the trial; allowed: " + ", ".join(self.endpoints)
                 )
+        if "severity" in self.population:
+            raise ValueError(
+                "population.severity: set from the parameter set's severity section; "
+                "allowed: leave it out"
+            )
         try:
             self.population_spec()
         except ValidationError as err:
@@ -333,7 +338,12 @@ class TrialSpec(_Strict):
         return self.model_copy(update={"seed": value})
 
     def population_spec(self) -> PopulationSpec:
-        return PopulationSpec.model_validate({"disease": self.disease, **self.population})
+        """The population, with the parameter set's calibrated IGA/PGA edges once the set is
+        resolved (inclusion then grades as the trial reports)."""
+        data = {"disease": self.disease, **self.population}
+        if isinstance(self.parameter_set, ParameterSet) and self.parameter_set.severity():
+            data["severity"] = self.parameter_set.severity()
+        return PopulationSpec.model_validate(data)
 
     def arm_sizes(self) -> dict[str, int]:
         if self.n_total is None:
