@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import workloads as wl  # noqa: E402
 
+from dermatwin.engine.codegen import compile_model
 from dermatwin.engine.events import compile_events  # noqa: E402
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate  # noqa: E402
 from dermatwin.io.sbml import to_sbml  # noqa: E402
@@ -89,7 +90,7 @@ def run_roadrunner(model, params, y0, events, n, rtol=RTOL, times=wl.OUTPUT_TIME
 
 def run_lsoda(model, params, y0, events, n):
     """SciPy LSODA restarted at every event, calling dermatwin's compiled right-hand side."""
-    kernel = model.kernel
+    kernel = compile_model(model)
     ev = compile_events(model, events, 1, 0.0)
     n_s, k_out = len(model.states), easi_index(model)
     edges = np.unique(np.concatenate([[0.0], ev.time, [wl.HORIZON]]))

@@ -21,6 +21,7 @@ from pathlib import Path
 import numba
 
 from dermatwin import __version__
+from dermatwin.engine.codegen import compile_model
 from dermatwin.trials.run import run_trial, trial_model
 from dermatwin.trials.spec import load_trial
 
@@ -38,7 +39,7 @@ def main() -> None:
     spec = spec.model_copy(update={"arms": arms})
     t0 = time.perf_counter()
     model = trial_model(spec)
-    _ = model.kernel  # compile or load the cached kernel
+    _ = compile_model(model)  # compile or load the cached kernel
     load = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = run_trial(spec, model=model)

@@ -27,6 +27,7 @@ import xarray as xr
 
 from dermatwin._base.errors import ModelError
 from dermatwin._version import __version__
+from dermatwin.engine.codegen import compile_model
 from dermatwin.engine.events import Event, compile_events
 from dermatwin.engine.status import Status
 
@@ -94,7 +95,7 @@ def equilibrate(
     n = p.shape[0]
     start = model.default_initial_state() if y0 is None else np.asarray(y0, dtype=np.float64)
     y_start = np.ascontiguousarray(np.broadcast_to(start, (n, len(model.states))), dtype=np.float64)
-    y_ss, _, status = model.kernel.equilibrate_batch(
+    y_ss, _, status = compile_model(model).equilibrate_batch(
         y_start,
         p,
         float(t_max if t_max is not None else model.equilibration_days),
@@ -215,7 +216,7 @@ def solve(
     if steady_state:
         y_start, eq_status = equilibrate(model, p, y_start, options=options)
     ev = compile_events(model, events, n, t0)
-    Y, outs, status, stats = model.kernel.solve_batch(
+    Y, outs, status, stats = compile_model(model).solve_batch(
         float(t0),
         np.ascontiguousarray(y_start),
         p,

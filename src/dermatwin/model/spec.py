@@ -41,7 +41,7 @@ from dermatwin._base.errors import ModelError
 from dermatwin.model.units import parse_unit
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    pass
 
 
 @dataclass(frozen=True)
@@ -236,13 +236,6 @@ class Model:
         inits = ",".join(repr(float(v)) for v in self.default_initial_state())
         text = f"{self.structure_hash}|{values}|{inits}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-    @cached_property
-    def kernel(self) -> ModuleType:
-        """The compiled batch solver for this model (built and cached on first use)."""
-        from dermatwin.engine.codegen import compile_model
-
-        return compile_model(self)
 
     def with_defaults(self, **values: float) -> Model:
         """A copy whose default parameter values are replaced (equations unchanged)."""
