@@ -56,6 +56,14 @@ Outputs:
   scar_stiffening * X)``: the scar's excess (and disordered) collagen makes it stiffer
   (assumed: twice the normal collagen leaves 2/3 of normal elasticity); ageing lowers
   it through the ``age_elasticity`` signal.
+* ``dermal_collagen_percent``: the collagen share of the dermis, as histology scores it
+  (percent collagen score): ``73.28 % x collagen content / dermal thickness``, both
+  relative to the young adult (73.28 %: healthy adults aged 25-34, AGE_COLLAGEN_25_34).
+  Content falls 1 %/year (SCA-23) and thickness 0.6 %/year (6 % per decade,
+  AGE_DERMAL_MASS_LOSS), so the share falls more slowly than the content: at 65-74 years
+  the model gives 58.1 % against 55.3 % measured (AGE_COLLAGEN_65_74, not fitted;
+  tests/model/skin/test_ageing.py). The two rows support SCA-23's 1 %/year, whose own
+  source is unverified: the share times the dermal mass falls about 1.1 %/year.
 * ``collagen_total`` (relative to normal at time 0), ``collagen_I_III_ratio``.
 
 Signal fed: ``myofibroblasts`` (the state, for autocrine
@@ -68,6 +76,10 @@ import math
 
 from dermatwin.model.skin import parameter_table, register
 from dermatwin.model.spec import ModelBuilder
+
+#: dermal percent collagen score of healthy adults aged 25-34 (AGE_COLLAGEN_25_34), taken
+#: for the young adult at ``age_reference`` whose collagen content and height are 1
+YOUNG_COLLAGEN_PERCENT = 73.28
 
 DAYS_PER_YEAR = 365.25
 #: share of type I and type III in normal dermal collagen (assumed: I 80-85 %, III 10-15 %)
@@ -279,6 +291,12 @@ def add(b: ModelBuilder) -> None:
         (1 + b.signal("age_elasticity")) / (1 + stiff * excess),
         unit="dimensionless",
         description="skin elasticity relative to a young adult's normal skin",
+    )
+    b.output(
+        "dermal_collagen_percent",
+        YOUNG_COLLAGEN_PERCENT * col * level / height,
+        unit="percent",
+        description="collagen share of the dermis (histology percent collagen score)",
     )
     b.output(
         "collagen_total",
