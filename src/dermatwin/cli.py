@@ -316,6 +316,28 @@ def trial_run(
     console.print(DISCLAIMER)
 
 
+@trial_app.command("export")
+def trial_export(
+    run: Annotated[Path, typer.Argument(help="folder of a finished `dermatwin trial run`")],
+    out: Annotated[Path, typer.Option("--out", help="folder for adsl.csv and adqs.csv")],
+    overwrite: OverwriteOpt = False,
+) -> None:
+    """Export a finished run as ADaM-like tables: ADSL (one row per subject) and ADQS
+    (one row per subject, score and visit), as CSV."""
+    from dermatwin.trials.adam import adam_tables
+
+    with user_errors():
+        tables = adam_tables(run)  # a folder that is no run: one line, nothing written
+        with output_folder(out, "trial export", [run], overwrite) as folder:
+            with folder.staging() as tmp:
+                for name, table in tables.items():
+                    table.to_csv(tmp / f"{name}.csv", index=False)
+    console = Console()
+    sizes = ", ".join(f"{n}.csv ({len(t)} rows)" for n, t in tables.items())
+    console.print(f"written to {out}/: {sizes}")
+    console.print(DISCLAIMER)
+
+
 @trial_app.command("power")
 def trial_power(
     trial: Annotated[Path, typer.Argument(callback=input_file, help="trial YAML file")],
