@@ -195,3 +195,14 @@ def test_bad_rescue_or_withdrawal_is_one_line_naming_it(tmp_path, update, words)
     assert "\n" not in message and len(message) < 400, message
     for word in words:
         assert word in message, message
+
+
+def test_the_baseline_visit_never_rescues():
+    """A rule relative to baseline holds at baseline itself (EASI >= 1.0 x baseline): with
+    the default earliest day 0 nobody may be rescued on day 0."""
+    from dermatwin.trials.rescue import Rescue, rescue_days
+
+    rule = Rescue(when="EASI >= 1.0 x baseline", therapy=[{"drug": "topical_steroid"}])
+    times = np.array([0.0, 7.0, 14.0, 21.0])
+    easi = np.array([[20.0, 19.0, 21.0, 22.0], [20.0, 10.0, 9.0, 8.0]])
+    np.testing.assert_array_equal(rescue_days(rule, {"EASI": easi}, times), [14.0, np.inf])

@@ -310,3 +310,24 @@ def test_a_restart_in_the_middle_of_a_job_marks_it_interrupted_and_it_resumes(tm
         again = client.post(f"/runs/{job}/resume", data={"csrf_token": csrf_of(client)})
         assert again.status_code == 409 and "allowed to resume" in again.text
         assert client.get(f"/runs/{job}/files/summary.json").status_code == 200
+
+
+def test_an_upload_cannot_read_server_files_or_buy_unbounded_work(tmp_path):
+    """A trial may name only a shipped parameter set (a path would read a server file and
+    echo its keys), and its visits and screening effort are bounded."""
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("secret_key: 1\n")
+    limits = Limits(max_patient_visits=100)
+    cases = {
+        "parameter_set": TINY_YAML + f"parameter_set: {secret}\n",
+        "visits": TINY_YAML.replace("duration: 4 weeks", "duration: 4 weeks\nvisit_every: 1 day"),
+    }
+    with TestClient(create_app(tmp_path / "data", limits=limits)) as client:
+        csrf = csrf_of(client)
+        for field, text in cases.items():
+            reply = client.post(
+                "/upload", files={"trial": ("t.yaml", text)}, data={"csrf_token": csrf}
+            )
+            assert reply.status_code == 429 and field in reply.text, reply.text
+            assert "secret_key" not in reply.text
+        assert written(tmp_path / "data") == []

@@ -77,10 +77,17 @@ SHIPPED = Path(str(resources.files(__package__).joinpath("placebo_effects.yaml")
 
 
 def placebo_arm(spec: TrialSpec, arm: str) -> bool:
-    """Whether ``arm`` gives nothing but placebo (besides the trial's background)."""
-    return all(
-        isinstance(item, DrugItem) and item.drug in PLACEBO_DRUGS for item in spec.arms[arm].regimen
+    """Whether ``arm`` gives nothing but placebo (besides the trial's background), and a
+    placebo is given to it at all (an untreated arm without any vehicle is no placebo arm)."""
+    regimen = spec.arms[arm].regimen
+    only_placebo = all(
+        isinstance(item, DrugItem) and item.drug in PLACEBO_DRUGS for item in regimen
     )
+    given = any(
+        isinstance(item, DrugItem) and item.drug in PLACEBO_DRUGS
+        for item in (*regimen, *spec.background)
+    )
+    return only_placebo and given
 
 
 def gives_placebo(spec: TrialSpec) -> bool:

@@ -31,7 +31,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -39,9 +38,6 @@ import sympy as sp
 from dermatwin._base.display import html_table, names, one_line
 from dermatwin._base.errors import ModelError
 from dermatwin.model.units import parse_unit
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -410,7 +406,10 @@ class ModelBuilder:
         """``expression`` with every substitution made so far applied, in order: for a
         module built after e.g. the drug module that reads a symbol it replaced (the AD
         cytokine blocks ``e_*``). Apply it to raw expressions only, not to ones taken from
-        :meth:`output_expression` (those are substituted already)."""
+        :meth:`output_expression` (those are substituted already). Only this builder's own
+        substitutions are known: a builder made by :meth:`extend` starts from equations in
+        which earlier ones are already applied, and signals (:meth:`add_signal`) are never
+        substituted."""
         for mapping in self._substitutions:
             expression = sp.sympify(expression).subs(mapping)
         return expression

@@ -231,11 +231,23 @@ _FLARE_BAND = re.compile(r"^flares_per_year:(\d+)-(\d+)?$")
 
 
 def _flare_band(ep: Endpoint, obs) -> dict[str, np.ndarray]:
-    """1 if the patient's flares per year lie in LOW..HIGH (inclusive; no HIGH: or more)."""
+    """1 if the patient's flares a year, rounded to a whole number, lie in LOW..HIGH
+    (inclusive; no HIGH: or more). Rounded, since a 52-week trial scales a count of 5 to
+    5.02 a year, which would fall between the bands 1-5 and 6-10."""
     low, high = _FLARE_BAND.match(ep.text).groups()
-    rate = _flares(ep, obs)[ep.text]
+    rate = np.rint(_flares(ep, obs)[ep.text])
     inside = (rate >= float(low)) & (rate <= (float(high) if high else np.inf))
     return {ep.text: np.where(np.isfinite(rate), inside.astype(np.float64), np.nan)}
+
+
+def _band(m: re.Match[str], primary: str | None) -> tuple[str, None, None]:
+    low, high = m.groups()
+    if high is not None and int(low) > int(high):
+        raise EndpointError(
+            f"endpoint {short(m.string)}: band {low}-{high}; allowed: LOW <= HIGH "
+            "(e.g. flares_per_year:1-5, or flares_per_year:11- for 11 or more)"
+        )
+    return primary or "", None, None
 
 
 def _band_label(ep: Endpoint) -> str:
@@ -274,7 +286,7 @@ KINDS: dict[str, EndpointKind] = {
         EndpointKind(
             "flare_band",
             _FLARE_BAND,
-            lambda m, primary: (primary or "", None, None),
+            _band,
             "flares_per_year:LOW-HIGH",
             _CLINICAL,
             "rate",

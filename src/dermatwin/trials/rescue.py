@@ -95,12 +95,15 @@ class Rescue(StrictModel):
 
 
 def rescue_days(rule: Rescue, scores: dict[str, np.ndarray], times: np.ndarray) -> np.ndarray:
-    """Per patient, the first visit (day) from ``rule.earliest`` on, before the last visit,
+    """Per patient, the first visit (day) after baseline and from ``rule.earliest`` on,
+    before the last visit,
     at which ``rule.when`` holds on the observed ``scores`` (patients x ``times``); inf
     for patients never rescued."""
     cond = rule.condition()
     met = cond.met(scores[cond.score])
-    eligible = (times >= rule.earliest - 1e-9) & (times < times[-1])
+    # never at the baseline visit: a rule relative to baseline (or a threshold at the
+    # inclusion cut-off) would rescue everyone on day 0
+    eligible = (times > 0.0) & (times >= rule.earliest - 1e-9) & (times < times[-1])
     met &= eligible[None, :]
     first = met.argmax(axis=1)
     return np.where(met.any(axis=1), times[first], np.inf)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dermatwin._base.errors import DermatwinError
 from dermatwin.web.job_table import ACTIVE, RESUMABLE, JobTable
-from dermatwin.web.limits import LimitError, Limits, WebError
+from dermatwin.web.limits import LimitError, Limits, WebError, check_work
 
 
 class JobCancelled(Exception):
@@ -67,6 +67,7 @@ class JobRunner:
                 f"arms: {patients} patients in all; allowed on this server: up to "
                 f"{self.limits.max_patients} per job"
             )
+        check_work(spec, patients, self.limits)
         with self._lock:
             waiting = self.table.count("queued")
             if waiting >= self.limits.max_queued:

@@ -33,7 +33,8 @@ reference data). Healthy dermis holds ``mac_m1_base`` = 0.2 au M1 and ``mac_m2_b
       dM2_msc/dt = mac_polarisation * mac_msc_gain * Z / (Z + mac_msc_ec50) * M1
                    - (revert + mac_death) * M2_msc
 
-  It is exactly 0 without MSC and never exceeds M2.
+  Without MSC its equation keeps it at 0 (an equilibrated patient may hold round-off of
+  about 1e-25 from the steady-state solver), and it never exceeds M2.
 
 **Path to disease (feedback into the cores).** The cores were fitted to patients whose
 lesions hold their own macrophages, so the endogenous M1/M2 balance is already inside
