@@ -431,7 +431,12 @@ def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True)
     """How ``refit`` fails to reproduce ``shipped`` (empty: it does): every shipped value
     refitted must lie inside the refit's 95 % credible interval (and the refit's point
     inside the shipped one's, when the shipped value carries a posterior); a ``full``
-    refit must give the same targets, no more and no fewer."""
+    refit must give the same targets, no more and no fewer.
+
+    >>> cal2 = load_parameter_set("CAL-2")
+    >>> check_against(cal2, cal2)  # a set without posteriors: values must be equal
+    []
+    """
     fitted = {v.target: v for v in refit.values}
     differ = []
     for v in shipped.values:
@@ -457,3 +462,27 @@ def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True)
         differ += [f"{t}: not refitted" for t in shipped.targets() - fitted.keys()]
         differ += [f"{t}: not in the shipped set" for t in fitted.keys() - shipped.targets()]
     return differ
+
+
+#: the docs/validation.md paragraph on the posterior (written by ``validate --doc``)
+METHOD_DOC = """\
+**Posterior, not only a point** (issue 18). `dermatwin calibrate` computes each step's
+posterior on a grid: every arm the step needs runs on the same virtual patients (common
+random numbers, also for the drug dose pairs), the simulated rows are evaluated on a
+coarse grid over the bounds (11 nodes for one value, 5 x 5 for two; uniform prior on the
+value's scale, log10 where marked), interpolated linearly onto a fine grid where
+log posterior = log prior + the rows' log-likelihoods (binomial on responders at the
+published arm size; for the paired MSC steps a normal on the difference with the binomial
+SE of the two published rates), and recomputed on a refined grid over the region holding
+the posterior. Each value gets 64 draws (stratified), a posterior mean, SD and 95 %
+credible interval, the effective number of grid nodes and the largest error of the
+interpolation against direct runs at two draws (percentage points); the point `value`
+is the posterior mode. `dermatwin calibrate --check` passes when every shipped value lies
+inside the refit's 95 % credible interval. `dermatwin calibrate --petab DIR` writes the
+problem (rows, arms, likelihoods, open values, priors) as PEtab v1 tables. **Steps are
+sequential**: each runs with the earlier values at their mode, so a step's spread omits
+the uncertainty of the values it builds on (placebo's, for the drugs on top of it); the
+per-row log-likelihoods at the grid nodes are kept in the set for leave-one-trial-out
+reweighting. The shipped set (CAL-2) is still the point fit described here; it will be
+refitted with draws once the MSC model settles. Runtime and the seed check:
+benchmarks/README.md."""
