@@ -125,3 +125,22 @@ def test_check_against_uses_the_posterior_spread(fitted):
     assert check_against(shipped.with_value(extra), pset, full=True)[-1] == (
         "model.other: not refitted"
     )
+
+
+def test_cli_calibrate_writes_draws_and_checks_the_shipped_value(tmp_path):
+    """One cheap real step (the IGA 0/1 edge on SOLO-1's dupilumab arm), the others kept."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "set.yaml"
+    cmd = [sys.executable, "-m", "dermatwin.cli", "calibrate", "--only", "severity.iga1_easi"]
+    cmd += ["--draws", "8", "--out", str(out), "--check"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "within the posterior spread" in proc.stdout and "95 % CrI" in proc.stdout
+    pset = read_parameter_set(out)
+    (v,) = (v for v in pset.values if v.target == "severity.iga1_easi")
+    assert len(v.draws) == 8 and v.posterior.low <= 5.357 <= v.posterior.high
+    # values not refitted keep their shipped point and carry no draws
+    assert all(w.draws is None for w in pset.values if w.target != v.target)
