@@ -459,6 +459,15 @@ def calibrate(
             help="replace every example trial's seed (other patients)",
         ),
     ] = None,
+    patients: Annotated[
+        int | None,
+        typer.Option(
+            "--patients",
+            min=10,
+            max=100_000,
+            help="virtual patients per arm of the unpaired steps (default 1000)",
+        ),
+    ] = None,
     petab: Annotated[
         Path | None,
         typer.Option("--petab", help="only write the calibration problem as PEtab tables here"),
@@ -487,6 +496,7 @@ def calibrate(
             log=lambda line: err_console.print(line, markup=False),
             seed=seed,
             draws=draws,
+            patients=patients,
         )
         write_parameter_set(pset, out)
         shipped = load_parameter_set("default")

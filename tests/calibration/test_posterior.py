@@ -24,6 +24,8 @@ from dermatwin.params.parameter_set import (
 
 ROW = "AD_DUPI_SOLO1_PBO_EASI75"  # 15 % EASI-75 on placebo
 BASE = ParameterSet(name="t", version=1)
+#: virtual patients per arm (the calibration's default, 1,000, is too slow for a test)
+PATIENTS = 60
 
 
 def _step(tmp_path, n: int = 60) -> Step:
@@ -54,7 +56,9 @@ def _step(tmp_path, n: int = 60) -> Step:
 def fitted(tmp_path_factory):
     step = _step(tmp_path_factory.mktemp("trial"))
     lines = []
-    pset = calibrate_posterior(base=BASE, log=lines.append, steps=(step,), draws=32)
+    pset = calibrate_posterior(
+        base=BASE, log=lines.append, steps=(step,), draws=32, patients=PATIENTS
+    )
     return step, pset, lines
 
 
@@ -96,15 +100,19 @@ def test_set_with_draws_round_trips_and_gives_point_draws(fitted, tmp_path):
 
 
 def test_interpolation_agrees_with_direct_runs(tmp_path):
-    post = step_posterior(step_problem(_step(tmp_path)), BASE, draws=8, check_points=3)
+    post = step_posterior(
+        step_problem(_step(tmp_path), patients=PATIENTS), BASE, draws=8, check_points=3
+    )
     assert len(post.checks) == 3
-    # responders step by 100/60 points: linear interpolation is within two patients
-    assert post.interpolation_error <= 2 * 100 / 60
+    # responders step by 100/PATIENTS points: interpolation is within two patients
+    assert post.interpolation_error <= 2 * 100 / PATIENTS
 
 
 def test_another_seed_moves_no_posterior_mean_by_more_than_one_sd(fitted):
     step, pset, _ = fitted
-    other = calibrate_posterior(base=BASE, log=lambda _: None, steps=(step,), draws=32, seed=11)
+    other = calibrate_posterior(
+        base=BASE, log=lambda _: None, steps=(step,), draws=32, seed=11, patients=PATIENTS
+    )
     (a,), (b,) = pset.values, other.values
     assert abs(b.posterior.mean - a.posterior.mean) <= a.posterior.sd
     assert other.provenance.trial_seed == 11 and pset.provenance.trial_seed is None
@@ -135,7 +143,7 @@ def test_cli_calibrate_writes_draws_and_checks_the_shipped_value(tmp_path):
 
     out = tmp_path / "set.yaml"
     cmd = [sys.executable, "-m", "dermatwin.cli", "calibrate", "--only", "severity.iga1_easi"]
-    cmd += ["--draws", "8", "--out", str(out), "--check"]
+    cmd += ["--draws", "8", "--patients", "150", "--out", str(out), "--check"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "within the posterior spread" in proc.stdout and "95 % CrI" in proc.stdout

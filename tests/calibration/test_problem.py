@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import yaml
 
-from dermatwin.calibration.fit import STEPS
+from dermatwin.calibration.fit import PAIRED_N, STEPS
 from dermatwin.calibration.problem import (
+    CALIBRATION_N,
     CONDITION_COLUMNS,
     MEASUREMENT_COLUMNS,
     OBSERVABLE_COLUMNS,
@@ -147,8 +148,9 @@ def test_likelihoods_use_the_published_n():
                 p1, p0 = observed(t.row) / 100, observed(t.placebo) / 100
                 se = 100 * math.sqrt(p1 * (1 - p1) / t.n + p0 * (1 - p0) / t.placebo_n)
                 assert t.likelihood == "normal" and t.sd == pytest.approx(se)
-        # paired steps run their arms on PAIRED_N patients; the others on the trial's own
-        assert (p.n_per_arm is not None) == step.paired
+        # every arm of a step holds the same virtual patients, more than the published arm
+        assert p.n_per_arm == (PAIRED_N if step.paired else CALIBRATION_N)
+        assert all(p.n_per_arm > t.n for t in p.terms)
 
 
 def test_bad_open_value_is_one_line():

@@ -374,12 +374,15 @@ def calibrate_posterior(
     seed: int | None = None,
     draws: int = DRAWS,
     draw_seed: int = 0,
+    patients: int | None = None,
     steps=STEPS,
 ) -> ParameterSet:
     """Run the calibration steps (all, or those with a target in ``only``) as grid
     posteriors; return the set with each value's mode, draws and posterior summary, and
     the provenance (seeds, grid, per-row log-likelihoods at the nodes). ``seed``
-    replaces every example trial's seed (other virtual patients)."""
+    replaces every example trial's seed (other virtual patients); ``patients``: virtual
+    patients per arm of the unpaired steps (default
+    :data:`~dermatwin.calibration.problem.CALIBRATION_N`)."""
     names = [",".join(s.targets) for s in steps] if steps is not STEPS else step_names()
     if only:
         unknown = [o for o in only if not any(o in n.split(",") for n in names)]
@@ -402,7 +405,7 @@ def calibrate_posterior(
         if only and not any(o in name.split(",") for o in only):
             continue
         post = step_posterior(
-            step_problem(step, i), pset, seed=seed, draws=draws, draw_seed=draw_seed
+            step_problem(step, i, patients), pset, seed=seed, draws=draws, draw_seed=draw_seed
         )
         log(describe(post))
         pset = apply_posterior(pset, post)
@@ -468,21 +471,22 @@ def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True)
 METHOD_DOC = """\
 **Posterior, not only a point** (issue 18). `dermatwin calibrate` computes each step's
 posterior on a grid: every arm the step needs runs on the same virtual patients (common
-random numbers, also for the drug dose pairs), the simulated rows are evaluated on a
-coarse grid over the bounds (11 nodes for one value, 5 x 5 for two; uniform prior on the
-value's scale, log10 where marked), interpolated linearly onto a fine grid where
-log posterior = log prior + the rows' log-likelihoods (binomial on responders at the
-published arm size; for the paired MSC steps a normal on the difference with the binomial
-SE of the two published rates), and recomputed on a refined grid over the region holding
-the posterior. Each value gets 64 draws (stratified), a posterior mean, SD and 95 %
-credible interval, the effective number of grid nodes and the largest error of the
-interpolation against direct runs at two draws (percentage points); the point `value`
-is the posterior mode. `dermatwin calibrate --check` passes when every shipped value lies
-inside the refit's 95 % credible interval. `dermatwin calibrate --petab DIR` writes the
-problem (rows, arms, likelihoods, open values, priors) as PEtab v1 tables. **Steps are
-sequential**: each runs with the earlier values at their mode, so a step's spread omits
-the uncertainty of the values it builds on (placebo's, for the drugs on top of it); the
-per-row log-likelihoods at the grid nodes are kept in the set for leave-one-trial-out
-reweighting. The shipped set (CAL-2) is still the point fit described here; it will be
-refitted with draws once the MSC model settles. Runtime and the seed check:
-benchmarks/README.md."""
+random numbers, also for the drug dose pairs; 1,000 per arm, so that the simulated
+rates' Monte Carlo error is small against the published arms' sampling error), the
+simulated rows are evaluated on a coarse grid over the bounds (11 nodes for one value, 5
+x 5 for two; uniform prior on the value's scale, log10 where marked), interpolated
+linearly onto a fine grid where log posterior = log prior + the rows' log-likelihoods
+(binomial on responders at the published arm size; for the paired MSC steps a normal on
+the difference with the binomial SE of the two published rates), and recomputed on a
+refined grid over the region holding the posterior. Each value gets 64 draws
+(stratified), a posterior mean, SD and 95 % credible interval, the effective number of
+grid nodes and the largest error of the interpolation against direct runs at two draws
+(percentage points); the point `value` is the posterior mode. `dermatwin calibrate
+--check` passes when every shipped value lies inside the refit's 95 % credible interval.
+`dermatwin calibrate --petab DIR` writes the problem (rows, arms, likelihoods, open
+values, priors) as PEtab v1 tables. **Steps are sequential**: each runs with the earlier
+values at their mode, so a step's spread omits the uncertainty of the values it builds
+on (placebo's, for the drugs on top of it); the per-row log-likelihoods at the grid
+nodes are kept in the set for leave-one-trial-out reweighting. The shipped set (CAL-2)
+is still the point fit described here; it will be refitted with draws once the MSC model
+settles. Runtime and the seed check: benchmarks/README.md."""

@@ -15,7 +15,10 @@ Each :class:`~dermatwin.calibration.fit.Step` becomes a :class:`StepProblem`:
     SE of the difference of the two published rates at their arm sizes.
 
 Every evaluation runs the step's arms on the SAME virtual patients (``paired: true``:
-common random numbers), so the simulated rows are smooth in the open values.
+common random numbers), so the simulated rows are smooth in the open values: the paired
+MSC steps :data:`~dermatwin.calibration.fit.PAIRED_N` per arm, the others
+:data:`CALIBRATION_N` (the simulated rate's Monte Carlo error must be small against the
+published arm's sampling error, or the posterior moves with the trial seed).
 
 :func:`write_petab` writes the problem as PEtab v1 tables (measurement, condition,
 observable, parameter) and a problem YAML so other tools can read it; dermatwin does
@@ -55,6 +58,11 @@ ASSUMED_MEAN_SD = 35.0
 #: -inf when any responder was published): half a patient of the smallest arm
 RATE_FLOOR = 0.5 / 1000
 PRIORS = ("uniform", "normal")
+#: virtual patients per arm of an unpaired step: a rate's Monte Carlo SD is then ~1.1
+#: points (at 15 %), half the binomial SD of a published arm of ~220 (at 200 patients
+#: a refit with another seed moved the placebo value's posterior mean by 2.2 SD; at
+#: 1,000 by 0.4 SD)
+CALIBRATION_N = 1000
 _ID = re.compile(r"[^0-9A-Za-z_]")
 
 
@@ -162,8 +170,8 @@ class StepProblem:
     trial: str
     #: the arms the step simulates, all on the same virtual patients
     arms: tuple[str, ...]
-    #: patients per arm (None: the trial's own arm sizes)
-    n_per_arm: int | None
+    #: virtual patients per arm
+    n_per_arm: int
     why: str
 
     @property
@@ -230,9 +238,10 @@ def _term(spec: TrialSpec, step: Step, row: str, placebo: str | None = None) -> 
     )
 
 
-def step_problem(step: Step, index: int = 0) -> StepProblem:
+def step_problem(step: Step, index: int = 0, patients: int | None = None) -> StepProblem:
     """``step`` (the ``index``-th) as data (reads its trial's ``reference_rows`` for the
-    published arm sizes)."""
+    published arm sizes); an unpaired step runs ``patients`` per arm (default
+    :data:`CALIBRATION_N`)."""
     spec = _trial(step.trial)
     values = tuple(
         OpenValue(t, unit, lo, hi, "log10" if log else "lin")
@@ -252,14 +261,16 @@ def step_problem(step: Step, index: int = 0) -> StepProblem:
         terms,
         step.trial,
         tuple(a for a in spec.arms if a in arms),
-        PAIRED_N if step.paired else None,
+        PAIRED_N if step.paired else (patients or CALIBRATION_N),
         step.why,
     )
 
 
-def calibration_problem(steps: tuple[Step, ...] = STEPS) -> tuple[StepProblem, ...]:
+def calibration_problem(
+    steps: tuple[Step, ...] = STEPS, patients: int | None = None
+) -> tuple[StepProblem, ...]:
     """Every step of the calibration as data, in order."""
-    return tuple(step_problem(s, i) for i, s in enumerate(steps))
+    return tuple(step_problem(s, i, patients) for i, s in enumerate(steps))
 
 
 # --- PEtab v1 export --------------------------------------------------------------------
@@ -408,7 +419,8 @@ Written by `dermatwin calibrate --petab`. Each `datasetId` is one calibration st
 are fitted in order, each conditioned on the values of the earlier ones.
 
 - Conditions are arms of dermatwin's example trials (`conditionName` = trial file:arm);
-  every arm of a step is simulated on the same virtual patients (common random numbers).
+  every arm of a step is simulated on the same virtual patients (common random numbers;
+  1,000 per arm, 300 for the paired MSC steps).
 - Observables are responder rates in percent (`obs_<row>`) or, for paired steps, the
   treatment-minus-placebo difference on the same patients (`diff_<row>`). Their
   formulas name dermatwin trial outputs, not SBML entities: there is no SBML model.
