@@ -472,19 +472,25 @@ def calibrate(
         Path | None,
         typer.Option("--petab", help="only write the calibration problem as PEtab tables here"),
     ] = None,
-    overwrite: OverwriteOpt = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --petab")
+    ] = False,
 ) -> None:
     """Fit the open values (placebo, drug effects, the host-carried MSC effect, score
     mapping) to the reference clinical rows as grid posteriors: a point (the mode),
     draws and a 95 % credible interval per value."""
     if petab is not None:
         from dermatwin.calibration.problem import calibration_problem, write_petab
+        from dermatwin.io.output_folder import OutputFolderError
 
         with user_errors():
-            with output_folder(petab, "calibrate --petab", [], overwrite) as folder:
-                problems = calibration_problem()
-                with folder.staging() as tmp:
-                    write_petab(problems, tmp)
+            try:
+                with output_folder(petab, "calibrate --petab", [], overwrite) as folder:
+                    problems = calibration_problem()
+                    with folder.staging() as tmp:
+                        write_petab(problems, tmp)
+            except OutputFolderError as err:  # the folder is named by --petab here
+                fail(str(err).replace("--out", "--petab"))
         typer.echo(f"wrote {petab} ({sum(len(p.terms) for p in problems)} measurements)")
         return
     from dermatwin.calibration.posterior import calibrate_posterior, check_against

@@ -168,5 +168,6 @@ def test_cli_writes_petab_folder(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert {"measurements.tsv", "parameters.tsv", "problem.yaml"} <= {p.name for p in out.iterdir()}
     again = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    assert again.returncode != 0 and "--overwrite" in again.stderr + again.stdout
+    message = again.stderr + again.stdout
+    assert again.returncode != 0 and "--petab" in message and "--out" not in message
     assert subprocess.run([*cmd, "--overwrite"], capture_output=True, env=env).returncode == 0
