@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from dermatwin.calibration.fit import STEPS, difference_key, step_names
+from dermatwin.calibration.fit import STEPS, difference_key
 from dermatwin.calibration.problem import StepProblem, step_problem
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, row_predictions
 from dermatwin.params.parameter_set import (
@@ -383,7 +383,7 @@ def calibrate_posterior(
     replaces every example trial's seed (other virtual patients); ``patients``: virtual
     patients per arm of the unpaired steps (default
     :data:`~dermatwin.calibration.problem.CALIBRATION_N`)."""
-    names = [",".join(s.targets) for s in steps] if steps is not STEPS else step_names()
+    names = [",".join(s.targets) for s in steps]
     if only:
         unknown = [o for o in only if not any(o in n.split(",") for n in names)]
         if unknown:
