@@ -466,33 +466,103 @@ def calibrate(
         Path, typer.Option("--out", help="where to write the fitted parameter set")
     ] = Path("results/calibration/CAL-2.yaml"),
     check: Annotated[
-        bool, typer.Option("--check", help="compare with the shipped set; exit 1 if different")
+        bool,
+        typer.Option(
+            "--check", help="shipped values must lie in the refit's 95 % CrI; exit 1 if not"
+        ),
+    ] = False,
+    draws: Annotated[
+        int, typer.Option("--draws", min=1, max=10_000, help="posterior draws per value")
+    ] = 64,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            max=SEED_MAX,
+            help="replace every example trial's seed (other patients)",
+        ),
+    ] = None,
+    patients: Annotated[
+        int | None,
+        typer.Option(
+            "--patients",
+            min=10,
+            max=100_000,
+            help="virtual patients per arm of the unpaired steps (default 1000)",
+        ),
+    ] = None,
+    petab: Annotated[
+        Path | None,
+        typer.Option("--petab", help="only write the calibration problem as PEtab tables here"),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --petab")
     ] = False,
 ) -> None:
     """Fit the open values (placebo, drug effects, the host-carried MSC effect, score
-    mapping) to the reference clinical rows; reproduces the shipped parameter set."""
-    from dermatwin.calibration.fit import calibrate as run_calibration
+    mapping) to the reference clinical rows as grid posteriors: a point (the mode),
+    draws and a 95 % credible interval per value."""
+    if petab is not None:
+        from dermatwin.calibration.problem import calibration_problem, write_petab
+
+        with user_errors(flags={"out": "--petab"}):  # the folder is named by --petab here
+            with output_folder(petab, "calibrate --petab", [], overwrite) as folder:
+                problems = calibration_problem()
+                with folder.staging() as tmp:
+                    write_petab(problems, tmp)
+        typer.echo(f"wrote {petab} ({sum(len(p.terms) for p in problems)} measurements)")
+        return
+    from dermatwin.calibration.posterior import calibrate_posterior, check_against
     from dermatwin.params.parameter_set import load_parameter_set, write_parameter_set
 
     with user_errors(flags={"path": "--out"}):
-        pset = run_calibration(only, log=lambda line: err_console.print(line, markup=False))
+        pset = calibrate_posterior(
+            only,
+            log=lambda line: err_console.print(line, markup=False),
+            seed=seed,
+            draws=draws,
+            patients=patients,
+        )
         write_parameter_set(pset, out)
         shipped = load_parameter_set("default")
     typer.echo(f"wrote {out}")
+    _posterior_table(pset, only)
     if check:
-        fitted = {v.target: v.value for v in pset.values}
-        differ = [
-            f"{v.target}: shipped {v.value:g}, refitted {fitted.get(v.target)}"
-            for v in shipped.values
-            if v.target in fitted and fitted[v.target] != v.value
-        ]
-        if not only:  # a full refit must give the same targets, no more and no fewer
-            differ += [f"{t}: not refitted" for t in shipped.targets() - fitted.keys()]
-            differ += [f"{t}: not in the shipped set" for t in fitted.keys() - shipped.targets()]
+        differ = check_against(shipped, pset, full=not only)
         if differ:
             typer.echo("differs from the shipped set: " + "; ".join(differ))
             raise typer.Exit(1)
-        typer.echo(f"reproduces the shipped set {shipped.name} ({len(fitted)} values)")
+        typer.echo(
+            f"reproduces the shipped set {shipped.name} within the posterior spread "
+            f"({len(pset.values)} values)"
+        )
+
+
+def _posterior_table(pset, only: list[str] | None) -> None:
+    columns = ("value", "point", "mean", "SD", "95 % CrI", "eff. nodes", "interp. error")
+    table = Table(title=f"posterior, {pset.n_draws} draws per value")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "value" else "right", overflow="fold")
+    for v in pset.values:
+        p = v.posterior
+        if p is None or (only and v.target not in only and not _same_step(v, only, pset)):
+            continue
+        table.add_row(
+            v.target,
+            f"{v.value:.4g}",
+            f"{p.mean:.4g}",
+            f"{p.sd:.2g}",
+            f"{p.low:.4g} to {p.high:.4g}",
+            f"{p.effective_grid_points:.1f}" if p.effective_grid_points is not None else "",
+            f"{p.interpolation_error:.2f}" if p.interpolation_error is not None else "",
+        )
+    Console().print(table)
+
+
+def _same_step(value, only: list[str], pset) -> bool:
+    """Whether ``value`` was refitted with a target named in ``only`` (same rows)."""
+    return any(v.fitted_to == value.fitted_to for v in pset.values if v.target in only)
 
 
 @app.command("calibrate-placebo")

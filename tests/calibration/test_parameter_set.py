@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from dermatwin.calibration.parameter_set import (
     DEFAULT_SET,
@@ -154,3 +155,40 @@ def test_bad_parameter_set_files_are_one_line(tmp_path, text, message):
     with pytest.raises(CalibrationError) as info:
         read_parameter_set(path)
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+# -- posterior draws (issue 18, build 4) -------------------------------------------------
+def test_shipped_sets_without_draws_write_as_before(tmp_path):
+    for name in ("CAL-1", "CAL-2"):
+        pset = load_parameter_set(name)
+        assert pset.n_draws == 0 and pset.provenance is None
+        text = write_parameter_set(pset, tmp_path / f"{name}.yaml").read_text()
+        for key in ("draws", "posterior", "provenance"):
+            assert f"{key}:" not in text
+        assert read_parameter_set(tmp_path / f"{name}.yaml") == pset
+        assert "draws" not in pset.model_dump_json()  # trial spec hashes unchanged
+    with pytest.raises(CalibrationError, match="carries no draws"):
+        load_parameter_set("CAL-2").draw(0)
+
+
+def test_draws_must_agree_in_number_and_lie_within_bounds(tmp_path):
+    a = _value().model_copy(update={"draws": (0.4, 0.6)})
+    b = _value("model.itreg_induction").model_copy(update={"draws": (0.1, 0.2, 0.3)})
+    values = [v.model_dump(mode="json") for v in (a, b)]
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump({"name": "x", "version": 1, "values": values}))
+    with pytest.raises(CalibrationError, match=r"same number of draws; found \[2, 3\]"):
+        read_parameter_set(path)
+    data = _value().model_dump(mode="json") | {"draws": [0.5, 1.5]}
+    with pytest.raises(ValueError, match=r"draw 1.5 outside its bounds \[0, 1\]"):
+        FittedValue.model_validate(data)
+
+
+def test_draw_k_is_a_point_set():
+    a = _value().model_copy(update={"draws": (0.4, 0.6)})
+    b = _value("model.itreg_induction", 0.3)
+    pset = ParameterSet(name="x", version=1, values=[a, b])
+    one = pset.draw(1)
+    assert [v.value for v in one.values] == [0.6, 0.3] and one.name == "x#1"
+    with pytest.raises(CalibrationError, match=r"draw: 2; allowed: 0 to 1"):
+        pset.draw(2)

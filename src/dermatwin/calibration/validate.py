@@ -456,6 +456,12 @@ def paired_text(effect: dict | None) -> str:
     return f"{effect['estimate']:+.1f}{interval}"
 
 
+def _posterior_doc() -> str:
+    from dermatwin.calibration.posterior import METHOD_DOC
+
+    return METHOD_DOC
+
+
 def _steps_table() -> str:
     from dermatwin.calibration.fit import STEPS
 
@@ -646,6 +652,8 @@ model's MSC-minus-placebo difference on the same virtual patients (300 per arm, 
 trial run with `paired: true`), so the placebo arm's sampling does not enter; every other
 MSC value keeps its prior or hand-tuned model default (docs/model.md). The non-MSC values
 are those of CAL-1, unchanged (their steps and trials are unchanged).
+
+{_posterior_doc()}
 
 {_steps_table()}
 

@@ -19,6 +19,13 @@ Targets name where a value goes:
 * ``severity.iga1_easi`` / ``severity.pga1_pasi``: the EASI (PASI) at or below which
   IGA (PGA) is 0/1.
 
+A set fitted with a posterior (``dermatwin calibrate``, :mod:`dermatwin.calibration.posterior`)
+also carries, per value, ``draws`` (S posterior draws; draw k of every value together is
+:meth:`ParameterSet.draw`) and a ``posterior`` summary (mean, SD, 95 % credible interval),
+and for the set a ``provenance`` block (seeds, grid, S, per-row log-likelihoods at the grid
+nodes; no dates, so a refit with the same seeds writes the same file). ``value`` stays the
+point used by quick runs. Sets without draws (CAL-1, CAL-2) read and write as before.
+
 >>> s = load_parameter_set("default")
 >>> s.name
 'CAL-2'
@@ -37,8 +44,10 @@ import yaml
 from pydantic import (
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -75,6 +84,76 @@ class CalibrationError(DermatwinError):
     """A parameter set or a calibration request is invalid."""
 
 
+def _drop_absent(data: dict, keys: tuple[str, ...]) -> dict:
+    """``data`` without the optional posterior keys left unset: a set without draws
+    serialises (and hashes, inside a trial spec) exactly as before they existed."""
+    for key in keys:
+        if data.get(key) is None:
+            data.pop(key, None)
+    return data
+
+
+class Posterior(StrictModel):
+    """Summary of one value's posterior (in the value's unit): mean, SD and the 95 %
+    credible interval; for a grid posterior, the effective number of grid nodes and the
+    largest error of the interpolated simulation against direct runs (percentage
+    points); for MCMC, R-hat and ESS."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mean: Number
+    sd: Number = Field(ge=0)
+    low: Number
+    high: Number
+    scale: str = Field("lin", pattern="^(lin|log10)$")
+    prior: str = "uniform"
+    method: str = Field("grid", pattern="^(grid|mcmc)$")
+    effective_grid_points: Number | None = None
+    interpolation_error: Number | None = None
+    rhat: Number | None = None
+    ess: Number | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict:
+        return _drop_absent(
+            handler(self), ("effective_grid_points", "interpolation_error", "rhat", "ess")
+        )
+
+
+class StepGrid(StrictModel):
+    """The grid of one calibration step: node values per open value (in order of
+    ``targets``) and each fitted row's log-likelihood at every node (nested lists, one
+    level per target), so that a row can be left out by reweighting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    targets: tuple[str, ...] = Field(min_length=1)
+    trial: str
+    axes: tuple[tuple[Number, ...], ...]
+    loglik: dict[str, list]
+    #: posterior mass the first (coarse) grid put outside the refined box
+    outside_mass: Number = 0.0
+
+
+class Provenance(StrictModel):
+    """How a set's draws were made (no dates: the same seeds give the same file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str = "grid"
+    #: seed replacing every trial's seed (None: each example trial's own seed)
+    trial_seed: Whole | None = None
+    draw_seed: Whole = 0
+    draws: Whole = Field(ge=1)
+    grid: dict[str, Whole] = Field(default_factory=dict)
+    conditioning: str = ""
+    steps: tuple[StepGrid, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict:
+        return _drop_absent(handler(self), ("trial_seed",))
+
+
 class FittedValue(StrictModel):
     """One calibrated value and its provenance."""
 
@@ -88,6 +167,13 @@ class FittedValue(StrictModel):
     trial: str
     simulated: dict[str, float] = Field(default_factory=dict)
     note: str = ""
+    #: posterior draws (every value of a set has the same number)
+    draws: tuple[Number, ...] | None = None
+    posterior: Posterior | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict:
+        return _drop_absent(handler(self), ("draws", "posterior"))
 
     @field_validator("target")
     @classmethod
@@ -124,6 +210,11 @@ class FittedValue(StrictModel):
             lo, hi, text = DRUG_FIELD_RANGES[field]
             if not lo < self.value <= hi:
                 raise ValueError(f"{self.target}: value {self.value:g}; allowed {text}")
+        for d in self.draws or ():
+            if not low <= d <= high:
+                raise ValueError(
+                    f"{self.target}: draw {d:g} outside its bounds [{low:g}, {high:g}]"
+                )
         return self
 
 
@@ -137,6 +228,52 @@ class ParameterSet(StrictModel):
     description: str = ""
     seed: Whole = Field(0, ge=0, le=2**32 - 1)
     values: tuple[FittedValue, ...] = ()
+    provenance: Provenance | None = None
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict:
+        return _drop_absent(handler(self), ("provenance",))
+
+    @model_validator(mode="after")
+    def _same_number_of_draws(self) -> ParameterSet:
+        counts = {len(v.draws) for v in self.values if v.draws is not None}
+        if self.provenance is not None:
+            counts.add(self.provenance.draws)
+        if len(counts) > 1:
+            raise ValueError(
+                f"draws: every value needs the same number of draws; found {sorted(counts)}"
+            )
+        return self
+
+    @property
+    def n_draws(self) -> int:
+        """How many posterior draws the set carries (0: a point set)."""
+        return max((len(v.draws) for v in self.values if v.draws is not None), default=0)
+
+    def draw(self, k: int) -> ParameterSet:
+        """Draw ``k`` (0 <= k < :attr:`n_draws`) as a point set: every value with draws
+        takes its k-th draw (values without draws keep their point).
+
+        >>> s = ParameterSet(name="s", version=1, values=[FittedValue(target="model.x",
+        ...     value=0.5, unit="1", bounds=(0, 1), fitted_to=["R"], trial="t.yaml",
+        ...     draws=(0.4, 0.6))])
+        >>> s.draw(1).values[0].value, s.draw(1).n_draws
+        (0.6, 0)
+        """
+        n = self.n_draws
+        if n == 0:
+            raise CalibrationError(f"draw: set {self.name} carries no draws; allowed: none")
+        if not isinstance(k, int) or not 0 <= k < n:
+            raise CalibrationError(f"draw: {k!r}; allowed: 0 to {n - 1}")
+        values = tuple(
+            v
+            if v.draws is None
+            else v.model_copy(update={"value": v.draws[k], "draws": None, "posterior": None})
+            for v in self.values
+        )
+        return self.model_copy(
+            update={"name": f"{self.name}#{k}", "values": values, "provenance": None}
+        )
 
     def __repr__(self) -> str:
         from dermatwin._base.display import parameter_set_repr

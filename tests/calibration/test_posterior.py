@@ -1,0 +1,154 @@
+"""Grid posteriors of calibration steps on a small placebo-only trial (issue 18, builds 2
+and 4; the full calibration runs in benchmarks/calibration_posterior.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from dermatwin.calibration.fit import Step
+from dermatwin.calibration.posterior import (
+    calibrate_posterior,
+    check_against,
+    step_posterior,
+)
+from dermatwin.calibration.problem import step_problem
+from dermatwin.calibration.targets import observed
+from dermatwin.params.parameter_set import (
+    FittedValue,
+    ParameterSet,
+    read_parameter_set,
+    write_parameter_set,
+)
+
+ROW = "AD_DUPI_SOLO1_PBO_EASI75"  # 15 % EASI-75 on placebo
+BASE = ParameterSet(name="t", version=1)
+#: virtual patients per arm (the calibration's default, 1,000, is too slow for a test)
+PATIENTS = 60
+
+
+def _step(tmp_path, n: int = 60) -> Step:
+    spec = {
+        "name": "small placebo",
+        "disease": "AD",
+        "seed": 5,
+        "duration": "8 weeks",
+        "population": {"inclusion": {"EASI": {"min": 16}}},
+        "arms": {"placebo": {"n": n, "regimen": [{"drug": "placebo"}]}},
+        "endpoints": ["EASI-75@8w"],
+        "reference_rows": {ROW: {"arm": "placebo", "endpoint": "EASI-75@8w", "n": 40}},
+    }
+    path = tmp_path / "placebo.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return Step(
+        ("model.placebo_response",),
+        ((0.01, 1.0),),
+        ("dimensionless",),
+        (ROW,),
+        str(path),
+        (True,),
+        "test",
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    step = _step(tmp_path_factory.mktemp("trial"))
+    lines = []
+    pset = calibrate_posterior(
+        base=BASE, log=lines.append, steps=(step,), draws=32, patients=PATIENTS
+    )
+    return step, pset, lines
+
+
+def test_posterior_summarises_draws_and_fits_the_row(fitted):
+    step, pset, lines = fitted
+    (value,) = pset.values
+    p = value.posterior
+    assert len(value.draws) == 32 == pset.n_draws == pset.provenance.draws
+    assert p.low < value.value < p.high and p.low < p.mean < p.high and p.sd > 0
+    draws = np.array(value.draws)
+    # the draws come from the posterior the summary describes (stratified: close moments)
+    assert abs(draws.mean() - p.mean) < 0.5 * p.sd
+    assert np.mean((draws >= p.low) & (draws <= p.high)) >= 0.85
+    # the point value reproduces the row to within the binomial SD at the published n=40
+    assert abs(value.simulated[ROW] - observed(ROW)) < 100 * np.sqrt(0.15 * 0.85 / 40)
+    assert p.effective_grid_points >= 1 and p.interpolation_error is not None
+    assert ROW in lines[0] or "model.placebo_response" in lines[0]
+
+
+def test_grid_keeps_per_row_loglik_at_the_nodes(fitted):
+    step, pset, _ = fitted
+    (grid,) = pset.provenance.steps
+    (axis,) = grid.axes
+    assert grid.targets == step.targets and len(grid.loglik[ROW]) == len(axis)
+    assert list(axis) == sorted(axis) and 0.01 <= axis[0] and axis[-1] <= 1.0
+    # the mode lies where the row's likelihood is high
+    best = axis[int(np.argmax(grid.loglik[ROW]))]
+    assert abs(np.log10(best) - np.log10(pset.values[0].value)) < 0.5
+
+
+def test_set_with_draws_round_trips_and_gives_point_draws(fitted, tmp_path):
+    _, pset, _ = fitted
+    path = write_parameter_set(pset, tmp_path / "s.yaml")
+    again = read_parameter_set(path)
+    assert again == pset
+    k = again.draw(5)
+    assert k.values[0].value == pset.values[0].draws[5] and k.n_draws == 0
+    assert "2026" not in path.read_text() and "date" not in path.read_text()
+
+
+def test_interpolation_agrees_with_direct_runs(tmp_path):
+    post = step_posterior(
+        step_problem(_step(tmp_path), patients=PATIENTS), BASE, draws=8, check_points=3
+    )
+    assert len(post.checks) == 3
+    # responders step by 100/PATIENTS points: interpolation is within two patients
+    assert post.interpolation_error <= 2 * 100 / PATIENTS
+
+
+def test_another_seed_moves_no_posterior_mean_by_more_than_one_sd(fitted):
+    step, pset, _ = fitted
+    other = calibrate_posterior(
+        base=BASE, log=lambda _: None, steps=(step,), draws=32, seed=11, patients=PATIENTS
+    )
+    (a,), (b,) = pset.values, other.values
+    assert abs(b.posterior.mean - a.posterior.mean) <= a.posterior.sd
+    assert other.provenance.trial_seed == 11 and pset.provenance.trial_seed is None
+
+
+def test_check_against_uses_the_posterior_spread(fitted):
+    _, pset, _ = fitted
+    (v,) = pset.values
+    inside = ParameterSet(name="s", version=1, values=[v.model_copy(update={"posterior": None})])
+    assert check_against(inside, pset) == []
+    far = v.model_copy(update={"value": 0.011, "posterior": None, "draws": None})
+    shipped = ParameterSet(name="s", version=1, values=[far])
+    (line,) = check_against(shipped, pset)
+    assert "outside the refit's 95 % CrI" in line
+    extra = FittedValue(
+        target="model.other", value=1.0, unit="1", bounds=(0, 2), fitted_to=["R"], trial="t"
+    )
+    assert check_against(shipped.with_value(extra), pset, full=True)[-1] == (
+        "model.other: not refitted"
+    )
+
+
+def test_cli_calibrate_writes_draws_and_checks_the_shipped_value(tmp_path):
+    """One cheap real step (the IGA 0/1 edge on SOLO-1's dupilumab arm), the others kept."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "set.yaml"
+    cmd = [sys.executable, "-m", "dermatwin.cli", "calibrate", "--only", "severity.iga1_easi"]
+    cmd += ["--draws", "8", "--patients", "150", "--out", str(out), "--check"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "within the posterior spread" in proc.stdout and "95 % CrI" in proc.stdout
+    pset = read_parameter_set(out)
+    (v,) = (v for v in pset.values if v.target == "severity.iga1_easi")
+    assert len(v.draws) == 8 and v.posterior.low <= 5.357 <= v.posterior.high
+    # values not refitted keep their shipped point and carry no draws
+    assert all(w.draws is None for w in pset.values if w.target != v.target)

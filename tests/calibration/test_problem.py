@@ -1,0 +1,173 @@
+"""The calibration problem as data and its PEtab export (issue 18, build 1)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from dermatwin.calibration.fit import PAIRED_N, STEPS
+from dermatwin.calibration.problem import (
+    CALIBRATION_N,
+    CONDITION_COLUMNS,
+    MEASUREMENT_COLUMNS,
+    OBSERVABLE_COLUMNS,
+    PARAMETER_COLUMNS,
+    OpenValue,
+    calibration_problem,
+    condition_id,
+    from_petab_id,
+    petab_id,
+    petab_tables,
+)
+from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed
+from dermatwin.params.parameter_set import CalibrationError
+from dermatwin.trials.spec import load_trial
+
+#: PEtab v1 columns: required, then optional (petab.C of libpetab-python 0.x)
+PETAB_V1 = {
+    "measurements.tsv": (
+        {"observableId", "simulationConditionId", "measurement", "time"},
+        {
+            "preequilibrationConditionId",
+            "observableParameters",
+            "noiseParameters",
+            "datasetId",
+            "replicateId",
+        },
+    ),
+    "conditions.tsv": ({"conditionId"}, {"conditionName"}),
+    "observables.tsv": (
+        {"observableId", "observableFormula", "noiseFormula"},
+        {"observableName", "observableTransformation", "noiseDistribution"},
+    ),
+    "parameters.tsv": (
+        {"parameterId", "parameterScale", "lowerBound", "upperBound", "nominalValue", "estimate"},
+        {
+            "parameterName",
+            "initializationPriorType",
+            "initializationPriorParameters",
+            "objectivePriorType",
+            "objectivePriorParameters",
+        },
+    ),
+}
+PETAB_ID = r"^[a-zA-Z_]\w*$"
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return petab_tables(calibration_problem())
+
+
+def _rows(text: str) -> list[dict]:
+    return list(csv.DictReader(text.splitlines(), delimiter="\t"))
+
+
+def test_columns_are_petab_v1(tables):
+    for name, (required, optional) in PETAB_V1.items():
+        header = set(tables[name].splitlines()[0].split("\t"))
+        assert required <= header, name
+        assert header <= required | optional, name
+    assert set(MEASUREMENT_COLUMNS) | set(CONDITION_COLUMNS) | set(OBSERVABLE_COLUMNS) | set(
+        PARAMETER_COLUMNS
+    ) <= set().union(*(r | o for r, o in PETAB_V1.values()))
+    problem = yaml.safe_load(tables["problem.yaml"])
+    assert problem["format_version"] == 1
+    files = problem["problems"][0]
+    assert problem["parameter_file"] in tables
+    for key in ("condition_files", "measurement_files", "observable_files"):
+        assert all(f in tables for f in files[key])
+    ids = [r["parameterId"] for r in _rows(tables["parameters.tsv"])]
+    ids += [r["observableId"] for r in _rows(tables["observables.tsv"])]
+    ids += [r["conditionId"] for r in _rows(tables["conditions.tsv"])]
+    assert all(re.match(PETAB_ID, i) for i in ids)
+
+
+def test_every_fitted_row_appears(tables):
+    measured = _rows(tables["measurements.tsv"])
+    names = " ".join(r["observableName"] for r in _rows(tables["observables.tsv"]))
+    ids = {r["observableId"] for r in measured}
+    for step in STEPS:
+        for row in step.rows:
+            assert f"obs_{row}" in ids or row in names, row
+        for treated, placebo in step.pairs:
+            (m,) = (r for r in measured if r["observableId"] == f"diff_{treated}")
+            assert float(m["measurement"]) == pytest.approx(observed(treated) - observed(placebo))
+    assert len(measured) == sum(len(s.pairs) or len(s.rows) for s in STEPS)
+    steps = {r["datasetId"] for r in measured}
+    assert len(steps) == len(STEPS)
+
+
+def test_ids_round_trip(tables):
+    params = _rows(tables["parameters.tsv"])
+    targets = [t for s in STEPS for t in s.targets]
+    assert [from_petab_id(p["parameterId"]) for p in params] == targets
+    assert [p["parameterName"] for p in params] == targets
+    for c in _rows(tables["conditions.tsv"]):
+        trial, arm = c["conditionName"].split(":")
+        assert arm in load_trial(EXAMPLE_TRIALS / trial).arms
+        assert condition_id(trial, arm) == c["conditionId"]
+    assert from_petab_id(petab_id("drug.secukinumab.emax")) == "drug.secukinumab.emax"
+
+
+def test_priors_are_uniform_on_the_parameter_scale(tables):
+    for p in _rows(tables["parameters.tsv"]):
+        lo, hi = map(float, p["objectivePriorParameters"].split(";"))
+        if p["parameterScale"] == "log10":
+            assert (lo, hi) == pytest.approx(
+                (math.log10(float(p["lowerBound"])), math.log10(float(p["upperBound"])))
+            )
+        else:
+            assert p["parameterScale"] == "lin"
+            assert (lo, hi) == (float(p["lowerBound"]), float(p["upperBound"]))
+        assert p["objectivePriorType"] == "parameterScaleUniform"
+
+
+def test_likelihoods_use_the_published_n():
+    problems = calibration_problem()
+    for p, step in zip(problems, STEPS, strict=True):
+        refs = load_trial(EXAMPLE_TRIALS / step.trial).reference_rows
+        for t in p.terms:
+            assert t.n == refs[t.row].n
+            if t.placebo is None:
+                assert t.likelihood == "binomial"
+                # the binomial peaks at the published rate
+                grid = np.linspace(1, 99, 981)
+                assert grid[np.argmax(t.loglik(grid))] == pytest.approx(
+                    100 * t.responders / t.n, abs=0.1
+                )
+            else:
+                p1, p0 = observed(t.row) / 100, observed(t.placebo) / 100
+                se = 100 * math.sqrt(p1 * (1 - p1) / t.n + p0 * (1 - p0) / t.placebo_n)
+                assert t.likelihood == "normal" and t.sd == pytest.approx(se)
+        # every arm of a step holds the same virtual patients, more than the published arm
+        assert p.n_per_arm == (PAIRED_N if step.paired else CALIBRATION_N)
+        assert all(p.n_per_arm > t.n for t in p.terms)
+
+
+def test_bad_open_value_is_one_line():
+    with pytest.raises(CalibrationError, match=r"prior 'beta'; allowed: uniform, normal"):
+        OpenValue("model.x", "1", 0.0, 1.0, prior="beta")
+    with pytest.raises(CalibrationError, match=r"low > 0 on a log10 scale"):
+        OpenValue("model.x", "1", 0.0, 1.0, scale="log10")
+
+
+def test_cli_writes_petab_folder(tmp_path):
+    out = tmp_path / "petab"
+    env = os.environ.copy()
+    cmd = [sys.executable, "-m", "dermatwin.cli", "calibrate", "--petab", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert {"measurements.tsv", "parameters.tsv", "problem.yaml"} <= {p.name for p in out.iterdir()}
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    message = again.stderr + again.stdout
+    assert again.returncode != 0 and "--petab" in message and "--out" not in message
+    assert subprocess.run([*cmd, "--overwrite"], capture_output=True, env=env).returncode == 0
