@@ -15,6 +15,8 @@ from dermatwin.twins.synthetic import synthetic_patient
 
 PATIENT = Patient(id="syn", disease="AD", age=40.0, weight_kg=70.0, flg_loss=False)
 DUPI = [DrugItem(drug="dupilumab")]
+# short chains test the machinery, not convergence: their warning is expected
+pytestmark = pytest.mark.filterwarnings("ignore::dermatwin.twins.fit.TwinConvergenceWarning")
 SHORT = FitSettings(walkers=12, burn=30, steps=30, seed=3, extend=False)
 
 
