@@ -226,18 +226,28 @@ def register_twin_commands(app: typer.Typer) -> None:
         columns = ("rank", "regimen", "P(goal) ± SE", "P(best)", "durability (weeks)", "visits")
         for col in columns:
             table.add_column(col, overflow="fold")
-        shared = result.table["rank"].duplicated(keep=False)
-        for (_, r), tied in zip(result.table.head(10).iterrows(), shared, strict=False):
+        shown = result.table.head(10)
+        shared = shown["rank"].duplicated(keep=False) | shown["rank"].isin(
+            result.table["rank"].iloc[10:11]
+        )
+        # same goal probability as the row above within Monte-Carlo error
+        near = shown["tie_group"].eq(shown["tie_group"].shift()) & ~shared
+        for (_, r), tied, close in zip(shown.iterrows(), shared, near, strict=True):
             table.add_row(
                 f"{r['rank']}=" if tied else str(r["rank"]),
                 r["regimen"],
-                f"{r['p_goal']:.2f} ± {r['p_goal_se']:.2f}",
+                f"{r['p_goal']:.2f} ± {r['p_goal_se']:.2f}" + (" ≈" if close else ""),
                 f"{r['p_best']:.2f}",
                 f"{r['durability_weeks']:.0f}",
                 str(r["clinic_visits"]),
             )
         console.print(table)
+        if near.any():
+            console.print(
+                "≈: P(goal) within Monte-Carlo error of the nearest row above without ≈; "
+                "such rows are ordered by durability, then clinic visits"
+            )
         if shared.any():
-            console.print("=: tied (same probability within Monte-Carlo error, same durability)")
+            console.print("=: tied (same P(goal) within Monte-Carlo error, durability, visits)")
         console.print(f"written to {out}/ (plan.csv, plan.json, report.html)")
         console.print(DISCLAIMER)

@@ -367,8 +367,9 @@ def fit_twin(
     twin = Twin(record, parameters, chain, log_prob, settings, diagnostics)
     if not diagnostics["converged"]:
         warnings.warn(
-            f"twin fit of {record.source} did not converge ({twin._convergence()}; "
-            f"wanted R-hat < {RHAT_MAX}, ESS >= {ESS_MIN:.0f}): fit with more steps",
+            f"twin fit of {record.source} did not converge: max R-hat "
+            f"{diagnostics['max_rhat']:.3f} (wanted < {RHAT_MAX}), min bulk ESS "
+            f"{diagnostics['min_ess_bulk']:.0f} (wanted >= {ESS_MIN:.0f}); fit with more steps",
             TwinConvergenceWarning,
             stacklevel=2,
         )
