@@ -58,3 +58,12 @@ def test_report_has_the_observed_vs_fitted_plot_and_a_treatments_table(tmp_path,
     assert 'alt="observed vs fitted scores"' in page
     assert "Treatments given" in page and "<td>dupilumab</td>" in page
     assert "{'drug'" not in page and "DrugItem(" not in page
+
+
+def test_parameters_carry_plain_language_meanings(tmp_path, model, twin):
+    meaning = twin.summary().set_index("parameter")["meaning"]
+    assert meaning["d1"] == "barrier loss rate"
+    assert meaning["msc_ec50"] == "patient's MSC responsiveness"
+    bands = fitted_bands(twin, n_draws=5, model=model)
+    page = write_twin_report(tmp_path / "r.html", twin, fit_bands=bands).read_text()
+    assert "IL-13 inhibition of barrier formation" in page

@@ -114,6 +114,8 @@ def register_twin_commands(app: typer.Typer) -> None:
             return
         console = Console()
         console.print(_fit_table(twin))
+        meanings = twin.summary()[["parameter", "meaning"]].itertuples(index=False)
+        console.print("; ".join(f"{name}: {meaning}" for name, meaning in meanings), markup=False)
         d = twin.diagnostics
         state = "converged" if d["converged"] else "NOT converged (run longer: --steps, --burn)"
         console.print(

@@ -146,7 +146,7 @@ class Twin:
         table = self.summary()
         rows = [
             (
-                r.parameter,
+                f"{r.parameter}: {r.meaning}",
                 r.unit,
                 f"{r.posterior_median:.3g}",
                 f"{r.q05:.3g} to {r.q95:.3g}",
@@ -187,6 +187,7 @@ class Twin:
             rows.append(
                 {
                     "parameter": p.name,
+                    "meaning": plain_name(p),
                     "unit": p.unit,
                     "prior_median": p.median,
                     "prior_sigma_ln": p.sigma,
@@ -224,6 +225,11 @@ class Twin:
             "disclaimer": DISCLAIMER,
         }
         (folder / "twin.json").write_text(json_dumps(meta, indent=2))
+
+
+def plain_name(p: TwinParameter) -> str:
+    """What the parameter means, in a few words (the model's description, up to a colon)."""
+    return p.description.split(":", 1)[0]
 
 
 def load_twin(folder: str | Path) -> Twin:

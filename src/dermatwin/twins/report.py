@@ -188,7 +188,7 @@ def write_twin_report(
             [r[c] if isinstance(r[c], str) else num(r[c]) for c in s.columns]
             for _, r in s.iterrows()
         ],
-        set(range(2, len(s.columns))),
+        set(range(3, len(s.columns))),
     )
     d = twin.diagnostics
     if fit_bands is None:
