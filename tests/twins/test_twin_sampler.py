@@ -68,3 +68,24 @@ def test_independence_factor_is_q_old_over_q_new():
     new, factor = t(old, np.random.RandomState(0))
     assert factor.shape == (1,)
     assert factor[0] == pytest.approx(t.dist.logpdf(old) - t.dist.logpdf(new))
+
+
+def test_same_seed_same_chain_through_refits_and_extensions():
+    def run(seed):
+        p0 = MEAN + 0.1 * SD * np.random.default_rng(0).standard_normal((WALKERS, 4))
+        return run_chain(
+            log_post,
+            p0,
+            log_post(p0),
+            kind="de-t",
+            burn=30,
+            steps=20,
+            thin=1,
+            seed=seed,
+            prior_sigma=2 * SD,
+            converged=lambda c: c.shape[0] >= 40,  # forces two extensions
+        )[0]
+
+    one, two, other = run(5), run(5), run(6)
+    assert one.shape == (40, WALKERS, 4)
+    assert np.array_equal(one, two) and not np.array_equal(one, other)
