@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dermatwin.twins import sampler
 from dermatwin.twins.fit import ESS_MIN, RHAT_MAX, convergence
 from dermatwin.twins.limits import BURN, STEPS, WALKERS
 from dermatwin.twins.sampler import IndependenceT, run_chain
@@ -46,7 +47,9 @@ def chain(kind: str, seed: int = 0) -> np.ndarray:
     return out
 
 
-def test_default_schedule_samples_the_posterior_and_converges():
+@pytest.mark.parametrize("t_weight", [1.0, 0.8])  # the default; t mixed with DE moves
+def test_default_schedule_samples_the_posterior_and_converges(monkeypatch, t_weight):
+    monkeypatch.setattr(sampler, "T_WEIGHT", t_weight)
     theta = chain("de-t")
     assert theta.shape == (STEPS, WALKERS, 4)
     flat = theta.reshape(-1, 4)

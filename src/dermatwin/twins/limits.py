@@ -12,7 +12,7 @@ MAX_STEPS = 100_000
 
 #: default sampler settings (the ``de-t`` schedule of :mod:`dermatwin.twins.sampler`):
 #: the shipped examples converge with them (tests/twins/test_twin_convergence.py)
-WALKERS = 32
+WALKERS = 24
 BURN = 80
-STEPS = 100
+STEPS = 120
 MOVES = ("de-t", "de", "stretch")
