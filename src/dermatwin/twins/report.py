@@ -214,6 +214,8 @@ def write_twin_report(
             "min bulk ESS": num(d.get("min_ess_bulk")),
             "acceptance": num(d.get("acceptance_fraction")),
             "simulations": d.get("simulations"),
+            # more than the settings' steps when the fit was extended until converged
+            "kept steps": twin.theta.shape[0],
             "seconds": num(d.get("seconds")),
         },
         settings=twin.settings,
