@@ -17,7 +17,7 @@ from dermatwin.therapy.items import DrugItem
 from dermatwin.trials.spec import PRIMARY_SCORE
 from dermatwin.twins.fit import Twin
 from dermatwin.twins.fitted import fitted_bands
-from dermatwin.twins.likelihood import FITTED
+from dermatwin.twins.likelihood import ERROR_MODEL, FITTED
 from dermatwin.twins.plan import PlanResult
 from dermatwin.twins.predict import Prediction
 from dermatwin.twins.visits import NOT_MODELLED
@@ -85,7 +85,7 @@ def _fit_figure(bands: pd.DataFrame, twin: Twin) -> Image:
         ax.plot(lat["week"], lat["q50"], color="C0", lw=1.5, label="posterior median")
         days, values = zip(*twin.record.observed(name), strict=True)
         ax.plot(np.array(days) / 7, values, "ko", ms=5, label="observed")
-        unit = SCORES[name].unit if name in SCORES else ""
+        unit = SCORES[name].unit if name in SCORES else ERROR_MODEL[name].unit
         ax.set_ylabel(name if unit in ("", "score") else f"{name} ({unit})")
         ax.set_ylim(bottom=0)
     axes[0].set_title("observed vs fitted (dark: 95 % model band; light: 95 % of a visit)")
