@@ -5,13 +5,18 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test lint format docs bench serve clean
+.PHONY: setup demo test lint format docs bench serve clean
 
 $(BIN)/.dermatwin-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python scripts/compile_kernels.py
 	touch $@
+
+# the virtual environment and the skin model's compiled solver (so `make demo` never sits
+# silent while numba compiles)
+setup: $(BIN)/.dermatwin-installed
 
 # the command line is not echoed: the demo's output fits 80 columns (tests/test_cli_terminal.py)
 demo: $(BIN)/.dermatwin-installed

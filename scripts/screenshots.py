@@ -54,7 +54,8 @@ def twin_report(folder: Path) -> Path:
 
     twins = ROOT / "examples" / "twins"
     twin = fit_twin(
-        load_visits(twins / "ad_patient.csv"), FitSettings(walkers=10, burn=0, steps=10)
+        load_visits(twins / "ad_patient.csv"),
+        FitSettings(walkers=10, burn=0, steps=10, extend=False),
     )
     prediction = predict(twin, load_regimen(twins / "continue_dupilumab.yaml"), n_draws=10)
     folder.mkdir(parents=True, exist_ok=True)

@@ -19,12 +19,16 @@ from dermatwin.twins.likelihood import twin_model
 from dermatwin.twins.plan import (
     Candidate,
     Constraints,
+    _explain,
     _msc_item,
+    _order,
     candidates,
     load_constraints,
+    paired_se,
     parse_goal,
     plan,
     plan_drugs,
+    prob_best,
 )
 from dermatwin.twins.prior import Prior, twin_parameters
 from dermatwin.twins.visits import TwinDataError, Visit, VisitRecord
@@ -156,3 +160,70 @@ def test_plan_inputs_checked_before_simulating(model, monkeypatch):
     monkeypatch.undo()
     result = plan(twin, "EASI-50@30w", n_draws=4, model=model, grid=_grid()[3:])
     assert result.goal.week == 30.0 and len(result.table) == 1
+
+
+def _row(name: str, hits: np.ndarray, visits: int) -> dict:
+    p = float(hits.mean())
+    return {
+        "regimen": name,
+        "p_goal": p,
+        "p_goal_se": float(np.sqrt(p * (1 - p) / len(hits))),
+        "durability_weeks": 10.0,
+        "clinic_visits": visits,
+        "msc_doses": 0,
+    }
+
+
+def test_a_gap_within_monte_carlo_error_is_a_tie_not_an_order():
+    # issue 15: "upadacitinib + MSC" 0.27 over upadacitinib 0.22, a gap of 3 of 64 draws
+    alone = np.zeros(64)
+    alone[:14] = 1.0
+    combo = alone.copy()
+    combo[14:17] = 1.0
+    other = np.zeros(64)
+    other[:2] = 1.0
+    hits = {"upadacitinib + MSC": combo, "upadacitinib": alone, "emollient": other}
+    rows = [
+        _row("upadacitinib + MSC", combo, 7),
+        _row("upadacitinib", alone, 1),
+        _row("emollient", other, 0),
+    ]
+    _order(rows, hits)
+    _explain(rows, parse_goal("EASI-75@16w", "AD"))
+    by_name = {r["regimen"]: r for r in rows}
+    # same goal probability within error: fewer clinic visits decides, and says so
+    assert [r["regimen"] for r in rows] == ["upadacitinib", "upadacitinib + MSC", "emollient"]
+    assert by_name["upadacitinib"]["tie_group"] == by_name["upadacitinib + MSC"]["tie_group"]
+    assert "within Monte-Carlo error" in by_name["upadacitinib"]["why"]
+    assert by_name["emollient"]["rank"] == 3
+    # equal on every criterion: one shared rank
+    same = [_row("a", alone, 1), _row("b", alone, 1)]
+    _order(same, {"a": alone, "b": alone})
+    _explain(same, parse_goal("EASI-75@16w", "AD"))
+    assert [r["rank"] for r in same] == [1, 1] and "tied with the next" in same[0]["why"]
+
+
+def test_probability_of_being_best_and_paired_error():
+    a = np.zeros(64)
+    a[:20] = 1.0
+    b = a.copy()
+    b[20:23] = 1.0
+    c = np.zeros(64)
+    best = prob_best(np.column_stack([a, b, c]))
+    assert best.sum() == pytest.approx(1.0)
+    assert best[2] == 0.0 and best[1] > best[0]
+    # b is never below a on any draw: a only shares the lead when resampling drops all 3
+    assert best[0] < 0.2
+    # paired SE: 3 discordant draws of 64
+    assert paired_se(a, b) == pytest.approx(np.sqrt(3 / 64 - (3 / 64) ** 2) / 8)
+    failed = b.copy()
+    failed[0] = np.nan
+    assert np.isfinite(paired_se(a, failed))
+
+
+def test_plan_table_reports_monte_carlo_error(model):
+    table = plan(_twin(model, 100.0), "EASI-50@12w", n_draws=12, model=model, grid=_grid()).table
+    assert {"p_goal_se", "p_best"} <= set(table.columns)
+    assert table["p_best"].sum() == pytest.approx(1.0)
+    assert (table["rank"].diff().dropna() >= 0).all()
+    assert table["why"].str.contains("±").all()

@@ -311,10 +311,26 @@ def _safe_key(key: str) -> str:
     return safe
 
 
+def compile_notice(safe: str, directory: Path) -> bool:
+    """One line on stderr, on a terminal, when numba has no disk cache of kernel
+    ``k_<safe>`` yet: its first call then compiles for a minute or two, which would
+    otherwise look like a hang. Returns whether it printed."""
+    if not sys.stderr.isatty() or any((directory / "__pycache__").glob(f"k_{safe}.*.nbi")):
+        return False
+    model = safe.rsplit("_", 1)[0]
+    print(
+        f"dermatwin: compiling the {model} model's solver (first run only, 1-2 minutes)...",
+        file=sys.stderr,
+        flush=True,
+    )
+    return True
+
+
 def _import(safe: str, text: str) -> types.ModuleType:
     """Import ``text`` as the module of file ``k_<safe>.py``: the checked text is executed,
     not the file read again, so a file swapped meanwhile is never run."""
     directory = kernel_cache_dir()
+    compile_notice(safe, directory)  # once per process and kernel: modules are memoised
     _parent_package(directory)
     name = f"{_PACKAGE}.k_{safe}"
     path = directory / f"k_{safe}.py"

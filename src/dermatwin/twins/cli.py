@@ -7,6 +7,7 @@ Kept beside the twins package and registered on the main app by
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -18,7 +19,7 @@ from rich.table import Table
 from dermatwin.cli_checks import SEED_MAX, input_file
 from dermatwin.cli_common import DISCLAIMER, OverwriteOpt, output_folder, user_errors
 from dermatwin.io.json_safe import dumps as json_dumps
-from dermatwin.twins.limits import MAX_STEPS, MAX_WALKERS
+from dermatwin.twins.limits import BURN, MAX_STEPS, MAX_WALKERS, STEPS, WALKERS
 
 
 def _fit_table(twin) -> Table:
@@ -54,17 +55,24 @@ def register_twin_commands(app: typer.Typer) -> None:
         ] = None,
         walkers: Annotated[
             int, typer.Option("--walkers", min=4, max=MAX_WALKERS, help="ensemble walkers")
-        ] = 16,
+        ] = WALKERS,
         burn: Annotated[
             int, typer.Option("--burn", min=0, max=MAX_STEPS, help="burn-in steps (discarded)")
-        ] = 150,
+        ] = BURN,
         steps: Annotated[
             int, typer.Option("--steps", min=10, max=MAX_STEPS, help="steps kept")
-        ] = 300,
+        ] = STEPS,
         seed: Annotated[int, typer.Option("--seed", min=0, max=SEED_MAX, help="random seed")] = 0,
         moves: Annotated[
-            Literal["de", "stretch"], typer.Option("--moves", help="de or stretch")
-        ] = "de",
+            Literal["de-t", "de", "stretch"],
+            typer.Option("--moves", help="de-t (DE, then a fitted t proposal), de or stretch"),
+        ] = "de-t",
+        extend: Annotated[
+            bool,
+            typer.Option(
+                "--extend/--no-extend", help="extend the kept steps until converged (4 x at most)"
+            ),
+        ] = True,
         parameter_set: Annotated[
             str, typer.Option("--parameter-set", help="calibrated set: default, none, NAME, FILE")
         ] = "default",
@@ -72,7 +80,7 @@ def register_twin_commands(app: typer.Typer) -> None:
         overwrite: OverwriteOpt = False,
     ) -> None:
         """Fit a patient's twin: posterior of the patient parameters from the visits."""
-        from dermatwin.twins.fit import FitSettings, fit_twin
+        from dermatwin.twins.fit import FitSettings, TwinConvergenceWarning, fit_twin
         from dermatwin.twins.report import write_twin_report
         from dermatwin.twins.visits import load_visits
 
@@ -84,11 +92,19 @@ def register_twin_commands(app: typer.Typer) -> None:
                 burn=burn,
                 seed=seed,
                 moves=moves,
+                extend=extend,
                 parameter_set=parameter_set,
             )
             out = out or Path("results") / f"twin_{visits.stem}"
             with output_folder(out, "twin fit", [visits], overwrite) as folder:
-                twin = fit_twin(record, settings)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", TwinConvergenceWarning)
+                    twin = fit_twin(record, settings, progress=True)
+                for w in caught:  # one line on stderr, not a traceback-style warning
+                    if issubclass(w.category, TwinConvergenceWarning):
+                        typer.echo(f"warning: {w.message}", err=True)
+                    else:
+                        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 with folder.staging() as tmp:
                     twin.save(tmp)
                     twin.summary().to_csv(tmp / "parameters.csv", index=False)
@@ -98,8 +114,10 @@ def register_twin_commands(app: typer.Typer) -> None:
             return
         console = Console()
         console.print(_fit_table(twin))
+        meanings = twin.summary()[["parameter", "meaning"]].itertuples(index=False)
+        console.print("; ".join(f"{name}: {meaning}" for name, meaning in meanings), markup=False)
         d = twin.diagnostics
-        state = "converged" if d["converged"] else "NOT converged (run longer: --steps)"
+        state = "converged" if d["converged"] else "NOT converged (run longer: --steps, --burn)"
         console.print(
             f"{state}: max R-hat {d['max_rhat']:.3f}, min ESS {d['min_ess_bulk']:.0f}, "
             f"{d['seconds']:.0f} s; written to {out}/"
@@ -207,16 +225,31 @@ def register_twin_commands(app: typer.Typer) -> None:
             return
         console = Console()
         table = Table(title=f"regimens ranked for {result.goal.text}")
-        for col in ("rank", "regimen", "P(goal)", "durability (weeks)", "clinic visits"):
+        columns = ("rank", "regimen", "P(goal) ± SE", "P(best)", "durability (weeks)", "visits")
+        for col in columns:
             table.add_column(col, overflow="fold")
-        for _, r in result.table.head(10).iterrows():
+        shown = result.table.head(10)
+        shared = shown["rank"].duplicated(keep=False) | shown["rank"].isin(
+            result.table["rank"].iloc[10:11]
+        )
+        # same goal probability as the row above within Monte-Carlo error
+        near = shown["tie_group"].eq(shown["tie_group"].shift()) & ~shared
+        for (_, r), tied, close in zip(shown.iterrows(), shared, near, strict=True):
             table.add_row(
-                str(r["rank"]),
+                f"{r['rank']}=" if tied else str(r["rank"]),
                 r["regimen"],
-                f"{r['p_goal']:.2f}",
+                f"{r['p_goal']:.2f} ± {r['p_goal_se']:.2f}" + (" ≈" if close else ""),
+                f"{r['p_best']:.2f}",
                 f"{r['durability_weeks']:.0f}",
                 str(r["clinic_visits"]),
             )
         console.print(table)
+        if near.any():
+            console.print(
+                "≈: P(goal) within Monte-Carlo error of the nearest row above without ≈; "
+                "such rows are ordered by durability, then clinic visits"
+            )
+        if shared.any():
+            console.print("=: tied (same P(goal) within Monte-Carlo error, durability, visits)")
         console.print(f"written to {out}/ (plan.csv, plan.json, report.html)")
         console.print(DISCLAIMER)

@@ -231,6 +231,7 @@ class LogPosterior:
         days = [d for d, _ in self.observations.values()]
         self.times = np.unique(np.concatenate(days)) if days else np.array([0.0])
         self.calls = 0
+        self.simulations = 0
 
     def __call__(self, theta: np.ndarray) -> np.ndarray:
         theta = np.atleast_2d(theta)
@@ -239,6 +240,7 @@ class LogPosterior:
         ok = np.isfinite(lp)
         if not ok.any():
             return lp
+        self.simulations += int(ok.sum())
         pred, status, _ = self.simulator.run(theta[ok], self.times)
         ll = log_likelihood(pred, self.times, self.observations, self.simulator.edges)
         ll[(status != 0) | ~np.isfinite(ll)] = -np.inf

@@ -9,3 +9,10 @@ stays fast. :class:`dermatwin.twins.fit.FitSettings` checks the same bounds.
 #: (a few times what a converged fit needs; larger values only cost memory and hours)
 MAX_WALKERS = 1024
 MAX_STEPS = 100_000
+
+#: default sampler settings (the ``de-t`` schedule of :mod:`dermatwin.twins.sampler`):
+#: the shipped examples converge with them (tests/twins/test_twin_convergence.py)
+WALKERS = 24
+BURN = 80
+STEPS = 120
+MOVES = ("de-t", "de", "stretch")

@@ -25,6 +25,14 @@ probability of reaching the goal (e.g. ``EASI-75@16w``: EASI at most 25 % of the
 first-visit score, 16 weeks from now), then by durability (median weeks from the last
 dose to relapse, censored at the follow-up), then by fewer clinic visits. Each row's
 ``why`` spells out these numbers and their comparison with the next-ranked regimen.
+
+Monte-Carlo uncertainty: ``p_goal`` is a fraction of ``n_draws`` draws, so each row
+carries its binomial standard error ``p_goal_se`` and ``p_best``, the probability of
+having the highest ``p_goal`` (bootstrap over the draws, resampled jointly for all
+candidates; ties share the credit). Probabilities whose paired difference lies within
+:data:`TIE_SE` standard errors (paired over the same draws) count as equal: such
+regimens are ordered by durability and clinic visits instead, and share their ``rank``
+when those are equal too; ``why`` says so.
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dermatwin._base.errors import DermatwinError
+from dermatwin._base.rng import rng_stream
 from dermatwin._base.times import Days
 from dermatwin._base.yaml_files import one_line, read_mapping
 from dermatwin.disease.scores import primary_score
@@ -88,6 +97,11 @@ def plan_drugs(disease: str) -> tuple[str, ...]:
 
 
 CLINIC_ROUTES = ("IV", "phototherapy")
+#: two goal probabilities are distinguishable when their paired difference exceeds this
+#: many standard errors (about a 95 % interval)
+TIE_SE = 2.0
+#: bootstrap resamples of the draws for ``p_best``
+BOOTSTRAP = 1000
 
 
 class Constraints(BaseModel):
@@ -255,9 +269,57 @@ class PlanResult:
     trajectories: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+def paired_se(a: np.ndarray, b: np.ndarray) -> float:
+    """Standard error of ``mean(a) - mean(b)`` for hits on the same draws (0/1 arrays;
+    draws failed in either are left out)."""
+    ok = ~(np.isnan(a) | np.isnan(b))
+    n = int(ok.sum())
+    if n == 0:
+        return float("nan")
+    d = a[ok] - b[ok]
+    return float(np.sqrt(max(np.mean(d**2) - np.mean(d) ** 2, 0.0) / n))
+
+
+def prob_best(hits: np.ndarray, seed: int = 0, resamples: int = BOOTSTRAP) -> np.ndarray:
+    """Per candidate (column of ``hits``, draws x candidates, NaN for a failed draw) the
+    bootstrap probability of the highest goal probability; ties share the credit."""
+    n = hits.shape[0]
+    rng = rng_stream(seed, 13)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
+    ok = ~np.isnan(hits)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = (weights @ np.where(ok, hits, 0.0)) / (weights @ ok)
+    p = np.where(np.isnan(p), -1.0, p)
+    best = np.isclose(p, p.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    return (best / best.sum(axis=1, keepdims=True)).mean(axis=0)
+
+
+def _order(rows: list[dict], hits: dict[str, np.ndarray]) -> None:
+    """Sort ``rows`` in place (module docstring) and set ``rank``, ``tie_group``."""
+    rows.sort(key=lambda r: -np.nan_to_num(r["p_goal"], nan=-1.0))
+    group, leader = 0, None
+    for r in rows:
+        if leader is not None:
+            diff = leader["p_goal"] - r["p_goal"]
+            se = paired_se(hits[leader["regimen"]], hits[r["regimen"]])
+            if not diff <= TIE_SE * se + 1e-12:
+                group, leader = group + 1, None
+        leader = leader or r
+        r["tie_group"] = group
+    rows.sort(key=lambda r: (r["tie_group"], -round(r["durability_weeks"], 1), r["clinic_visits"]))
+    for i, r in enumerate(rows):
+        prev = rows[i - 1] if i else None
+        same = prev is not None and _key(prev) == _key(r)
+        r["rank"] = prev["rank"] if same else i + 1
+
+
+def _key(r: dict) -> tuple:
+    return (r["tie_group"], round(r["durability_weeks"], 1), r["clinic_visits"])
+
+
 def _explain(rows: list[dict], goal: Goal) -> None:
     for i, r in enumerate(rows):
-        parts = [f"P({goal.text}) = {r['p_goal']:.2f}"]
+        parts = [f"P({goal.text}) = {r['p_goal']:.2f} ± {r['p_goal_se']:.2f}"]
         dur = r["durability_weeks"]
         parts.append(
             "response lasts a median "
@@ -267,13 +329,21 @@ def _explain(rows: list[dict], goal: Goal) -> None:
         parts.append(f"{r['clinic_visits']} clinic visits, {r['msc_doses']} MSC doses")
         if i + 1 < len(rows):
             nxt = rows[i + 1]
-            if r["p_goal"] > nxt["p_goal"]:
+            if nxt["rank"] == r["rank"]:
+                parts.append("tied with the next (same probability within Monte-Carlo error)")
+            elif nxt["tie_group"] != r["tie_group"]:
                 gain = r["p_goal"] - nxt["p_goal"]
                 parts.append(f"ranked above the next for a higher probability (+{gain:.2f})")
-            elif r["durability_weeks"] > nxt["durability_weeks"]:
-                parts.append("ranked above the next (same probability) for longer durability")
+            elif round(r["durability_weeks"], 1) > round(nxt["durability_weeks"], 1):
+                parts.append(
+                    "same probability as the next within Monte-Carlo error; ranked above "
+                    "for longer durability"
+                )
             else:
-                parts.append("ranked above the next (tie) for fewer clinic visits")
+                parts.append(
+                    "same probability as the next within Monte-Carlo error; ranked above "
+                    "for fewer clinic visits"
+                )
         r["why"] = "; ".join(parts)
 
 
@@ -310,7 +380,7 @@ def plan(
     theta = twin.draws(n_draws)
     model = model or twin_model(twin.settings.parameter_set)[0]
     now = twin.record.last_day
-    rows, curves = [], {}
+    rows, curves, hits = [], {}, {}
     for c in grid:
         regimen = FutureRegimen(name=c.name, horizon=horizon, regimen=c.items)
         try:
@@ -321,8 +391,10 @@ def plan(
         base = score[:, 0]
         k = int(np.argmin(np.abs(times - (now + 7.0 * goal.week))))
         ok = ~np.isnan(score[:, k])
-        hit = score[ok, k] <= (1 - goal.level / 100.0) * base[ok]
-        p_goal = float(hit.mean()) if ok.any() else float("nan")
+        hit = np.where(ok, score[:, k] <= (1 - goal.level / 100.0) * base, np.nan)
+        hits[c.name] = hit
+        n_ok = int(ok.sum())
+        p_goal = float(np.nanmean(hit)) if n_ok else float("nan")
         if np.isnan(last):
             durability = 0.0
         else:
@@ -334,6 +406,7 @@ def plan(
                 "regimen": c.name,
                 "kind": c.kind,
                 "p_goal": p_goal,
+                "p_goal_se": float(np.sqrt(p_goal * (1 - p_goal) / n_ok)) if n_ok else np.nan,
                 "durability_weeks": durability,
                 "median_score_at_goal": float(np.nanmedian(score[:, k])),
                 "clinic_visits": c.clinic_visits,
@@ -343,11 +416,14 @@ def plan(
         )
         q = np.nanquantile(score, [0.05, 0.5, 0.95], axis=0)
         curves[c.name] = pd.DataFrame({"day": times, "q05": q[0], "q50": q[1], "q95": q[2]})
-    rows.sort(
-        key=lambda r: (-round(r["p_goal"], 2), -round(r["durability_weeks"], 1), r["clinic_visits"])
-    )
+    if not rows:
+        raise TwinDataError("plan: no candidate regimen could be simulated for this twin")
+    best = prob_best(np.column_stack([hits[r["regimen"]] for r in rows]))
+    for r, b in zip(rows, best, strict=True):
+        r["p_best"] = float(b)
+    _order(rows, hits)
     _explain(rows, goal)
     table = pd.DataFrame(rows)
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table.insert(0, "rank", table.pop("rank"))
     top_names = list(table["regimen"].head(top))
     return PlanResult(goal, constraints, table, {n: curves[n] for n in top_names})

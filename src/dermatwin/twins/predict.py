@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from dermatwin._base.rng import rng_stream
 from dermatwin._base.times import Days
 from dermatwin._base.yaml_files import one_line, read_mapping
-from dermatwin.disease.scores import ORDINALS, grade, primary_score
+from dermatwin.disease.scores import ORDINALS, SCORES, grade, primary_score
 from dermatwin.engine.events import EventKind
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import relapse_times
@@ -143,12 +143,16 @@ def _quantile_frame(samples: dict[str, np.ndarray], times: np.ndarray, kind: str
 def add_noise(
     samples: dict[str, np.ndarray], seed: int, severity: dict[str, float] | None = None
 ) -> dict[str, np.ndarray]:
-    """What a visit would record: each continuous score with its measurement error."""
+    """What a visit would record: each continuous score with its measurement error, kept
+    within its scale (a pruritus NRS is at most 10, however heavy the error's tail)."""
     rng = rng_stream(seed, 11)
     out = {}
     for name in sorted(samples):
         if name in ERROR_MODEL:
             out[name] = ERROR_MODEL[name].draw_t(samples[name], rng)
+            score = SCORES.get(name)
+            if score is not None and score.bounded:
+                out[name] = np.minimum(out[name], score.high)
     for ordinal in ORDINALS.values():
         if ordinal.source in out:
             out[ordinal.name] = grade(ordinal.name, out[ordinal.source], severity).astype(float)

@@ -8,13 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
+from dermatwin.disease.scores import SCORES
 from dermatwin.report.html import DISCLAIMER, Image, Table, num, png, write_page
 from dermatwin.therapy.items import DrugItem
 from dermatwin.trials.spec import PRIMARY_SCORE
 from dermatwin.twins.fit import Twin
-from dermatwin.twins.likelihood import FITTED
+from dermatwin.twins.fitted import fitted_bands
+from dermatwin.twins.likelihood import ERROR_MODEL, FITTED
 from dermatwin.twins.plan import PlanResult
 from dermatwin.twins.predict import Prediction
 from dermatwin.twins.visits import NOT_MODELLED
@@ -68,6 +71,30 @@ def _plan_figure(result: PlanResult, twin: Twin) -> Image:
     return png(fig, "top regimens")
 
 
+def _fit_figure(bands: pd.DataFrame, twin: Twin) -> Image:
+    """Observed vs fitted: one panel per observed score (visits, posterior median, 95 %
+    bands of the model score and of a recorded visit)."""
+    names = list(dict.fromkeys(bands["variable"]))
+    fig = Figure(figsize=(8, 2.4 * len(names) + 0.4))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, name in zip(axes, names, strict=True):
+        b = bands[bands["variable"] == name]
+        pred, lat = b[b["band"] == "predictive"], b[b["band"] == "latent"]
+        ax.fill_between(pred["week"], pred["q025"], pred["q975"], color="C0", alpha=0.12, lw=0)
+        ax.fill_between(lat["week"], lat["q025"], lat["q975"], color="C0", alpha=0.35, lw=0)
+        ax.plot(lat["week"], lat["q50"], color="C0", lw=1.5, label="posterior median")
+        days, values = zip(*twin.record.observed(name), strict=True)
+        ax.plot(np.array(days) / 7, values, "ko", ms=5, label="observed")
+        unit = SCORES[name].unit if name in SCORES else ERROR_MODEL[name].unit
+        ax.set_ylabel(name if unit in ("", "score") else f"{name} ({unit})")
+        ax.set_ylim(bottom=0)
+    axes[0].set_title("observed vs fitted (dark: 95 % model band; light: 95 % of a visit)")
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[-1].set_xlabel("weeks since the first visit")
+    fig.tight_layout()
+    return png(fig, "observed vs fitted scores")
+
+
 def _trace_figure(twin: Twin) -> Image:
     n = len(twin.names)
     fig = Figure(figsize=(8, 1.3 * n + 0.5))
@@ -119,12 +146,15 @@ def _responders(prediction: Prediction) -> Table:
 
 def _plan_table(plan_result: PlanResult) -> Table:
     t = plan_result.table.head(15)
-    cols = ["rank", "regimen", "p_goal", "durability_weeks", "clinic_visits", "why"]
-    numeric = {"rank", "p_goal", "durability_weeks", "clinic_visits"}
+    cols = ["rank", "regimen", "p_goal", "p_goal_se", "p_best", "durability_weeks"]
+    cols += ["clinic_visits", "why"]
+    numeric = set(cols) - {"regimen", "why"}
     return Table(
         cols,
         [[num(r[c]) if c in numeric else r[c] for c in cols] for _, r in t.iterrows()],
-        {0, 2, 3, 4},
+        {0, 2, 3, 4, 5, 6},
+        caption="p_goal_se: Monte-Carlo standard error of p_goal (binomial over the draws); "
+        "p_best: probability of the highest p_goal (bootstrap); a shared rank is a tie",
     )
 
 
@@ -133,8 +163,12 @@ def write_twin_report(
     twin: Twin,
     prediction: Prediction | None = None,
     plan_result: PlanResult | None = None,
+    *,
+    fit_bands: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the patient's page to ``path`` (atomically) and return the path."""
+    """Write the patient's page to ``path`` (atomically) and return the path.
+    ``fit_bands`` (:func:`~dermatwin.twins.fitted.fitted_bands`) are simulated when
+    not given."""
     rec = twin.record
     disease = rec.patient.disease
     profile = rec.patient.model_dump(exclude_none=True, exclude={"baseline", "prior_therapies"})
@@ -154,9 +188,11 @@ def write_twin_report(
             [r[c] if isinstance(r[c], str) else num(r[c]) for c in s.columns]
             for _, r in s.iterrows()
         ],
-        set(range(2, len(s.columns))),
+        set(range(3, len(s.columns))),
     )
     d = twin.diagnostics
+    if fit_bands is None:
+        fit_bands = fitted_bands(twin)
     bands: list[Image] = []
     if prediction is not None:
         score = PRIMARY_SCORE[disease]
@@ -178,10 +214,13 @@ def write_twin_report(
             "min bulk ESS": num(d.get("min_ess_bulk")),
             "acceptance": num(d.get("acceptance_fraction")),
             "simulations": d.get("simulations"),
+            # more than the settings' steps when the fit was extended until converged
+            "kept steps": twin.theta.shape[0],
             "seconds": num(d.get("seconds")),
         },
         settings=twin.settings,
         trace=_trace_figure(twin),
+        fit_figure=_fit_figure(fit_bands, twin) if not fit_bands.empty else None,
         prediction=prediction,
         bands=bands,
         responders=_responders(prediction) if prediction is not None else None,
