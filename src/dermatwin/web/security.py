@@ -27,16 +27,23 @@ TOKEN_COOKIE = "dermatwin_token"
 
 
 def server_secret(data: Path) -> bytes:
-    """The secret of the data folder (made on first use, readable by its owner only)."""
+    """The secret of the data folder (made on first use, readable by its owner only).
+
+    Written to a private temporary file and linked into place, so a second process never
+    reads a half-written secret: it either finds none or the whole one."""
     path = data / ".secret"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return bytes.fromhex(path.read_text().strip())
-    value = secrets.token_bytes(32)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value.hex())
-    return value
+    if not path.exists():
+        tmp = data / f".secret.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_bytes(32).hex())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process linked its secret first: use that one
+        finally:
+            tmp.unlink()
+    return bytes.fromhex(path.read_text().strip())
 
 
 def csrf_token(secret: bytes, nonce: str) -> str:
