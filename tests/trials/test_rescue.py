@@ -206,3 +206,13 @@ def test_the_baseline_visit_never_rescues():
     times = np.array([0.0, 7.0, 14.0, 21.0])
     easi = np.array([[20.0, 19.0, 21.0, 22.0], [20.0, 10.0, 9.0, 8.0]])
     np.testing.assert_array_equal(rescue_days(rule, {"EASI": easi}, times), [14.0, np.inf])
+
+
+def test_relapse_is_measured_from_a_visit_on_its_start_day():
+    from dermatwin.trials.spec import TrialSpec
+
+    data = load_trial("examples/trials/berth_jones2003_proactive_tcs_ad.yaml").model_dump(
+        mode="python"
+    )
+    data["relapse"]["start"] = 30.0  # between two weekly visits
+    assert 30.0 in TrialSpec.model_validate(data).visit_times()

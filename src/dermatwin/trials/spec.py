@@ -368,6 +368,8 @@ class TrialSpec(_Strict):
         if self.withdrawal:
             points.append(self.withdrawal.at)
         points += [a.withdrawal.at for a in self.arms.values() if a.withdrawal is not None]
+        if self.relapse.start is not None:  # relapse is measured from a visit on that day
+            points.append(self.relapse.start)
         return np.unique(np.round(np.asarray(points, dtype=np.float64), 9))
 
     def arm_stop(self, arm: str) -> float | None:
