@@ -62,7 +62,8 @@ def _flag(values) -> list[str]:
 
 def _studyid(manifest: dict) -> str:
     name = str(manifest.get("trial", "DERMATWIN"))
-    return re.sub(r"[^A-Z0-9]+", "-", name.upper()).strip("-")[:40].strip("-") or "TRIAL"
+    study = re.sub(r"[\W_]+", "-", name.upper(), flags=re.ASCII).strip("-")
+    return study[:40].strip("-") or "TRIAL"
 
 
 def read_run(run: str | Path) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
