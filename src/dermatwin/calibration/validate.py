@@ -313,6 +313,10 @@ def plot(result: dict, path: str | Path) -> Path:
     )
     ax.set_title(f"Responder rates, parameter set {result['parameter_set']}")
     ax.legend(loc="upper left")
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -353,12 +357,7 @@ def coverage_plot(result: dict, path: str | Path) -> Path:
         xlabel="rows inside their 95 % interval (%)",
     )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def placebo_table(result: dict) -> str:
