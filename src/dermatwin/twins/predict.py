@@ -69,9 +69,13 @@ class FutureRegimen(BaseModel):
 
 
 def load_regimen(path: str | Path) -> FutureRegimen:
-    """A :class:`FutureRegimen` from YAML; problems are one-line TwinDataErrors. Doses are
+    """A :class:`FutureRegimen` from YAML, or from NONMEM/mrgsolve-style dosing records
+    (a ``.csv``: :mod:`dermatwin.therapy.dosing_records`; the horizon covers the last dose
+    by 4 weeks, at least the default); problems are one-line TwinDataErrors. Doses are
     checked against the patient (weight) by :func:`check_regimen`."""
     where = Path(path).name
+    if Path(path).suffix.lower() == ".csv":
+        return _records_regimen(path)
     data = read_mapping(path, TwinDataError, "name, horizon, regimen (a list)")
     if "regimen" in data:
         data = {**data, "regimen": parse_items(data["regimen"], TwinDataError, where)}
@@ -79,6 +83,19 @@ def load_regimen(path: str | Path) -> FutureRegimen:
         return FutureRegimen.model_validate(data)
     except ValidationError as err:
         raise TwinDataError(one_line(err, where)) from None
+
+
+def _records_regimen(path: str | Path) -> FutureRegimen:
+    from dermatwin.therapy.dosing_records import DosingRecordError, read_dosing_records
+
+    try:
+        items = read_dosing_records(path)
+    except DosingRecordError as err:
+        raise TwinDataError(str(err)) from None
+    last = max(item.stop if item.stop is not None else item.start for item in items)
+    default = FutureRegimen.model_fields["horizon"].default
+    horizon = min(max(default, float(np.ceil(last)) + 28.0), MAX_HORIZON_DAYS)
+    return FutureRegimen(name=Path(path).stem[:80] or "regimen", horizon=horizon, regimen=items)
 
 
 def check_regimen(regimen: FutureRegimen, weight_kg: float) -> None:
