@@ -614,20 +614,47 @@ def validate(
             help="trial-level placebo values per trial (reruns; 0: sampling-only intervals)",
         ),
     ] = 5,
+    draws: Annotated[
+        int,
+        typer.Option(
+            "--draws",
+            min=1,
+            max=1000,
+            help="posterior draws per trial, for a set that carries draws (reruns)",
+        ),
+    ] = 8,
+    cross: Annotated[
+        bool,
+        typer.Option(
+            "--cross",
+            help="also predict every row with its own trial left out (needs a set with draws)",
+        ),
+    ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=256, help="worker processes for the reruns")
+    ] = 1,
 ) -> None:
     """Simulate every clinical row an example trial expresses: observed, predicted, 95 %
-    predictive interval (sampling + trial-level placebo), and whether the row was used for
-    fitting."""
+    predictive interval (sampling + trial-level placebo + the set's posterior draws), and
+    whether the row was used for fitting; with --cross, leave-one-trial-out."""
+    from dermatwin.calibration.cross import require_draws
     from dermatwin.calibration.validate import (
         coverage_lines,
+        cross_validate,
         summary,
         validate,
         write_validation_doc,
     )
+    from dermatwin.params.parameter_set import load_parameter_set
 
     with user_errors():
-        pset, rows = validate(parameter_set, trials=trial, placebo_nodes=placebo_nodes)
-        result = summary(pset, rows)
+        options = dict(trials=trial, placebo_nodes=placebo_nodes, draws=draws, workers=workers)
+        pset = load_parameter_set(parameter_set)
+        if cross:
+            require_draws(pset)
+        pset, rows = validate(pset, **options)
+        left_out = cross_validate(pset, **options)[1:] if cross else None
+        result = summary(pset, rows, left_out)
         if doc is not None:
             write_validation_doc(pset, result, doc)
     if as_json:

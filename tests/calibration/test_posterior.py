@@ -152,3 +152,22 @@ def test_cli_calibrate_writes_draws_and_checks_the_shipped_value(tmp_path):
     assert len(v.draws) == 8 and v.posterior.low <= 5.357 <= v.posterior.high
     # values not refitted keep their shipped point and carry no draws
     assert all(w.draws is None for w in pset.values if w.target != v.target)
+
+
+def test_diagnostics_flag_draws_that_are_not_mixed():
+    from dermatwin.calibration.posterior import with_diagnostics
+    from dermatwin.params.parameter_set import FittedValue, ParameterSet, Posterior
+
+    mixed = np.random.default_rng(1).uniform(0.3, 0.9, size=64)
+
+    def value(draws):
+        return FittedValue(
+            target="drug.dupilumab.emax", value=0.6, unit="dimensionless", bounds=(0.3, 0.999),
+            fitted_to=("AD_DUPI_SOLO1_q2w_EASI75",), trial="solo1_dupilumab_ad.yaml",
+            draws=tuple(draws), posterior=Posterior(mean=0.6, sd=0.17, low=0.31, high=0.89),
+        )  # fmt: skip
+
+    for draws, ok in ((mixed, True), (np.sort(mixed), False)):
+        s = with_diagnostics(ParameterSet(name="X", version=1, values=[value(draws)]))
+        p = s.values[0].posterior
+        assert (p.rhat < 1.1 and p.ess > 30) == ok

@@ -41,6 +41,7 @@ with it. The fitted models ship in ``placebo_effects.yaml`` beside this module;
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -417,6 +418,28 @@ def read_placebo_models(path: str | Path = SHIPPED) -> dict[str, PlaceboModel]:
     return out
 
 
+def placebo_without(model: PlaceboModel, trial: str) -> PlaceboModel:
+    """``model`` with mu and tau refitted without ``trial``'s placebo row (stored curves,
+    no simulation); ``model`` itself where the trial gave it no row."""
+    keep = [i for i, r in enumerate(model.rows) if r["trial"] != trial]
+    if len(keep) == len(model.rows):
+        return model
+    curves, y, n = curves_of(model)
+
+    def others(i, t):
+        return curves(keep[i], t)
+
+    fit = fit_tau(y[keep], n[keep], others, model.mu, profile_ci=False)
+    return dataclasses.replace(
+        model,
+        mu=fit.mu,
+        tau=fit.tau,
+        mu_se=fit.mu_se,
+        tau_ci=fit.tau_ci,
+        rows=tuple(model.rows[i] for i in keep),
+    )
+
+
 def placebo_cross(model: PlaceboModel) -> list[dict]:
     """Leave-one-trial-out for the placebo arms: for each row, mu and tau refitted to the
     other trials' rows (stored curves, no simulation), and the row's predictive median and
@@ -425,13 +448,8 @@ def placebo_cross(model: PlaceboModel) -> list[dict]:
     z, w = _nodes(FIT_NODES)
     out = []
     for j, row in enumerate(model.rows):
-        keep = [i for i in range(len(y)) if i != j]
-
-        def others(i, t, keep=keep):
-            return curves(keep[i], t)
-
-        fit = fit_tau(y[keep], n[keep], others, model.mu, profile_ci=False)
-        sd = math.sqrt(fit.tau**2 + fit.mu_se**2)
+        fit = placebo_without(model, row["trial"])
+        sd = fit.predictive_sd
         pmf = stats.binom.pmf(np.arange(n[j] + 1)[:, None], n[j], curves(j, fit.mu + sd * z)) @ w
         cdf = np.cumsum(pmf)
         low, high = (100.0 * np.searchsorted(cdf, q) / n[j] for q in (0.025, 0.975))

@@ -295,6 +295,47 @@ def _sig(x: float) -> float:
     return float(f"{x:.4g}")
 
 
+#: chains the draws are split into for R-hat and ESS
+CHAINS = 4
+
+
+def draw_diagnostics(draws: Sequence[float]) -> tuple[float, float]:
+    """Rank-normalised split R-hat and bulk ESS (arviz) of one value's draws, split in
+    their stored order into :data:`CHAINS` chains. Grid draws are independent, so R-hat
+    near 1 and ESS near the number of draws are what a sound posterior shows; a value
+    whose draws cluster in their stored order would fail them.
+
+    >>> x = np.random.default_rng(0).normal(size=400)
+    >>> rhat, ess = draw_diagnostics(x)
+    >>> rhat < 1.05 and ess > 300
+    True
+    >>> draw_diagnostics(np.sort(x))[0] > 2  # draws in order of size: four "chains" disagree
+    True
+    """
+    import arviz as az
+
+    x = np.asarray(draws, dtype=float)
+    chains = x[: len(x) // CHAINS * CHAINS].reshape(CHAINS, -1)
+    if np.ptp(chains) == 0:  # a value the data pin to one grid point
+        return 1.0, float(x.size)
+    return float(az.rhat(chains)), float(az.ess(chains))
+
+
+def with_diagnostics(pset: ParameterSet) -> ParameterSet:
+    """``pset`` with R-hat and ESS (:func:`draw_diagnostics`) in every posterior summary
+    of a value with draws."""
+    values = []
+    for v in pset.values:
+        if v.draws is not None and v.posterior is not None:
+            rhat, ess = draw_diagnostics(v.draws)
+            posterior = v.posterior.model_copy(
+                update={"rhat": round(rhat, 4), "ess": round(ess, 1)}
+            )
+            v = v.model_copy(update={"posterior": posterior})
+        values.append(v)
+    return pset.model_copy(update={"values": tuple(values)})
+
+
 def apply_posterior(base: ParameterSet, post: StepPosterior) -> ParameterSet:
     """``base`` with the step's values at their mode, carrying draws and a summary."""
     problem = post.problem
@@ -427,7 +468,7 @@ def calibrate_posterior(
         conditioning=CONDITIONING,
         steps=tuple(grids),
     )
-    return pset.model_copy(update={"values": values, "provenance": provenance})
+    return with_diagnostics(pset.model_copy(update={"values": values, "provenance": provenance}))
 
 
 def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True) -> list[str]:

@@ -44,6 +44,7 @@ from typing import Literal
 
 import numpy as np
 import yaml
+from scipy import stats
 from scipy.special import gammaln
 
 from dermatwin.calibration.fit import PAIRED_N, STEPS, Step
@@ -107,6 +108,20 @@ class OpenValue:
         else:
             x = self.low + (self.high - self.low) * u
         return np.clip(x, self.low, self.high)  # rounding must not leave the bounds
+
+    def prior_quantile(self, q):
+        """The prior's ``q`` quantile (``q`` in (0, 1)), in natural units.
+
+        >>> round(float(OpenValue("x", "1/day", 0.01, 1.0, "log10").prior_quantile(0.5)), 4)
+        0.1
+        """
+        q = np.asarray(q, dtype=float)
+        if self.prior == "uniform":
+            return self.from_unit(q)
+        mean, sd = self.prior_parameters
+        a, b = ((self.on_scale(x) - mean) / sd for x in (self.low, self.high))
+        x = mean + sd * stats.truncnorm.ppf(q, a, b)
+        return np.clip(10.0**x if self.scale == "log10" else x, self.low, self.high)
 
     def log_prior_unit(self, u):
         """Log prior density at ``u`` (unit coordinates: uniform on the scale is flat)."""

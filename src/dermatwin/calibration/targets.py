@@ -130,10 +130,12 @@ def row_predictions(
     trial: str,
     spread: Sequence[tuple[TrialResult, float]] | None = None,
     includes: str = "sampling",
+    center: str = "point",
 ) -> list[RowPrediction]:
-    """Observed vs predicted for every reference row of ``spec`` (from ``result``); the
-    interval from ``result`` alone, or the weighted mixture over the ``spread`` reruns
-    (labelled ``includes``)."""
+    """Observed vs predicted for every reference row of ``spec``; the interval from
+    ``result`` alone, or the weighted mixture over the ``spread`` reruns (labelled
+    ``includes``). The prediction is ``result``'s arm mean (``center="point"``) or the
+    mixture's weighted mean (``"mixture"``)."""
     from dermatwin.calibration.placebo import placebo_arm
 
     kinds = result.kinds()
@@ -157,7 +159,7 @@ def row_predictions(
                 ref.arm,
                 ref.endpoint,
                 observed(row),
-                unit * float(values.mean()),
+                unit * (float(values.mean()) if center == "point" else _mean(arms)),
                 low,
                 high,
                 ref.n,
@@ -168,6 +170,11 @@ def row_predictions(
             )
         )
     return out
+
+
+def _mean(arms: Sequence[tuple[np.ndarray, float]]) -> float:
+    weights = np.array([w for _, w in arms])
+    return float(np.dot([v.mean() for v, _ in arms], weights) / weights.sum())
 
 
 def _arm_values(result: TrialResult, ref) -> np.ndarray:

@@ -33,12 +33,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from dermatwin._base.atomic import write_text_atomic  # noqa: E402
+from dermatwin.calibration.cross import (  # noqa: E402
+    APPROXIMATION,
+    freed_targets,
+    require_draws,
+    without_trial,
+)
 from dermatwin.calibration.placebo import (  # noqa: E402
     PlaceboModel,
     gives_placebo,
     placebo_arm,
     placebo_cross,
-    placebo_value,
+    placebo_without,
     read_placebo_models,
     with_placebo,
 )
@@ -62,6 +68,8 @@ from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
 #: Gauss-Hermite values of the trial-level placebo parameter per trial (each a rerun)
 PLACEBO_NODES = 5
+#: posterior draws per trial for a set that carries draws (each a rerun)
+DRAWS = 8
 #: a placebo arm's point prediction within this many percentage points counts as close
 PLACEBO_TOLERANCE_PP = 6.0
 
@@ -79,15 +87,86 @@ def validate(
     trials: Sequence[str] | None = None,
     placebo_nodes: int = PLACEBO_NODES,
     placebo_models: dict[str, PlaceboModel] | None = None,
+    draws: int = DRAWS,
+    workers: int = 1,
 ) -> tuple[ParameterSet, list[RowPrediction]]:
     """Predictions of every reference row (of ``trials``, default all) with the set, with
     predictive intervals over ``placebo_nodes`` trial-level placebo values (0: sampling
-    only; ``placebo_models``: default the shipped fits)."""
+    only; ``placebo_models``: default the shipped fits) and, for a set with posterior
+    draws, over ``draws`` of them; the runs spread over ``workers`` processes (the same
+    result for any number)."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
-    if placebo_nodes < 0:
-        raise CalibrationError(f"placebo_nodes: {placebo_nodes}; allowed: a whole number >= 0")
+    _check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
-    specs = reference_trials(directory)
+    specs = _selected(reference_trials(directory), directory, trials)
+    plans = []
+    for name, spec in specs.items():
+        spec = spec.model_copy(update={"parameter_set": pset})
+        spread, includes = predictive_plan(
+            spec, pset, models.get(spec.disease), placebo_nodes, draws
+        )
+        plans.append((name, spec, spread, includes, paired_plan(spec)))
+    results = iter(_run_all(_jobs(plans), workers))
+    rows: list[RowPrediction] = []
+    for name, spec, spread, includes, paired in plans:
+        point = next(results)
+        runs = [(next(results), w) for _, w in spread] if spread else None
+        effects = paired_effects(spec, next(results)) if paired is not None else {}
+        predictions = row_predictions(spec, point, name, runs, includes)
+        rows += [
+            dataclasses.replace(r, paired_effect=effects.get(r.row)) if r.row in effects else r
+            for r in predictions
+        ]
+    return pset, rows
+
+
+def cross_validate(
+    parameter_set: str | ParameterSet = "default",
+    directory: str | Path = EXAMPLE_TRIALS,
+    trials: Sequence[str] | None = None,
+    placebo_nodes: int = PLACEBO_NODES,
+    placebo_models: dict[str, PlaceboModel] | None = None,
+    draws: int = DRAWS,
+    workers: int = 1,
+) -> tuple[ParameterSet, list[RowPrediction], dict[str, tuple[str, ...]]]:
+    """Leave-one-trial-out (:mod:`dermatwin.calibration.cross`): every reference row
+    predicted with its own trial left out of the posterior and of the placebo model; the
+    prediction is the predictive mean. Returns the set, the rows and, per trial, the
+    values that returned to their prior. Needs a set with posterior draws."""
+    pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
+    require_draws(pset)
+    _check_counts(placebo_nodes, draws, workers)
+    models = read_placebo_models() if placebo_models is None else placebo_models
+    specs = _selected(reference_trials(directory), directory, trials)
+    plans, freed = [], {}
+    for name, spec in specs.items():
+        left = without_trial(pset, name, spec.seed)
+        freed[name] = freed_targets(pset, name)
+        model = models.get(spec.disease)
+        model = placebo_without(model, name) if model is not None else None
+        spec = spec.model_copy(update={"parameter_set": left})
+        spread, includes = predictive_plan(spec, left, model, placebo_nodes, draws)
+        spread = spread or [(spec, 1.0)]
+        plans.append((name, spec, spread, includes + ", trial left out", None))
+    results = iter(_run_all([s for _, _, spread, _, _ in plans for s, _ in spread], workers))
+    rows: list[RowPrediction] = []
+    for name, spec, spread, includes, _ in plans:
+        runs = [(next(results), w) for _, w in spread]
+        rows += row_predictions(spec, runs[0][0], name, runs, includes, center="mixture")
+    return pset, rows, freed
+
+
+def _check_counts(placebo_nodes: int, draws: int, workers: int) -> None:
+    for name, value, low in (("placebo_nodes", placebo_nodes, 0), ("draws", draws, 1)):
+        if value < low:
+            raise CalibrationError(f"{name}: {value}; allowed: a whole number >= {low}")
+    if workers < 1:
+        raise CalibrationError(f"workers: {workers}; allowed: a whole number >= 1")
+
+
+def _selected(
+    specs: dict[str, TrialSpec], directory: str | Path, trials: Sequence[str] | None
+) -> dict[str, TrialSpec]:
     if not specs:
         raise CalibrationError(
             f"no trial with reference_rows in {directory} (validation runs the example "
@@ -99,58 +178,80 @@ def validate(
             f"trial: {unknown[0]!r} is not an example trial with reference rows; allowed: "
             + ", ".join(specs)
         )
-    rows: list[RowPrediction] = []
-    for name, spec in specs.items():
-        if trials is not None and name not in trials:
-            continue
-        spec = spec.model_copy(update={"parameter_set": pset})
-        spread, includes = predictive_runs(spec, pset, models.get(spec.disease), placebo_nodes)
-        predictions = row_predictions(spec, run_trial(spec), name, spread, includes)
-        effects = paired_effects(spec)
-        rows += [
-            dataclasses.replace(r, paired_effect=effects.get(r.row)) if r.row in effects else r
-            for r in predictions
-        ]
-    return pset, rows
+    return {name: s for name, s in specs.items() if trials is None or name in trials}
 
 
-def parameter_draws(pset: ParameterSet) -> list[tuple[ParameterSet, float]]:
-    """(set, weight) per posterior draw of ``pset``: the hook for sets that carry draws
-    (issue 18, slice "posterior"); a point set is its own single draw."""
-    return [(pset, 1.0)]
+def _jobs(plans: list) -> list[TrialSpec]:
+    """The trial runs of ``plans`` in the order :func:`validate` reads them back."""
+    jobs = []
+    for _, spec, spread, _, paired in plans:
+        jobs.append(spec)
+        jobs += [s for s, _ in spread or ()]
+        if paired is not None:
+            jobs.append(paired)
+    return jobs
 
 
-def predictive_runs(
-    spec: TrialSpec, pset: ParameterSet, model: PlaceboModel | None, nodes: int
-) -> tuple[list[tuple[TrialResult, float]] | None, str]:
-    """Reruns of ``spec`` on its virtual patients (its seed) over what a new trial does
-    not know, with weights, and the label of what they include; (None, "sampling") where
-    nothing is uncertain but sampling.
+def _run_all(specs: list[TrialSpec], workers: int) -> list[TrialResult]:
+    """``run_trial`` of each spec, in order; in ``workers`` spawned processes if > 1
+    (each run is deterministic in its spec, so the split changes nothing)."""
+    if workers <= 1 or len(specs) <= 1:
+        return [run_trial(s) for s in specs]
+    import concurrent.futures as cf
+    import multiprocessing
 
+    from dermatwin.execution.processes import one_numba_thread
+
+    with cf.ProcessPoolExecutor(
+        min(workers, len(specs)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=one_numba_thread,
+    ) as pool:
+        return list(pool.map(run_trial, specs))
+
+
+def parameter_draws(pset: ParameterSet, draws: int = DRAWS) -> list[tuple[ParameterSet, float]]:
+    """(set, weight) per posterior draw used: ``draws`` of the set's draws, evenly spaced
+    over them (the stored draws are shuffled, so any subset is a random one); a point set
+    is its own single draw."""
+    n = pset.n_draws
+    if n == 0:
+        return [(pset, 1.0)]
+    picks = sorted({int(k) for k in np.linspace(0, n - 1, min(draws, n)).round()})
+    return [(pset.draw(k), 1.0 / len(picks)) for k in picks]
+
+
+def predictive_plan(
+    spec: TrialSpec, pset: ParameterSet, model: PlaceboModel | None, nodes: int, draws: int
+) -> tuple[list[tuple[TrialSpec, float]] | None, str]:
+    """The reruns of ``spec`` on its virtual patients (its seed) over what a new trial
+    does not know, with weights, and the label of what they include; (None, "sampling")
+    where nothing is uncertain but sampling.
+
+    A new trial's placebo parameter is the placebo model's (N(mu, tau^2 + SE(mu)^2) on its
+    scale): the hierarchical model supersedes the set's own placebo value and its draws.
     One draw: ``nodes`` Gauss-Hermite values of the placebo parameter. Several posterior
     draws: each draw is paired with one stratified quantile of the placebo distribution
     (a Latin-hypercube pairing, so the runs stay one per draw)."""
-    draws = parameter_draws(pset)
+    chosen = parameter_draws(pset, draws)
     placebo = bool(nodes and model is not None and gives_placebo(spec))
-    if len(draws) == 1 and not placebo:
+    if len(chosen) == 1 and not placebo:
         return None, "sampling"
     runs: list[tuple[ParameterSet, float]] = []
-    if len(draws) == 1:
-        (draw, _), disease = draws[0], spec.disease
+    if len(chosen) == 1:
+        (draw, _), disease = chosen[0], spec.disease
         runs = [
-            (with_placebo(draw, disease, v), w)
-            for v, w in model.nodes(placebo_value(draw, disease), nodes)
+            (with_placebo(draw, disease, v), w) for v, w in model.nodes(model.fitted_value, nodes)
         ]
     else:
-        order = np.random.default_rng(spec.seed).permutation(len(draws))
-        for (draw, weight), slot in zip(draws, order, strict=True):
+        order = np.random.default_rng(spec.seed).permutation(len(chosen))
+        for (draw, weight), slot in zip(chosen, order, strict=True):
             if placebo:
-                z = float(stats.norm.ppf((slot + 0.5) / len(draws)))
-                value = model.value_at(placebo_value(draw, spec.disease), z)
-                draw = with_placebo(draw, spec.disease, value)
+                z = float(stats.norm.ppf((slot + 0.5) / len(chosen)))
+                draw = with_placebo(draw, spec.disease, model.value_at(model.fitted_value, z))
             runs.append((draw, weight))
-    label = "+".join(["sampling"] + ["placebo"] * placebo + ["posterior"] * (len(draws) > 1))
-    return [(run_trial(spec.model_copy(update={"parameter_set": p})), w) for p, w in runs], label
+    label = "+".join(["sampling"] + ["placebo"] * placebo + ["posterior"] * (len(chosen) > 1))
+    return [(spec.model_copy(update={"parameter_set": p}), w) for p, w in runs], label
 
 
 def msc_arm(spec: TrialSpec, arm: str) -> bool:
@@ -158,23 +259,34 @@ def msc_arm(spec: TrialSpec, arm: str) -> bool:
     return any(isinstance(item, MSCItem) for item in spec.arms[arm].regimen)
 
 
-def paired_effects(spec: TrialSpec) -> dict[str, dict]:
-    """Row id -> the paired arm-minus-placebo effect, for the rows of MSC arms of a trial
-    whose reference arm is a placebo arm ({} otherwise): the MSC arms and the placebo arm
-    are run on the same virtual patients (``paired: true``). In the row's units (its
-    ``scale`` applied): ``estimate``, ``ci`` (95 %), ``p_value``, ``pairs``, ``reference``.
-    """
+def paired_plan(spec: TrialSpec) -> TrialSpec | None:
+    """The trial with its MSC arms and its placebo reference arm on the same virtual
+    patients (``paired: true``), for the rows of MSC arms of a trial whose reference arm
+    is a placebo arm; None otherwise."""
     ref = spec.reference()
-    rows = {
-        row: r for row, r in spec.reference_rows.items() if r.arm != ref and msc_arm(spec, r.arm)
-    }
+    rows = [r for r in spec.reference_rows.values() if r.arm != ref and msc_arm(spec, r.arm)]
     if not rows or not placebo_arm(spec, ref):
+        return None
+    arms = sorted({r.arm for r in rows} | {ref}, key=list(spec.arms).index)
+    return paired_spec(spec, arms).model_copy(update={"reference_arm": ref})
+
+
+def paired_effects(spec: TrialSpec, paired: TrialResult | None = None) -> dict[str, dict]:
+    """Row id -> the paired arm-minus-placebo effect, for the rows of MSC arms of a trial
+    whose reference arm is a placebo arm ({} otherwise; ``paired``: the run of
+    :func:`paired_plan`, run here if not given). In the row's units (its ``scale``
+    applied): ``estimate``, ``ci`` (95 %), ``p_value``, ``pairs``, ``reference``.
+    """
+    two = paired_plan(spec)
+    if two is None:
         return {}
-    arms = sorted({r.arm for r in rows.values()} | {ref}, key=list(spec.arms).index)
-    two = paired_spec(spec, arms).model_copy(update={"reference_arm": ref})
-    comparisons = {(c["arm"], c["endpoint"]): c for c in run_trial(two).summary["comparisons"]}
+    ref = two.reference_arm
+    paired = paired if paired is not None else run_trial(two)
+    comparisons = {(c["arm"], c["endpoint"]): c for c in paired.summary["comparisons"]}
     out = {}
-    for row, r in rows.items():
+    for row, r in spec.reference_rows.items():
+        if r.arm == ref or not msc_arm(spec, r.arm):
+            continue
         c = comparisons[(r.arm, r.endpoint)]
         ci = [None if v is None else r.scale * v for v in c["ci"]]
         if None not in ci:
@@ -189,10 +301,60 @@ def paired_effects(spec: TrialSpec) -> dict[str, dict]:
     return out
 
 
-def summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
+def summary(
+    pset: ParameterSet,
+    rows: list[RowPrediction],
+    cross: tuple[list[RowPrediction], dict[str, tuple[str, ...]]] | None = None,
+) -> dict:
     """JSON-ready result: rows with a ``fitted`` flag, counts of rows inside, the coverage
     block (:func:`coverage`), the placebo models and their leave-one-trial-out check
-    (:func:`~dermatwin.calibration.placebo.placebo_cross`)."""
+    (:func:`~dermatwin.calibration.placebo.placebo_cross`); with ``cross`` (the rows and
+    freed values of :func:`cross_validate`), the leave-one-trial-out block
+    (:func:`cross_block`)."""
+    out = _summary(pset, rows)
+    if cross is not None:
+        out["cross"] = cross_block(pset, *cross)
+    return out
+
+
+def cross_block(
+    pset: ParameterSet, rows: list[RowPrediction], freed: dict[str, tuple[str, ...]]
+) -> dict:
+    """Leave-one-trial-out coverage: rows inside their interval ("K of N"), placebo arms
+    within :data:`PLACEBO_TOLERANCE_PP` points of the predictive mean, the median width
+    at :data:`WIDTH_N` per arm, and per trial the values that returned to their prior."""
+    fitted = pset.fitted_rows()
+    table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
+    placebo = [r for r in table if r["placebo"] and r["width_n"] is not None]
+    widths = [r["width_n"] for r in table if r["width_n"] is not None]
+    trials = {}
+    for name, targets in freed.items():
+        mine = [r for r in table if r["trial"] == name]
+        trials[name] = {
+            "freed": list(targets),
+            "n": len(mine),
+            "inside": sum(r["inside"] for r in mine),
+        }
+    return {
+        "approximation": APPROXIMATION,
+        "rows": table,
+        "n": len(table),
+        "inside": sum(r["inside"] for r in table),
+        "placebo_arms": {
+            "n": len(placebo),
+            "inside": sum(r["inside"] for r in placebo),
+            "within_pp": PLACEBO_TOLERANCE_PP,
+            "within": sum(
+                abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in placebo
+            ),
+        },
+        "width_n": WIDTH_N,
+        "median_width": float(np.median(widths)) if widths else None,
+        "trials": trials,
+    }
+
+
+def _summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
     fitted = pset.fitted_rows()
     table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
     held = [r for r in table if not r["fitted"]]
@@ -275,12 +437,35 @@ def coverage_lines(result: dict) -> list[str]:
             f"median width of the 95 % interval of a responder rate at n = {c['width_n']} "
             f"per arm: {c['median_width']:.1f} percentage points"
         )
+    x = result.get("cross")
+    if x:
+        p = x["placebo_arms"]
+        lines += [
+            f"leave-one-trial-out (each trial left out of the posterior and the placebo "
+            f"model): {x['inside']} of {x['n']} rows inside their 95 % predictive interval",
+            f"leave-one-trial-out placebo arms: {p['within']} of {p['n']} within "
+            f"+-{p['within_pp']:g} points of the predictive mean; {p['inside']} of {p['n']} "
+            "inside their interval",
+        ]
+        if x["median_width"] is not None:
+            lines.append(
+                f"leave-one-trial-out median width at n = {x['width_n']} per arm: "
+                f"{x['median_width']:.1f} percentage points"
+            )
     return lines
 
 
-def plot(result: dict, path: str | Path) -> Path:
-    """Predicted vs observed, one point per row (filled: fitted, open: not fitted)."""
-    rates = [r for r in result["rows"] if r["endpoint"].split("@")[0] != "mean_pct_change"]
+def plot(result: dict, path: str | Path, cross: bool = False) -> Path:
+    """Predicted vs observed, one point per row (filled: fitted, open: not fitted); with
+    ``cross``, the leave-one-trial-out predictions (filled: rows of trials that fitted
+    values, predicted with those values back at their prior)."""
+    rows = result["cross"]["rows"] if cross else result["rows"]
+    rates = [r for r in rows if r["endpoint"].split("@")[0] != "mean_pct_change"]
+    labels = (
+        ("fitted in-sample, predicted without its trial", "not fitted (predicted)")
+        if cross
+        else ("fitted", "not fitted (predicted)")
+    )
     fig, ax = plt.subplots(figsize=(5.5, 5.5))
     for fitted, style in ((True, dict(color="C0")), (False, dict(mfc="white", color="C3"))):
         pts = [r for r in rates if r["fitted"] == fitted]
@@ -299,7 +484,7 @@ def plot(result: dict, path: str | Path) -> Path:
             fmt="o",
             capsize=2,
             lw=0.8,
-            label="fitted" if fitted else "not fitted (predicted)",
+            label=labels[0] if fitted else labels[1],
             **style,
         )
     ax.plot([0, 100], [0, 100], color="grey", lw=0.8)
@@ -309,9 +494,14 @@ def plot(result: dict, path: str | Path) -> Path:
         xlim=(0, 100),
         ylim=(0, 100),
         xlabel="observed (% of patients)",
-        ylabel=f"predicted (% of patients; bar: 95 % interval, {_includes(result)})",
+        ylabel="predicted (% of patients; bar: 95 % interval)",
     )
-    ax.set_title(f"Responder rates, parameter set {result['parameter_set']}")
+    ax.set_title(
+        f"{'Leave-one-trial-out' if cross else 'Responder rates'}, parameter set "
+        f"{result['parameter_set']}\n(interval: {_includes(result)}"
+        f"{', trial left out' if cross else ''})",
+        fontsize=10,
+    )
     ax.legend(loc="upper left")
     return _save(fig, path)
 
@@ -338,6 +528,8 @@ def coverage_plot(result: dict, path: str | Path) -> Path:
         ("not fitted", c["out_of_sample"]),
         ("placebo arms", c["placebo_arms"]),
     ]
+    if result.get("cross"):
+        groups.append(("leave-one-trial-out", result["cross"]))
     groups = [(name, k) for name, k in groups if k["n"]]
     y = np.arange(len(groups))
     fig, ax = plt.subplots(figsize=(6, 1.2 + 0.8 * max(len(groups), 1)))
@@ -345,9 +537,10 @@ def coverage_plot(result: dict, path: str | Path) -> Path:
         (-0.18, "inside_sampling", "sampling only", "C7"),
         (0.18, "inside", _includes(result), "C0"),
     ):
-        share = [100.0 * k[key] / k["n"] for _, k in groups]
-        ax.barh(y + offset, share, height=0.34, color=color, label=label)
-        for yi, (_, k), v in zip(y, groups, share, strict=True):
+        shown = [(yi, k) for yi, (_, k) in zip(y, groups, strict=True) if key in k]
+        share = [100.0 * k[key] / k["n"] for _, k in shown]
+        ax.barh([yi + offset for yi, _ in shown], share, height=0.34, color=color, label=label)
+        for (yi, k), v in zip(shown, share, strict=True):
             ax.text(v + 1, yi + offset, f"{k[key]} of {k['n']}", va="center", fontsize=8)
     ax.axvline(95, color="grey", ls=":", lw=0.8)
     ax.set(
@@ -397,6 +590,34 @@ def placebo_cross_table(result: dict) -> str:
         lines.append(
             f"| `{r['row']}` | {r['observed']:g} | {r['predicted']:.1f} | {lo:.1f} to "
             f"{hi:.1f} | {'yes' if r['inside'] else 'no'} | {r['tau']:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def cross_tables(result: dict) -> str:
+    """The leave-one-trial-out section's tables: per trial, the values that returned to
+    their prior and the rows inside; per row, the prediction without its trial."""
+    x = result.get("cross")
+    if not x:
+        return ""
+    lines = [
+        "| trial | values back at their prior | rows inside |",
+        "|---|---|---|",
+    ]
+    for name, t in x["trials"].items():
+        freed = ", ".join(f"`{v}`" for v in t["freed"]) or "none (placebo model only)"
+        lines.append(f"| {name.removesuffix('.yaml')} | {freed} | {t['inside']} of {t['n']} |")
+    lines += [
+        "",
+        "| row | observed | predicted without its trial | 95 % interval | inside | fitted "
+        "in-sample |",
+        "|---|---:|---:|---|:-:|:-:|",
+    ]
+    for r in x["rows"]:
+        lo, hi = r["interval"]
+        lines.append(
+            f"| `{r['row']}` | {r['observed']:g} | {r['predicted']:.1f} | {lo:.1f} to "
+            f"{hi:.1f} | {'yes' if r['inside'] else 'no'} | {'fitted' if r['fitted'] else ''} |"
         )
     return "\n".join(lines)
 
@@ -560,9 +781,54 @@ class _Predicted(dict):
         return "(not run)"
 
 
+def _posterior_text(pset: ParameterSet) -> str:
+    n = pset.n_draws
+    if not n:
+        return (
+            f"left out here: set {pset.name} is a point (a set with posterior draws, "
+            "written by `dermatwin calibrate`, adds it)."
+        )
+    return (
+        f"from the set's {n} posterior draws (`calibrate`'s grid posteriors): the trial is "
+        f"rerun at {min(DRAWS, n)} of them, evenly spaced, each paired with one stratified "
+        "quantile of the trial-level placebo distribution (a Latin-hypercube pairing), and "
+        "the interval mixes their bootstrap distributions."
+    )
+
+
+def _cross_section(result: dict) -> str:
+    x = result.get("cross")
+    if not x:
+        return ""
+    image = x.get("plot", "")
+    figure = f"\n\n![leave-one-trial-out predicted vs observed]({image})" if image else ""
+    return f"""## Leave-one-trial-out
+
+`dermatwin validate --cross` predicts every row with its own trial left out: {
+        x["approximation"]
+    }. Every calibration step fits the rows of one trial, so a value fitted to the
+left-out trial has no other data and returns to its prior, and the rows of that trial are
+predicted from the prior (wide intervals where the prior is wide; the table names those
+values). Rows of trials that fitted nothing are predicted as in-sample, with only the
+placebo model refitted. The prediction is the predictive mean.
+
+**{x["inside"]} of {x["n"]} rows inside their 95 % predictive interval; placebo arms:
+{x["placebo_arms"]["within"]} of {x["placebo_arms"]["n"]} within
++-{x["placebo_arms"]["within_pp"]:g} points of the predictive mean.**{figure}
+
+{cross_tables(result)}
+"""
+
+
 def write_validation_doc(pset: ParameterSet, result: dict, path: str | Path) -> Path:
-    """Write docs/validation.md (and the plot beside it, in img/)."""
+    """Write docs/validation.md (and the plots beside it, in img/)."""
     path = Path(path)
+    if result.get("cross"):
+        loto = plot(result, path.parent / "img" / "validation_cross.png", cross=True)
+        result = {
+            **result,
+            "cross": {**result["cross"], "plot": loto.relative_to(path.parent).as_posix()},
+        }
     image = plot(result, path.parent / "img" / "validation.png")
     cover = coverage_plot(result, path.parent / "img" / "validation_coverage.png")
     fit, held = result["fitted"], result["not_fitted"]
@@ -587,8 +853,7 @@ what it includes (here: {_includes(result)}):
   rerun on the same virtual patients at 5 Gauss-Hermite values of its placebo parameter
   (the trial-level placebo model below; it changes every arm, since treated patients get
   the vehicle too), and the interval mixes the five bootstrap distributions;
-- *posterior* (not yet): the uncertainty of the fitted values themselves. Until the
-  parameter sets carry posterior draws, the intervals leave it out.
+- *posterior*: the uncertainty of the fitted values themselves, {_posterior_text(pset)}
 
 ## Trial-level placebo model
 
@@ -611,6 +876,8 @@ set's value (`dermatwin calibrate-placebo` refits it; `calibration/placebo.py`).
 ![rows inside their interval]({cover.relative_to(path.parent).as_posix()})
 
 {placebo_cross_table(result)}
+
+{_cross_section(result)}
 
 "Inside" counts rows whose observed value lies in the interval; grey bars: the
 sampling-only interval of the same rows, for comparison. The placebo count uses the
