@@ -5,6 +5,7 @@ per value, how far the posterior mean moves in units of the posterior SD
 than one SD).
 
     PYTHONPATH=src python benchmarks/calibration_posterior.py [SEED] [--only TARGET ...]
+    PYTHONPATH=src python benchmarks/calibration_posterior.py --from A B SEED WALL_A WALL_B
 
 Runs the same computation as ``dermatwin calibrate`` (all 13 steps) two times.
 """
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 from dermatwin.calibration.posterior import DRAWS, calibrate_posterior
-from dermatwin.params.parameter_set import write_parameter_set
+from dermatwin.params.parameter_set import read_parameter_set, write_parameter_set
 
 HERE = Path(__file__).parent
 
@@ -37,10 +38,9 @@ def _run(seed: int | None, only: list[str] | None):
     return pset, (time.perf_counter() - start, time.process_time() - cpu), lines
 
 
-def main(seed: int = 7, only: list[str] | None = None) -> dict:
-    first, t1, log1 = _run(None, only)
-    write_parameter_set(first, HERE / "calibration_posterior_set.yaml")
-    second, t2, log2 = _run(seed, only)
+def compare(first, second) -> dict:
+    """Per value of both sets: points, posterior means, SDs, CrIs and the mean's shift in
+    posterior SDs of the first set."""
     other = {v.target: v for v in second.values}
     values = {}
     for v in first.values:
@@ -61,8 +61,18 @@ def main(seed: int = 7, only: list[str] | None = None) -> dict:
                 v.posterior.interpolation_error,
                 w.posterior.interpolation_error,
             ],
+            "rhat": [v.posterior.rhat, w.posterior.rhat],
+            "ess": [v.posterior.ess, w.posterior.ess],
             "mean_shift_in_sd": round(abs(w.posterior.mean - v.posterior.mean) / sd, 3),
         }
+    return values
+
+
+def main(seed: int = 7, only: list[str] | None = None) -> dict:
+    first, t1, log1 = _run(None, only)
+    write_parameter_set(first, HERE / "calibration_posterior_set.yaml")
+    second, t2, log2 = _run(seed, only)
+    values = compare(first, second)
     result = {
         "what": "grid-posterior calibration on the trials' own seeds, then with every trial "
         f"seed replaced by {seed}; {DRAWS} draws per value",
@@ -79,8 +89,31 @@ def main(seed: int = 7, only: list[str] | None = None) -> dict:
     return result
 
 
+def from_files(first: str, second: str, seed: int, seconds: list[float]) -> dict:
+    """Record two sets written by ``dermatwin calibrate`` (own seeds, then ``--seed``),
+    run as separate processes side by side; ``seconds``: their wall times."""
+    a, b = read_parameter_set(first), read_parameter_set(second)
+    values = compare(a, b)
+    result = {
+        "what": f"`dermatwin calibrate` on the trials' own seeds and `--seed {seed}`, run side "
+        f"by side as two processes (one core each); {a.n_draws} draws per value",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "seconds_wall": [round(t) for t in seconds],
+        "values": values,
+        "largest_mean_shift_in_sd": max(
+            (v["mean_shift_in_sd"] for v in values.values()), default=0
+        ),
+    }
+    (HERE / "calibration_posterior_results.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if args[:1] == ["--from"]:  # --from A.yaml B.yaml SEED WALL_A WALL_B
+        out = from_files(args[1], args[2], int(args[3]), [float(a) for a in args[4:6]])
+        print(json.dumps({k: out[k] for k in ("seconds_wall", "largest_mean_shift_in_sd")}))
+        sys.exit(0)
     only = args[args.index("--only") + 1 :] if "--only" in args else None
     head = args[: args.index("--only")] if "--only" in args else args
     out = main(*(int(a) for a in head), only=only)

@@ -3,6 +3,8 @@ conftest.py is not importable by name once a sub-folder has its own conftest.py)
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def published_tolerance(text: str, rel: float = 1e-3) -> float:
     """Absolute tolerance for a published number: ``rel`` or half its last printed digit."""
@@ -30,3 +32,20 @@ def small_ad_trial(weeks: int, **update) -> dict:
         "noise": {"EASI": 0.1},
         **update,
     }
+
+
+def with_draws(pset, n: int, spread: float = 0.1):
+    """``pset`` with ``n`` draws per value, spread by +-``spread`` (relative) inside its
+    bounds (a stand-in for a calibrated posterior)."""
+    z = np.linspace(-1.0, 1.0, n)
+    values = tuple(
+        v.model_copy(
+            update={
+                "draws": tuple(
+                    float(np.clip(v.value * (1 + spread * zi), *v.bounds)) for zi in z[::-1]
+                )
+            }
+        )
+        for v in pset.values
+    )
+    return pset.model_copy(update={"values": values, "name": "WITH-DRAWS"})

@@ -338,6 +338,46 @@ def trial_export(
     console.print(DISCLAIMER)
 
 
+@trial_app.command("predict")
+def trial_predict(
+    trial: Annotated[Path, typer.Argument(callback=input_file, help="trial YAML file")],
+    parameter_set: Annotated[
+        str, typer.Option("--set", help="parameter set: default, none, a name or a YAML path")
+    ] = "default",
+    draws: Annotated[
+        int,
+        typer.Option("--draws", min=1, max=1000, help="posterior draws (a set with draws)"),
+    ] = 8,
+    placebo_nodes: Annotated[
+        int,
+        typer.Option("--placebo-nodes", min=0, max=50, help="trial-level placebo values (0: none)"),
+    ] = 5,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=256, help="worker processes for the reruns")
+    ] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Predict what the trial will show: each arm's endpoints and each arm minus the
+    reference, with 95 % predictive intervals over the set's posterior draws, the
+    trial's own placebo response and sampling at the arm sizes."""
+    from dermatwin.calibration.predictive import predict_trial
+    from dermatwin.trials.spec import load_trial
+
+    with user_errors():
+        spec = load_trial(trial)
+        result = predict_trial(
+            spec, parameter_set, draws=draws, placebo_nodes=placebo_nodes, workers=workers
+        )
+    if as_json:
+        print(json_dumps(result))
+        return
+    from dermatwin.cli_tables import print_prediction
+
+    console = Console()
+    print_prediction(console, result)
+    console.print(DISCLAIMER)
+
+
 @trial_app.command("power")
 def trial_power(
     trial: Annotated[Path, typer.Argument(callback=input_file, help="trial YAML file")],

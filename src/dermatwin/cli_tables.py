@@ -204,6 +204,42 @@ def print_power(console: Console, result: Mapping) -> None:
     console.print(_key_value_table(rows))
 
 
+def print_prediction(console: Console, result: Mapping) -> None:
+    """``trial predict``'s result: per endpoint, each arm's predictive mean and 95 %
+    interval, then each arm minus the reference with P(difference > 0)."""
+    console.print(
+        f"{result['trial']}: predicted with parameter set {result['parameter_set']} "
+        f"({result['runs']} runs; 95 % intervals include {result['interval_includes']}); "
+        "rates in % of patients",
+        markup=False,
+    )
+    table = _table(lines=False)
+    for col in ("endpoint", "arm", "n", "mean", "95 % interval"):
+        table.add_column(col, justify="right" if col in ("n", "mean") else "left", overflow="fold")
+    for r in result["arms"]:
+        table.add_row(r["endpoint"], r["arm"], str(r["n"]), num(r["mean"]), interval(_lh(r)))
+    console.print(table)
+    if not result["differences"]:
+        return
+    table = _table(lines=False)
+    for col in ("endpoint", "arm minus reference", "mean", "95 % interval", "P(> 0)"):
+        justify = "right" if col in ("mean", "P(> 0)") else "left"
+        table.add_column(col, justify=justify, overflow="fold")
+    for r in result["differences"]:
+        table.add_row(
+            r["endpoint"],
+            f"{r['arm']} - {r['reference']}",
+            num(r["mean"], "+.1f"),
+            interval(_lh(r)),
+            num(r["p_above_zero"], ".2f"),
+        )
+    console.print(table)
+
+
+def _lh(r: Mapping) -> tuple[float, float]:
+    return (r["low"], r["high"])
+
+
 def print_relapse(console: Console, relapse: Mapping) -> None:
     """``twin predict``'s relapse summary in words (days from the first visit)."""
     last = relapse.get("last_dose_day")

@@ -3,6 +3,7 @@ import shutil
 
 import numpy as np
 import pytest
+from support import with_draws
 from typer.testing import CliRunner
 
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed
@@ -162,38 +163,21 @@ def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small, tmp_
     assert (tmp_path / "img" / "validation_coverage.png").stat().st_size > 1000
 
 
-def _with_draws(pset, n: int, spread: float = 0.1):
-    """``pset`` with ``n`` draws per value, spread by +-``spread`` (relative) inside its
-    bounds (a stand-in for a calibrated posterior)."""
-    z = np.linspace(-1.0, 1.0, n)
-    values = tuple(
-        v.model_copy(
-            update={
-                "draws": tuple(
-                    float(np.clip(v.value * (1 + spread * zi), *v.bounds)) for zi in z[::-1]
-                )
-            }
-        )
-        for v in pset.values
-    )
-    return pset.model_copy(update={"values": values, "name": "WITH-DRAWS"})
-
-
 def test_parameter_draws_are_evenly_spaced_with_equal_weights(small):
     from dermatwin.calibration.validate import parameter_draws
 
     _, pset, _ = small
     assert parameter_draws(pset) == [(pset, 1.0)]
-    picked = parameter_draws(_with_draws(pset, 64), 8)
+    picked = parameter_draws(with_draws(pset, 64), 8)
     assert len(picked) == 8 and sum(w for _, w in picked) == pytest.approx(1.0)
     first = [s.values[0].value for s, _ in picked]
     assert len(set(first)) == 8 and all(s.n_draws == 0 for s, _ in picked)
-    assert len(parameter_draws(_with_draws(pset, 3), 8)) == 3
+    assert len(parameter_draws(with_draws(pset, 3), 8)) == 3
 
 
 def test_posterior_draws_compose_with_the_placebo_nodes(small):
     folder, pset, plain = small
-    drawn = _with_draws(pset, 4)
+    drawn = with_draws(pset, 4)
     rows = validate(drawn, folder, placebo_models={"psoriasis": _pso_model(0.5)}, draws=4)[1]
     assert {r.interval_includes for r in rows} == {"sampling+placebo+posterior"}
     rows = validate(drawn, folder, placebo_nodes=0, draws=4)[1]
@@ -206,7 +190,7 @@ def test_posterior_draws_compose_with_the_placebo_nodes(small):
 
 def test_validation_is_the_same_in_two_worker_processes(small):
     folder, pset, _ = small
-    drawn = _with_draws(pset, 2)
+    drawn = with_draws(pset, 2)
     one = validate(drawn, folder, draws=2)[1]
     two = validate(drawn, folder, draws=2, workers=2)[1]
     assert [r.to_dict() for r in one] == [r.to_dict() for r in two]
@@ -216,7 +200,7 @@ def test_leave_one_trial_out_returns_the_trials_values_to_their_prior(small):
     from dermatwin.calibration.validate import cross_validate
 
     folder, pset, _ = small
-    drawn = _with_draws(pset, 4, spread=0.02)
+    drawn = with_draws(pset, 4, spread=0.02)
     inside = {r.row: r for r in validate(drawn, folder, draws=4)[1]}
     _, rows, freed = cross_validate(drawn, folder, draws=4)
     assert freed == {TRIAL: ("drug.ustekinumab.emax", "drug.ustekinumab.occupancy")}
@@ -231,7 +215,7 @@ def test_leave_one_trial_out_returns_the_trials_values_to_their_prior(small):
         cross_validate(pset, folder)
 
 
-def test_validate_cli_cross_needs_a_set_with_draws():
+def test_validate_cli_cross_needs_a_setwith_draws():
     res = CliRunner().invoke(app, ["validate", "--cross", "--trial", TRIAL])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1
     assert res.stderr.startswith("error: --set: CAL-2 carries no posterior draws")

@@ -96,7 +96,7 @@ def validate(
     draws, over ``draws`` of them; the runs spread over ``workers`` processes (the same
     result for any number)."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
-    _check_counts(placebo_nodes, draws, workers)
+    check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
     specs = _selected(reference_trials(directory), directory, trials)
     plans = []
@@ -106,7 +106,7 @@ def validate(
             spec, pset, models.get(spec.disease), placebo_nodes, draws
         )
         plans.append((name, spec, spread, includes, paired_plan(spec)))
-    results = iter(_run_all(_jobs(plans), workers))
+    results = iter(run_all(_jobs(plans), workers))
     rows: list[RowPrediction] = []
     for name, spec, spread, includes, paired in plans:
         point = next(results)
@@ -135,7 +135,7 @@ def cross_validate(
     values that returned to their prior. Needs a set with posterior draws."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
     require_draws(pset)
-    _check_counts(placebo_nodes, draws, workers)
+    check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
     specs = _selected(reference_trials(directory), directory, trials)
     plans, freed = [], {}
@@ -148,7 +148,7 @@ def cross_validate(
         spread, includes = predictive_plan(spec, left, model, placebo_nodes, draws)
         spread = spread or [(spec, 1.0)]
         plans.append((name, spec, spread, includes + ", trial left out", None))
-    results = iter(_run_all([s for _, _, spread, _, _ in plans for s, _ in spread], workers))
+    results = iter(run_all([s for _, _, spread, _, _ in plans for s, _ in spread], workers))
     rows: list[RowPrediction] = []
     for name, spec, spread, includes, _ in plans:
         runs = [(next(results), w) for _, w in spread]
@@ -156,7 +156,7 @@ def cross_validate(
     return pset, rows, freed
 
 
-def _check_counts(placebo_nodes: int, draws: int, workers: int) -> None:
+def check_counts(placebo_nodes: int, draws: int, workers: int) -> None:
     for name, value, low in (("placebo_nodes", placebo_nodes, 0), ("draws", draws, 1)):
         if value < low:
             raise CalibrationError(f"{name}: {value}; allowed: a whole number >= {low}")
@@ -192,7 +192,7 @@ def _jobs(plans: list) -> list[TrialSpec]:
     return jobs
 
 
-def _run_all(specs: list[TrialSpec], workers: int) -> list[TrialResult]:
+def run_all(specs: list[TrialSpec], workers: int) -> list[TrialResult]:
     """``run_trial`` of each spec, in order; in ``workers`` spawned processes if > 1
     (each run is deterministic in its spec, so the split changes nothing)."""
     if workers <= 1 or len(specs) <= 1:
