@@ -515,6 +515,10 @@ COMMANDS = {
             "--retries": work_ints,
         },
     ),
+    "trial predict": (
+        ["trial", "predict", "trial.yaml", "--placebo-nodes", "0", "--json"],
+        {"--draws": work_ints, "--placebo-nodes": work_ints, "--set": texts},
+    ),
     "sensitivity": (
         ["sensitivity", "scenario.yaml", "--output", "PASI_index@120d", "--n", "4"]
         + ["--out", "out", "--json"],
@@ -538,7 +542,10 @@ COMMANDS = {
         ["calibrate", "--only", "nothing", "--out", "cal.yaml"],
         {"--only": texts, "--out": out_files},
     ),
-    "validate": (["validate", "--trial", "nothing", "--json"], {"--set": texts, "--trial": texts}),
+    "validate": (
+        ["validate", "--trial", "nothing", "--json"],
+        {"--set": texts, "--trial": texts, "--draws": work_ints, "--workers": work_ints},
+    ),
     "models": (["models", "--json"], {}),
     "twin fit": (
         ["twin", "fit", "visits.csv", "--out", "out", "--walkers", "8", "--burn", "0"]
@@ -567,6 +574,7 @@ COMMANDS = {
 _POSITIONAL = {
     "trial run": 2,
     "trial power": 2,
+    "trial predict": 2,
     "sensitivity": 1,
     "simulate": 1,
     "results query": 2,
@@ -808,6 +816,10 @@ ARG_REJECTS = [
     ("trial power", "--alpha", "2"),
     ("trial power", "--target", "1.5"),
     ("trial power", "--seed", "-1"),
+    ("trial predict", "--draws", "0"),
+    ("trial predict", "--placebo-nodes", "-1"),
+    ("validate", "--draws", "0"),
+    ("validate", "--workers", "0"),
     ("sensitivity", "--n", "0"),
     ("sensitivity", "--fold", "0.5"),
     ("sensitivity", "--seed", "-1"),
