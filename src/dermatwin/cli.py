@@ -504,7 +504,7 @@ def calibrate(
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="where to write the fitted parameter set")
-    ] = Path("results/calibration/CAL-2.yaml"),
+    ] = Path("results/calibration/CAL-3.yaml"),
     check: Annotated[
         bool,
         typer.Option(

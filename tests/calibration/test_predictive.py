@@ -24,7 +24,7 @@ def small(tmp_path_factory):
 
 def test_prediction_covers_every_arm_and_widens_with_what_we_do_not_know(small):
     _, spec = small
-    pset = load_parameter_set("default")
+    pset = load_parameter_set("CAL-2")  # a point set
     sampling = predict_trial(spec, pset, placebo_nodes=0)
     full = predict_trial(spec, with_draws(pset, 4), draws=4, placebo_nodes=3)
     assert sampling["interval_includes"] == "sampling" and sampling["runs"] == 1
@@ -49,7 +49,8 @@ def test_prediction_rejects_bad_counts_before_any_run(small):
 
 def test_trial_predict_cli(small):
     path, _ = small
-    res = CliRunner().invoke(app, ["trial", "predict", str(path), "--placebo-nodes", "2", "--json"])
+    argv = ["trial", "predict", str(path), "--set", "CAL-2", "--placebo-nodes", "2", "--json"]
+    res = CliRunner().invoke(app, argv)
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["interval_includes"] == "sampling+placebo" and out["runs"] == 2

@@ -36,7 +36,7 @@ def small(tmp_path_factory):
     shutil.copy(EXAMPLE_TRIALS / TRIAL, folder / TRIAL)
     text = (folder / TRIAL).read_text().replace("n: 200", "n: 30")
     (folder / TRIAL).write_text(text)
-    pset, rows = validate("default", folder)
+    pset, rows = validate("CAL-2", folder)  # a point set
     return folder, pset, rows
 
 
@@ -96,7 +96,7 @@ def small_msc(tmp_path_factory):
     folder = tmp_path_factory.mktemp("msc")
     text = (EXAMPLE_TRIALS / KIM).read_text().replace("n: 100", "n: 20")
     (folder / KIM).write_text(text)
-    return folder, *validate("default", folder)
+    return folder, *validate("CAL-2", folder)
 
 
 def test_msc_rows_report_the_paired_effect_on_the_same_patients(small_msc, small, tmp_path):
@@ -136,8 +136,8 @@ def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small, tmp_
     runs = {}
     for tau in (0.05, 0.8):
         models = {"psoriasis": _pso_model(tau)}
-        runs[tau] = validate("default", folder, placebo_nodes=3, placebo_models=models)[1]
-    none = validate("default", folder, placebo_nodes=0)[1]
+        runs[tau] = validate("CAL-2", folder, placebo_nodes=3, placebo_models=models)[1]
+    none = validate("CAL-2", folder, placebo_nodes=0)[1]
     for r in none:
         assert r.interval_includes == "sampling" and r.sampling_interval == (r.low, r.high)
     for rows in runs.values():
@@ -216,7 +216,7 @@ def test_leave_one_trial_out_returns_the_trials_values_to_their_prior(small):
 
 
 def test_validate_cli_cross_needs_a_setwith_draws():
-    res = CliRunner().invoke(app, ["validate", "--cross", "--trial", TRIAL])
+    res = CliRunner().invoke(app, ["validate", "--cross", "--set", "CAL-2", "--trial", TRIAL])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1
     assert res.stderr.startswith("error: --set: CAL-2 carries no posterior draws")
 

@@ -68,7 +68,7 @@ def test_inclusion_grades_iga_with_the_calibrated_edge():
     y0 = model.default_initial_state()[None, :].copy()
     y0[0, model.state_index("p")] = 3.0 / 36.0  # EASI = 36 (p + 1 - s) = 3
     y0[0, model.state_index("s")] = 1.0
-    edges = load_parameter_set("CAL-2").severity()
+    edges = load_parameter_set("default").severity()
     assert baseline_scores(model, rows, y0)["IGA"].iloc[0] == 2
     assert baseline_scores(model, rows, y0, edges)["IGA"].iloc[0] == 1
     spec = TrialSpec.model_validate(
