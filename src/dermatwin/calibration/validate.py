@@ -695,9 +695,29 @@ def _steps_table() -> str:
 
 
 def _values_table(pset: ParameterSet) -> str:
-    lines = ["| value | fitted | unit | bounds |", "|---|---:|---|---|"]
+    if not pset.n_draws:
+        lines = ["| value | fitted | unit | bounds |", "|---|---:|---|---|"]
+        for v in pset.values:
+            lines.append(
+                f"| `{v.target}` | {v.value:g} | {v.unit} | {v.bounds[0]:g}-{v.bounds[1]:g} |"
+            )
+        return "\n".join(lines)
+    lines = [
+        "| value | mode | posterior mean (SD) | 95 % CrI | unit | prior (bounds) | R-hat | ESS |",
+        "|---|---:|---|---|---|---|---:|---:|",
+    ]
     for v in pset.values:
-        lines.append(f"| `{v.target}` | {v.value:g} | {v.unit} | {v.bounds[0]:g}-{v.bounds[1]:g} |")
+        p = v.posterior
+        if p is None:
+            lines.append(f"| `{v.target}` | {v.value:g} | point | | {v.unit} | | | |")
+            continue
+        rhat = "" if p.rhat is None else f"{p.rhat:.2f}"
+        ess = "" if p.ess is None else f"{p.ess:.0f}"
+        lines.append(
+            f"| `{v.target}` | {v.value:g} | {p.mean:.4g} ({p.sd:.2g}) | {p.low:.4g} to "
+            f"{p.high:.4g} | {v.unit} | {p.prior} on {p.scale} ({v.bounds[0]:g}-"
+            f"{v.bounds[1]:g}) | {rhat} | {ess} |"
+        )
     return "\n".join(lines)
 
 
@@ -916,8 +936,9 @@ order (each step runs the whole example trial, with common random numbers). The 
 steps are **paired**: they fit the published treatment-minus-placebo difference to the
 model's MSC-minus-placebo difference on the same virtual patients (300 per arm, the
 trial run with `paired: true`), so the placebo arm's sampling does not enter; every other
-MSC value keeps its prior or hand-tuned model default (docs/model.md). The non-MSC values
-are those of CAL-1, unchanged (their steps and trials are unchanged).
+MSC value keeps its prior or hand-tuned model default (docs/model.md). The other steps
+run every arm they need on the same 1,000 virtual patients per arm, so that a dose pair
+is fitted on the same patients (CAL-1 and CAL-2 fitted the arms on different ones).
 
 {_posterior_doc()}
 
