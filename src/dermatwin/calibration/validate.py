@@ -340,14 +340,7 @@ def cross_block(
         "rows": table,
         "n": len(table),
         "inside": sum(r["inside"] for r in table),
-        "placebo_arms": {
-            "n": len(placebo),
-            "inside": sum(r["inside"] for r in placebo),
-            "within_pp": PLACEBO_TOLERANCE_PP,
-            "within": sum(
-                abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in placebo
-            ),
-        },
+        "placebo_arms": {"inside": sum(r["inside"] for r in placebo)} | _close(placebo),
         "width_n": WIDTH_N,
         "median_width": float(np.median(widths)) if widths else None,
         "trials": trials,
@@ -392,15 +385,18 @@ def coverage(table: list[dict]) -> dict:
         "interval_includes": sorted({r["interval_includes"] for r in table}),
         "in_sample": count([r for r in table if r["fitted"]]),
         "out_of_sample": count([r for r in table if not r["fitted"]]),
-        "placebo_arms": {
-            **count(placebo),
-            "within_pp": PLACEBO_TOLERANCE_PP,
-            "within": sum(
-                abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in placebo
-            ),
-        },
+        "placebo_arms": count(placebo) | _close(placebo),
         "width_n": WIDTH_N,
         "median_width": float(np.median(widths)) if widths else None,
+    }
+
+
+def _close(placebo: list[dict]) -> dict:
+    """How many placebo-arm rows lie within :data:`PLACEBO_TOLERANCE_PP` of the prediction."""
+    return {
+        "n": len(placebo),
+        "within_pp": PLACEBO_TOLERANCE_PP,
+        "within": sum(abs(r["predicted"] - r["observed"]) <= PLACEBO_TOLERANCE_PP for r in placebo),
     }
 
 
