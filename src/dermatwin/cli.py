@@ -366,7 +366,12 @@ def trial_predict(
     with user_errors():
         spec = load_trial(trial)
         result = predict_trial(
-            spec, parameter_set, draws=draws, placebo_nodes=placebo_nodes, workers=workers
+            spec,
+            parameter_set,
+            draws=draws,
+            placebo_nodes=placebo_nodes,
+            workers=workers,
+            progress=False if as_json else None,
         )
     if as_json:
         print(json_dumps(result))
@@ -688,7 +693,13 @@ def validate(
     from dermatwin.params.parameter_set import load_parameter_set
 
     with user_errors():
-        options = dict(trials=trial, placebo_nodes=placebo_nodes, draws=draws, workers=workers)
+        options = dict(
+            trials=trial,
+            placebo_nodes=placebo_nodes,
+            draws=draws,
+            workers=workers,
+            progress=False if as_json else None,
+        )
         pset = load_parameter_set(parameter_set)
         if cross:
             require_draws(pset)

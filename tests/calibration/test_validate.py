@@ -226,3 +226,23 @@ def test_validate_cli_rejects_negative_placebo_nodes():
     assert res.exit_code == 2 and "--placebo-nodes" in res.stderr
     with pytest.raises(CalibrationError, match="placebo_nodes: -1; allowed"):
         validate("default", trials=[TRIAL], placebo_nodes=-1)
+
+
+def test_runs_report_progress_one_step_per_run(small, monkeypatch):
+    from contextlib import contextmanager
+
+    from dermatwin.calibration.validate import run_all
+    from dermatwin.execution import progress
+
+    calls = []
+
+    @contextmanager
+    def recorder(description, total, *, unit, enabled):
+        calls.append((description, total, unit, enabled))
+        yield lambda k: calls.append(k)
+
+    monkeypatch.setattr(progress, "progress_bar", recorder)
+    folder, _, _ = small
+    spec = load_trial(folder / TRIAL)
+    assert len(run_all([spec, spec], 1, progress=None)) == 2
+    assert calls == [("trial runs", 2, "runs", None), 1, 1]

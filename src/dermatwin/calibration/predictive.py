@@ -67,6 +67,7 @@ def predict_trial(
     placebo_nodes: int = PLACEBO_NODES,
     workers: int = 1,
     placebo_models: dict[str, PlaceboModel] | None = None,
+    progress: bool | None = False,
 ) -> dict:
     """Predictive intervals of every arm x endpoint of ``spec`` and of every arm minus the
     reference arm (JSON-ready; see the module docstring)."""
@@ -76,7 +77,7 @@ def predict_trial(
     spec = spec.model_copy(update={"parameter_set": pset})
     spread, includes = predictive_plan(spec, pset, models.get(spec.disease), placebo_nodes, draws)
     plan = spread or [(spec, 1.0)]
-    results = run_all([s for s, _ in plan], workers)
+    results = run_all([s for s, _ in plan], workers, progress)
     runs = list(zip(results, [w for _, w in plan], strict=True))
     first = results[0]
     kinds = first.kinds()

@@ -89,12 +89,13 @@ def validate(
     placebo_models: dict[str, PlaceboModel] | None = None,
     draws: int = DRAWS,
     workers: int = 1,
+    progress: bool | None = False,
 ) -> tuple[ParameterSet, list[RowPrediction]]:
     """Predictions of every reference row (of ``trials``, default all) with the set, with
     predictive intervals over ``placebo_nodes`` trial-level placebo values (0: sampling
     only; ``placebo_models``: default the shipped fits) and, for a set with posterior
     draws, over ``draws`` of them; the runs spread over ``workers`` processes (the same
-    result for any number)."""
+    result for any number); ``progress``: a bar of runs (None: on a terminal)."""
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
     check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
@@ -106,7 +107,7 @@ def validate(
             spec, pset, models.get(spec.disease), placebo_nodes, draws
         )
         plans.append((name, spec, spread, includes, paired_plan(spec)))
-    results = iter(run_all(_jobs(plans), workers))
+    results = iter(run_all(_jobs(plans), workers, progress))
     rows: list[RowPrediction] = []
     for name, spec, spread, includes, paired in plans:
         point = next(results)
@@ -128,6 +129,7 @@ def cross_validate(
     placebo_models: dict[str, PlaceboModel] | None = None,
     draws: int = DRAWS,
     workers: int = 1,
+    progress: bool | None = False,
 ) -> tuple[ParameterSet, list[RowPrediction], dict[str, tuple[str, ...]]]:
     """Leave-one-trial-out (:mod:`dermatwin.calibration.cross`): every reference row
     predicted with its own trial left out of the posterior and of the placebo model; the
@@ -148,7 +150,8 @@ def cross_validate(
         spread, includes = predictive_plan(spec, left, model, placebo_nodes, draws)
         spread = spread or [(spec, 1.0)]
         plans.append((name, spec, spread, includes + ", trial left out", None))
-    results = iter(run_all([s for _, _, spread, _, _ in plans for s, _ in spread], workers))
+    jobs = [s for _, _, spread, _, _ in plans for s, _ in spread]
+    results = iter(run_all(jobs, workers, progress))
     rows: list[RowPrediction] = []
     for name, spec, spread, includes, _ in plans:
         runs = [(next(results), w) for _, w in spread]
@@ -192,22 +195,36 @@ def _jobs(plans: list) -> list[TrialSpec]:
     return jobs
 
 
-def run_all(specs: list[TrialSpec], workers: int) -> list[TrialResult]:
+def run_all(
+    specs: list[TrialSpec], workers: int, progress: bool | None = False
+) -> list[TrialResult]:
     """``run_trial`` of each spec, in order; in ``workers`` spawned processes if > 1
-    (each run is deterministic in its spec, so the split changes nothing)."""
-    if workers <= 1 or len(specs) <= 1:
-        return [run_trial(s) for s in specs]
-    import concurrent.futures as cf
-    import multiprocessing
+    (each run is deterministic in its spec, so the split changes nothing). ``progress``:
+    a bar of runs on stderr (None: on a terminal only)."""
+    from dermatwin.execution.progress import progress_bar
 
-    from dermatwin.execution.processes import one_numba_thread
+    with progress_bar("trial runs", len(specs), unit="runs", enabled=progress) as advance:
+        if workers <= 1 or len(specs) <= 1:
+            out = []
+            for s in specs:
+                out.append(run_trial(s))
+                advance(1)
+            return out
+        import concurrent.futures as cf
+        import multiprocessing
 
-    with cf.ProcessPoolExecutor(
-        min(workers, len(specs)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=one_numba_thread,
-    ) as pool:
-        return list(pool.map(run_trial, specs))
+        from dermatwin.execution.processes import one_numba_thread
+
+        with cf.ProcessPoolExecutor(
+            min(workers, len(specs)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=one_numba_thread,
+        ) as pool:
+            out = []
+            for result in pool.map(run_trial, specs):
+                out.append(result)
+                advance(1)
+            return out
 
 
 def parameter_draws(pset: ParameterSet, draws: int = DRAWS) -> list[tuple[ParameterSet, float]]:
