@@ -342,8 +342,12 @@ def trial_export(
 def trial_predict(
     trial: Annotated[Path, typer.Argument(callback=input_file, help="trial YAML file")],
     parameter_set: Annotated[
-        str, typer.Option("--set", help="parameter set: default, none, a name or a YAML path")
-    ] = "default",
+        str | None,
+        typer.Option(
+            "--set",
+            help="parameter set: default, none, a name or a YAML path (default: the trial's)",
+        ),
+    ] = None,
     draws: Annotated[
         int,
         typer.Option("--draws", min=1, max=1000, help="posterior draws (a set with draws)"),

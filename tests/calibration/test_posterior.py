@@ -173,3 +173,11 @@ def test_diagnostics_flag_draws_that_are_not_mixed():
         s = with_diagnostics(ParameterSet(name="X", version=1, values=[value(draws)]))
         p = s.values[0].posterior
         assert (p.rhat < 1.1 and p.ess > 30) == ok
+
+
+def test_too_few_draws_give_no_diagnostics():
+    from dermatwin.calibration.posterior import draw_diagnostics
+
+    assert draw_diagnostics([0.1, 0.2, 0.3]) == (None, None)
+    assert draw_diagnostics(np.linspace(0, 1, 15)) == (None, None)
+    assert draw_diagnostics(np.random.default_rng(0).normal(size=16))[0] is not None

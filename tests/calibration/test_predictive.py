@@ -56,3 +56,10 @@ def test_trial_predict_cli(small):
     assert out["interval_includes"] == "sampling+placebo" and out["runs"] == 2
     res = CliRunner().invoke(app, ["trial", "predict", str(path), "--placebo-nodes", "0"])
     assert res.exit_code == 0 and "P(> 0)" in res.stdout and "not a medical device" in res.stdout
+
+
+def test_prediction_uses_the_trials_own_set_unless_told(small):
+    _, spec = small
+    own = spec.model_copy(update={"parameter_set": "CAL-2"})
+    assert predict_trial(own, placebo_nodes=0)["parameter_set"] == "CAL-2"
+    assert predict_trial(own, "CAL-1", placebo_nodes=0)["parameter_set"] == "CAL-1"

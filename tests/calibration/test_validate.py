@@ -215,7 +215,7 @@ def test_leave_one_trial_out_returns_the_trials_values_to_their_prior(small):
         cross_validate(pset, folder)
 
 
-def test_validate_cli_cross_needs_a_setwith_draws():
+def test_validate_cli_cross_needs_a_set_with_draws():
     res = CliRunner().invoke(app, ["validate", "--cross", "--set", "CAL-2", "--trial", TRIAL])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1
     assert res.stderr.startswith("error: --set: CAL-2 carries no posterior draws")
@@ -246,3 +246,30 @@ def test_runs_report_progress_one_step_per_run(small, monkeypatch):
     spec = load_trial(folder / TRIAL)
     assert len(run_all([spec, spec], 1, progress=None)) == 2
     assert calls == [("trial runs", 2, "runs", None), 1, 1]
+
+
+def test_placebo_quantiles_paired_with_draws_keep_the_placebo_variance(small):
+    from dermatwin.calibration.placebo import placebo_value
+    from dermatwin.calibration.validate import parameter_draws, predictive_plan
+
+    folder, pset, _ = small
+    spec = load_trial(folder / TRIAL)
+    model = _pso_model(0.5)
+    plan, label = predictive_plan(spec, with_draws(pset, 8), model, 5, 8)
+    assert label == "sampling+placebo+posterior" and len(plan) == 8
+    values = np.array([placebo_value(s.parameter_set, "psoriasis") for s, _ in plan])
+    z = np.log(values / (1 - values)) - model.mu
+    assert np.mean(z) == pytest.approx(0.0, abs=1e-9)
+    assert np.std(z) == pytest.approx(model.predictive_sd, rel=1e-6)
+    # one draw: the set's own point (its mode), not an arbitrary draw
+    assert parameter_draws(with_draws(pset, 8), 1) == [(with_draws(pset, 8), 1.0)]
+
+
+def test_leave_one_trial_out_frees_the_placebo_value_the_model_does_not_replace():
+    from dermatwin.calibration.cross import freed_targets
+    from dermatwin.params.parameter_set import load_parameter_set
+
+    cal3 = load_parameter_set("CAL-3")
+    solo = "solo1_dupilumab_ad.yaml"
+    assert "model.placebo_response" not in freed_targets(cal3, solo)
+    assert "model.placebo_response" in freed_targets(cal3, solo, placebo_model=False)

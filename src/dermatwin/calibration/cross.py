@@ -18,8 +18,9 @@ trial but j, and j's rows are predicted from that:
   stratified quantile of the placebo distribution; the 95 % interval of a row mixes the
   bootstrap distributions at the published n, and the prediction is the mixture's mean.
 
-A trial that fitted nothing and gave the placebo model no row is predicted exactly as in
-the in-sample table: it is out of sample already.
+A trial that fitted nothing and gave the placebo model no row gets the same interval as in
+the in-sample table (it is out of sample already); its prediction is the mixture's mean
+rather than the point run's.
 
 >>> from dermatwin.params.parameter_set import FittedValue, ParameterSet, Posterior
 >>> v = FittedValue(target="drug.dupilumab.emax", value=0.9, unit="dimensionless",
@@ -45,15 +46,17 @@ from dermatwin.params.parameter_set import CalibrationError, FittedValue, Parame
 
 APPROXIMATION = (
     "values fitted to the left-out trial return to their prior; the others keep their "
-    "posterior draws (a later step stays conditioned on a freed value's mode); the "
+    "posterior draws, although the later steps were fitted with the earlier values at "
+    "their mode (every AD step after SOLO-1's placebo value, every psoriasis drug step "
+    "after ERASURE's), so some of a left-out trial's information stays in them; the "
     "placebo model is refitted without the trial"
 )
 
 
-def freed_targets(pset: ParameterSet, trial: str) -> tuple[str, ...]:
-    """The set's values fitted to ``trial`` alone (placebo values excepted: the
-    trial-level placebo model carries them)."""
-    placebo = {target for target, _, _ in PLACEBO_TARGETS.values()}
+def freed_targets(pset: ParameterSet, trial: str, placebo_model: bool = True) -> tuple[str, ...]:
+    """The set's values fitted to ``trial`` alone; a placebo value only without a
+    trial-level ``placebo_model`` to carry it (which is then refitted without the trial)."""
+    placebo = {target for target, _, _ in PLACEBO_TARGETS.values()} if placebo_model else set()
     return tuple(v.target for v in pset.values if v.trial == trial and v.target not in placebo)
 
 
@@ -79,15 +82,21 @@ def require_draws(pset: ParameterSet) -> int:
             "draws (dermatwin calibrate writes them)",
             parameter="parameter_set",
         )
+    for v in pset.values:
+        if v.draws is not None:
+            prior_of(v)  # a prior that cannot be redrawn is refused before any run
     return pset.n_draws
 
 
-def without_trial(pset: ParameterSet, trial: str, seed: int) -> ParameterSet:
+def without_trial(
+    pset: ParameterSet, trial: str, seed: int, placebo_model: bool = True
+) -> ParameterSet:
     """``pset`` with the draws of the values fitted to ``trial`` replaced by stratified
     prior draws (the same number, shuffled with ``seed``); the point of a freed value is
-    its prior median. A set without draws is refused (nothing to condition on)."""
+    its prior median (``placebo_model``: see :func:`freed_targets`). A set without draws is
+    refused (nothing to condition on)."""
     n = require_draws(pset)
-    freed = set(freed_targets(pset, trial))
+    freed = set(freed_targets(pset, trial, placebo_model))
     rng = np.random.default_rng([seed, n])
     out = pset
     for v in pset.values:

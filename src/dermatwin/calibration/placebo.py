@@ -27,10 +27,11 @@ on the logit of the rate. ``mu`` and ``tau`` maximise the marginal likelihood (t
 random effect integrated out by Gauss-Hermite quadrature); tau's 95 % interval is the
 profile-likelihood interval and mu's SE comes from the curvature.
 
-A new trial's placebo parameter is predicted as N(mu, tau^2 + se(mu)^2), centred on the
-parameter set's own value shifted by ``mu - theta_fit`` (:meth:`PlaceboModel.nodes`), so
-that a set with posterior draws of the placebo value (or another set) moves the centre
-with it. The fitted models ship in ``placebo_effects.yaml`` beside this module;
+A new trial's placebo parameter is predicted as N(mu, tau^2 + se(mu)^2)
+(:meth:`PlaceboModel.nodes` at the centre ``fitted_value``; validation and
+``trial predict`` always use that centre: the set's own placebo value is fitted to one
+trial, the model to all of them; :meth:`PlaceboModel.value_at` can shift the centre for
+another value). The fitted models ship in ``placebo_effects.yaml`` beside this module;
 ``dermatwin calibrate-placebo`` refits them.
 
 >>> m = PlaceboModel("AD", "model.placebo_response", "log", mu=0.0, tau=0.5, mu_se=0.1,

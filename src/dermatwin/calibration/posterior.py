@@ -299,11 +299,16 @@ def _sig(x: float) -> float:
 CHAINS = 4
 
 
-def draw_diagnostics(draws: Sequence[float]) -> tuple[float, float]:
+#: draws per chain below which R-hat and ESS are not computed
+MIN_PER_CHAIN = 4
+
+
+def draw_diagnostics(draws: Sequence[float]) -> tuple[float | None, float | None]:
     """Rank-normalised split R-hat and bulk ESS (arviz) of one value's draws, split in
     their stored order into :data:`CHAINS` chains. Grid draws are independent, so R-hat
     near 1 and ESS near the number of draws are what a sound posterior shows; a value
-    whose draws cluster in their stored order would fail them.
+    whose draws cluster in their stored order would fail them. (None, None) for fewer than
+    :data:`MIN_PER_CHAIN` draws per chain.
 
     >>> x = np.random.default_rng(0).normal(size=400)
     >>> rhat, ess = draw_diagnostics(x)
@@ -315,6 +320,8 @@ def draw_diagnostics(draws: Sequence[float]) -> tuple[float, float]:
     import arviz as az
 
     x = np.asarray(draws, dtype=float)
+    if len(x) < CHAINS * MIN_PER_CHAIN:
+        return None, None
     chains = x[: len(x) // CHAINS * CHAINS].reshape(CHAINS, -1)
     if np.ptp(chains) == 0:  # a value the data pin to one grid point
         return 1.0, float(x.size)
@@ -328,6 +335,9 @@ def with_diagnostics(pset: ParameterSet) -> ParameterSet:
     for v in pset.values:
         if v.draws is not None and v.posterior is not None:
             rhat, ess = draw_diagnostics(v.draws)
+            if rhat is None or ess is None:
+                values.append(v)
+                continue
             posterior = v.posterior.model_copy(
                 update={"rhat": round(rhat, 4), "ess": round(ess, 1)}
             )

@@ -10,7 +10,10 @@ virtual patients several times over what a new trial does not know, exactly as
 - **placebo**: the trial's own placebo response, drawn from the trial-level placebo
   model of its disease (:mod:`dermatwin.calibration.placebo`), paired with the draws
   (or at Gauss-Hermite nodes for a point set);
-- **sampling**: bootstrap trials of each arm's size from the virtual arm.
+- **sampling**: bootstrap trials of each arm's size from the virtual arm, at the size
+  whose variance also holds the virtual arm's own Monte Carlo error
+  (:func:`~dermatwin.calibration.targets.predictive_size`: half the arm when the virtual
+  arm is as large as the planned one; simulate a larger trial for a sharper centre).
 
 For every arm and endpoint it reports the predictive mean and 95 % interval of the arm's
 summary (percent of patients for rates), and for every arm against the reference arm
@@ -31,7 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from dermatwin.calibration.placebo import PlaceboModel, read_placebo_models
-from dermatwin.calibration.targets import INTERVAL_DRAWS, weighted_percentiles
+from dermatwin.calibration.targets import INTERVAL_DRAWS, predictive_size, weighted_percentiles
 from dermatwin.calibration.validate import (
     DRAWS,
     PLACEBO_NODES,
@@ -39,13 +42,16 @@ from dermatwin.calibration.validate import (
     predictive_plan,
     run_all,
 )
-from dermatwin.params.parameter_set import ParameterSet, load_parameter_set
+from dermatwin.params.parameter_set import CalibrationError, ParameterSet, load_parameter_set
 from dermatwin.trials.spec import TrialSpec
 
 
 def arm_samples(values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """:data:`INTERVAL_DRAWS` bootstrap means of ``n`` patients drawn from ``values``."""
-    return values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, n))].mean(axis=1)
+    """:data:`INTERVAL_DRAWS` bootstrap means of a trial of ``n`` patients from the
+    virtual arm ``values``, at :func:`~dermatwin.calibration.targets.predictive_size` (so
+    that the virtual arm's own Monte Carlo error is in the interval)."""
+    k = predictive_size(n, len(values))
+    return values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1)
 
 
 def difference_samples(
@@ -62,7 +68,7 @@ def difference_samples(
 
 def predict_trial(
     spec: TrialSpec,
-    parameter_set: str | ParameterSet = "default",
+    parameter_set: str | ParameterSet | None = None,
     draws: int = DRAWS,
     placebo_nodes: int = PLACEBO_NODES,
     workers: int = 1,
@@ -70,7 +76,10 @@ def predict_trial(
     progress: bool | None = False,
 ) -> dict:
     """Predictive intervals of every arm x endpoint of ``spec`` and of every arm minus the
-    reference arm (JSON-ready; see the module docstring)."""
+    reference arm (JSON-ready; see the module docstring). ``parameter_set``: default the
+    trial's own (``parameter_set:`` in its file; the shipped set if it names none)."""
+    if parameter_set is None:
+        parameter_set = spec.parameter_set
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
     check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
@@ -88,10 +97,15 @@ def predict_trial(
         per_run = [_arm_table(r, endpoint) for r, _ in runs]
         weights = np.array([w for _, w in runs])
         for a_index, arm in enumerate(spec.arms):
+            if any(len(t[arm]) == 0 for t in per_run) or any(len(t[ref]) == 0 for t in per_run):
+                raise CalibrationError(
+                    f"endpoint {endpoint}: arm {arm!r} or {ref!r} has no patient with a value "
+                    "(every simulation failed); allowed: arms with at least one"
+                )
             n = len(per_run[0][arm])
+            key = [spec.seed, e_index, a_index]  # the same resampling in every run
             samples = [
-                arm_samples(t[arm], n, np.random.default_rng([spec.seed, e_index, a_index]))
-                for t in per_run
+                arm_samples(t[arm], len(t[arm]), np.random.default_rng(key)) for t in per_run
             ]
             arms.append(
                 {"arm": arm, "endpoint": endpoint, "n": n}
@@ -103,9 +117,9 @@ def predict_trial(
                 difference_samples(
                     t[arm],
                     t[ref],
-                    n,
+                    len(t[arm]),
                     len(t[ref]),
-                    np.random.default_rng([spec.seed, e_index, a_index, 1]),
+                    np.random.default_rng([*key, 1]),
                 )
                 for t in per_run
             ]

@@ -44,7 +44,6 @@ from typing import Literal
 
 import numpy as np
 import yaml
-from scipy import stats
 from scipy.special import gammaln
 
 from dermatwin.calibration.fit import PAIRED_N, STEPS, Step
@@ -115,13 +114,11 @@ class OpenValue:
         >>> round(float(OpenValue("x", "1/day", 0.01, 1.0, "log10").prior_quantile(0.5)), 4)
         0.1
         """
-        q = np.asarray(q, dtype=float)
-        if self.prior == "uniform":
-            return self.from_unit(q)
-        mean, sd = self.prior_parameters
-        a, b = ((self.on_scale(x) - mean) / sd for x in (self.low, self.high))
-        x = mean + sd * stats.truncnorm.ppf(q, a, b)
-        return np.clip(10.0**x if self.scale == "log10" else x, self.low, self.high)
+        if self.prior != "uniform":
+            raise CalibrationError(
+                f"{self.target}: prior {self.prior!r} has no quantiles here; allowed: uniform"
+            )
+        return self.from_unit(np.asarray(q, dtype=float))
 
     def log_prior_unit(self, u):
         """Log prior density at ``u`` (unit coordinates: uniform on the scale is flat)."""

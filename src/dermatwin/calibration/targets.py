@@ -183,16 +183,29 @@ def _arm_values(result: TrialResult, ref) -> np.ndarray:
     return values[np.isfinite(values)]
 
 
+def predictive_size(size: int, simulated: int) -> int:
+    """Bootstrap size whose variance is a new trial's of ``size`` patients plus the Monte
+    Carlo error of the virtual arm's own mean (``simulated`` patients): s^2 (1/size +
+    1/simulated) = s^2 / (size x simulated / (size + simulated)). The virtual mean is an
+    estimate, not the truth; at simulated = size the interval widens by sqrt(2).
+
+    >>> predictive_size(200, 200), predictive_size(200, 100_000)
+    (100, 200)
+    """
+    return max(1, round(size * simulated / (size + simulated)))
+
+
 def _interval(
     arms: Sequence[tuple[np.ndarray, float]], size: int, seed: tuple[int, int], unit: float
 ) -> tuple[float, float]:
-    """2.5-97.5 percentiles of the arm mean over bootstrap trials of ``size`` patients,
-    mixed over ``arms`` (per-patient values, weight); the same resampling indices for
-    every arm (the reruns hold the same virtual patients)."""
+    """2.5-97.5 percentiles of the arm mean over bootstrap trials of ``size`` patients
+    (at :func:`predictive_size`), mixed over ``arms`` (per-patient values, weight); the
+    same resampling indices for every arm (the reruns hold the same virtual patients)."""
     draws, weights = [], []
     for values, weight in arms:
         rng = np.random.default_rng(list(seed))
-        draws.append(values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, size))].mean(axis=1))
+        k = predictive_size(size, len(values))
+        draws.append(values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1))
         weights.append(np.full(INTERVAL_DRAWS, weight / INTERVAL_DRAWS))
     if len(arms) == 1:  # the plain percentiles (as before mixtures existed)
         bounds = np.percentile(draws[0], [2.5, 97.5])

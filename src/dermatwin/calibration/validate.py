@@ -6,12 +6,14 @@ simulated interval (see :mod:`dermatwin.calibration.targets`) and whether the ro
 used for fitting. :func:`write_validation_doc` writes ``docs/validation.md`` with the
 table and the predicted-vs-observed plot.
 
-The interval is predictive where a trial-level placebo model is fitted
-(:mod:`dermatwin.calibration.placebo`): the trial is rerun on the SAME virtual patients at
-``placebo_nodes`` Gauss-Hermite values of its placebo parameter (a new trial's predictive
-distribution), and the interval mixes their bootstrap distributions at the published n;
-each row says what its interval includes (``interval_includes``). The point prediction
-stays the run with the set's own value.
+The interval is predictive: the trial is rerun on the SAME virtual patients over what a
+new trial does not know (:func:`predictive_plan`): the set's posterior draws (a set with
+draws, such as CAL-3) and the trial's own placebo response from the trial-level placebo
+model (:mod:`dermatwin.calibration.placebo`), and the interval mixes the reruns' bootstrap
+distributions at the published n; each row says what its interval includes
+(``interval_includes``). The point prediction stays the run with the set's own values.
+:func:`cross_validate` does the same with each trial left out
+(:mod:`dermatwin.calibration.cross`).
 
 For every row of an MSC arm whose trial has a placebo arm, validation also runs the trial
 with ``paired: true`` and reports the paired MSC-minus-placebo effect on the same virtual
@@ -142,9 +144,11 @@ def cross_validate(
     specs = _selected(reference_trials(directory), directory, trials)
     plans, freed = [], {}
     for name, spec in specs.items():
-        left = without_trial(pset, name, spec.seed)
-        freed[name] = freed_targets(pset, name)
         model = models.get(spec.disease)
+        # the placebo model stands in for the set's placebo value only where it acts
+        replaced = bool(placebo_nodes and model is not None and gives_placebo(spec))
+        left = without_trial(pset, name, spec.seed, replaced)
+        freed[name] = freed_targets(pset, name, replaced)
         model = placebo_without(model, name) if model is not None else None
         spec = spec.model_copy(update={"parameter_set": left})
         spread, includes = predictive_plan(spec, left, model, placebo_nodes, draws)
@@ -229,10 +233,10 @@ def run_all(
 
 def parameter_draws(pset: ParameterSet, draws: int = DRAWS) -> list[tuple[ParameterSet, float]]:
     """(set, weight) per posterior draw used: ``draws`` of the set's draws, evenly spaced
-    over them (the stored draws are shuffled, so any subset is a random one); a point set
-    is its own single draw."""
+    over them (the stored draws are shuffled, so any subset is a random one); a point set,
+    or ``draws`` = 1, gives the set itself (its point: the posterior mode)."""
     n = pset.n_draws
-    if n == 0:
+    if n == 0 or draws == 1:
         return [(pset, 1.0)]
     picks = sorted({int(k) for k in np.linspace(0, n - 1, min(draws, n)).round()})
     return [(pset.draw(k), 1.0 / len(picks)) for k in picks]
@@ -249,7 +253,9 @@ def predictive_plan(
     scale): the hierarchical model supersedes the set's own placebo value and its draws.
     One draw: ``nodes`` Gauss-Hermite values of the placebo parameter. Several posterior
     draws: each draw is paired with one stratified quantile of the placebo distribution
-    (a Latin-hypercube pairing, so the runs stay one per draw)."""
+    (a Latin-hypercube pairing, so the runs stay one per draw; the strata's midpoints are
+    scaled to unit variance, else 8 draws would give the placebo 0.85 of its variance);
+    ``nodes`` then only switches the placebo on (> 0) or off."""
     chosen = parameter_draws(pset, draws)
     placebo = bool(nodes and model is not None and gives_placebo(spec))
     if len(chosen) == 1 and not placebo:
@@ -262,10 +268,12 @@ def predictive_plan(
         ]
     else:
         order = np.random.default_rng(spec.seed).permutation(len(chosen))
-        for (draw, weight), slot in zip(chosen, order, strict=True):
+        z = stats.norm.ppf((order + 0.5) / len(chosen))
+        z /= np.sqrt(np.mean(z**2))  # the strata's midpoints, scaled to unit variance
+        for (draw, weight), zk in zip(chosen, z, strict=True):
             if placebo:
-                z = float(stats.norm.ppf((slot + 0.5) / len(chosen)))
-                draw = with_placebo(draw, spec.disease, model.value_at(model.fitted_value, z))
+                value = model.value_at(model.fitted_value, float(zk))
+                draw = with_placebo(draw, spec.disease, value)
             runs.append((draw, weight))
     label = "+".join(["sampling"] + ["placebo"] * placebo + ["posterior"] * (len(chosen) > 1))
     return [(spec.model_copy(update={"parameter_set": p}), w) for p, w in runs], label
@@ -569,7 +577,8 @@ def coverage_plot(result: dict, path: str | Path) -> Path:
 def placebo_table(result: dict) -> str:
     """The trial-level placebo model of each disease: scale, mu, tau and the rows used."""
     lines = [
-        "| disease | parameter (scale) | set's value | mu (SE) | typical trial's value | "
+        "| disease | parameter (scale) | value in the set it was fitted with | mu (SE) | "
+        "typical trial's value | "
         "tau (95 % profile CI) | placebo arms used |",
         "|---|---|---:|---|---:|---|---|",
     ]
@@ -579,7 +588,8 @@ def placebo_table(result: dict) -> str:
         used = ", ".join(f"`{r['row']}` ({r['responders']}/{r['n']})" for r in m["rows"])
         lo, hi = m["tau_ci"]
         lines.append(
-            f"| {m['disease']} | `{m['target']}` ({m['scale']}) | {m['fitted_value']:.4g} | "
+            f"| {m['disease']} | `{m['target']}` ({m['scale']}) | "
+            f"{m['fitted_value']:.4g} ({m['parameter_set']}) | "
             f"{m['mu']:.3f} ({m['mu_se']:.3f}) | {typical:.4g} | {m['tau']:.2f} "
             f"({lo:.2f} to {hi:.2f}) | {used} |"
         )
@@ -814,6 +824,19 @@ class _Predicted(dict):
         return "(not run)"
 
 
+def _placebo_text(pset: ParameterSet) -> str:
+    if pset.n_draws:
+        return (
+            "each posterior draw is paired with one stratified quantile of the placebo "
+            "distribution (a Latin hypercube; the strata's midpoints scaled to unit "
+            "variance), one rerun per draw"
+        )
+    return (
+        f"{PLACEBO_NODES} Gauss-Hermite values (`--placebo-nodes`), and the interval mixes "
+        "their bootstrap distributions"
+    )
+
+
 def _posterior_text(pset: ParameterSet) -> str:
     n = pset.n_draws
     if not n:
@@ -866,9 +889,10 @@ def write_validation_doc(pset: ParameterSet, result: dict, path: str | Path) -> 
     cover = coverage_plot(result, path.parent / "img" / "validation_coverage.png")
     fit, held = result["fitted"], result["not_fitted"]
     lines = "\n".join(f"- {line}" for line in coverage_lines(result))
+    command = "dermatwin validate " + ("--cross " if result.get("cross") else "")
     text = f"""# Validation: predicted vs observed clinical rows
 
-Generated by `dermatwin validate --doc docs/validation.md` with parameter set
+Generated by `{command}--doc docs/validation.md` with parameter set
 **{pset.name}** (version {pset.version}). Research use only: dermatwin is not a medical
 device.
 
@@ -879,13 +903,15 @@ calibrated parameter set. For each row: the observed value, the prediction (the 
 arm's estimate, with the set's own values), and a 95 % **predictive interval** that says
 what it includes (here: {_includes(result)}):
 
-- *sampling*: the 2.5-97.5 percentiles of the endpoint over 2,000 bootstrap trials of the
-  published arm size drawn from the virtual arm, i.e. what a real trial of that size
-  would see if the model and its values were right (arm sizes from the publications);
+- *sampling*: the 2.5-97.5 percentiles of the endpoint over 2,000 bootstrap trials drawn
+  from the virtual arm, i.e. what a real trial of the published size would see if the
+  model and its values were right, plus the virtual arm's own Monte Carlo error (the
+  bootstrap size n N / (n + N) for a published n and a virtual N gives the variance of
+  both);
 - *placebo*: the trial's own placebo response is not known before it runs. The trial is
-  rerun on the same virtual patients at 5 Gauss-Hermite values of its placebo parameter
-  (the trial-level placebo model below; it changes every arm, since treated patients get
-  the vehicle too), and the interval mixes the five bootstrap distributions;
+  rerun on the same virtual patients at values of its placebo parameter drawn from the
+  trial-level placebo model below (it changes every arm, since treated patients get the
+  vehicle too): {_placebo_text(pset)};
 - *posterior*: the uncertainty of the fitted values themselves, {_posterior_text(pset)}
 
 ## Trial-level placebo model
@@ -897,8 +923,10 @@ value into the rates of different endpoints, weeks and populations. mu and tau m
 the marginal likelihood of one binomial placebo row per trial (the model's rate at each
 value from the placebo arm simulated alone on a grid, interpolated on the logit scale;
 the random effect integrated out by Gauss-Hermite quadrature). A new trial's value is
-predicted as N(mu, tau^2 + SE(mu)^2) around the set's value shifted by mu minus the
-set's value (`dermatwin calibrate-placebo` refits it; `calibration/placebo.py`).
+predicted as N(mu, tau^2 + SE(mu)^2), whatever the set's own placebo value (the set's
+value is fitted to one trial; `dermatwin calibrate-placebo` refits the model;
+`calibration/placebo.py`). The models shipped were fitted with the values of the set in
+the third column (their curves depend on it little: placebo arms carry no drug).
 
 {placebo_table(result)}
 
