@@ -8,12 +8,15 @@ trial but j, and j's rows are predicted from that:
   data left and its values return to their prior: their posterior draws are replaced by
   stratified draws of the prior (:func:`without_trial`). Steps fitted to other trials
   keep their draws. This is exact for the step's own values; it is approximate in one
-  way: a later step fitted to another trial was conditioned on the freed value's mode
-  and keeps that conditioning (stated in :data:`APPROXIMATION`).
+  way: a later step fitted to another trial was conditioned on the earlier values' modes
+  (the placebo values of SOLO-1 and ERASURE among them) and keeps that conditioning
+  (stated in :data:`APPROXIMATION`).
 - **Placebo.** The trial-level placebo model is refitted without j's placebo row
   (:func:`~dermatwin.calibration.placebo.placebo_without`), so a placebo value fitted to j
   is replaced by the other trials' predictive distribution (the placebo steps' own draws
-  are not used: the hierarchical model supersedes them).
+  are not used: the hierarchical model supersedes them). Where no placebo model acts
+  (``placebo_nodes`` 0, or none for the disease), a placebo value fitted to j returns to
+  its prior like any other.
 - The trial is run on its own virtual patients at the draws, each paired with one
   stratified quantile of the placebo distribution; the 95 % interval of a row mixes the
   bootstrap distributions at the published n, and the prediction is the mixture's mean.
