@@ -241,6 +241,25 @@ SchedulerOpt = Annotated[
 RetriesOpt = Annotated[
     int, typer.Option("--retries", min=0, max=100, help="attempts after a task fails")
 ]
+#: the options of commands that rerun a trial over what a new trial does not know
+DrawsOpt = Annotated[
+    int,
+    typer.Option(
+        "--draws", min=1, max=1000, help="posterior draws, for a set that carries them (reruns)"
+    ),
+]
+PlaceboNodesOpt = Annotated[
+    int,
+    typer.Option(
+        "--placebo-nodes",
+        min=0,
+        max=50,
+        help="trial-level placebo values per trial (reruns; 0: none; with draws: on/off)",
+    ),
+]
+RerunWorkersOpt = Annotated[
+    int, typer.Option("--workers", min=1, max=256, help="worker processes for the reruns")
+]
 
 
 @trial_app.command("run")
@@ -348,17 +367,9 @@ def trial_predict(
             help="parameter set: default, none, a name or a YAML path (default: the trial's)",
         ),
     ] = None,
-    draws: Annotated[
-        int,
-        typer.Option("--draws", min=1, max=1000, help="posterior draws (a set with draws)"),
-    ] = 8,
-    placebo_nodes: Annotated[
-        int,
-        typer.Option("--placebo-nodes", min=0, max=50, help="trial-level placebo values (0: none)"),
-    ] = 5,
-    workers: Annotated[
-        int, typer.Option("--workers", min=1, max=256, help="worker processes for the reruns")
-    ] = 1,
+    draws: DrawsOpt = 8,
+    placebo_nodes: PlaceboNodesOpt = 5,
+    workers: RerunWorkersOpt = 1,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Predict what the trial will show: each arm's endpoints and each arm minus the
@@ -655,23 +666,8 @@ def validate(
     doc: Annotated[
         Path | None, typer.Option("--doc", help="also write this Markdown page and its plot")
     ] = None,
-    placebo_nodes: Annotated[
-        int,
-        typer.Option(
-            "--placebo-nodes",
-            min=0,
-            help="trial-level placebo values per trial (reruns; 0: sampling-only intervals)",
-        ),
-    ] = 5,
-    draws: Annotated[
-        int,
-        typer.Option(
-            "--draws",
-            min=1,
-            max=1000,
-            help="posterior draws per trial, for a set that carries draws (reruns)",
-        ),
-    ] = 8,
+    placebo_nodes: PlaceboNodesOpt = 5,
+    draws: DrawsOpt = 8,
     cross: Annotated[
         bool,
         typer.Option(
@@ -679,14 +675,11 @@ def validate(
             help="also predict every row with its own trial left out (needs a set with draws)",
         ),
     ] = False,
-    workers: Annotated[
-        int, typer.Option("--workers", min=1, max=256, help="worker processes for the reruns")
-    ] = 1,
+    workers: RerunWorkersOpt = 1,
 ) -> None:
     """Simulate every clinical row an example trial expresses: observed, predicted, 95 %
     predictive interval (sampling + trial-level placebo + the set's posterior draws), and
     whether the row was used for fitting; with --cross, leave-one-trial-out."""
-    from dermatwin.calibration.cross import require_draws
     from dermatwin.calibration.validate import (
         coverage_lines,
         cross_validate,
@@ -706,10 +699,11 @@ def validate(
         )
         pset = load_parameter_set(parameter_set)
         if cross:
-            require_draws(pset)
-        pset, rows = validate(pset, **options)
-        left_out = cross_validate(pset, **options)[1:] if cross else None
-        result = summary(pset, rows, left_out)
+            pset, rows, left_rows, freed = cross_validate(pset, **options)
+            result = summary(pset, rows, (left_rows, freed))
+        else:
+            pset, rows = validate(pset, **options)
+            result = summary(pset, rows)
         if doc is not None:
             write_validation_doc(pset, result, doc)
     if as_json:

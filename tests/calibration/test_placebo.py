@@ -56,17 +56,15 @@ def model(tau: float, scale: str = "logit") -> PlaceboModel:
     )  # fmt: skip
 
 
-def test_nodes_widen_with_tau_and_centre_on_the_shifted_value():
-    narrow, wide = model(0.1).nodes(0.09, 5), model(0.8).nodes(0.09, 5)
+def test_nodes_widen_with_tau_and_centre_on_mu():
+    narrow, wide = model(0.1).nodes(5), model(0.8).nodes(5)
     assert sum(w for _, w in wide) == pytest.approx(1.0)
     spread = [max(v for v, _ in m) - min(v for v, _ in m) for m in (narrow, wide)]
     assert spread[1] > 3 * spread[0]
     assert narrow[2][0] == pytest.approx(expit(-2.3))  # the middle node: mu itself
-    # another set's value moves the centre by the same shift on the logit scale
-    assert model(0.1).nodes(0.2, 5)[2][0] > narrow[2][0]
-    assert all(0.01 <= v <= 0.4 for v, _ in model(5.0).nodes(0.09, 5))  # clipped to the grid
+    assert all(0.01 <= v <= 0.4 for v, _ in model(5.0).nodes(5))  # clipped to the grid
     with pytest.raises(DermatwinError, match="placebo nodes"):
-        model(0.1).nodes(0.09, 0)
+        model(0.1).nodes(0)
 
 
 def test_one_placebo_row_per_trial_with_a_placebo_arm():

@@ -202,7 +202,8 @@ def test_leave_one_trial_out_returns_the_trials_values_to_their_prior(small):
     folder, pset, _ = small
     drawn = with_draws(pset, 4, spread=0.02)
     inside = {r.row: r for r in validate(drawn, folder, draws=4)[1]}
-    _, rows, freed = cross_validate(drawn, folder, draws=4)
+    _, again, rows, freed = cross_validate(drawn, folder, draws=4)
+    assert [r.to_dict() for r in again] == [r.to_dict() for r in inside.values()]
     assert freed == {TRIAL: ("drug.ustekinumab.emax", "drug.ustekinumab.occupancy")}
     assert {r.row for r in rows} == set(inside)
     assert {r.interval_includes for r in rows} == {"sampling+placebo+posterior, trial left out"}
@@ -228,7 +229,7 @@ def test_validate_cli_rejects_negative_placebo_nodes():
         validate("default", trials=[TRIAL], placebo_nodes=-1)
 
 
-def test_runs_report_progress_one_step_per_run(small, monkeypatch):
+def test_runs_report_progress_and_run_a_repeated_spec_once(small, monkeypatch):
     from contextlib import contextmanager
 
     from dermatwin.calibration.validate import run_all
@@ -244,7 +245,9 @@ def test_runs_report_progress_one_step_per_run(small, monkeypatch):
     monkeypatch.setattr(progress, "progress_bar", recorder)
     folder, _, _ = small
     spec = load_trial(folder / TRIAL)
-    assert len(run_all([spec, spec], 1, progress=None)) == 2
+    other = spec.with_seed(spec.seed + 1)
+    first, again, second = run_all([spec, spec, other], 1, progress=None)
+    assert first is again and second is not first  # the repeated spec ran once
     assert calls == [("trial runs", 2, "runs", None), 1, 1]
 
 

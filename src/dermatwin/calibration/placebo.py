@@ -28,15 +28,14 @@ random effect integrated out by Gauss-Hermite quadrature); tau's 95 % interval i
 profile-likelihood interval and mu's SE comes from the curvature.
 
 A new trial's placebo parameter is predicted as N(mu, tau^2 + se(mu)^2)
-(:meth:`PlaceboModel.nodes` at the centre ``fitted_value``; validation and
-``trial predict`` always use that centre: the set's own placebo value is fitted to one
-trial, the model to all of them; :meth:`PlaceboModel.value_at` can shift the centre for
-another value). The fitted models ship in ``placebo_effects.yaml`` beside this module;
+(:meth:`PlaceboModel.nodes`, :meth:`PlaceboModel.value_at`), whatever the parameter set's
+own placebo value: that value is fitted to one trial, the model to all of them. The
+fitted models ship in ``placebo_effects.yaml`` beside this module;
 ``dermatwin calibrate-placebo`` refits them.
 
 >>> m = PlaceboModel("AD", "model.placebo_response", "log", mu=0.0, tau=0.5, mu_se=0.1,
 ...                  tau_ci=(0.2, 1.0), grid=(0.01, 3.0), fitted_value=1.0)
->>> [round(v, 3) for v, _ in m.nodes(1.0, 3)]
+>>> [round(v, 3) for v, _ in m.nodes(3)]
 [0.413, 1.0, 2.419]
 """
 
@@ -317,23 +316,20 @@ class PlaceboModel:
         """SD of a new trial's parameter: tau and the uncertainty of mu."""
         return math.sqrt(self.tau**2 + self.mu_se**2)
 
-    def value_at(self, center: float, z: float | np.ndarray) -> float | np.ndarray:
-        """The parameter value ``z`` predictive SDs from the centre, for a set whose placebo
-        value is ``center`` (shifted like the fitted set's; clipped to the simulated
-        range)."""
-        to, back = _scale(self.scale)
+    def value_at(self, z: float | np.ndarray) -> float | np.ndarray:
+        """A new trial's parameter value ``z`` predictive SDs from ``mu`` (on the model's
+        scale; clipped to the simulated range)."""
+        _, back = _scale(self.scale)
         low, high = self.grid
-        shift = self.mu - float(to(np.clip(self.fitted_value, low, high)))
-        theta = float(to(np.clip(center, low, high))) + shift
-        return np.clip(back(theta + self.predictive_sd * np.asarray(z)), low, high)
+        return np.clip(back(self.mu + self.predictive_sd * np.asarray(z)), low, high)
 
-    def nodes(self, center: float, k: int = 5) -> list[tuple[float, float]]:
+    def nodes(self, k: int = 5) -> list[tuple[float, float]]:
         """``k`` Gauss-Hermite (parameter value, weight) pairs of a new trial's placebo
         parameter (see :meth:`value_at`)."""
         if k < 1:
             raise CalibrationError(f"placebo nodes: {k}; allowed: a whole number >= 1")
         z, w = _nodes(k)
-        values = self.value_at(center, z)
+        values = self.value_at(z)
         return [(float(v), float(wk)) for v, wk in zip(values, w, strict=True)]
 
     def to_dict(self) -> dict:

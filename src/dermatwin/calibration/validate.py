@@ -98,29 +98,12 @@ def validate(
     only; ``placebo_models``: default the shipped fits) and, for a set with posterior
     draws, over ``draws`` of them; the runs spread over ``workers`` processes (the same
     result for any number); ``progress``: a bar of runs (None: on a terminal)."""
-    pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
-    check_counts(placebo_nodes, draws, workers)
-    models = read_placebo_models() if placebo_models is None else placebo_models
-    specs = _selected(reference_trials(directory), directory, trials)
-    plans = []
-    for name, spec in specs.items():
-        spec = spec.model_copy(update={"parameter_set": pset})
-        spread, includes = predictive_plan(
-            spec, pset, models.get(spec.disease), placebo_nodes, draws
-        )
-        plans.append((name, spec, spread, includes, paired_plan(spec)))
+    pset, models, specs = _setup(
+        parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers
+    )
+    plans = _in_sample_plans(pset, specs, models, placebo_nodes, draws)
     results = iter(run_all(_jobs(plans), workers, progress))
-    rows: list[RowPrediction] = []
-    for name, spec, spread, includes, paired in plans:
-        point = next(results)
-        runs = [(next(results), w) for _, w in spread] if spread else None
-        effects = paired_effects(spec, next(results)) if paired is not None else {}
-        predictions = row_predictions(spec, point, name, runs, includes)
-        rows += [
-            dataclasses.replace(r, paired_effect=effects.get(r.row)) if r.row in effects else r
-            for r in predictions
-        ]
-    return pset, rows
+    return pset, _in_sample_rows(plans, results)
 
 
 def cross_validate(
@@ -132,35 +115,72 @@ def cross_validate(
     draws: int = DRAWS,
     workers: int = 1,
     progress: bool | None = False,
-) -> tuple[ParameterSet, list[RowPrediction], dict[str, tuple[str, ...]]]:
-    """Leave-one-trial-out (:mod:`dermatwin.calibration.cross`): every reference row
-    predicted with its own trial left out of the posterior and of the placebo model; the
-    prediction is the predictive mean. Returns the set, the rows and, per trial, the
-    values that returned to their prior. Needs a set with posterior draws."""
-    pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
+) -> tuple[ParameterSet, list[RowPrediction], list[RowPrediction], dict[str, tuple[str, ...]]]:
+    """:func:`validate` and leave-one-trial-out (:mod:`dermatwin.calibration.cross`) in one
+    pass: every reference row predicted as in-sample and with its own trial left out of
+    the posterior and of the placebo model (the prediction: the predictive mean); a rerun
+    both need (a trial that frees nothing) runs once. Returns the set, the in-sample rows,
+    the left-out rows and, per trial, the values that returned to their prior. Needs a
+    set with posterior draws."""
+    pset, models, specs = _setup(
+        parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers
+    )
     require_draws(pset)
-    check_counts(placebo_nodes, draws, workers)
-    models = read_placebo_models() if placebo_models is None else placebo_models
-    specs = _selected(reference_trials(directory), directory, trials)
-    plans, freed = [], {}
+    inside = _in_sample_plans(pset, specs, models, placebo_nodes, draws)
+    left, freed = [], {}
     for name, spec in specs.items():
         model = models.get(spec.disease)
         # the placebo model stands in for the set's placebo value only where it acts
         replaced = bool(placebo_nodes and model is not None and gives_placebo(spec))
-        left = without_trial(pset, name, spec.seed, replaced)
+        without = without_trial(pset, name, spec.seed, replaced)
         freed[name] = freed_targets(pset, name, replaced)
         model = placebo_without(model, name) if model is not None else None
-        spec = spec.model_copy(update={"parameter_set": left})
-        spread, includes = predictive_plan(spec, left, model, placebo_nodes, draws)
-        spread = spread or [(spec, 1.0)]
-        plans.append((name, spec, spread, includes + ", trial left out", None))
-    jobs = [s for _, _, spread, _, _ in plans for s, _ in spread]
+        spec = spec.model_copy(update={"parameter_set": without})
+        spread, includes = predictive_plan(spec, without, model, placebo_nodes, draws)
+        left.append((name, spec, spread or [(spec, 1.0)], includes + ", trial left out"))
+    jobs = _jobs(inside) + [s for _, _, spread, _ in left for s, _ in spread]
     results = iter(run_all(jobs, workers, progress))
-    rows: list[RowPrediction] = []
-    for name, spec, spread, includes, _ in plans:
+    rows = _in_sample_rows(inside, results)
+    out: list[RowPrediction] = []
+    for name, spec, spread, includes in left:
         runs = [(next(results), w) for _, w in spread]
-        rows += row_predictions(spec, runs[0][0], name, runs, includes, center="mixture")
-    return pset, rows, freed
+        out += row_predictions(spec, runs[0][0], name, runs, includes, center="mixture")
+    return pset, rows, out, freed
+
+
+def _setup(parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers):
+    """The set, the placebo models and the selected example trials; counts checked first."""
+    pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
+    check_counts(placebo_nodes, draws, workers)
+    models = read_placebo_models() if placebo_models is None else placebo_models
+    return pset, models, _selected(reference_trials(directory), directory, trials)
+
+
+def _in_sample_plans(pset, specs, models, placebo_nodes, draws) -> list[tuple]:
+    """Per trial: (name, spec with the set, predictive reruns, their label, paired run)."""
+    plans = []
+    for name, spec in specs.items():
+        spec = spec.model_copy(update={"parameter_set": pset})
+        spread, includes = predictive_plan(
+            spec, pset, models.get(spec.disease), placebo_nodes, draws
+        )
+        plans.append((name, spec, spread, includes, paired_plan(spec)))
+    return plans
+
+
+def _in_sample_rows(plans: list[tuple], results) -> list[RowPrediction]:
+    """The rows of ``plans`` from their runs (``results``, in :func:`_jobs` order)."""
+    rows: list[RowPrediction] = []
+    for name, spec, spread, includes, paired in plans:
+        point = next(results)
+        runs = [(next(results), w) for _, w in spread] if spread else None
+        effects = paired_effects(spec, next(results)) if paired is not None else {}
+        predictions = row_predictions(spec, point, name, runs, includes)
+        rows += [
+            dataclasses.replace(r, paired_effect=effects.get(r.row)) if r.row in effects else r
+            for r in predictions
+        ]
+    return rows
 
 
 def check_counts(placebo_nodes: int, draws: int, workers: int) -> None:
@@ -202,33 +222,43 @@ def _jobs(plans: list) -> list[TrialSpec]:
 def run_all(
     specs: list[TrialSpec], workers: int, progress: bool | None = False
 ) -> list[TrialResult]:
-    """``run_trial`` of each spec, in order; in ``workers`` spawned processes if > 1
+    """``run_trial`` of each spec, in order; a spec given twice runs once
+    (:func:`~dermatwin.trials.worker.spec_key`); in ``workers`` spawned processes if > 1
     (each run is deterministic in its spec, so the split changes nothing). ``progress``:
     a bar of runs on stderr (None: on a terminal only)."""
     from dermatwin.execution.progress import progress_bar
+    from dermatwin.trials.worker import spec_key
 
-    with progress_bar("trial runs", len(specs), unit="runs", enabled=progress) as advance:
-        if workers <= 1 or len(specs) <= 1:
-            out = []
-            for s in specs:
-                out.append(run_trial(s))
-                advance(1)
-            return out
-        import concurrent.futures as cf
-        import multiprocessing
+    keys = [spec_key(s) for s in specs]
+    unique = list({k: s for k, s in zip(keys, specs, strict=True)}.items())
+    with progress_bar("trial runs", len(unique), unit="runs", enabled=progress) as advance:
+        done = dict(zip([k for k, _ in unique], _run(unique, workers, advance), strict=True))
+    return [done[k] for k in keys]
 
-        from dermatwin.execution.processes import one_numba_thread
 
-        with cf.ProcessPoolExecutor(
-            min(workers, len(specs)),
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=one_numba_thread,
-        ) as pool:
-            out = []
-            for result in pool.map(run_trial, specs):
-                out.append(result)
-                advance(1)
-            return out
+def _run(unique: list[tuple[str, TrialSpec]], workers: int, advance) -> list[TrialResult]:
+    specs = [s for _, s in unique]
+    if workers <= 1 or len(specs) <= 1:
+        out = []
+        for s in specs:
+            out.append(run_trial(s))
+            advance(1)
+        return out
+    import concurrent.futures as cf
+    import multiprocessing
+
+    from dermatwin.execution.processes import one_numba_thread
+
+    with cf.ProcessPoolExecutor(
+        min(workers, len(specs)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=one_numba_thread,
+    ) as pool:
+        out = []
+        for result in pool.map(run_trial, specs):
+            out.append(result)
+            advance(1)
+        return out
 
 
 def parameter_draws(pset: ParameterSet, draws: int = DRAWS) -> list[tuple[ParameterSet, float]]:
@@ -263,16 +293,14 @@ def predictive_plan(
     runs: list[tuple[ParameterSet, float]] = []
     if len(chosen) == 1:
         (draw, _), disease = chosen[0], spec.disease
-        runs = [
-            (with_placebo(draw, disease, v), w) for v, w in model.nodes(model.fitted_value, nodes)
-        ]
+        runs = [(with_placebo(draw, disease, v), w) for v, w in model.nodes(nodes)]
     else:
         order = np.random.default_rng(spec.seed).permutation(len(chosen))
         z = stats.norm.ppf((order + 0.5) / len(chosen))
         z /= np.sqrt(np.mean(z**2))  # the strata's midpoints, scaled to unit variance
         for (draw, weight), zk in zip(chosen, z, strict=True):
             if placebo:
-                value = model.value_at(model.fitted_value, float(zk))
+                value = model.value_at(float(zk))
                 draw = with_placebo(draw, spec.disease, value)
             runs.append((draw, weight))
     label = "+".join(["sampling"] + ["placebo"] * placebo + ["posterior"] * (len(chosen) > 1))
@@ -584,7 +612,7 @@ def placebo_table(result: dict) -> str:
     ]
     for m in result.get("placebo_models", {}).values():
         model = PlaceboModel(**{**m, "tau_ci": tuple(m["tau_ci"]), "grid": tuple(m["grid"])})
-        typical = float(model.value_at(model.fitted_value, 0.0))
+        typical = float(model.value_at(0.0))
         used = ", ".join(f"`{r['row']}` ({r['responders']}/{r['n']})" for r in m["rows"])
         lo, hi = m["tau_ci"]
         lines.append(
