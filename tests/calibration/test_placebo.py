@@ -88,7 +88,8 @@ def test_shipped_placebo_models_match_their_rows_and_refit():
         assert [r["row"] for r in m.rows] == [r.row for r in placebo_rows(specs, disease)]
         assert 0 < m.tau < 1.5 and m.tau_ci[0] <= m.tau <= m.tau_ci[1]
         curves, y, n = curves_of(m)
-        refit = fit_tau(y, n, curves, m.mu)  # the stored curves reproduce the stored fit
+        # the stored curves reproduce the stored fit
+        refit = fit_tau(y, n, curves, m.mu, virtual_n=curves.n_sim)
         assert refit.tau == pytest.approx(m.tau, abs=0.02)
         assert refit.mu == pytest.approx(m.mu, abs=0.02)
         cross = placebo_cross(m)

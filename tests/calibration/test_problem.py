@@ -149,8 +149,10 @@ def test_likelihoods_use_the_published_n():
                 se = 100 * math.sqrt(p1 * (1 - p1) / t.n + p0 * (1 - p0) / t.placebo_n)
                 assert t.likelihood == "normal" and t.sd == pytest.approx(se)
         # every arm of a step holds the same virtual patients, more than the published arm
-        assert p.n_per_arm == (PAIRED_N if step.paired else CALIBRATION_N)
+        assert p.n_per_arm == (PAIRED_N if step.paired else step.patients or CALIBRATION_N)
         assert all(p.n_per_arm > t.n for t in p.terms)
+        # the likelihood knows how many virtual patients the simulated value comes from
+        assert all(t.virtual_n == p.n_per_arm for t in p.terms)
 
 
 def test_bad_open_value_is_one_line():

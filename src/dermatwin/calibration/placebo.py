@@ -23,7 +23,9 @@ fitted score mapping and are correlated with the EASI/PASI row of the same patie
 Each row is binomial: round(rate x n) responders of the published n. The model's rate
 p_j(theta) comes from simulating the trial's placebo arm alone (:data:`CURVE_N` virtual
 patients, common random numbers) at :data:`GRID` parameter values, interpolated linearly
-on the logit of the rate. ``mu`` and ``tau`` maximise the marginal likelihood (the
+on the logit of the rate; the virtual arm's own sampling error enters as a beta-binomial
+(:mod:`~dermatwin.calibration.likelihood`), so it is not read as spread between trials.
+``mu`` and ``tau`` maximise the marginal likelihood (the
 random effect integrated out by Gauss-Hermite quadrature); tau's 95 % interval is the
 profile-likelihood interval and mu's SE comes from the curvature.
 
@@ -54,6 +56,7 @@ from scipy import optimize, stats
 from scipy.special import expit, logit
 
 from dermatwin._base.atomic import write_text_atomic
+from dermatwin.calibration.likelihood import binomial_loglik
 from dermatwin.params.parameter_set import CalibrationError, FittedValue, ParameterSet
 from dermatwin.therapy.items import DrugItem
 from dermatwin.trials.spec import PRIMARY_SCORE, TrialSpec
@@ -217,6 +220,8 @@ class Curves:
 
     def __init__(self, thetas: np.ndarray, rates: np.ndarray, n_sim: int) -> None:
         floor = 0.5 / n_sim  # a rate of 0 or 1 on the grid is "below one patient in n_sim"
+        #: virtual patients behind each rate (their own sampling error enters the fit)
+        self.n_sim = n_sim
         self.thetas = np.asarray(thetas, dtype=float)
         self.logits = logit(np.clip(np.asarray(rates, dtype=float) / 100.0, floor, 1 - floor))
 
@@ -231,13 +236,20 @@ def _nodes(k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def log_marginal(
-    mu: float, tau: float, y: np.ndarray, n: np.ndarray, curve: Callable, nodes: int = FIT_NODES
+    mu: float,
+    tau: float,
+    y: np.ndarray,
+    n: np.ndarray,
+    curve: Callable,
+    nodes: int = FIT_NODES,
+    virtual_n: int | None = None,
 ) -> float:
-    """Sum over rows of log of the binomial likelihood integrated over b_j ~ N(0, tau^2)."""
+    """Sum over rows of log of the binomial likelihood integrated over b_j ~ N(0, tau^2)
+    (beta-binomial when the curve's rates come from ``virtual_n`` virtual patients)."""
     z, w = _nodes(nodes)
     p = np.array([curve(j, mu + tau * z) for j in range(len(y))])
-    like = stats.binom.pmf(np.asarray(y)[:, None], np.asarray(n)[:, None], p) @ w
-    return float(np.log(like + 1e-300).sum())
+    ll = binomial_loglik(np.asarray(y)[:, None], np.asarray(n)[:, None], 100.0 * p, virtual_n)
+    return float(np.log(np.exp(ll) @ w + 1e-300).sum())
 
 
 @dataclass(frozen=True)
@@ -250,14 +262,19 @@ class TauFit:
 
 
 def fit_tau(
-    y: Sequence[int], n: Sequence[int], curve: Callable, mu0: float = 0.0, profile_ci: bool = True
+    y: Sequence[int],
+    n: Sequence[int],
+    curve: Callable,
+    mu0: float = 0.0,
+    profile_ci: bool = True,
+    virtual_n: int | None = None,
 ) -> TauFit:
     """Maximum marginal likelihood of (mu, tau) and tau's 95 % profile interval (NaN
-    without ``profile_ci``)."""
+    without ``profile_ci``); ``virtual_n``: virtual patients behind the curve's rates."""
     y, n = np.asarray(y), np.asarray(n)
 
     def neg(p):
-        return -log_marginal(p[0], abs(p[1]), y, n, curve)
+        return -log_marginal(p[0], abs(p[1]), y, n, curve, virtual_n=virtual_n)
 
     best = min(
         (
@@ -272,7 +289,8 @@ def fit_tau(
 
     def profile(t: float) -> float:
         res = optimize.minimize_scalar(
-            lambda m: -log_marginal(m, t, y, n, curve), bracket=(mu - 1, mu + 1)
+            lambda m: -log_marginal(m, t, y, n, curve, virtual_n=virtual_n),
+            bracket=(mu - 1, mu + 1),
         )
         return -float(res.fun)
 
@@ -310,6 +328,8 @@ class PlaceboModel:
     fitted_value: float
     parameter_set: str = ""
     rows: tuple[dict, ...] = field(default_factory=tuple)
+    #: virtual patients behind each stored curve rate
+    curve_n: int = CURVE_N
 
     @property
     def predictive_sd(self) -> float:
@@ -365,6 +385,7 @@ def fit_placebo(
         [r.n for r in rows],
         curves,
         float(to(np.clip(center, *bounds))),
+        virtual_n=n,
     )
     return PlaceboModel(
         disease,
@@ -381,6 +402,7 @@ def fit_placebo(
             {**asdict(r), "responders": r.responders, "curve": [round(v, 2) for v in rates[j]]}
             for j, r in enumerate(rows)
         ),
+        n,
     )
 
 
@@ -391,7 +413,7 @@ def curves_of(model: PlaceboModel) -> tuple[Curves, np.ndarray, np.ndarray]:
     rates = np.array([r["curve"] for r in model.rows])
     y = np.array([r["responders"] for r in model.rows])
     n = np.array([r["n"] for r in model.rows])
-    return Curves(thetas, rates, CURVE_N), y, n
+    return Curves(thetas, rates, model.curve_n), y, n
 
 
 def write_placebo_models(models: Sequence[PlaceboModel], path: str | Path) -> Path:
@@ -426,7 +448,7 @@ def placebo_without(model: PlaceboModel, trial: str) -> PlaceboModel:
     def others(i, t):
         return curves(keep[i], t)
 
-    fit = fit_tau(y[keep], n[keep], others, model.mu, profile_ci=False)
+    fit = fit_tau(y[keep], n[keep], others, model.mu, profile_ci=False, virtual_n=curves.n_sim)
     return dataclasses.replace(
         model,
         mu=fit.mu,
@@ -447,7 +469,8 @@ def placebo_cross(model: PlaceboModel) -> list[dict]:
     for j, row in enumerate(model.rows):
         fit = placebo_without(model, row["trial"])
         sd = fit.predictive_sd
-        pmf = stats.binom.pmf(np.arange(n[j] + 1)[:, None], n[j], curves(j, fit.mu + sd * z)) @ w
+        rates = 100.0 * curves(j, fit.mu + sd * z)
+        pmf = np.exp(binomial_loglik(np.arange(n[j] + 1)[:, None], n[j], rates, curves.n_sim)) @ w
         cdf = np.cumsum(pmf)
         low, high = (100.0 * np.searchsorted(cdf, q) / n[j] for q in (0.025, 0.975))
         median = 100.0 * float(curves(j, fit.mu))

@@ -14,6 +14,14 @@ Each :class:`~dermatwin.calibration.fit.Step` becomes a :class:`StepProblem`:
   - a paired step's treatment-minus-placebo difference: **normal** with the binomial
     SE of the difference of the two published rates at their arm sizes.
 
+  Each term also carries the simulation's own error (``virtual_n``, the step's virtual
+  patients per arm; :mod:`~dermatwin.calibration.likelihood`): a rate's binomial becomes
+  the beta-binomial predictive of the virtual arm's rate, a mean's SD gains
+  :data:`ASSUMED_MEAN_SD` / sqrt(virtual_n), and a paired difference's SD gains the
+  discordant-pair SD of the published difference d, 100 sqrt(d (1 - d) / virtual_n)
+  (both arms hold the same patients, so only the patients whose response differs between
+  them vary).
+
 Every evaluation runs the step's arms on the SAME virtual patients (``paired: true``:
 common random numbers), so the simulated rows are smooth in the open values: the paired
 MSC steps :data:`~dermatwin.calibration.fit.PAIRED_N` per arm, the others
@@ -44,9 +52,9 @@ from typing import Literal
 
 import numpy as np
 import yaml
-from scipy.special import gammaln
 
 from dermatwin.calibration.fit import PAIRED_N, STEPS, Step
+from dermatwin.calibration.likelihood import binomial_loglik, normal_loglik, simulation_sd
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed
 from dermatwin.params.parameter_set import CalibrationError
 from dermatwin.trials.spec import TrialSpec, load_trial
@@ -54,9 +62,6 @@ from dermatwin.trials.spec import TrialSpec, load_trial
 #: SD of one patient's mean endpoint (e.g. % change of EASI, percentage points) where
 #: the reference table gives none: assumed, of the order of published SDs of % change
 ASSUMED_MEAN_SD = 35.0
-#: a simulated rate is kept this far from 0 and 1 (a binomial log-likelihood at p = 0 is
-#: -inf when any responder was published): half a patient of the smallest arm
-RATE_FLOOR = 0.5 / 1000
 PRIORS = ("uniform", "normal")
 #: virtual patients per arm of an unpaired step: a rate's Monte Carlo SD is then ~1.1
 #: points (at 15 %), half the binomial SD of a published arm of ~220 (at 200 patients
@@ -149,6 +154,9 @@ class RowTerm:
     #: paired difference: the placebo row and its published arm size
     placebo: str | None = None
     placebo_n: int | None = None
+    #: virtual patients per arm of the simulation compared with the row (None: the
+    #: simulated value is taken as exact)
+    virtual_n: int | None = None
 
     @property
     def key(self) -> str:
@@ -159,17 +167,21 @@ class RowTerm:
     def responders(self) -> int:
         return round(self.observed / 100.0 * self.n)
 
+    @property
+    def simulation_sd(self) -> float:
+        """SD of the simulated value from the virtual arm's own sampling (normal terms;
+        a rate's is inside its beta-binomial)."""
+        if self.placebo is not None:
+            d = min(abs(self.observed) / 100.0, 1.0)
+            return 100.0 * simulation_sd(math.sqrt(d * (1.0 - d)), self.virtual_n)
+        return simulation_sd(ASSUMED_MEAN_SD, self.virtual_n)
+
     def loglik(self, predicted):
         """Log-likelihood of the published row given the simulated value(s) ``predicted``
-        (percent for rates and differences)."""
-        predicted = np.asarray(predicted, dtype=float)
+        (percent for rates and differences), the simulation's own error included."""
         if self.likelihood == "binomial":
-            y, n = self.responders, self.n
-            p = np.clip(predicted / 100.0, RATE_FLOOR, 1.0 - RATE_FLOOR)
-            const = gammaln(n + 1) - gammaln(y + 1) - gammaln(n - y + 1)
-            return const + y * np.log(p) + (n - y) * np.log1p(-p)
-        z = (predicted - self.observed) / self.sd
-        return -0.5 * z**2 - math.log(self.sd * math.sqrt(2 * math.pi))
+            return binomial_loglik(self.responders, self.n, predicted, self.virtual_n)
+        return normal_loglik(self.observed, predicted, self.sd, self.simulation_sd)
 
 
 @dataclass(frozen=True)
@@ -215,7 +227,9 @@ def _trial(name: str) -> TrialSpec:
     return load_trial(EXAMPLE_TRIALS / name)  # an absolute path stays itself
 
 
-def _term(spec: TrialSpec, step: Step, row: str, placebo: str | None = None) -> RowTerm:
+def _term(
+    spec: TrialSpec, step: Step, virtual_n: int, row: str, placebo: str | None = None
+) -> RowTerm:
     refs = spec.reference_rows
     for r in (row, placebo):
         if r is not None and r not in refs:
@@ -226,7 +240,14 @@ def _term(spec: TrialSpec, step: Step, row: str, placebo: str | None = None) -> 
             )
     ref = refs[row]
     (endpoint,) = (e for e in spec.parsed_endpoints() if e.text == ref.endpoint)
-    common = dict(row=row, arm=ref.arm, endpoint=ref.endpoint, time=endpoint.time, n=ref.n)
+    common = dict(
+        row=row,
+        arm=ref.arm,
+        endpoint=ref.endpoint,
+        time=endpoint.time,
+        n=ref.n,
+        virtual_n=virtual_n,
+    )
     if placebo is not None:
         p1, p0, n0 = observed(row) / 100, observed(placebo) / 100, refs[placebo].n
         se = 100 * math.sqrt(p1 * (1 - p1) / ref.n + p0 * (1 - p0) / n0)
@@ -252,8 +273,8 @@ def _term(spec: TrialSpec, step: Step, row: str, placebo: str | None = None) -> 
 
 def step_problem(step: Step, index: int = 0, patients: int | None = None) -> StepProblem:
     """``step`` (the ``index``-th) as data (reads its trial's ``reference_rows`` for the
-    published arm sizes); an unpaired step runs ``patients`` per arm (default
-    :data:`CALIBRATION_N`)."""
+    published arm sizes); an unpaired step runs ``patients`` per arm (default: the
+    step's own ``patients``, else :data:`CALIBRATION_N`)."""
     spec = _trial(step.trial)
     values = tuple(
         OpenValue(t, unit, lo, hi, "log10" if log else "lin")
@@ -261,11 +282,12 @@ def step_problem(step: Step, index: int = 0, patients: int | None = None) -> Ste
             step.targets, step.units, step.bounds, step.log, strict=True
         )
     )
+    n_per_arm = PAIRED_N if step.paired else (patients or step.patients or CALIBRATION_N)
     if step.paired:
-        terms = tuple(_term(spec, step, t, p) for t, p in step.pairs)
+        terms = tuple(_term(spec, step, n_per_arm, t, p) for t, p in step.pairs)
         arms = {a for t in terms for a in (t.arm, spec.reference_rows[t.placebo].arm)}
     else:
-        terms = tuple(_term(spec, step, r) for r in step.rows)
+        terms = tuple(_term(spec, step, n_per_arm, r) for r in step.rows)
         arms = {t.arm for t in terms}
     return StepProblem(
         index,
@@ -273,7 +295,7 @@ def step_problem(step: Step, index: int = 0, patients: int | None = None) -> Ste
         terms,
         step.trial,
         tuple(a for a in spec.arms if a in arms),
-        PAIRED_N if step.paired else (patients or CALIBRATION_N),
+        n_per_arm,
         step.why,
     )
 
@@ -345,11 +367,14 @@ def _tsv(columns: tuple[str, ...], rows: list[dict]) -> str:
 
 def _noise_sd(term: RowTerm) -> float:
     """The SD of a PEtab normal noise model: the binomial SD at the published n for rate
-    rows (PEtab v1 has no binomial; dermatwin's own likelihood is the binomial)."""
+    rows (PEtab v1 has no binomial; dermatwin's own likelihood is the beta-binomial),
+    the simulation's own error included."""
     if term.likelihood == "binomial":
         p = term.observed / 100
-        return 100 * math.sqrt(max(p * (1 - p), 0.25 / term.n**2) / term.n)
-    return float(term.sd)
+        var = max(p * (1 - p), 0.25 / term.n**2)
+        mc = var / term.virtual_n if term.virtual_n else 0.0
+        return 100 * math.sqrt(var / term.n + mc)
+    return float(math.hypot(term.sd, term.simulation_sd))
 
 
 def petab_tables(problems: tuple[StepProblem, ...]) -> dict[str, str]:
