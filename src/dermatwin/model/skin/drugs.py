@@ -41,12 +41,17 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
   vehicle is given) acts at ``placebo_response`` of its published size in AD (1 =
   Miyano's). The psoriasis core has no vehicle term; there a placebo lowers the IL-23
   driven T recruitment ``t2`` by ``placebo_response_pso`` (0 = none). Both are
-  calibrated (see :mod:`dermatwin.calibration`). Neither acts at once: each disease's
-  term is switched by a state (``placebo_onset_ad``, ``placebo_onset_pso``) that follows
-  the switch ``PLAC`` with a first-order time constant (``placebo_onset_days``,
-  ``placebo_onset_days_pso``), so the placebo response builds over weeks (and fades
-  over weeks after a stop) as trial placebo arms' score curves do; a time constant of 0
-  is the instant switch of the published cores.
+  calibrated (see :mod:`dermatwin.calibration`).
+* **Placebo time course**: neither placebo term acts at once. Each disease's term reads
+  an onset state (``placebo_onset_ad``, ``placebo_onset_pso``, 0-1) that follows the
+  switch ``PLAC`` with a first-order time constant (``placebo_onset_days`` = 28 days,
+  ``placebo_onset_days_pso`` = 14 days; assumed, as no reference row gives a placebo
+  time course), so a placebo arm's score falls gradually as in trials: about half its
+  week-16 change by week 4 and most by week 8 (SOLO-type AD placebo arm, mean EASI
+  change -6, -23, -32, -36, -37 % at weeks 1, 4, 8, 12, 16, where the instant switch
+  gave -23, -32, -36, -38, -38 %). The week 12-16 endpoints the calibration uses keep
+  about their size. After a stop the response fades with the same time constant. A time
+  constant of 0 is the published cores' instant switch (the knock-out).
 
 Emollient (barrier ``emollient`` state) and UVB (Shmarov ``uv_dose``) already exist in
 the cores and the barrier module.
