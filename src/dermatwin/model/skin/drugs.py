@@ -42,6 +42,16 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
   Miyano's). The psoriasis core has no vehicle term; there a placebo lowers the IL-23
   driven T recruitment ``t2`` by ``placebo_response_pso`` (0 = none). Both are
   calibrated (see :mod:`dermatwin.calibration`).
+* **Placebo time course**: neither placebo term acts at once. Each disease's term reads
+  an onset state (``placebo_onset_ad``, ``placebo_onset_pso``, 0-1) that follows the
+  switch ``PLAC`` with a first-order time constant (``placebo_onset_days`` = 28 days,
+  ``placebo_onset_days_pso`` = 14 days; assumed, as no reference row gives a placebo
+  time course), so a placebo arm's score falls gradually as in trials: about half its
+  week-16 change by week 4 and most by week 8 (SOLO-type AD placebo arm, mean EASI
+  change -6, -23, -32, -36, -37 % at weeks 1, 4, 8, 12, 16, where the instant switch
+  gave -23, -32, -36, -38, -38 %). The week 12-16 endpoints the calibration uses keep
+  about their size. After a stop the response fades with the same time constant. A time
+  constant of 0 is the published cores' instant switch (the knock-out).
 
 Emollient (barrier ``emollient`` state) and UVB (Shmarov ``uv_dose``) already exist in
 the cores and the barrier module.
@@ -210,6 +220,59 @@ def state_name(slot: str) -> str:
     return f"drug_{slot}"
 
 
+#: assumed placebo onset: trial placebo arms reach about half their week-16 score change
+#: by week 4 and most of it by week 8 (e.g. the placebo EASI curves of SOLO 1/2 and JADE
+#: MONO-1); no reference row holds a placebo time course, so the value is assumed
+_ONSET_SOURCE_AD = (
+    "assumed: placebo arms' score curves fall gradually, about half of the week-16 change "
+    "by week 4 and most by week 8 (placebo EASI curves of SOLO 1/2, Simpson 2016 NEJM "
+    "375:2335, and JADE MONO-1, Simpson 2020 Lancet 396:255); 4 weeks gives 63 % of the "
+    "effect at week 4, 86 % at week 8 and 95 % at week 12; no placebo time course in the "
+    "reference rows"
+)
+_ONSET_SOURCE_PSO = (
+    "assumed: the psoriasis core's own PASI response to the placebo term already takes "
+    "weeks, so half the AD time constant gives the same shape (with 2 weeks the placebo "
+    "arms reach about half their week-16 PASI change by week 4 and most by week 8); no "
+    "psoriasis placebo time course in the reference rows"
+)
+
+
+def _placebo_onset(
+    b: ModelBuilder, disease: str, state: str, tau_name: str, days: float, source: str
+) -> tuple[sp.Symbol, sp.Symbol]:
+    """The state and time constant (days) of one disease's placebo onset."""
+    tau = b.parameter(
+        tau_name,
+        days,
+        unit="day",
+        source=source,
+        lower=0.0,
+        upper=365.0,
+        description=f"time constant of the {disease} placebo response's onset and offset "
+        "(0 = instant)",
+    )
+    onset = b.state(
+        state,
+        unit="dimensionless",
+        initial=0.0,
+        scale=1.0,
+        description=f"{disease} placebo response switched on so far (0-1; follows PLAC)",
+    )
+    return onset, tau
+
+
+def _placebo_switch(plac: sp.Symbol, onset: sp.Symbol, tau: sp.Symbol) -> sp.Expr:
+    """The placebo switch as a disease's term sees it: the onset state, or at a time
+    constant of 0 the switch ``PLAC`` itself (the published cores' instant response)."""
+    return sp.Piecewise((plac, tau <= 0), (onset, True))
+
+
+def _onset_rate(plac: sp.Symbol, onset: sp.Symbol, tau: sp.Symbol) -> sp.Expr:
+    """First-order approach of the onset state to ``PLAC`` (frozen at tau = 0, unused)."""
+    return sp.Piecewise((0, tau <= 0), ((plac - onset) / tau, True))
+
+
 @register("drugs")
 def add(b: ModelBuilder) -> None:
     inhibition: dict[str, sp.Expr] = {}
@@ -335,9 +398,18 @@ def add(b: ModelBuilder) -> None:
         description="fraction of psoriasis T recruitment (t2) removed while a placebo is given",
     )
     plac = b.symbol("PLAC")
-    b.substitute({plac: plac * placebo_ad})
-    # after the AD substitution, so that the psoriasis term reads the switch itself
-    b.scale_parameter("t2", 1 - placebo_pso * plac)
+    onset_ad, tau_ad = _placebo_onset(
+        b, "AD", "placebo_onset_ad", "placebo_onset_days", 28.0, _ONSET_SOURCE_AD
+    )
+    onset_pso, tau_pso = _placebo_onset(
+        b, "psoriasis", "placebo_onset_pso", "placebo_onset_days_pso", 14.0, _ONSET_SOURCE_PSO
+    )
+    b.substitute({plac: _placebo_switch(plac, onset_ad, tau_ad) * placebo_ad})
+    # after the AD substitution, so that the psoriasis term and the onset states read the
+    # switch itself
+    b.scale_parameter("t2", 1 - placebo_pso * _placebo_switch(plac, onset_pso, tau_pso))
+    b.ode(onset_ad, _onset_rate(plac, onset_ad, tau_ad))
+    b.ode(onset_pso, _onset_rate(plac, onset_pso, tau_pso))
 
     i_ss = inhibition["systemic_steroid"]
     occ_ss = occupancy["systemic_steroid"]

@@ -83,7 +83,9 @@ PATHS: dict[str, Path] = {
     ),
     "drugs": Path(
         "drug exposure states -> the cores' drug effects (Miyano's blocks e_*, Shmarov's "
-        "t2/il232/il172/tnf2/k5/k7 factors, steroid and calcineurin slots)"
+        "t2/il232/il172/tnf2/k5/k7 factors, steroid and calcineurin slots); placebo "
+        "switch PLAC -> onset states placebo_onset_ad/_pso -> Miyano's vehicle barrier "
+        "term k3 (AD) and t2 (psoriasis)"
     ),
     "dermis": Path(
         "read-out: collagen, fibroblasts, myofibroblasts (scar and ageing outcomes); "
