@@ -155,6 +155,11 @@ def test_predictive_intervals_include_the_placebo_and_widen_with_tau(small, tmp_
     assert c["interval_includes"] == ["sampling+placebo"]
     assert c["in_sample"]["n"] + c["out_of_sample"]["n"] == len(runs[0.8])
     assert c["placebo_arms"]["n"] == 1  # PSO_UST_PHX1_0_PASI75
+    # placebo arms are compared with the predictive median and the mean
+    (pbo,) = (r for r in runs[0.8] if r.placebo)
+    assert pbo.low <= pbo.median <= pbo.high and pbo.median != pbo.predicted
+    for key, value in (("within", pbo.median), ("within_mean", pbo.predicted)):
+        assert c["placebo_arms"][key] == int(abs(value - pbo.observed) <= 6.0)
     assert c["median_width"] == pytest.approx(np.median([runs[0.8][i].width_n for i in rates]))
     assert len(sampling_only) == len(none)
     doc = write_validation_doc(small[1], result, tmp_path / "validation.md").read_text()

@@ -94,6 +94,10 @@ class RowPrediction:
     width_n: float | None = None
     #: whether the row's arm is a placebo arm
     placebo: bool = False
+    #: the predictive median at the published n (a skewed predictive distribution's
+    #: point prediction: a placebo rate rises steeply with its parameter); None: the
+    #: prediction itself
+    median: float | None = None
 
     @property
     def inside(self) -> bool:
@@ -121,6 +125,7 @@ class RowPrediction:
             "inside_sampling": self.inside_sampling,
             "width_n": self.width_n,
             "placebo": self.placebo,
+            "median": self.predicted if self.median is None else self.median,
         }
 
 
@@ -145,12 +150,12 @@ def row_predictions(
         unit = ref.scale * (100.0 if kinds[ref.endpoint] == "rate" else 1.0)
         values = _arm_values(result, ref)
         size = ref.n or len(values)
-        sampling = _interval([(values, 1.0)], size, (spec.seed, index), unit)
+        sampling = _quantiles([(values, 1.0)], size, (spec.seed, index), unit)
         arms = [(_arm_values(r, ref), w) for r, w in runs]
-        low, high = _interval(arms, size, (spec.seed, index), unit) if spread else sampling
+        low, median, high = _quantiles(arms, size, (spec.seed, index), unit) if spread else sampling
         width = None
         if kinds[ref.endpoint] == "rate":
-            lo200, hi200 = _interval(arms, WIDTH_N, (spec.seed, index), unit)
+            lo200, _, hi200 = _quantiles(arms, WIDTH_N, (spec.seed, index), unit)
             width = hi200 - lo200
         out.append(
             RowPrediction(
@@ -164,9 +169,10 @@ def row_predictions(
                 high,
                 ref.n,
                 interval_includes=includes if spread else "sampling",
-                sampling_interval=sampling,
+                sampling_interval=(sampling[0], sampling[2]),
                 width_n=width,
                 placebo=placebo_arm(spec, ref.arm),
+                median=median if spread else None,
             )
         )
     return out
@@ -195,10 +201,10 @@ def predictive_size(size: int, simulated: int) -> int:
     return max(1, round(size * simulated / (size + simulated)))
 
 
-def _interval(
+def _quantiles(
     arms: Sequence[tuple[np.ndarray, float]], size: int, seed: tuple[int, int], unit: float
-) -> tuple[float, float]:
-    """2.5-97.5 percentiles of the arm mean over bootstrap trials of ``size`` patients
+) -> tuple[float, float, float]:
+    """2.5, 50 and 97.5 percentiles of the arm mean over bootstrap trials of ``size`` patients
     (at :func:`predictive_size`), mixed over ``arms`` (per-patient values, weight); the
     same resampling indices for every arm (the reruns hold the same virtual patients)."""
     draws, weights = [], []
@@ -207,12 +213,13 @@ def _interval(
         k = predictive_size(size, len(values))
         draws.append(values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1))
         weights.append(np.full(INTERVAL_DRAWS, weight / INTERVAL_DRAWS))
+    q = (2.5, 50.0, 97.5)
     if len(arms) == 1:  # the plain percentiles (as before mixtures existed)
-        bounds = np.percentile(draws[0], [2.5, 97.5])
+        bounds = np.percentile(draws[0], q)
     else:
-        bounds = weighted_percentiles(np.concatenate(draws), np.concatenate(weights))
-    low, high = sorted(unit * bounds)
-    return float(low), float(high)
+        bounds = weighted_percentiles(np.concatenate(draws), np.concatenate(weights), q)
+    low, median, high = sorted(unit * bounds)
+    return float(low), float(median), float(high)
 
 
 def weighted_percentiles(
