@@ -524,7 +524,7 @@ def calibrate(
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="where to write the fitted parameter set")
-    ] = Path("results/calibration/CAL-3.yaml"),
+    ] = Path("results/calibration/CAL-4.yaml"),
     check: Annotated[
         bool,
         typer.Option(
@@ -549,7 +549,8 @@ def calibrate(
             "--patients",
             min=10,
             max=100_000,
-            help="virtual patients per arm of the unpaired steps (default 1000)",
+            help="virtual patients per arm of the unpaired steps (default 1000; 4000 for "
+            "the rare-response step)",
         ),
     ] = None,
     petab: Annotated[
