@@ -149,3 +149,18 @@ def test_randomised_withdrawal_trial_runs_paired():
     lost = "lost:PASI-50@8w..16w"
     assert np.nansum(b[lost]) >= np.nansum(a[lost])
     assert "56" in r.summary["survival"]["withdraw"]["time_to_relapse"]
+
+
+def test_report_rows_of_survival_at_stated_times():
+    from dermatwin.trials.report import _survival_rows
+
+    summary = {
+        "survival": {
+            "a": {"time_to_relapse": {"28": {"estimate": 80.0, "ci": [60.0, 90.0]}}},
+            "b": {"time_to_relapse": {"28": {"estimate": None, "ci": [None, None]}}},
+        }
+    }
+    rows = _survival_rows(summary, "time_to_relapse", ["a", "b"])
+    assert rows[0][:2] == ["time_to_relapse at week 4", "survival %"]
+    assert "80" in rows[0][2] and "n/a" in rows[0][3]
+    assert _survival_rows({}, "time_to_relapse", ["a"]) == []
