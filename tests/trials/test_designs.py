@@ -164,3 +164,10 @@ def test_report_rows_of_survival_at_stated_times():
     assert rows[0][:2] == ["time_to_relapse at week 4", "survival %"]
     assert "80" in rows[0][2] and "n/a" in rows[0][3]
     assert _survival_rows({}, "time_to_relapse", ["a"]) == []
+
+
+def test_period_2_starts_relapse_in_every_arm():
+    t = spec(enrol={"at": "10 weeks", "responders": "PASI-75"})
+    assert t.relapse_start("continue") == 70.0  # maintenance: from enrolment
+    assert t.relapse_start("withdraw") == 56.0  # its own withdrawal
+    assert spec().relapse_start("continue") == 0.0

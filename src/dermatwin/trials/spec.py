@@ -453,10 +453,13 @@ class TrialSpec(_Strict):
 
     def relapse_start(self, arm: str) -> float:
         """The day relapse is measured from in ``arm``: ``relapse.start``, else the arm's
-        withdrawal, else day 0."""
+        withdrawal, else the start of period 2 (``enrol.at``: a maintenance arm of a
+        randomised withdrawal), else day 0."""
         if self.relapse.start is not None:
             return self.relapse.start
         stop = self.arm_stop(arm)
+        if stop is None and self.enrol is not None:
+            return self.enrol.at
         return 0.0 if stop is None else stop
 
     def reference(self) -> str:
