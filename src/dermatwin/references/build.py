@@ -198,6 +198,21 @@ PAPERS: list[dict[str, str]] = [
         "profile); carrier and non-carrier week-12 rates not in the abstract.",
     },
     {
+        "id": "ABIDI2010",
+        "kind": "paper",
+        "fact": "reservoir of a potent topical steroid (clobetasol propionate 0.05 % cream) "
+        "in the stratum corneum: histamine-wheal suppression after one application as on "
+        "day 1 to day 4, lost from day 5 (rabbit)",
+        "citation": "Abidi A, Ahmad F, Singh SK, Kumar A. Study of reservoir effect of "
+        "clobetasol propionate cream in an experimental animal model using histamine-"
+        "induced wheal suppression test. Indian J Dermatol 2010;55(4):329-333 "
+        "(PMID 21430883)",
+        "url_or_doi": "10.4103/0019-5154.74531",
+        "verification": "abstract read (bibliographic record)",
+        "notes": "Used for the 3.5-day effect window of a topical steroid application "
+        "(dermatwin.therapy.exposure.TCS_WINDOW_DAYS); animal data, potent steroid.",
+    },
+    {
         "id": "ZHAO2015",
         "kind": "paper",
         "fact": "AD outcome measures (EASI, oSCORAD, TIS, SASSAD) have poor inter-rater "
