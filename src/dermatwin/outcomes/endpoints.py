@@ -404,7 +404,9 @@ KINDS: dict[str, EndpointKind] = {
             lambda ep: (
                 f"{ep.variable}-{ep.threshold:g} lost between week {ep.since / 7:g} and {_week(ep)}"
             ),
-            after_rescue="non_responder",
+            # observed: counting a rescued patient as a non-responder (0) would read "not
+            # lost"; rescue itself is reported by rescue@TIME
+            after_rescue="observed",
         ),
         EndpointKind(
             "time_to",

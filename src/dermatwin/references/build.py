@@ -183,6 +183,11 @@ PAPERS: list[dict[str, str]] = [
     {"id": "SAURAT2008", "kind": "paper", "like": "PSO_CHAMPION_ADA_PASI75"},
     {"id": "MENTER2008", "kind": "paper", "like": "PSO_ADA_REVEAL_PASI75_T"},
     {"id": "LANGLEY2014", "kind": "paper", "like": "PSO_SECU_ERASURE_300_PASI75"},
+    {"id": "GORDON2006", "kind": "paper", "like": "PSO_ETN_GORDON2006_RELAPSE"},
+    {"id": "KIMBALL2012", "kind": "paper", "like": "PSO_UST_PHX1LT_45_W76"},
+    {"id": "GRANLUND1995", "kind": "paper", "like": "AD_CSA_GRAN_BL"},
+    {"id": "SCHMITT2007", "kind": "paper", "like": "AD_CSA_META_2W_LOW"},
+    {"id": "SCHMITT2010", "kind": "paper", "like": "AD_CSA_SCHMITT2010_REMISSION"},
     {
         "id": "LI2016",
         "kind": "paper",
