@@ -137,8 +137,12 @@ def test_on_off_therapies():
         (10.0, TCS_PARAMETER, 0.0),
     ]
     pro = drug_events(proactive_tcs(stop_day=14.0))
-    on = [e.time for e in pro if e.value > 0]
-    assert on == [0.0, 3.0, 7.0, 10.0]
+    # twice weekly (days 0 and 3), each application acting 3.5 days (ABIDI2010 reservoir):
+    # on from day 0 to 6.5 and 7 to 13.5 of each week
+    assert [(e.time, e.value) for e in pro] == [(0.0, 1.0), (6.5, 0.0), (7.0, 1.0), (13.5, 0.0)]
+    # daily use is one span to the stop, whatever the window (knock-out of the reservoir)
+    daily = drug_events(DrugDose("topical_steroid", 1.0, "potency", None, 0.0, 10.0))
+    assert [(e.time, e.value) for e in daily] == [(0.0, 1.0), (10.0, 0.0)]
     plac = drug_events(labelled("placebo", stop_day=112.0))
     assert [(e.time, e.target, e.value) for e in plac] == [(0, "PLAC", 1.0), (112, "PLAC", 0.0)]
     uvb = drug_events(DrugDose("uvb", 0.35, "J/cm2"))

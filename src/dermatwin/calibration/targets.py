@@ -41,7 +41,7 @@ WIDTH_N = 200
 #: (``calibration/trials/``) so that they work from an installed wheel; ``examples/trials/``
 #: holds the same files for users (a test keeps the two copies identical)
 EXAMPLE_TRIALS = Path(str(resources.files(__package__).joinpath("trials")))
-_NUMBER = re.compile(r"^\s*(-?\d+(?:\.\d+)?)")
+_NUMBER = re.compile(r"^\s*~?\s*(-?\d+(?:\.\d+)?)")
 
 
 #: the packaged reference tables whose rows trials can express (same columns for id,

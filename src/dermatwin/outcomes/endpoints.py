@@ -24,7 +24,14 @@ Kinds (baseline: the value at time 0; a % change from baseline is negative when 
 * ``rescue@TIME`` (trials, rate): rescued by TIME (the trial's ``rescue:`` rule);
 * ``time_to_rescue`` (trials): days from day 0 to rescue, censored at the last visit;
 * ``tcs_days@TIME`` (trials, mean): days of topical corticosteroid use before TIME
-  (regimen, background and rescue; a day with any application counts once).
+  (regimen, background and rescue; a day with any application counts once);
+* ``mean_pct_change:VAR@TIME/FROM`` (trials, mean): % change from the visit FROM (not
+  from baseline), e.g. ``mean_pct_change:EASI@52w/16w``;
+* ``lost:SCORE-PCT@FROM..TIME`` (trials, rate): among responders at FROM (others NaN),
+  not a responder at some visit in (FROM, TIME]: loss of response over a window;
+* ``time_to:VAR>=X`` / ``time_to:VAR<=X`` (trials): days from ``relapse.start`` (or the
+  withdrawal, or day 0) to the first later visit with VAR at or past X (e.g.
+  ``time_to:IGA>=2``), censored at the last visit.
 
 Under a trial's rescue rule with non-responder handling, each kind says how a rescued
 patient counts (``EndpointKind.after_rescue``).
@@ -41,7 +48,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import numpy as np
@@ -68,6 +75,8 @@ class Endpoint:
     variable: str
     time: float | None = None
     threshold: float | None = None
+    #: the earlier visit (days) a window or a change starts from (None: baseline)
+    since: float | None = field(default=None, repr=False)
 
     @property
     def spec(self) -> EndpointKind:
@@ -107,8 +116,9 @@ class EndpointKind:
 
     name: str
     #: full-text pattern; ``build`` turns its match into (variable, time text, threshold)
+    #: or (variable, time text, threshold, since text)
     pattern: re.Pattern[str]
-    build: Callable[[re.Match[str], str | None], tuple[str, str | None, float | None]]
+    build: Callable[[re.Match[str], str | None], tuple]
     #: the form shown in "not understood" messages
     form: str
     contexts: tuple[str, ...]
@@ -227,6 +237,43 @@ def _relapsed(ep: Endpoint, obs) -> dict[str, np.ndarray]:
     return {ep.text: np.where(np.isfinite(event), by, np.nan)}
 
 
+def _pct_change_from(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    pct = _pct(obs.at(ep.variable, ep.since), obs.at(ep.variable, ep.time))
+    return {ep.text: np.where(np.isfinite(pct), pct, np.nan)}
+
+
+def _lost(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    """1: a responder (>= PCT % better than baseline) at ``since`` who is not one at some
+    visit in (since, time]; 0: responding throughout; NaN: not a responder at ``since``."""
+    series = obs.series(ep.variable)
+    k0, k1 = (int(np.argmin(np.abs(obs.times - t))) for t in (ep.since, ep.time))
+    pct = _pct(series[:, :1], series[:, k0 : k1 + 1])
+    responding = pct <= -ep.threshold
+    ok = np.isfinite(pct).all(axis=1) & responding[:, 0]
+    lost = (~responding[:, 1:]).any(axis=1).astype(np.float64)
+    return {ep.text: np.where(ok, lost, np.nan)}
+
+
+_TIME_TO = re.compile(rf"^time_to:{_VAR}(>=|<=)(\d+(?:\.\d+)?)$")
+
+
+def _time_to(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    """Days from ``obs.start`` to the first later visit at or past the threshold."""
+    series, times = obs.series(ep.variable), obs.times
+    k0 = int(np.argmin(np.abs(times - obs.start)))
+    after = series[:, k0 + 1 :]
+    up = _TIME_TO.match(ep.text).group(2) == ">="
+    hit = after >= ep.threshold if up else after <= ep.threshold
+    any_hit = hit.any(axis=1) if hit.shape[1] else np.zeros(len(series), dtype=bool)
+    first = k0 + 1 + (hit.argmax(axis=1) if hit.shape[1] else 0)
+    t = np.where(any_hit, times[np.minimum(first, len(times) - 1)], times[-1]) - times[k0]
+    ok = np.isfinite(series[:, k0:]).all(axis=1) & obs.observed_at_baseline(ep.variable)
+    return {
+        ep.text: np.where(ok, t, np.nan),
+        ep.text + "_event": np.where(ok, any_hit * 1.0, np.nan),
+    }
+
+
 _FLARE_BAND = re.compile(r"^flares_per_year:(\d+)-(\d+)?$")
 
 
@@ -335,6 +382,43 @@ KINDS: dict[str, EndpointKind] = {
             lambda ep: f"relapsed by {_week(ep)}",
         ),
         EndpointKind(
+            "pct_change_from",
+            re.compile(rf"^mean_pct_change:{_VAR}@([^/]+)/(.+)$"),
+            lambda m, primary: (m.group(1), m.group(2), None, m.group(3)),
+            "mean_pct_change:VAR@TIME/FROM",
+            _CLINICAL,
+            "mean",
+            _pct_change_from,
+            lambda ep: f"{ep.variable} % change from week {ep.since / 7:g} to {_week(ep)}",
+            unit="%",
+            after_rescue="last_value",
+        ),
+        EndpointKind(
+            "lost",
+            re.compile(rf"^lost:{_VAR}-(\d+(?:\.\d+)?)@(.+)\.\.(.+)$"),
+            lambda m, primary: (m.group(1), m.group(4), float(m.group(2)), m.group(3)),
+            "lost:SCORE-PCT@FROM..TIME",
+            _CLINICAL,
+            "rate",
+            _lost,
+            lambda ep: (
+                f"{ep.variable}-{ep.threshold:g} lost between week {ep.since / 7:g} and {_week(ep)}"
+            ),
+            # observed: counting a rescued patient as a non-responder (0) would read "not
+            # lost"; rescue itself is reported by rescue@TIME
+            after_rescue="observed",
+        ),
+        EndpointKind(
+            "time_to",
+            _TIME_TO,
+            lambda m, primary: (m.group(1), None, None),
+            "time_to:VAR>=X, time_to:VAR<=X",
+            _CLINICAL,
+            "time_to_event",
+            _time_to,
+            lambda ep: f"days to {ep.text.removeprefix('time_to:')}",
+        ),
+        EndpointKind(
             "category",
             re.compile(r"^(IGA|PGA)01@(.+)$"),
             lambda m, primary: (m.group(1), m.group(2), None),
@@ -421,20 +505,28 @@ def parse_endpoint(text: str, *, context: Context = "scenario", disease: str | N
             continue
         if kind.name == "mean" and context != "trial" and _PLAIN_MEAN.match(text):
             continue
-        variable, when, threshold = kind.build(m, primary)
+        variable, when, threshold, *since_text = kind.build(m, primary)
         try:
             time = None if when is None else parse_days(when)
+            since = parse_days(since_text[0]) if since_text else None
         except ValueError as err:
             raise EndpointError(f"endpoint {short(text)}: {err}") from None
+        if since is not None and not 0 <= since < time:
+            raise EndpointError(
+                f"endpoint {short(text)}: the window starts on day {since:g}; allowed: "
+                f"before its end (day {time:g})"
+            )
         if threshold is not None and not 0 < threshold <= 100:
             raise EndpointError(
                 f"endpoint {short(text)}: a responder threshold of {threshold:g} %; "
                 "allowed: 0 < PCT <= 100 (e.g. EASI-75@16w)"
             )
+        if kind.name == "time_to":  # a score level, not a responder %
+            threshold = float(m.group(3))
         if disease and variable not in DISEASES[disease].scores:
             raise EndpointError(
                 f"endpoint {short(text)}: {variable} is not a {disease} score; allowed: "
                 + ", ".join(DISEASES[disease].scores)
             )
-        return Endpoint(text, kind.name, variable, time, threshold)
+        return Endpoint(text, kind.name, variable, time, threshold, since)
     raise EndpointError(f"endpoint {short(text)} not understood; allowed forms: {forms(context)}")

@@ -45,6 +45,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from dermatwin._base.yaml_files import Number, StrictModel, Whole, short
 from dermatwin.disease.scores import ORDINALS, continuous_scores, grade
+from dermatwin.disease.skin_type import SKIN_TYPES, score_factor
 from dermatwin.engine.simulate import equilibrate, solve
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
 from dermatwin.model.spec import Model
@@ -57,6 +58,7 @@ from dermatwin.patients.baseline import (
 )
 from dermatwin.patients.profile import (
     DISEASE_SCORES,
+    HLA_C0602_PREVALENCE_PSO,
     SCORE_RANGES,
     Disease,
     Patient,
@@ -67,7 +69,6 @@ from dermatwin.patients.sampling import patient_rng, sample_lognormal
 
 #: prevalences (PER-10, PER-21)
 FLG_PREVALENCE_AD = 0.191
-HLA_C0602_PREVALENCE_PSO = 0.508
 #: assumed between-patient CVs (log-normal sigma) of psoriasis-core rates: T-cell
 #: recruitment by IL-23, IL-23 production by dendritic cells, IL-17 production by T cells
 PSORIASIS_VARIABILITY = {"t2": 0.25, "il232": 0.25, "il172": 0.25}
@@ -154,6 +155,9 @@ class PopulationSpec(StrictModel):
     pasi_plaque_median: Number = Field(20.0, gt=0, le=72, description="assumed")
     pasi_plaque_sigma: Number = Field(0.35, ge=0, le=5, description="assumed log-normal sigma")
     max_draws_per_patient: Whole = Field(50, ge=1, le=10_000, description="draw budget per patient")
+    #: shares of Fitzpatrick skin types 1-6 (None: not drawn, no effect): erythema is
+    #: scored as seen on the patient's skin (dermatwin.disease.skin_type)
+    skin_types: dict[int, Number] | None = None
     #: baseline targets: "pooled" or {SCORE: {mean, sd}, GRADE: {shares: {k: share}}}
     baseline: str | dict[str, dict[str, Any]] | None = None
     baseline_pilot: Whole = Field(
@@ -181,6 +185,16 @@ class PopulationSpec(StrictModel):
                     )
         if self.baseline is not None:
             self.targets()
+        if self.skin_types is not None:
+            shares = self.skin_types
+            if not shares or set(shares) - set(SKIN_TYPES) or min(shares.values()) < 0:
+                raise ValueError(
+                    "skin_types: shares of Fitzpatrick types; allowed: keys 1-6, shares >= 0"
+                )
+            if abs(sum(shares.values()) - 1.0) > 1e-6:
+                raise ValueError(
+                    f"skin_types: the shares sum to {sum(shares.values()):g}; allowed: 1"
+                )
         return self
 
     def targets(self) -> dict[str, Target] | None:
@@ -231,7 +245,30 @@ def candidate_covariates(spec: PopulationSpec, seed: int, stream: int, index: in
     else:
         row["hla_c0602"] = bool(carrier < spec.hla_c0602_prevalence)
         row["pasi_plaque"] = plaque
+    if spec.skin_types is not None:  # drawn last: the draws above stay as they were
+        types = sorted(spec.skin_types)
+        cum = np.cumsum([spec.skin_types[t] for t in types])
+        row["fitzpatrick"] = types[
+            min(int(np.searchsorted(cum, rng.random() * cum[-1], side="right")), len(types) - 1)
+        ]
     return row
+
+
+def as_scored(scores: pd.DataFrame, covariates: list[dict], severity=None) -> pd.DataFrame:
+    """``scores`` as a clinician records them on each patient's Fitzpatrick skin type
+    (:mod:`dermatwin.disease.skin_type`; unchanged without skin types), IGA/PGA regraded."""
+    types = [c.get("fitzpatrick") for c in covariates]
+    if all(t is None for t in types):
+        return scores
+    out = scores.copy()
+    for name in out.columns:
+        factor = np.array([score_factor(name, t) for t in types])
+        if (factor != 1.0).any():
+            out[name] = out[name].to_numpy() * factor
+    for ordinal in ORDINALS.values():
+        if ordinal.source in out and ordinal.name in out:
+            out[ordinal.name] = grade(ordinal.name, out[ordinal.source].to_numpy(), severity)
+    return out
 
 
 def candidate_parameters(
@@ -369,7 +406,7 @@ def _screen(
     cov = [candidate_covariates(spec, seed, stream, k) for k in range(start, start + size)]
     p = candidate_parameters(model, spec, seed, stream, start, size, cov)
     y, status = equilibrate(model, p, disease_start(model, spec.disease))
-    scores = baseline_scores(model, p, y, spec.severity)
+    scores = as_scored(baseline_scores(model, p, y, spec.severity), cov, spec.severity)
     return CandidateBlock(start, cov, p, y, status, scores, _eligible(scores, spec, status == 0))
 
 
@@ -427,7 +464,7 @@ def select_candidates(
         return Population(p, y0, status, pd.DataFrame(cov), int(candidates.max()) + 1)
     # one batch for all: each patient is integrated on its own, so rows equal generate()'s
     y, status = equilibrate(model, p, disease_start(model, spec.disease))
-    scores = baseline_scores(model, p, y, spec.severity)
+    scores = as_scored(baseline_scores(model, p, y, spec.severity), cov, spec.severity)
     block = CandidateBlock(0, cov, p, y, status, scores, status == 0)
     return Population(
         p,

@@ -110,7 +110,7 @@ _AUTHOR_YEAR = re.compile(r"\b[A-Z]{3,}(?:19|20)\d\d[a-z]?\b")
 #: tokens shaped like a dash id that name something else, with what they are
 NOT_SOURCES = {
     r"IL-\d+": "interleukins (cytokines)",
-    r"(?:EASI|PASI)-\d+": "endpoints (EASI-75: 75 % improvement)",
+    r"(?:EASI|PASI|SCORAD)-\d+": "endpoints (EASI-75: 75 % improvement)",
     r"(?:SOLO|MONO|PHOENIX)-\d": "trial names (SOLO-1, JADE MONO-1, PHOENIX-1)",
     r"TSG-6|MMP-\d+": "proteins",
     r"SHA-256|UTF-8": "standards (hash, text encoding)",

@@ -183,6 +183,54 @@ PAPERS: list[dict[str, str]] = [
     {"id": "SAURAT2008", "kind": "paper", "like": "PSO_CHAMPION_ADA_PASI75"},
     {"id": "MENTER2008", "kind": "paper", "like": "PSO_ADA_REVEAL_PASI75_T"},
     {"id": "LANGLEY2014", "kind": "paper", "like": "PSO_SECU_ERASURE_300_PASI75"},
+    {"id": "GORDON2006", "kind": "paper", "like": "PSO_ETN_GORDON2006_RELAPSE"},
+    {"id": "KIMBALL2012", "kind": "paper", "like": "PSO_UST_PHX1LT_45_W76"},
+    {"id": "GRANLUND1995", "kind": "paper", "like": "AD_CSA_GRAN_BL"},
+    {"id": "SCHMITT2007", "kind": "paper", "like": "AD_CSA_META_2W_LOW"},
+    {"id": "SCHMITT2010", "kind": "paper", "like": "AD_CSA_SCHMITT2010_REMISSION"},
+    {
+        "id": "LI2016",
+        "kind": "paper",
+        "fact": "HLA-C*06:02 carriers respond better to ustekinumab: PASI-75 at week 12 17.9 "
+        "points higher than in non-carriers (largest difference; PASI-75 at week 24 86 vs "
+        "76 %); phase 3 ustekinumab programme, retrospective",
+        "citation": "Li K, Huang CC, Randazzo B, et al. HLA-C*06:02 allele and response to "
+        "IL-12/23 inhibition: results from the ustekinumab phase 3 psoriasis program. "
+        "J Invest Dermatol 2016;136(12):2364-2371 (PMID 27476722)",
+        "url_or_doi": "10.1016/j.jid.2016.06.631",
+        "verification": "abstract read (PubMed record)",
+        "notes": "Used for the p40_response of carriers vs non-carriers (dermatwin.patients."
+        "profile); carrier and non-carrier week-12 rates not in the abstract.",
+    },
+    {
+        "id": "ABIDI2010",
+        "kind": "paper",
+        "fact": "reservoir of a potent topical steroid (clobetasol propionate 0.05 % cream) "
+        "in the stratum corneum: histamine-wheal suppression after one application as on "
+        "day 1 to day 4, lost from day 5 (rabbit)",
+        "citation": "Abidi A, Ahmad F, Singh SK, Kumar A. Study of reservoir effect of "
+        "clobetasol propionate cream in an experimental animal model using histamine-"
+        "induced wheal suppression test. Indian J Dermatol 2010;55(4):329-333 "
+        "(PMID 21430883)",
+        "url_or_doi": "10.4103/0019-5154.74531",
+        "verification": "abstract read (bibliographic record)",
+        "notes": "Used for the 3.5-day effect window of a topical steroid application "
+        "(dermatwin.therapy.exposure.TCS_WINDOW_DAYS); animal data, potent steroid.",
+    },
+    {
+        "id": "ZHAO2015",
+        "kind": "paper",
+        "fact": "AD outcome measures (EASI, oSCORAD, TIS, SASSAD) have poor inter-rater "
+        "reliability in highly pigmented skin; variation in erythema perception a "
+        "contributor (18 patients, 5 raters, photographs)",
+        "citation": "Zhao CY, Wijayanti A, Doria MC, et al. The reliability and validity of "
+        "outcome measures for atopic dermatitis in patients with pigmented skin: a grey "
+        "area. Int J Womens Dermatol 2015;1(3):150-154 (PMID 28491979)",
+        "url_or_doi": "10.1016/j.ijwd.2015.05.002",
+        "verification": "abstract read (PMC record)",
+        "notes": "Qualitative: no effect size; the erythema visibilities by Fitzpatrick type "
+        "(dermatwin.disease.skin_type) are assumed.",
+    },
 ]
 
 

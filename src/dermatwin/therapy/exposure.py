@@ -39,8 +39,12 @@ from dermatwin.model.skin.drugs import TCS_PARAMETER, state_name
 if TYPE_CHECKING:
     from dermatwin.therapy.drugs import DrugDose
 
-#: applications of a topical steroid act for about a day (assumed; merged when they overlap)
-TCS_WINDOW_DAYS = 1.0
+#: an application of a topical steroid acts for 3.5 days (merged when windows overlap;
+#: cut at the dose's stop): the stratum-corneum reservoir of a potent steroid kept
+#: suppressing histamine wheals to day 4 after one application (ABIDI2010, rabbit), the
+#: reason proactive twice-weekly use works. Daily use is continuous either way; only
+#: sparser schedules (proactive: days 0 and 3 of each week) depend on it.
+TCS_WINDOW_DAYS = 3.5
 #: UVB: first-session dose of the SHMAROV2022 ladder (J/cm2); other doses scale the ladder
 UVB_LABEL_DOSE = UVB_LADDER[0]
 #: UVB sessions: days of each week (Mon/Wed/Fri, as in simulate_uvb_v8_4.m)

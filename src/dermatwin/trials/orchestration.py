@@ -71,12 +71,62 @@ def trial_summary(spec: TrialSpec, table: pd.DataFrame, failures: list[list]) ->
         paired=spec.paired,
         order=list(spec.arms),
     )
+    summary.update(design_summary(spec, table, kinds, absent))
     targets = spec.population_spec().targets()
     if targets is not None:  # Table 1 (only then: other trials' summaries stay as they were)
         summary["baseline"] = baseline_summary(
             table, list(spec.arms), {k: v.model_dump() for k, v in targets.items()}
         )
     return summary
+
+
+def design_summary(spec: TrialSpec, table: pd.DataFrame, kinds: dict, absent: Counter) -> dict:
+    """The summary parts of the maintenance/withdrawal design features, only those the
+    trial asks for (so other trials' summaries stay as they were): ``enrolled`` per arm
+    (period 2 by response), ``survival`` at ``survival_at`` per arm and time-to-event
+    endpoint (%, Kaplan-Meier, log-log band), ``pooled`` arms and ``subgroups``."""
+    from dermatwin.trials.run import ENROLLED
+    from dermatwin.trials.statistics import survival_at
+
+    out: dict = {}
+    arms = list(spec.arms)
+
+    def per_arm(frame: pd.DataFrame, order: list[str]) -> dict:
+        return summarise(frame, kinds, seed=spec.seed, order=order)["arms"]
+
+    if spec.enrol is not None:
+        out["enrolled"] = {arm: int(table.loc[table["arm"] == arm, ENROLLED].sum()) for arm in arms}
+    events = [name for name, kind in kinds.items() if kind == "time_to_event"]
+    if spec.survival_at and events:
+        out["survival"] = {
+            arm: {
+                name: survival_at(
+                    table.loc[table["arm"] == arm, name],
+                    table.loc[table["arm"] == arm, name + "_event"],
+                    spec.survival_at,
+                )
+                for name in events
+            }
+            for arm in arms
+        }
+    if spec.pooled:
+        frames = []
+        for name, members in spec.pooled.items():
+            part = table[table["arm"].isin(members)].copy()
+            part["arm"] = name
+            frames.append(part)
+        out["pooled"] = per_arm(pd.concat(frames, ignore_index=True), list(spec.pooled))
+    if spec.subgroups:
+        out["subgroups"] = {}
+        for covariate in spec.subgroups:
+            if covariate not in table:
+                continue
+            levels = {}
+            for level in sorted(table[covariate].dropna().unique(), key=str):
+                part = table[table[covariate] == level]
+                levels[str(level)] = per_arm(part, [a for a in arms if a in set(part["arm"])])
+            out["subgroups"][covariate] = levels
+    return out
 
 
 def trial_manifest(spec: TrialSpec, model: Model, failed_patients: int) -> dict:

@@ -395,6 +395,21 @@ def _headline(summary: Mapping, primary: str, kinds: Mapping[str, str]) -> list[
     return out
 
 
+def _survival_rows(summary: Mapping, name: str, arms: list[str]) -> list[list[str]]:
+    """Rows of the Kaplan-Meier survival of endpoint ``name`` at the trial's
+    ``survival_at`` days (summary ``survival``; none without it)."""
+    survival = summary.get("survival", {})
+    days = next((list(survival[a][name]) for a in arms if name in survival.get(a, {})), [])
+    rows = []
+    for day in days:
+        cells = []
+        for arm in arms:
+            r = survival.get(arm, {}).get(name, {}).get(day, {})
+            cells.append(f"{num(r.get('estimate'))} ({ci(r.get('ci'))})")
+        rows.append([f"{name} at week {float(day) / 7:g}", "survival %", *cells])
+    return rows
+
+
 def write_html_report(
     path: str | Path,
     *,
@@ -440,6 +455,7 @@ def write_html_report(
                 + (f", excl. {r['excluded']}" if r.get("excluded") else "")
             )
         rows.append([name, STATISTIC.get(kind, kind), *cells])
+        rows += _survival_rows(summary, name, arms)
     wide = Table(["endpoint", "statistic", *arms], rows, set(range(2, len(arms) + 2)))
 
     comparisons = summary.get("comparisons", [])

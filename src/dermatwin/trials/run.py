@@ -26,6 +26,7 @@ from dermatwin._base.display import html_table, one_line
 from dermatwin._base.errors import ModelError
 from dermatwin.disease.observation import trial_noise
 from dermatwin.disease.scores import DISEASES, ORDINALS, ceiling, grade
+from dermatwin.disease.skin_type import score_factor
 from dermatwin.model.skin import build
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import Endpoint
@@ -286,9 +287,18 @@ def _raw_scores(cohort: Cohort, disease: str) -> dict[str, np.ndarray]:
     }
 
 
-def _scores(raw: dict, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray) -> dict:
-    """Observed scores (patients x times) with measurement noise; IGA/PGA from them."""
+def _scores(
+    raw: dict, disease: str, spec: TrialSpec, seed_arm: int, ids: np.ndarray, skin=None
+) -> dict:
+    """Observed scores (patients x times) as scored on each patient's Fitzpatrick
+    ``skin`` type (None: not drawn; :mod:`dermatwin.disease.skin_type`), with measurement
+    noise; IGA/PGA from them."""
     out = {name: values.copy() for name, values in raw.items()}
+    if skin is not None:
+        for name in out:
+            factor = np.array([score_factor(name, t) for t in skin])
+            if (factor != 1.0).any():
+                out[name] *= factor[:, None]
     ordinal = ORDINALS[DISEASES[disease].ordinal]
     for row, pid in enumerate(ids):
         rng = patient_rng(spec.seed, int(pid), seed_arm + NOISE_STREAM_OFFSET)
@@ -396,6 +406,20 @@ def _endpoint_values(
     return values
 
 
+#: endpoint-table column of a trial with ``enrol``: 1 if the patient entered period 2
+ENROLLED = "enrolled"
+
+
+def enrolled_in_period_2(spec: TrialSpec, scores: dict, times: np.ndarray) -> np.ndarray:
+    """Whether each patient responds at ``enrol.at`` (improved by at least the enrolment
+    % from baseline, observed scores): who enters period 2."""
+    name, pct = spec.enrol.score()
+    values = scores[name]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = 100.0 * (values[:, _at(times, spec.enrol.at)] - values[:, 0]) / values[:, 0]
+    return np.isfinite(change) & (change <= -pct)
+
+
 def _legacy_start(spec: TrialSpec) -> float:
     if spec.relapse.start is not None:
         return spec.relapse.start
@@ -413,7 +437,15 @@ def trial_model(spec: TrialSpec) -> Model:
 
 
 #: covariates copied into the endpoint table
-ENDPOINT_COVARIATES = ("candidate", "age", "sex", "weight_kg", "flg_loss", "hla_c0602")
+ENDPOINT_COVARIATES = (
+    "candidate",
+    "age",
+    "sex",
+    "weight_kg",
+    "flg_loss",
+    "hla_c0602",
+    "fitzpatrick",
+)
 
 
 @dataclass
@@ -468,7 +500,8 @@ def simulate_chunk(
     status = cohort.status.copy()
     stream = spec.population_stream(arm_index)
     raw = _raw_scores(cohort, spec.disease)
-    scores = _scores(raw, spec.disease, spec, stream, chunk)
+    skin = pop.covariates["fitzpatrick"].tolist() if "fitzpatrick" in pop.covariates else None
+    scores = _scores(raw, spec.disease, spec, stream, chunk, skin)
     rescue_day = np.full(len(chunk), np.inf)
     if spec.rescue is not None:
         for name in scores:
@@ -493,13 +526,17 @@ def simulate_chunk(
             for name, values in _raw_scores(again, spec.disease).items():
                 raw[name][rescued] = values
             status[rescued] = again.status
-            scores = _scores(raw, spec.disease, spec, stream, chunk)
+            scores = _scores(raw, spec.disease, spec, stream, chunk, skin)
     for name in scores:
         scores[name][status != 0] = np.nan
     tcs = np.array([tcs_days(r, times) for r in regimens]).reshape(len(chunk), len(times))
     cols: dict = {}
     for ep in spec.parsed_endpoints():
         cols.update(_endpoint_values(ep, scores, times, spec, arm, rescue_day, tcs))
+    if spec.enrol is not None:  # period 2: only the responders at enrol.at are analysed
+        enrolled = enrolled_in_period_2(spec, scores, times)
+        cols = {k: np.where(enrolled, v, np.nan) for k, v in cols.items()}
+        cols[ENROLLED] = enrolled.astype(np.float64)
     if spec.population.get("baseline") is not None:  # Table 1 of a baseline-matched trial
         cols.update(baseline_columns(scores))
     frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})

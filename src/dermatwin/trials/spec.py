@@ -105,6 +105,22 @@ class Relapse(_Strict):
     start: Days | None = None
 
 
+class Enrol(_Strict):
+    """Period 2 by response (randomised withdrawal of responders): only the patients who
+    respond at ``at`` (``responders``: ``SCORE-PCT``, improved by at least PCT % from
+    baseline, e.g. ``PASI-75``) enter period 2; every endpoint is analysed over them
+    (the others are counted in ``excluded``). Each arm's patients run the arm's regimen
+    from day 0, so arms that differ only from ``at`` on (e.g. an arm ``withdrawal`` at
+    ``at``) are period 1 in common and period 2 as randomised."""
+
+    at: Days
+    responders: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*-\d+(\.\d+)?$", max_length=40)
+
+    def score(self) -> tuple[str, float]:
+        name, pct = self.responders.rsplit("-", 1)
+        return name, float(pct)
+
+
 class RowRef(_Strict):
     """Where a row of the reference clinical data appears in this trial: an arm's
     endpoint, times ``scale`` (e.g. -1 when the row reports a reduction and the endpoint
@@ -163,6 +179,16 @@ class TrialSpec(_Strict):
     parameter_set: str | ParameterSet = "default"
     #: reference clinical rows (ids of clinical_outcomes.csv) this trial expresses
     reference_rows: dict[str, RowRef] = Field(default_factory=dict)
+    #: period 2 by response at a visit (randomised withdrawal designs), None: everybody
+    enrol: Enrol | None = None
+    #: Kaplan-Meier survival of every time-to-event endpoint at these days (summary)
+    survival_at: list[Days] = Field(default_factory=list, max_length=50)
+    #: pooled arms: name -> the arms analysed together (summary ``pooled``)
+    pooled: dict[str, list[str]] = Field(default_factory=dict, max_length=20)
+    #: covariates whose levels get their own per-arm estimates (summary ``subgroups``)
+    subgroups: list[Literal["sex", "hla_c0602", "flg_loss", "fitzpatrick"]] = Field(
+        default_factory=list, max_length=4
+    )
 
     @field_validator("arms")
     @classmethod
@@ -217,6 +243,7 @@ class TrialSpec(_Strict):
                     f"reference_rows.{row}.endpoint: {short(ref.endpoint)} is not an endpoint "
                     "of the trial; allowed: " + ", ".join(self.endpoints)
                 )
+        self._check_design()
         if "severity" in self.population:
             raise ValueError(
                 "population.severity: set from the parameter set's severity section; "
@@ -228,6 +255,50 @@ class TrialSpec(_Strict):
             raise ValueError(f"population.{validation_message(err)}") from None
         self._check_regimens()
         return self
+
+    def _check_design(self) -> None:
+        """Enrolment, survival times, pooled arms and subgroups name things the trial has."""
+        if self.enrol is not None:
+            if not 0 < self.enrol.at < self.duration:
+                raise ValueError(
+                    f"enrol.at: day {self.enrol.at:g}; allowed: inside the trial "
+                    f"(0, {self.duration:g})"
+                )
+            score, pct = self.enrol.score()
+            if score not in DISEASE_SCORES[self.disease] or not 0 < pct <= 100:
+                raise ValueError(
+                    f"enrol.responders: {short(self.enrol.responders)}; allowed: SCORE-PCT "
+                    f"with a {self.disease} score ({', '.join(DISEASE_SCORES[self.disease])}) "
+                    "and 0 < PCT <= 100"
+                )
+        for t in self.survival_at:
+            if not 0 < t <= self.duration:
+                raise ValueError(
+                    f"survival_at: day {t:g}; allowed: within the trial (0, {self.duration:g}]"
+                )
+        for name, members in self.pooled.items():
+            if name in self.arms or not members or len(set(members)) != len(members):
+                raise ValueError(
+                    f"pooled.{short(name, 40)}: a new name for two or more distinct arms"
+                )
+            for arm in members:
+                if arm not in self.arms:
+                    raise ValueError(
+                        f"pooled.{short(name, 40)}: {short(arm)} is not an arm; allowed: "
+                        + ", ".join(self.arms)
+                    )
+        if "flg_loss" in self.subgroups and self.disease != "AD":
+            raise ValueError(
+                "subgroups: flg_loss is an AD covariate; allowed for psoriasis: "
+                "sex, hla_c0602, fitzpatrick"
+            )
+        if "hla_c0602" in self.subgroups and self.disease != "psoriasis":
+            raise ValueError(
+                "subgroups: hla_c0602 is a psoriasis covariate; allowed for AD: "
+                "sex, flg_loss, fitzpatrick"
+            )
+        if "fitzpatrick" in self.subgroups and self.population.get("skin_types") is None:
+            raise ValueError("subgroups: fitzpatrick needs population.skin_types")
 
     def _check_times(self) -> None:
         """Duration, visits, withdrawal and dose days inside the trial, before any work."""
@@ -363,8 +434,11 @@ class TrialSpec(_Strict):
 
     def visit_times(self) -> np.ndarray:
         grid = np.arange(0.0, self.duration + 1e-9, self.visit_every)
-        extra = [e.time for e in self.parsed_endpoints() if e.time is not None]
-        points = [*grid, self.duration, *(self.visits or []), *extra]
+        eps = self.parsed_endpoints()
+        extra = [t for e in eps for t in (e.time, e.since) if t is not None]
+        points = [*grid, self.duration, *(self.visits or []), *extra, *self.survival_at]
+        if self.enrol is not None:
+            points.append(self.enrol.at)
         if self.withdrawal:
             points.append(self.withdrawal.at)
         points += [a.withdrawal.at for a in self.arms.values() if a.withdrawal is not None]
@@ -379,10 +453,13 @@ class TrialSpec(_Strict):
 
     def relapse_start(self, arm: str) -> float:
         """The day relapse is measured from in ``arm``: ``relapse.start``, else the arm's
-        withdrawal, else day 0."""
+        withdrawal, else the start of period 2 (``enrol.at``: a maintenance arm of a
+        randomised withdrawal), else day 0."""
         if self.relapse.start is not None:
             return self.relapse.start
         stop = self.arm_stop(arm)
+        if stop is None and self.enrol is not None:
+            return self.enrol.at
         return 0.0 if stop is None else stop
 
     def reference(self) -> str:

@@ -306,6 +306,25 @@ def kaplan_meier(times, events, level: float = 0.95) -> tuple[pd.DataFrame, dict
     return table, median
 
 
+def survival_at(times, events, at: Sequence[float], level: float = 0.95) -> dict:
+    """Kaplan-Meier survival (%) at each day of ``at``: ``{"DAY": {"estimate", "ci"}}``
+    (the step function's value at that day; None past the last observed time)."""
+    table, _ = kaplan_meier(times, events, level)
+    out = {}
+    for t in at:
+        if table.empty or t > float(table["time"].iloc[-1]):
+            cell = {"estimate": None, "ci": [None, None]}
+        else:
+            k = int(np.searchsorted(table["time"].to_numpy(), t, side="right")) - 1
+            row = table.iloc[k] if k >= 0 else None
+            est, lo, hi = (
+                (1.0, 1.0, 1.0) if row is None else (row["survival"], row["lower"], row["upper"])
+            )
+            cell = {"estimate": _float(100 * est), "ci": [_float(100 * lo), _float(100 * hi)]}
+        out[f"{t:g}"] = cell
+    return out
+
+
 def logrank_test(times1, events1, times2, events2) -> dict:
     """Two-sided log-rank test (``scipy.stats.logrank``): ``{"chi2", "p_value"}``.
 

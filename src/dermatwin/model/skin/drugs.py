@@ -29,7 +29,10 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
   up to ``exp(gain * A)``: the rebound.
 * **IL-12/IL-23**: p40 (ustekinumab) scales Th1 (``k5``, IL-12) and Th17 (``k7``,
   IL-23) differentiation and IL-23 production by dendritic cells ``il232``; il23p19
-  scales ``k7`` and ``il232``.
+  scales ``k7`` and ``il232``. The p40 inhibition is multiplied by the patient's
+  ``p40_response`` (1 by default; set from HLA-C*06:02 carriage by
+  :mod:`dermatwin.patients.profile`, LI2016: carriers respond better to ustekinumab,
+  not to TNF or IL-17 blockers). It must keep ``p40_response * p40_emax <= 1``.
 * **Psoriasis cytokines**: il17a scales IL-17 production ``il172`` (the state is free
   IL-17), tnf scales ``tnf2``.
 * **Methotrexate** also slows keratinocyte proliferation (``sc2``, ``ta2``, ``sc2ta``)
@@ -370,6 +373,16 @@ def add(b: ModelBuilder) -> None:
         upper=1.0,
         description="inhibition of the local T-cell drive by a potent topical steroid",
     )
+    p40_response = b.parameter(
+        "p40_response",
+        1.0,
+        unit="dimensionless",
+        source="LI2016 (per patient: HLA-C*06:02 carriers respond better to p40 blockade; "
+        "values in dermatwin.patients.profile)",
+        lower=0.0,
+        upper=3.0,
+        description="patient's responsiveness to IL-12/IL-23 p40 blockade (x the inhibition)",
+    )
     mtx_kc = b.parameter(
         "mtx_kc_fraction",
         0.3,
@@ -436,9 +449,10 @@ def add(b: ModelBuilder) -> None:
     )
     for name in T_CELL_RATES:
         b.scale_parameter(name, t_drive)
-    b.scale_parameter("k5", 1 - inhibition["p40"])
-    b.scale_parameter("k7", (1 - inhibition["p40"]) * (1 - inhibition["il23p19"]))
-    b.scale_parameter("il232", (1 - inhibition["p40"]) * (1 - inhibition["il23p19"]))
+    i_p40 = p40_response * inhibition["p40"]
+    b.scale_parameter("k5", 1 - i_p40)
+    b.scale_parameter("k7", (1 - i_p40) * (1 - inhibition["il23p19"]))
+    b.scale_parameter("il232", (1 - i_p40) * (1 - inhibition["il23p19"]))
     b.scale_parameter("il172", 1 - inhibition["il17a"])
     b.scale_parameter("tnf2", 1 - inhibition["tnf"])
     for name in ("sc2", "ta2", "sc2ta"):
