@@ -48,6 +48,8 @@ async def run(request: Request, job: str) -> Response:
     found = _job(request, job)
     if isinstance(found, Response):
         return found
+    if found.kind != "trial":  # cancel and resume of any job come back here
+        return RedirectResponse(found.url, status_code=303)
     return page(request, "run.html", {"job": found, "downloads": list(DOWNLOADS)})
 
 
