@@ -61,9 +61,11 @@ def create_app(
     ``validation_trials``: the folder of trials a validation job may run (default the
     shipped reference trials).
     """
+    from dermatwin.web.routes_compare import router as compare
     from dermatwin.web.routes_designer import router as designer
     from dermatwin.web.routes_runs import router as runs
     from dermatwin.web.routes_twins import router as twins
+    from dermatwin.web.routes_validation import router as validation
 
     data = Path(data)
     try:
@@ -104,6 +106,8 @@ def create_app(
     app.include_router(designer)
     app.include_router(runs)
     app.include_router(twins)
+    app.include_router(validation)
+    app.include_router(compare)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
