@@ -177,6 +177,8 @@ def test_a_bad_plan_request_gets_the_command_line_message(planned, tmp_path):
     assert sorted(p.name for p in (data / "plans").iterdir()) == before
     # ids of another kind, or of nothing, are no twin and no plan
     assert client.get(f"/plans/{twin}").status_code == 404
+    assert client.get(f"/runs/{twin}/trial.yaml").status_code == 404
+    assert client.get(f"/runs/{twin}/files/summary.json").status_code == 404
     assert client.get("/twins/..%2F..%2Fjobs.sqlite").status_code == 404
     assert client.get(f"/twins/{twin}/files/..%2Fvisits.csv").status_code == 404
 

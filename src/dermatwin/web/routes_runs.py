@@ -39,9 +39,10 @@ DOWNLOADS = {
 }
 
 
-def _job(request: Request, job: str) -> Job | Response:
+def _job(request: Request, job: str, trial_only: bool = False) -> Job | Response:
+    """The job ``job`` (any kind, or only a trial run), or the error page."""
     found = request.app.state.table.get(job) if is_job_id(job) else None
-    if found is None:
+    if found is None or (trial_only and found.kind != "trial"):
         return error_page(request, f"run {job[:40]!r}: no such run", 404)
     return found
 
@@ -137,7 +138,7 @@ def _act(request: Request, job: str, action: str) -> Response:
 
 @router.get("/runs/{job}/trial.yaml")
 async def trial_yaml(request: Request, job: str) -> Response:
-    found = _job(request, job)
+    found = _job(request, job, trial_only=True)
     if isinstance(found, Response):
         return found
     path = request.app.state.runner.trial_file(found.id)
@@ -146,7 +147,7 @@ async def trial_yaml(request: Request, job: str) -> Response:
 
 @router.get("/runs/{job}/files/{name}")
 async def download(request: Request, job: str, name: str) -> Response:
-    found = _job(request, job)
+    found = _job(request, job, trial_only=True)
     if isinstance(found, Response):
         return found
     if name not in DOWNLOADS:
