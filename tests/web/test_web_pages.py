@@ -128,4 +128,4 @@ def test_a_small_validation_job_shows_predicted_vs_observed(server):
     assert 'id="no-stored"' not in page and "AD_DUPI_P2_12W_EASI50_T" in page
     assert client.get("/validation/stored.png").content[:4] == b"\x89PNG"
     (data / "validation.json").write_text("[1, 2]")
-    assert "not a `dermatwin validate --json` result" in client.get("/validation").text
+    assert "validation.json: not a validation result" in client.get("/validation").text

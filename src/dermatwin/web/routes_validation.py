@@ -34,7 +34,8 @@ def _result(path: Path) -> dict | None:
         return {**result, "lines": coverage_lines(result)}
     except (ValueError, KeyError, TypeError) as err:
         raise DermatwinError(
-            f"{path.name}: not a `dermatwin validate --json` result ({type(err).__name__})"
+            f"{path.name}: not a validation result (the JSON of dermatwin validate; "
+            f"{type(err).__name__})"
         ) from None
 
 

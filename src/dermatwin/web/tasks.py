@@ -22,6 +22,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -258,11 +259,13 @@ def run_plan(data: Path, job: str, advance: Callable[[], None]) -> str:
 # -- validation ------------------------------------------------------------------------
 
 
-def validation_trials(directory: Path) -> list[str]:
-    """The example trials with reference rows (what a validation job may run)."""
+@cache
+def validation_trials(directory: Path) -> tuple[str, ...]:
+    """The example trials with reference rows (what a validation job may run; read once
+    per folder: they ship with the package)."""
     from dermatwin.calibration.validate import reference_trials
 
-    return sorted(reference_trials(directory))
+    return tuple(sorted(reference_trials(directory)))
 
 
 def check_validation(form: Mapping[str, Any], directory: Path, limits: Limits) -> dict:
