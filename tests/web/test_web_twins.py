@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,28 @@ def test_a_fit_is_cancelled_between_sampler_steps(tmp_path, examples_dir):
         assert state["status"] == "cancelled" and state["chunks_done"] == 1
         page = client.get(f"/twins/{twin}").text
         assert "Start again" in page and not (tmp_path / "twins" / twin / "fit").exists()
+
+
+def test_a_restart_in_the_middle_of_a_fit_marks_it_interrupted_and_it_starts_again(
+    tmp_path, examples_dir
+):
+    def crash(job, step):
+        raise SystemExit  # the server dies after the first sampler step
+
+    with TestClient(create_app(tmp_path, chunk_hook=crash)) as first:
+        twin = upload(first, visits(examples_dir)).headers["location"].rsplit("/", 1)[1]
+        start = time.monotonic()
+        while first.get(f"/api/runs/{twin}").json()["chunks_done"] < 1:
+            assert time.monotonic() - start < 300
+            time.sleep(0.1)
+        time.sleep(0.5)
+        assert first.get(f"/api/runs/{twin}").json()["status"] == "running"  # as a kill leaves it
+    with TestClient(create_app(tmp_path)) as client:
+        state = client.get(f"/api/runs/{twin}").json()
+        assert (
+            state["status"] == "interrupted" and "Start again" in client.get(f"/twins/{twin}").text
+        )
+        client.post(f"/runs/{twin}/resume", data={"csrf_token": csrf_of(client)})
+        state = wait(client, twin)
+        assert state["status"] == "done" and state["chunks_done"] == 10
+        assert "Fitted parameters" in client.get(f"/twins/{twin}").text
