@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= results/demo
 
-.PHONY: setup demo test lint format docs bench serve clean
+.PHONY: setup demo test test-browser lint format docs bench serve clean
 
 $(BIN)/.dermatwin-installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ test: $(BIN)/.dermatwin-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# the browser tests of the web application (tests/web/test_web_browser.py; `make test`
+# runs them too where Chromium is installed, and skips them, saying why, where it is not):
+# installs Debian's chromium first when missing (as root; Playwright's own browser
+# download is not used)
+test-browser: $(BIN)/.dermatwin-installed
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	DERMATWIN_SCREENSHOTS=results/browser $(BIN)/python -m pytest tests/web/test_web_browser.py
 
 # the web application on http://127.0.0.1:8000/ (docs/web.md)
 serve: $(BIN)/.dermatwin-installed

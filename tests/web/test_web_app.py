@@ -57,7 +57,7 @@ def csrf_of(client: TestClient) -> str:
     return re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)
 
 
-def wait(client: TestClient, job: str, until=("done", "failed", "cancelled"), limit=120.0):
+def wait(client: TestClient, job: str, until=("done", "failed", "cancelled"), limit=300.0):
     start = time.monotonic()
     while time.monotonic() - start < limit:
         state = client.get(f"/api/runs/{job}").json()

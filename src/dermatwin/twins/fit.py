@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -290,19 +291,27 @@ def convergence(theta: np.ndarray, names: tuple[str, ...]) -> dict:
     return out
 
 
+def _step(bar: Callable[[int], None], then: Callable[[], None] | None) -> None:
+    bar(1)
+    if then is not None:
+        then()
+
+
 def fit_twin(
     record: VisitRecord,
     settings: FitSettings = FitSettings(),
     *,
     model: Model | None = None,
     progress: bool = False,
+    on_step: Callable[[], None] | None = None,
 ) -> Twin:
     """Sample the posterior of ``record``'s twin parameters (see the module docstring).
 
     The twin runs on the skin model with ``settings.parameter_set`` (default
     ``"default"``: the shipped calibrated set, as ``dermatwin twin fit``; ``"none"``:
     uncalibrated priors); predictions and plans reuse the twin's set. ``progress`` shows
-    a progress bar on stderr when it is a terminal. Warns
+    a progress bar on stderr when it is a terminal; ``on_step()`` runs after each sampler
+    step (burn-in and kept; an exception it raises stops the fit). Warns
     (:class:`TwinConvergenceWarning`) when the fit does not converge."""
     from dermatwin.params.parameter_set import CalibrationError, load_parameter_set
 
@@ -350,7 +359,7 @@ def fit_twin(
             thin=settings.thin,
             seed=settings.seed,
             prior_sigma=prior.sigma,
-            on_step=lambda: bar(1),
+            on_step=lambda: _step(bar, on_step),
             converged=(lambda c: convergence(c, prior.names)["converged"])
             if settings.extend
             else None,

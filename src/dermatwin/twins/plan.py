@@ -37,6 +37,7 @@ when those are equal too; ``why`` says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import get_args
@@ -356,8 +357,11 @@ def plan(
     model: Model | None = None,
     grid: list[Candidate] | None = None,
     top: int = 5,
+    on_regimen: Callable[[str], None] | None = None,
 ) -> PlanResult:
-    """Rank the candidate regimens for ``twin`` (see the module docstring)."""
+    """Rank the candidate regimens for ``twin`` (see the module docstring).
+    ``on_regimen(name)`` runs after each candidate is simulated (an exception it raises
+    stops the plan)."""
     from dermatwin.twins.likelihood import twin_model
 
     constraints = constraints or Constraints()
@@ -386,6 +390,8 @@ def plan(
         try:
             samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
         except DermatwinError:  # a candidate the therapy layer rejects is skipped
+            if on_regimen is not None:
+                on_regimen(c.name)
             continue
         score = samples[goal.score]
         base = score[:, 0]
@@ -416,6 +422,8 @@ def plan(
         )
         q = np.nanquantile(score, [0.05, 0.5, 0.95], axis=0)
         curves[c.name] = pd.DataFrame({"day": times, "q05": q[0], "q50": q[1], "q95": q[2]})
+        if on_regimen is not None:
+            on_regimen(c.name)
     if not rows:
         raise TwinDataError("plan: no candidate regimen could be simulated for this twin")
     best = prob_best(np.column_stack([hits[r["regimen"]] for r in rows]))

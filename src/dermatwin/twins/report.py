@@ -51,7 +51,8 @@ def _band_figure(prediction: Prediction, variable: str, twin: Twin) -> Image:
     return png(fig, f"{variable} prediction")
 
 
-def _plan_figure(result: PlanResult, twin: Twin) -> Image:
+def plan_figure(result: PlanResult, twin: Twin) -> Image:
+    """The top regimens' median and 90 % band of the goal's score, with the visits."""
     fig = Figure(figsize=(8, 3.8))
     ax = fig.subplots()
     for i, (name, c) in enumerate(result.trajectories.items()):
@@ -71,7 +72,7 @@ def _plan_figure(result: PlanResult, twin: Twin) -> Image:
     return png(fig, "top regimens")
 
 
-def _fit_figure(bands: pd.DataFrame, twin: Twin) -> Image:
+def fit_figure(bands: pd.DataFrame, twin: Twin) -> Image:
     """Observed vs fitted: one panel per observed score (visits, posterior median, 95 %
     bands of the model score and of a recorded visit)."""
     names = list(dict.fromkeys(bands["variable"]))
@@ -220,7 +221,7 @@ def write_twin_report(
         },
         settings=twin.settings,
         trace=_trace_figure(twin),
-        fit_figure=_fit_figure(fit_bands, twin) if not fit_bands.empty else None,
+        fit_figure=fit_figure(fit_bands, twin) if not fit_bands.empty else None,
         prediction=prediction,
         bands=bands,
         responders=_responders(prediction) if prediction is not None else None,
@@ -231,7 +232,7 @@ def write_twin_report(
         else None,
         plan=plan_result,
         plan_table=_plan_table(plan_result) if plan_result is not None else None,
-        plan_figure=_plan_figure(plan_result, twin) if plan_result is not None else None,
+        plan_figure=plan_figure(plan_result, twin) if plan_result is not None else None,
         constraints=(
             ", ".join(
                 f"{k}: {v}"

@@ -51,15 +51,21 @@ def create_app(
     workers: int | None = None,
     scheduler: str | None = None,
     chunk_hook: Callable[[str, str], None] | None = None,
+    validation_trials: Path | None = None,
 ) -> FastAPI:
     """The application serving the data folder ``data`` (made if missing).
 
     ``token``: required from every request when given. ``executor``, ``workers`` and
     ``scheduler`` choose where each job's chunks run (:func:`dermatwin.execution.get_executor`).
     ``chunk_hook(job, chunk)`` runs after each recorded chunk (fault-injection tests).
+    ``validation_trials``: the folder of trials a validation job may run (default the
+    shipped reference trials).
     """
+    from dermatwin.web.routes_compare import router as compare
     from dermatwin.web.routes_designer import router as designer
     from dermatwin.web.routes_runs import router as runs
+    from dermatwin.web.routes_twins import router as twins
+    from dermatwin.web.routes_validation import router as validation
 
     data = Path(data)
     try:
@@ -76,6 +82,7 @@ def create_app(
         workers=workers,
         scheduler=scheduler,
         chunk_hook=chunk_hook,
+        validation_trials=validation_trials,
     )
 
     @asynccontextmanager
@@ -98,6 +105,9 @@ def create_app(
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(designer)
     app.include_router(runs)
+    app.include_router(twins)
+    app.include_router(validation)
+    app.include_router(compare)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):

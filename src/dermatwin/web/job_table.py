@@ -1,7 +1,9 @@
 """The persistent job table of a web server: one SQLite file under the data folder.
 
-A job is one submitted trial: its id (16 hex digits, the only part of a request that
-names a folder), name, status, patients, chunk progress and last message. The table
+A job is one piece of background work (``kind``: a trial run, a twin fit, a twin plan or a
+small validation): its id (16 hex digits, the only part of a request that names a
+folder), name, status, patients, progress (``chunks_done`` of ``chunks_total`` units:
+trial chunks, sampler steps, regimens or trial runs) and last message. The table
 outlives the server: at start-up a job left ``running`` by a server that died is marked
 ``interrupted`` (it can be resumed), and a ``queued`` one is queued again.
 
@@ -40,9 +42,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     patients INTEGER NOT NULL,
     chunks_total INTEGER NOT NULL,
     chunks_done INTEGER NOT NULL DEFAULT 0,
-    message TEXT NOT NULL DEFAULT ''
+    message TEXT NOT NULL DEFAULT '',
+    kind TEXT NOT NULL DEFAULT 'trial'
 )
 """
+#: kinds of work a job does (:mod:`dermatwin.web.runner`, :mod:`dermatwin.web.tasks`)
+KINDS = ("trial", "twin", "plan", "validation")
+#: what a job's progress counts, by kind
+UNITS = {"trial": "chunks", "twin": "sampler steps", "plan": "regimens", "validation": "runs"}
+#: the page of a job, by kind
+PAGES = {"trial": "/runs", "twin": "/twins", "plan": "/plans", "validation": "/validation"}
 
 
 def is_job_id(text: str) -> bool:
@@ -62,6 +71,7 @@ class Job:
     chunks_total: int
     chunks_done: int
     message: str
+    kind: str = "trial"
 
     @property
     def active(self) -> bool:
@@ -70,6 +80,14 @@ class Job:
     @property
     def resumable(self) -> bool:
         return self.status in RESUMABLE
+
+    @property
+    def units(self) -> str:
+        return UNITS[self.kind]
+
+    @property
+    def url(self) -> str:
+        return f"{PAGES[self.kind]}/{self.id}"
 
     @property
     def percent(self) -> int:
@@ -88,6 +106,9 @@ class JobTable:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "kind" not in columns:  # a table written before jobs had kinds: all trials
+                self._db.execute("ALTER TABLE jobs ADD COLUMN kind TEXT NOT NULL DEFAULT 'trial'")
 
     def close(self) -> None:
         with self._lock:
@@ -101,12 +122,13 @@ class JobTable:
         with self._lock:
             return self._db.execute(sql, args).rowcount
 
-    def add(self, name: str, *, patients: int, chunks: int) -> str:
+    def add(self, name: str, *, patients: int, chunks: int, kind: str = "trial") -> str:
+        assert kind in KINDS, kind
         job = secrets.token_hex(8)
         self._write(
-            "INSERT INTO jobs (id, name, status, created, patients, chunks_total) "
-            "VALUES (?, ?, 'queued', ?, ?, ?)",
-            (job, name, time.time(), patients, chunks),
+            "INSERT INTO jobs (id, name, status, created, patients, chunks_total, kind) "
+            "VALUES (?, ?, 'queued', ?, ?, ?, ?)",
+            (job, name, time.time(), patients, chunks, kind),
         )
         return job
 
@@ -114,8 +136,10 @@ class JobTable:
         rows = self._rows("SELECT * FROM jobs WHERE id = ?", (job,))
         return rows[0] if rows else None
 
-    def all(self) -> list[Job]:
-        return self._rows("SELECT * FROM jobs ORDER BY created DESC")
+    def all(self, kind: str | None = None) -> list[Job]:
+        if kind is None:
+            return self._rows("SELECT * FROM jobs ORDER BY created DESC")
+        return self._rows("SELECT * FROM jobs WHERE kind = ? ORDER BY created DESC", (kind,))
 
     def count(self, status: str) -> int:
         with self._lock:

@@ -42,6 +42,13 @@ class Limits:
     #: per patient (the defaults of a population)
     max_baseline_pilot: int = 2000
     max_draws_per_patient: int = 50
+    #: twin fits: ensemble walkers and sampler steps (burn-in + kept; the fit may extend
+    #: the kept steps up to 4 x until converged), twin plans: posterior draws per regimen
+    #: (the CLI's default), validation jobs: posterior draws (one example trial per job)
+    max_twin_walkers: int = 48
+    max_twin_steps: int = 400
+    max_plan_draws: int = 64
+    max_validation_draws: int = 4
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -1,5 +1,5 @@
-"""The run pages: the list of jobs, one job's progress (polled by htmx), cancel and
-resume, its report and downloads.
+"""The run pages: the list of jobs, one job's progress (server-sent events, or its JSON),
+cancel and resume, its report and downloads.
 
 A job id from a request is checked (:func:`dermatwin.web.job_table.is_job_id`) and looked
 up in the job table before any path is built from it, and downloads are a fixed list of
@@ -8,10 +8,18 @@ names: no request reaches a file outside the data folder.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 
 from dermatwin._base.errors import DermatwinError
 from dermatwin.web.app import error_page, page
@@ -31,9 +39,10 @@ DOWNLOADS = {
 }
 
 
-def _job(request: Request, job: str) -> Job | Response:
+def _job(request: Request, job: str, trial_only: bool = False) -> Job | Response:
+    """The job ``job`` (any kind, or only a trial run), or the error page."""
     found = request.app.state.table.get(job) if is_job_id(job) else None
-    if found is None:
+    if found is None or (trial_only and found.kind != "trial"):
         return error_page(request, f"run {job[:40]!r}: no such run", 404)
     return found
 
@@ -48,31 +57,62 @@ async def run(request: Request, job: str) -> Response:
     found = _job(request, job)
     if isinstance(found, Response):
         return found
+    if found.kind != "trial":  # cancel and resume of any job come back here
+        return RedirectResponse(found.url, status_code=303)
     return page(request, "run.html", {"job": found, "downloads": list(DOWNLOADS)})
 
 
-@router.get("/runs/{job}/progress")
-async def progress(request: Request, job: str) -> Response:
-    found = _job(request, job)
-    if isinstance(found, Response):
-        return found
-    response = page(request, "_progress.html", {"job": found})
-    if not found.active and request.headers.get("hx-request"):
-        response.headers["HX-Refresh"] = "true"  # the finished page shows the downloads
-    return response
+def job_state(job: Job) -> dict:
+    """What a page shows of a job's progress (the JSON of ``/api/runs/ID`` and of each
+    server-sent event)."""
+    from dataclasses import asdict
+
+    screening = job.kind == "trial" and job.status == "running" and job.chunks_done == 0
+    return {
+        **asdict(job),
+        "percent": job.percent,
+        "units": job.units,
+        "active": job.active,
+        "screening": screening,
+    }
 
 
 @router.get("/api/runs/{job}")
 async def run_json(request: Request, job: str) -> Response:
-    """The job as JSON (for scripts and the load check)."""
+    """The job as JSON (for scripts, the load check and browsers without EventSource)."""
     found = _job(request, job)
     if isinstance(found, Response):
         return found
-    from dataclasses import asdict
+    return JSONResponse(job_state(found))
 
-    from fastapi.responses import JSONResponse
 
-    return JSONResponse({**asdict(found), "percent": found.percent})
+#: seconds between two looks at the job table while a job's event stream is open
+EVENT_EVERY = 0.25
+
+
+@router.get("/runs/{job}/events")
+async def events(request: Request, job: str) -> Response:
+    """Server-sent events: one ``progress`` event (the job's state as JSON) now and at
+    each change, until the job has ended (its last event) or the browser leaves."""
+    found = _job(request, job)
+    if isinstance(found, Response):
+        return found
+    table = request.app.state.table
+
+    async def stream():
+        last = None
+        while True:
+            state = job_state(table.get(found.id))
+            text = json.dumps(state)
+            if text != last:
+                yield f"event: progress\ndata: {text}\n\n"
+                last = text
+            if not state["active"] or await request.is_disconnected():
+                return
+            await asyncio.sleep(EVENT_EVERY)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
 
 @router.post("/runs/{job}/cancel")
@@ -98,7 +138,7 @@ def _act(request: Request, job: str, action: str) -> Response:
 
 @router.get("/runs/{job}/trial.yaml")
 async def trial_yaml(request: Request, job: str) -> Response:
-    found = _job(request, job)
+    found = _job(request, job, trial_only=True)
     if isinstance(found, Response):
         return found
     path = request.app.state.runner.trial_file(found.id)
@@ -107,7 +147,7 @@ async def trial_yaml(request: Request, job: str) -> Response:
 
 @router.get("/runs/{job}/files/{name}")
 async def download(request: Request, job: str, name: str) -> Response:
-    found = _job(request, job)
+    found = _job(request, job, trial_only=True)
     if isinstance(found, Response):
         return found
     if name not in DOWNLOADS:

@@ -1,13 +1,16 @@
-"""Background trial jobs of the web server: a pool of threads, each driving one
-:func:`dermatwin.trials.streaming.run_trial_to` on an executor of
-:mod:`dermatwin.execution` (serial, processes or a Dask cluster).
+"""Background jobs of the web server: a pool of threads, each driving one trial run
+(:func:`dermatwin.trials.streaming.run_trial_to` on an executor of
+:mod:`dermatwin.execution`: serial, processes or a Dask cluster), twin fit, twin plan or
+validation (:mod:`dermatwin.web.tasks`).
 
 The data folder holds ``jobs.sqlite`` (:mod:`dermatwin.web.job_table`), each job's trial
 as submitted in ``trials/ID.yaml`` and its output folder ``runs/ID/`` (claimed, staged
 and swapped by :mod:`dermatwin.io.output_folder`; an interrupted run stays staged in
 ``runs/.ID.partial``). A job is cancelled between chunks (the run's chunk hook stops it;
 its finished chunks stay staged) and a cancelled or interrupted job is resumed with the
-run's own ``resume``: only its missing chunks are computed.
+run's own ``resume``: only its missing chunks are computed. A twin fit or plan is
+cancelled between sampler steps or regimens, and a resume starts it again (same seed,
+same result); a validation job is cancelled only before it starts.
 """
 
 from __future__ import annotations
@@ -39,8 +42,13 @@ class JobRunner:
         workers: int | None = None,
         scheduler: str | None = None,
         chunk_hook: Callable[[str, str], None] | None = None,
+        validation_trials: Path | None = None,
     ) -> None:
+        from dermatwin.calibration.targets import EXAMPLE_TRIALS
+
         self.data, self.table, self.limits = data, table, limits
+        #: the trials a validation job may run (their reference rows)
+        self.validation_trials = Path(validation_trials or EXAMPLE_TRIALS)
         self.executor, self.workers, self.scheduler = executor, workers, scheduler
         #: called with (job id, chunk id) after each recorded chunk (fault-injection tests)
         self.chunk_hook = chunk_hook
@@ -108,19 +116,30 @@ class JobRunner:
                 )
         self._start(job, resume=True)
 
-    def _run(self, job: str, resume: bool) -> None:
-        from dermatwin.execution import get_executor
-        from dermatwin.trials.spec import load_trial
-        from dermatwin.trials.streaming import run_trial_to
+    def submit_task(self, kind: str, name: str, units: int, write: Callable[[str], None]) -> str:
+        """Queue a job of ``kind`` (:mod:`dermatwin.web.tasks`) of ``units`` progress units;
+        ``write(job)`` stores its request before it can start. Its id."""
+        with self._lock:
+            waiting = self.table.count("queued")
+            if waiting >= self.limits.max_queued:
+                raise LimitError(
+                    f"queue full: {waiting} jobs waiting; allowed: up to "
+                    f"{self.limits.max_queued}; try again when one has started"
+                )
+            job = self.table.add(name, patients=1, chunks=units, kind=kind)
+        write(job)
+        self._start(job, resume=False)
+        return job
 
+    def _run(self, job: str, resume: bool) -> None:
         stop = self._stop[job]
         if stop.is_set() or not self.table.move(job, "running", when=("queued",)):
             return  # cancelled while waiting
         found = self.table.get(job)
-        done = found.chunks_done if resume else 0
-        notes: list[str] = []
+        done = found.chunks_done if resume and found.kind == "trial" else 0
+        self.table.progress(job, done)
 
-        def on_chunk(chunk: str) -> None:
+        def advance(chunk: str = "") -> None:
             nonlocal done
             done += 1
             self.table.progress(job, min(done, found.chunks_total))
@@ -130,34 +149,56 @@ class JobRunner:
                 raise JobCancelled
 
         try:
-            spec = load_trial(self.trial_file(job))
-            self.out(job).parent.mkdir(parents=True, exist_ok=True)
-            with get_executor(
-                self.executor, workers=self.workers, scheduler=self.scheduler
-            ) as executor:
-                run_trial_to(
-                    spec,
-                    self.out(job),
-                    executor=executor,
-                    resume=resume,
-                    progress=False,
-                    on_chunk=on_chunk,
-                    inputs=[self.trial_file(job)],
-                    log=notes.append,
-                )
+            if found.kind == "trial":
+                message = self._run_trial(job, resume, advance)
+            else:
+                message = self._run_task(found.kind, job, advance)
         except JobCancelled:
             if self._closing:  # the server stops: the run stays staged for a resume
                 message = "the server stopped; resume continues it"
                 self.table.move(job, "interrupted", message=message)
             else:
-                self.table.move(job, "cancelled", message=f"cancelled after {done} chunks")
+                self.table.move(
+                    job, "cancelled", message=f"cancelled after {done} of {found.chunks_total}"
+                )
         except DermatwinError as err:
             self.table.move(job, "failed", message=str(err).splitlines()[0])
         except Exception as err:  # a bug: the job says so, the server goes on
             self.table.move(job, "failed", message=f"{type(err).__name__}: {err}"[:300])
         else:
-            self.table.move(job, "done", message="; ".join(notes)[:300])
+            self.table.move(job, "done", message=message)
         # a SystemExit (a test's stand-in for a killed server) leaves the job 'running'
+
+    def _run_trial(self, job: str, resume: bool, advance: Callable[[str], None]) -> str:
+        from dermatwin.execution import get_executor
+        from dermatwin.trials.spec import load_trial
+        from dermatwin.trials.streaming import run_trial_to
+
+        notes: list[str] = []
+        spec = load_trial(self.trial_file(job))
+        self.out(job).parent.mkdir(parents=True, exist_ok=True)
+        with get_executor(self.executor, workers=self.workers, scheduler=self.scheduler) as ex:
+            run_trial_to(
+                spec,
+                self.out(job),
+                executor=ex,
+                resume=resume,
+                progress=False,
+                on_chunk=advance,
+                inputs=[self.trial_file(job)],
+                log=notes.append,
+            )
+        return "; ".join(notes)[:300]
+
+    def _run_task(self, kind: str, job: str, advance: Callable[[], None]) -> str:
+        """A twin fit, plan or validation (no chunks to keep: a resume starts it again)."""
+        from dermatwin.web import tasks
+
+        if kind == "twin":
+            return tasks.run_twin(self.data, job, advance)
+        if kind == "plan":
+            return tasks.run_plan(self.data, job, advance)
+        return tasks.run_validation(self.data, job, self.validation_trials, advance)
 
     def running(self) -> list[str]:
         return [j.id for j in self.table.all() if j.status in ACTIVE]
