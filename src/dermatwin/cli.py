@@ -45,6 +45,8 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export models to standard formats.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Import models from standard formats.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 trial_app = typer.Typer(help="Virtual clinical trials.", no_args_is_help=True)
 app.add_typer(trial_app, name="trial")
 results_app = typer.Typer(help="Query stored results with SQL (DuckDB).", no_args_is_help=True)
@@ -514,6 +516,86 @@ def export_sbml(
     except OSError as err:
         fail(f"-o/--output: cannot write {output} ({err.strerror})")
     typer.echo(f"wrote {output}")
+
+
+@import_app.command("sbml")
+def import_sbml(
+    path: Annotated[Path, typer.Argument(callback=input_file, help="SBML Level 2 or 3 file")],
+    time_unit: Annotated[
+        str | None,
+        typer.Option("--time-unit", help="the file's time unit: s, h, day, week, year [its own]"),
+    ] = None,
+    days: Annotated[
+        float | None,
+        typer.Option("--simulate", callback=above(0.0), help="simulate this many days"),
+    ] = None,
+    points: Annotated[
+        int, typer.Option("--points", min=2, max=100_000, help="output times with --simulate")
+    ] = 11,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="with --simulate: write the trajectory CSV here")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Import an SBML model (states, parameters, rules, reactions, timed events) and
+    optionally simulate it with dermatwin's engine (time in days)."""
+    import numpy as np
+
+    from dermatwin.io.sbml import read_sbml
+
+    if out is not None and days is None:
+        fail("--out: give --simulate DAYS too (the CSV is the simulated trajectory)")
+    if out is not None and out.is_dir():
+        fail(f"--out: {out} is a folder; give a file name, e.g. trajectory.csv")
+    with user_errors({"time_unit": "--time-unit", "path": "PATH"}):
+        imported = read_sbml(path, time_unit=time_unit)
+    model = imported.model
+    info: dict = {
+        "model": model.name,
+        "description": model.description,
+        "days_per_time_unit": imported.days_per_time_unit,
+        "states": list(model.state_names),
+        "parameters": len(model.parameters),
+        "outputs": list(model.output_names),
+        "events": [
+            {"day": e.time, "kind": e.kind.name, "target": e.target, "value": e.value}
+            for e in imported.events
+        ],
+    }
+    if days is not None:
+        from dermatwin.engine.simulate import simulate as run
+
+        times = np.linspace(0.0, days, points)
+        with user_errors():
+            ds = run(model, times, events=list(imported.events))
+        names = [*model.state_names, *model.output_names]
+        frame = ds[names].isel(patient=0).to_dataframe()[names].reset_index()
+        info["status"] = int(ds["status"].values[0])
+        info["final"] = {k: float(v) for k, v in frame.iloc[-1].items() if k != "time"}
+        if out is not None:
+            try:
+                frame.to_csv(out, index=False)
+            except OSError as err:
+                fail(f"--out: cannot write {out} ({err.strerror})")
+            info["trajectory"] = str(out)
+    if as_json:
+        print(json_dumps(info))
+        return
+    console = Console()
+    table = Table(title=f"imported {path.name} (research use only)")
+    table.add_column("item")
+    table.add_column("value", overflow="fold")
+    table.add_row("model", f"{model.name}: {model.description}")
+    table.add_row("time", f"{imported.days_per_time_unit:g} day per model time unit")
+    table.add_row("states", ", ".join(model.state_names))
+    table.add_row("parameters", str(len(model.parameters)))
+    table.add_row("outputs", ", ".join(model.output_names) or "-")
+    table.add_row("events", str(len(imported.events)))
+    for name, value in info.get("final", {}).items():
+        table.add_row(f"{name} at day {days:g}", f"{value:.6g}")
+    console.print(table)
+    if out is not None:
+        console.print(f"wrote {out}", markup=False)
 
 
 @app.command()
