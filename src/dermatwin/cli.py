@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dermatwin._base.verbosity import notice
 from dermatwin._version import __version__
 from dermatwin.cli_checks import SEED_MAX, above, between, input_file
 from dermatwin.cli_common import (
@@ -67,10 +68,23 @@ def _root(
             "--version", callback=_print_version, is_eager=True, help="print the version and exit"
         ),
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, help="log more (-v information, -vv debugging)"
+        ),
+    ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="no progress bars or notices; errors only")
+    ] = False,
 ) -> None:
     # the commands import what they need when they run: --help and --version import no
     # numerical library (tests/test_imports.py)
-    pass
+    from dermatwin._base.verbosity import set_verbosity
+
+    if quiet and verbose:
+        fail("-q/--quiet and -v/--verbose exclude each other; give one")
+    set_verbosity(-1 if quiet else verbose)
 
 
 def _write_simulation(spec, result, summary, tmp: Path) -> None:
@@ -209,6 +223,7 @@ def sensitivity(
                 arm=arm,
                 seed=seed,
                 parameter_set=parameter_set,
+                progress=False if as_json else None,
             )
             with folder.staging() as tmp:
                 result.table.to_csv(tmp / "sensitivity.csv", index=False)
@@ -477,7 +492,7 @@ def results_query(
     with user_errors():
         frame = query_results(folder, sql, limit=limit)
     if frame.attrs.get("truncated"):  # on stderr: stdout stays valid JSON or a table
-        err_console.print(f"note: the query has more rows; showing the first {limit:,} (--limit)")
+        notice(f"note: the query has more rows; showing the first {limit:,} (--limit)")
     if as_json:
         finite = frame.replace([float("inf"), float("-inf")], float("nan"))  # JSON: no inf
         records = finite.astype(object).where(finite.notna(), None).to_dict(orient="records")
@@ -661,10 +676,11 @@ def calibrate(
     with user_errors(flags={"path": "--out"}):
         pset = calibrate_posterior(
             only,
-            log=lambda line: err_console.print(line, markup=False),
+            log=notice,
             seed=seed,
             draws=draws,
             patients=patients,
+            progress=None,
         )
         write_parameter_set(pset, out)
         shipped = load_parameter_set("default")
@@ -721,10 +737,7 @@ def calibrate_placebo(
 
     with user_errors():
         specs, pset = reference_trials(), load_parameter_set("default")
-        models = [
-            fit_placebo(specs, pset, d, lambda line: err_console.print(line, markup=False))
-            for d in TARGETS
-        ]
+        models = [fit_placebo(specs, pset, d, notice) for d in TARGETS]
         write_placebo_models(models, out)
     for m in models:
         lo, hi = m.tau_ci
