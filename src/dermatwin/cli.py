@@ -360,16 +360,15 @@ def trial_export(
 ) -> None:
     """Export a finished run as ADaM-like tables: ADSL (one row per subject) and ADQS
     (one row per subject, score and visit), as CSV."""
-    from dermatwin.trials.adam import adam_tables
+    from dermatwin.trials.adam import read_run, write_adam
 
     with user_errors():
-        tables = adam_tables(run)  # a folder that is no run: one line, nothing written
+        read_run(run)  # a folder that is no run: one line, nothing written
         with output_folder(out, "trial export", [run], overwrite) as folder:
             with folder.staging() as tmp:
-                for name, table in tables.items():
-                    table.to_csv(tmp / f"{name}.csv", index=False)
+                rows = write_adam(run, tmp)
     console = Console()
-    sizes = ", ".join(f"{n}.csv ({len(t)} rows)" for n, t in tables.items())
+    sizes = ", ".join(f"{n}.csv ({k} rows)" for n, k in rows.items())
     console.print(f"written to {out}/: {sizes}")
     console.print(DISCLAIMER)
 
