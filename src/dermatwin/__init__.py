@@ -37,6 +37,7 @@ __all__ = [
     "drug_catalogue",
     "equilibrate",
     "fit_twin",
+    "from_sbml",
     "get_executor",
     "get_model",
     "infusion",
@@ -49,6 +50,7 @@ __all__ = [
     "on_off",
     "plan",
     "predict",
+    "read_sbml",
     "run_scenario",
     "set_parameter",
     "simulate",
@@ -71,7 +73,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
     from dermatwin.engine.status import Status
     from dermatwin.execution.registry import get_executor
-    from dermatwin.io.sbml import to_sbml, write_sbml
+    from dermatwin.io.sbml import from_sbml, read_sbml, to_sbml, write_sbml
     from dermatwin.model.registry import available_models, get_model
     from dermatwin.model.spec import Model, ModelBuilder, Output, Parameter, State
     from dermatwin.run import ScenarioResult, run_scenario
@@ -98,7 +100,7 @@ __getattr__, __dir__ = attach(
         "dermatwin.engine.status": ["Status"],
         "dermatwin._base.errors": ["DermatwinError", "ModelError", "ScenarioError"],
         "dermatwin.execution.registry": ["get_executor"],
-        "dermatwin.io.sbml": ["to_sbml", "write_sbml"],
+        "dermatwin.io.sbml": ["from_sbml", "read_sbml", "to_sbml", "write_sbml"],
         "dermatwin.model.registry": ["available_models", "get_model"],
         "dermatwin.model.spec": ["Model", "ModelBuilder", "Output", "Parameter", "State"],
         "dermatwin.run": ["ScenarioResult", "run_scenario"],

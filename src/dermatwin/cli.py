@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dermatwin._base.verbosity import notice
 from dermatwin._version import __version__
 from dermatwin.cli_checks import SEED_MAX, above, between, input_file
 from dermatwin.cli_common import (
@@ -45,6 +46,8 @@ app = typer.Typer(
 )
 export_app = typer.Typer(help="Export models to standard formats.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
+import_app = typer.Typer(help="Import models from standard formats.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 trial_app = typer.Typer(help="Virtual clinical trials.", no_args_is_help=True)
 app.add_typer(trial_app, name="trial")
 results_app = typer.Typer(help="Query stored results with SQL (DuckDB).", no_args_is_help=True)
@@ -65,10 +68,23 @@ def _root(
             "--version", callback=_print_version, is_eager=True, help="print the version and exit"
         ),
     ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v", "--verbose", count=True, help="log more (-v information, -vv debugging)"
+        ),
+    ] = 0,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", help="no progress bars or notices; errors only")
+    ] = False,
 ) -> None:
     # the commands import what they need when they run: --help and --version import no
     # numerical library (tests/test_imports.py)
-    pass
+    from dermatwin._base.verbosity import set_verbosity
+
+    if quiet and verbose:
+        fail("-q/--quiet and -v/--verbose exclude each other; give one")
+    set_verbosity(-1 if quiet else verbose)
 
 
 def _write_simulation(spec, result, summary, tmp: Path) -> None:
@@ -207,6 +223,7 @@ def sensitivity(
                 arm=arm,
                 seed=seed,
                 parameter_set=parameter_set,
+                progress=False if as_json else None,
             )
             with folder.staging() as tmp:
                 result.table.to_csv(tmp / "sensitivity.csv", index=False)
@@ -343,16 +360,15 @@ def trial_export(
 ) -> None:
     """Export a finished run as ADaM-like tables: ADSL (one row per subject) and ADQS
     (one row per subject, score and visit), as CSV."""
-    from dermatwin.trials.adam import adam_tables
+    from dermatwin.trials.adam import read_run, write_adam
 
     with user_errors():
-        tables = adam_tables(run)  # a folder that is no run: one line, nothing written
+        read_run(run)  # a folder that is no run: one line, nothing written
         with output_folder(out, "trial export", [run], overwrite) as folder:
             with folder.staging() as tmp:
-                for name, table in tables.items():
-                    table.to_csv(tmp / f"{name}.csv", index=False)
+                rows = write_adam(run, tmp)
     console = Console()
-    sizes = ", ".join(f"{n}.csv ({len(t)} rows)" for n, t in tables.items())
+    sizes = ", ".join(f"{n}.csv ({k} rows)" for n, k in rows.items())
     console.print(f"written to {out}/: {sizes}")
     console.print(DISCLAIMER)
 
@@ -475,7 +491,7 @@ def results_query(
     with user_errors():
         frame = query_results(folder, sql, limit=limit)
     if frame.attrs.get("truncated"):  # on stderr: stdout stays valid JSON or a table
-        err_console.print(f"note: the query has more rows; showing the first {limit:,} (--limit)")
+        notice(f"note: the query has more rows; showing the first {limit:,} (--limit)")
     if as_json:
         finite = frame.replace([float("inf"), float("-inf")], float("nan"))  # JSON: no inf
         records = finite.astype(object).where(finite.notna(), None).to_dict(orient="records")
@@ -514,6 +530,86 @@ def export_sbml(
     except OSError as err:
         fail(f"-o/--output: cannot write {output} ({err.strerror})")
     typer.echo(f"wrote {output}")
+
+
+@import_app.command("sbml")
+def import_sbml(
+    path: Annotated[Path, typer.Argument(callback=input_file, help="SBML Level 2 or 3 file")],
+    time_unit: Annotated[
+        str | None,
+        typer.Option("--time-unit", help="the file's time unit: s, h, day, week, year [its own]"),
+    ] = None,
+    days: Annotated[
+        float | None,
+        typer.Option("--simulate", callback=above(0.0), help="simulate this many days"),
+    ] = None,
+    points: Annotated[
+        int, typer.Option("--points", min=2, max=100_000, help="output times with --simulate")
+    ] = 11,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="with --simulate: write the trajectory CSV here")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Import an SBML model (states, parameters, rules, reactions, timed events) and
+    optionally simulate it with dermatwin's engine (time in days)."""
+    import numpy as np
+
+    from dermatwin.io.sbml import read_sbml
+
+    if out is not None and days is None:
+        fail("--out: give --simulate DAYS too (the CSV is the simulated trajectory)")
+    if out is not None and out.is_dir():
+        fail(f"--out: {out} is a folder; give a file name, e.g. trajectory.csv")
+    with user_errors({"time_unit": "--time-unit", "path": "PATH"}):
+        imported = read_sbml(path, time_unit=time_unit)
+    model = imported.model
+    info: dict = {
+        "model": model.name,
+        "description": model.description,
+        "days_per_time_unit": imported.days_per_time_unit,
+        "states": list(model.state_names),
+        "parameters": len(model.parameters),
+        "outputs": list(model.output_names),
+        "events": [
+            {"day": e.time, "kind": e.kind.name, "target": e.target, "value": e.value}
+            for e in imported.events
+        ],
+    }
+    if days is not None:
+        from dermatwin.engine.simulate import simulate as run
+
+        times = np.linspace(0.0, days, points)
+        with user_errors():
+            ds = run(model, times, events=list(imported.events))
+        names = [*model.state_names, *model.output_names]
+        frame = ds[names].isel(patient=0).to_dataframe()[names].reset_index()
+        info["status"] = int(ds["status"].values[0])
+        info["final"] = {k: float(v) for k, v in frame.iloc[-1].items() if k != "time"}
+        if out is not None:
+            try:
+                frame.to_csv(out, index=False)
+            except OSError as err:
+                fail(f"--out: cannot write {out} ({err.strerror})")
+            info["trajectory"] = str(out)
+    if as_json:
+        print(json_dumps(info))
+        return
+    console = Console()
+    table = Table(title=f"imported {path.name} (research use only)")
+    table.add_column("item")
+    table.add_column("value", overflow="fold")
+    table.add_row("model", f"{model.name}: {model.description}")
+    table.add_row("time", f"{imported.days_per_time_unit:g} day per model time unit")
+    table.add_row("states", ", ".join(model.state_names))
+    table.add_row("parameters", str(len(model.parameters)))
+    table.add_row("outputs", ", ".join(model.output_names) or "-")
+    table.add_row("events", str(len(imported.events)))
+    for name, value in info.get("final", {}).items():
+        table.add_row(f"{name} at day {days:g}", f"{value:.6g}")
+    console.print(table)
+    if out is not None:
+        console.print(f"wrote {out}", markup=False)
 
 
 @app.command()
@@ -580,10 +676,11 @@ def calibrate(
     with user_errors(flags={"path": "--out"}):
         pset = calibrate_posterior(
             only,
-            log=lambda line: err_console.print(line, markup=False),
+            log=notice,
             seed=seed,
             draws=draws,
             patients=patients,
+            progress=None,
         )
         write_parameter_set(pset, out)
         shipped = load_parameter_set("default")
@@ -640,10 +737,7 @@ def calibrate_placebo(
 
     with user_errors():
         specs, pset = reference_trials(), load_parameter_set("default")
-        models = [
-            fit_placebo(specs, pset, d, lambda line: err_console.print(line, markup=False))
-            for d in TARGETS
-        ]
+        models = [fit_placebo(specs, pset, d, notice) for d in TARGETS]
         write_placebo_models(models, out)
     for m in models:
         lo, hi = m.tau_ci

@@ -24,6 +24,7 @@ import pandas as pd
 from dermatwin._base.errors import ScenarioError
 from dermatwin._base.times import parse_days
 from dermatwin.engine.simulate import SolverOptions, equilibrate, simulate
+from dermatwin.execution.progress import progress_bar
 from dermatwin.model.spec import Model
 from dermatwin.run import ParameterSetLike, scenario_model
 from dermatwin.scenario import Scenario
@@ -99,12 +100,14 @@ def run_sensitivity(
     arm: str | None = None,
     seed: int = 0,
     parameter_set: ParameterSetLike = "default",
+    progress: bool | None = False,
 ) -> SensitivityResult:
     """Rank parameters by their influence on ``output`` (e.g. ``EASI@16w``).
 
     The samples vary around the scenario's model with ``parameter_set`` applied: the
     shipped calibrated set by default, ``"none"`` for the uncalibrated priors, or another
-    set's name or path (as :func:`dermatwin.run.run_scenario`)."""
+    set's name or path (as :func:`dermatwin.run.run_scenario`). ``progress``: a bar of
+    simulations (None: on a terminal)."""
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
@@ -146,20 +149,18 @@ def run_sensitivity(
             f"arm {arm_name!r}: allowed: {', '.join(scenario.arms)}", parameter="arm"
         )
     options = SolverOptions(rtol=scenario.solver.rtol, method=scenario.solver.method)
-    y0 = np.tile(model.default_initial_state(), (params.shape[0], 1))
-    eq_ok = np.ones(params.shape[0], dtype=bool)
-    if scenario.steady_state:
-        y0, status = equilibrate(model, params, y0, options=options)
-        eq_ok = status == 0
     events = scenario.arm_events(model, scenario.arms[arm_name])
-    ds = simulate(model, [0.0, t_out], params, y0=y0, events=events, options=options)
-    values = ds[variable].values
+    values, ok = _simulate_samples(
+        model, params, scenario.steady_state, events, t_out, variable, options, progress
+    )
     y = values[:, 1] if kind is None else 100.0 * (values[:, 1] - values[:, 0]) / values[:, 0]
-    ok = (ds["status"].values == 0) & eq_ok & np.isfinite(y)
+    ok &= np.isfinite(y)
     # SALib needs every sample; failed ones are set to the mean and counted in the report
     y = np.where(ok, y, np.nanmean(np.where(ok, y, np.nan)))
     if method == "sobol":
-        res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed)
+        # SALib's Sobol analysis ignores a seed of 0 (``if seed:``) and then bootstraps
+        # the confidence intervals unseeded, so they changed from run to run: seed + 1
+        res = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed + 1)
         table = pd.DataFrame(
             {
                 "parameter": names,
@@ -180,6 +181,32 @@ def run_sensitivity(
             }
         ).sort_values("mu_star", ascending=False)
     return SensitivityResult(output, method, table.reset_index(drop=True), len(y), int((~ok).sum()))
+
+
+#: samples simulated per batch (a progress step); each sample's result is independent of
+#: the split (dermatwin.engine.simulate), so the batch size changes no number
+BATCH = 64
+
+
+def _simulate_samples(model, params, steady_state, events, t_out, variable, options, progress):
+    """``variable`` at days 0 and ``t_out`` per sample row, and which runs succeeded."""
+    n = params.shape[0]
+    values = np.empty((n, 2))
+    ok = np.empty(n, dtype=bool)
+    with progress_bar("sensitivity", n, unit="simulations", enabled=progress) as advance:
+        for lo in range(0, n, BATCH):
+            rows = slice(lo, min(lo + BATCH, n))
+            p = params[rows]
+            y0 = np.tile(model.default_initial_state(), (p.shape[0], 1))
+            eq_ok = np.ones(p.shape[0], dtype=bool)
+            if steady_state:
+                y0, status = equilibrate(model, p, y0, options=options)
+                eq_ok = status == 0
+            ds = simulate(model, [0.0, t_out], p, y0=y0, events=events, options=options)
+            values[rows] = ds[variable].values
+            ok[rows] = (ds["status"].values == 0) & eq_ok
+            advance(p.shape[0])
+    return values, ok
 
 
 def tornado_plot(result: SensitivityResult, path: str | Path, top: int = 15) -> Path:

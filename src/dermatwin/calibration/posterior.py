@@ -427,13 +427,17 @@ def calibrate_posterior(
     draw_seed: int = 0,
     patients: int | None = None,
     steps=STEPS,
+    progress: bool | None = False,
 ) -> ParameterSet:
     """Run the calibration steps (all, or those with a target in ``only``) as grid
     posteriors; return the set with each value's mode, draws and posterior summary, and
     the provenance (seeds, grid, per-row log-likelihoods at the nodes). ``seed``
     replaces every example trial's seed (other virtual patients); ``patients``: virtual
     patients per arm of the unpaired steps (default
-    :data:`~dermatwin.calibration.problem.CALIBRATION_N`)."""
+    :data:`~dermatwin.calibration.problem.CALIBRATION_N`). ``progress``: a bar of steps
+    (None: on a terminal)."""
+    from dermatwin.execution.progress import progress_bar
+
     names = [",".join(s.targets) for s in steps]
     if only:
         unknown = [o for o in only if not any(o in n.split(",") for n in names)]
@@ -452,15 +456,20 @@ def calibrate_posterior(
         "see docs/validation.md",
     )
     grids = []
-    for i, (step, name) in enumerate(zip(steps, names, strict=True)):
-        if only and not any(o in name.split(",") for o in only):
-            continue
-        post = step_posterior(
-            step_problem(step, i, patients), pset, seed=seed, draws=draws, draw_seed=draw_seed
-        )
-        log(describe(post))
-        pset = apply_posterior(pset, post)
-        grids.append(step_grid(post))
+    chosen = [
+        (i, step)
+        for i, (step, name) in enumerate(zip(steps, names, strict=True))
+        if not only or any(o in name.split(",") for o in only)
+    ]
+    with progress_bar("calibration", len(chosen), unit="steps", enabled=progress) as advance:
+        for i, step in chosen:
+            post = step_posterior(
+                step_problem(step, i, patients), pset, seed=seed, draws=draws, draw_seed=draw_seed
+            )
+            log(describe(post))
+            pset = apply_posterior(pset, post)
+            grids.append(step_grid(post))
+            advance(1)
     # values refitted now carry ``draws`` draws; others (kept from ``base``) keep theirs
     # only if the count matches, else they become points
     values = tuple(

@@ -50,6 +50,7 @@ import types
 from pathlib import Path
 
 from dermatwin._base.errors import DermatwinError
+from dermatwin._base.verbosity import quiet
 
 __all__ = [
     "KERNEL_TEMPLATE_VERSION",
@@ -314,8 +315,10 @@ def _safe_key(key: str) -> str:
 def compile_notice(safe: str, directory: Path) -> bool:
     """One line on stderr, on a terminal, when numba has no disk cache of kernel
     ``k_<safe>`` yet: its first call then compiles for a minute or two, which would
-    otherwise look like a hang. Returns whether it printed."""
-    if not sys.stderr.isatty() or any((directory / "__pycache__").glob(f"k_{safe}.*.nbi")):
+    otherwise look like a hang (not under ``-q``). Returns whether it printed."""
+    if quiet() or not sys.stderr.isatty():
+        return False
+    if any((directory / "__pycache__").glob(f"k_{safe}.*.nbi")):
         return False
     model = safe.rsplit("_", 1)[0]
     print(

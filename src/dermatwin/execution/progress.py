@@ -1,6 +1,7 @@
 """Progress bars (rich) for long runs: items done, rate, time left.
 
-Shown only on an interactive terminal: silent under ``--json``, in pipes, logs and tests.
+Shown only on an interactive terminal: silent under ``--json`` and ``-q``, in pipes, logs
+and tests.
 """
 
 from __future__ import annotations
@@ -9,17 +10,21 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from dermatwin._base.verbosity import quiet
+
 
 def interactive() -> bool:
-    return sys.stdout.isatty() and sys.stderr.isatty()
+    """A terminal on stdout and stderr, and no ``-q``."""
+    return sys.stdout.isatty() and sys.stderr.isatty() and not quiet()
 
 
 @contextmanager
 def progress_bar(
     description: str, total: int, *, unit: str = "patients", enabled: bool | None = None
 ) -> Iterator[Callable[[int], None]]:
-    """Yields ``advance(k)``; draws a bar on stderr when ``enabled`` (default: a terminal)."""
-    if not (interactive() if enabled is None else enabled):
+    """Yields ``advance(k)``; draws a bar on stderr when ``enabled`` (default: a terminal)
+    and not under ``-q``."""
+    if quiet() or not (interactive() if enabled is None else enabled):
         yield lambda k: None
         return
     from rich.console import Console

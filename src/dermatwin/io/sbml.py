@@ -1,4 +1,5 @@
-"""Export a :class:`~dermatwin.model.spec.Model` (and a dosing schedule) as SBML.
+"""Export a :class:`~dermatwin.model.spec.Model` (and a dosing schedule) as SBML; import
+one with :func:`from_sbml` / :func:`read_sbml` (:mod:`dermatwin.io.sbml_import`).
 
 The document is SBML Level 3 Version 2 without packages, so any SBML tool (libRoadRunner,
 COPASI, tellurium, AMICI) can simulate it:
@@ -61,10 +62,13 @@ import sympy as sp
 from dermatwin._base.errors import ModelError
 from dermatwin._version import __version__
 from dermatwin.engine.events import Event, EventKind
+
+# the reverse direction lives in its own module; one import path for both
+from dermatwin.io.sbml_import import ImportedModel, from_sbml, read_sbml
 from dermatwin.model.spec import Model
 from dermatwin.model.units import BASE_UNITS, parse_unit, si_factors
 
-__all__ = ["sbml_name_map", "to_sbml", "write_sbml"]
+__all__ = ["ImportedModel", "from_sbml", "read_sbml", "sbml_name_map", "to_sbml", "write_sbml"]
 
 SBML_LEVEL = 3
 SBML_VERSION = 2

@@ -540,6 +540,8 @@ def simulate_chunk(
     if spec.population.get("baseline") is not None:  # Table 1 of a baseline-matched trial
         cols.update(baseline_columns(scores))
     frame = pd.DataFrame({"arm": arm, "patient": chunk, **cols})
+    if spec.rescue is not None:  # the rescue visit's day (NaN: never rescued), for ADaM
+        frame["rescue_day"] = np.where(np.isfinite(rescue_day), rescue_day, np.nan)
     for c in pop.covariates.columns:
         if c in ENDPOINT_COVARIATES:
             frame[c] = pop.covariates[c].to_numpy()

@@ -43,7 +43,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from dermatwin._base.atomic import write_parquet_atomic
+from dermatwin._base.verbosity import notice
 from dermatwin.execution.base import ExecutionError, Executor
 from dermatwin.execution.manifest import MANIFEST_NAME, ChunkManifest
 from dermatwin.execution.progress import progress_bar
@@ -184,10 +184,6 @@ def _screenings(spec: TrialSpec) -> list[_Screening]:
     ]
 
 
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
 def _block_path(folder: Path, population: str, start: int) -> Path:
     return folder / "population" / population / f"block-{start:010d}.parquet"
 
@@ -199,7 +195,7 @@ def _population(
     manifest: ChunkManifest,
     timeout,
     advance,
-    log: Callable[[str], None] = _stderr,
+    log: Callable[[str], None] = notice,
 ) -> dict[int, _ArmPopulation]:
     """Every arm's patients (screened now, or read when resuming).
 
@@ -371,7 +367,7 @@ def run_trial_to(
     on_chunk: Callable[[str], None] | None = None,
     overwrite: bool = False,
     inputs: Sequence[Path] = (),
-    log: Callable[[str], None] = _stderr,
+    log: Callable[[str], None] = notice,
 ) -> StreamedTrialResult:
     """Run ``spec`` chunk by chunk on ``executor`` (serial by default) into ``out``.
 
@@ -475,7 +471,7 @@ class ParquetStore:
         timeout: float | None = None,
         progress: bool | None = False,
         on_chunk: Callable[[str], None] | None = None,
-        log: Callable[[str], None] = _stderr,
+        log: Callable[[str], None] = notice,
     ) -> None:
         self.spec, self.folder, self.manifest = spec, folder, manifest
         self.task, self.timeout, self.progress, self.log = task, timeout, progress, log

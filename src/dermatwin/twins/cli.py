@@ -212,7 +212,14 @@ def register_twin_commands(app: typer.Typer) -> None:
             twin.draws(draws)
             out = out or twin_dir / "plan"
             with output_folder(out, "plan", [twin_dir, constraints], overwrite) as folder:
-                result = plan(twin, target, limits, n_draws=draws, top=top)
+                result = plan(
+                    twin,
+                    target,
+                    limits,
+                    n_draws=draws,
+                    top=top,
+                    progress=False if as_json else None,
+                )
                 with folder.staging() as tmp:
                     result.table.to_csv(tmp / "plan.csv", index=False)
                     ranking = result.table.to_dict(orient="records")

@@ -51,6 +51,7 @@ from dermatwin._base.rng import rng_stream
 from dermatwin._base.times import Days
 from dermatwin._base.yaml_files import one_line, read_mapping
 from dermatwin.disease.scores import primary_score
+from dermatwin.execution.progress import progress_bar
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import EndpointError, parse_endpoint, relapse_times
 from dermatwin.therapy.drugs import CATALOGUE
@@ -358,10 +359,11 @@ def plan(
     grid: list[Candidate] | None = None,
     top: int = 5,
     on_regimen: Callable[[str], None] | None = None,
+    progress: bool | None = False,
 ) -> PlanResult:
     """Rank the candidate regimens for ``twin`` (see the module docstring).
     ``on_regimen(name)`` runs after each candidate is simulated (an exception it raises
-    stops the plan)."""
+    stops the plan); ``progress``: a bar of regimens (None: on a terminal)."""
     from dermatwin.twins.likelihood import twin_model
 
     constraints = constraints or Constraints()
@@ -385,45 +387,50 @@ def plan(
     model = model or twin_model(twin.settings.parameter_set)[0]
     now = twin.record.last_day
     rows, curves, hits = [], {}, {}
-    for c in grid:
-        regimen = FutureRegimen(name=c.name, horizon=horizon, regimen=c.items)
-        try:
-            samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
-        except DermatwinError:  # a candidate the therapy layer rejects is skipped
+    with progress_bar("plan", len(grid), unit="regimens", enabled=progress) as advance:
+
+        def done(name: str) -> None:
+            advance(1)
             if on_regimen is not None:
-                on_regimen(c.name)
-            continue
-        score = samples[goal.score]
-        base = score[:, 0]
-        k = int(np.argmin(np.abs(times - (now + 7.0 * goal.week))))
-        ok = ~np.isnan(score[:, k])
-        hit = np.where(ok, score[:, k] <= (1 - goal.level / 100.0) * base, np.nan)
-        hits[c.name] = hit
-        n_ok = int(ok.sum())
-        p_goal = float(np.nanmean(hit)) if n_ok else float("nan")
-        if np.isnan(last):
-            durability = 0.0
-        else:
-            t, event = relapse_times(score, times, last, RELAPSE_FRACTION)
-            good = ~np.isnan(t)
-            durability = float(np.median(t[good]) / 7.0) if good.any() else 0.0
-        rows.append(
-            {
-                "regimen": c.name,
-                "kind": c.kind,
-                "p_goal": p_goal,
-                "p_goal_se": float(np.sqrt(p_goal * (1 - p_goal) / n_ok)) if n_ok else np.nan,
-                "durability_weeks": durability,
-                "median_score_at_goal": float(np.nanmedian(score[:, k])),
-                "clinic_visits": c.clinic_visits,
-                "msc_doses": c.msc_doses,
-                "failed_draws": int(np.sum(status != 0)),
-            }
-        )
-        q = np.nanquantile(score, [0.05, 0.5, 0.95], axis=0)
-        curves[c.name] = pd.DataFrame({"day": times, "q05": q[0], "q50": q[1], "q95": q[2]})
-        if on_regimen is not None:
-            on_regimen(c.name)
+                on_regimen(name)
+
+        for c in grid:
+            regimen = FutureRegimen(name=c.name, horizon=horizon, regimen=c.items)
+            try:
+                samples, times, status, last = simulate_draws(twin, regimen, theta, model=model)
+            except DermatwinError:  # a candidate the therapy layer rejects is skipped
+                done(c.name)
+                continue
+            score = samples[goal.score]
+            base = score[:, 0]
+            k = int(np.argmin(np.abs(times - (now + 7.0 * goal.week))))
+            ok = ~np.isnan(score[:, k])
+            hit = np.where(ok, score[:, k] <= (1 - goal.level / 100.0) * base, np.nan)
+            hits[c.name] = hit
+            n_ok = int(ok.sum())
+            p_goal = float(np.nanmean(hit)) if n_ok else float("nan")
+            if np.isnan(last):
+                durability = 0.0
+            else:
+                t, event = relapse_times(score, times, last, RELAPSE_FRACTION)
+                good = ~np.isnan(t)
+                durability = float(np.median(t[good]) / 7.0) if good.any() else 0.0
+            rows.append(
+                {
+                    "regimen": c.name,
+                    "kind": c.kind,
+                    "p_goal": p_goal,
+                    "p_goal_se": float(np.sqrt(p_goal * (1 - p_goal) / n_ok)) if n_ok else np.nan,
+                    "durability_weeks": durability,
+                    "median_score_at_goal": float(np.nanmedian(score[:, k])),
+                    "clinic_visits": c.clinic_visits,
+                    "msc_doses": c.msc_doses,
+                    "failed_draws": int(np.sum(status != 0)),
+                }
+            )
+            q = np.nanquantile(score, [0.05, 0.5, 0.95], axis=0)
+            curves[c.name] = pd.DataFrame({"day": times, "q05": q[0], "q50": q[1], "q95": q[2]})
+            done(c.name)
     if not rows:
         raise TwinDataError("plan: no candidate regimen could be simulated for this twin")
     best = prob_best(np.column_stack([hits[r["regimen"]] for r in rows]))
