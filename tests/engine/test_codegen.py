@@ -148,3 +148,24 @@ def test_an_own_pycache_writable_by_others_is_tightened_and_purged(empty_cache):
     codegen.compile_model(decay())
     assert stat.S_IMODE(pycache.stat().st_mode) == 0o700
     assert sorted(p.name for p in pycache.iterdir()) == ["k_x.rhs-1.py312.1.nbc"]
+
+
+def test_rodas_cost_estimate_follows_the_lu_fill():
+    # a diagonal Jacobian: no eliminations; a full one: the dense count 2n^3/3 + O(n^2)
+    n = 20
+    assert codegen.lu_flops(n, [(i, i) for i in range(n)]) == n * (n + 1)
+    dense = codegen.lu_flops(n, [(i, j) for i in range(n) for j in range(n)])
+    assert dense == n * (n + 1) + sum(2 * m * m for m in range(n))
+    # a lower bidiagonal pattern fills nothing: one row per column to eliminate
+    chain = codegen.lu_flops(n, [(i + 1, i) for i in range(n - 1)])
+    assert chain == n * (n + 1) + sum(2 * (n - k - 1) for k in range(n - 1))
+    # the same model functions cost relatively more Rodas4 work as the LU grows
+    small = codegen.rodas_cost(n, 300, 500, chain)
+    big = codegen.rodas_cost(n, 300, 500, dense)
+    assert 1.0 < small < big
+
+
+def test_generated_source_declares_the_rodas_cost():
+    text = codegen.generate_source(decay())
+    line = next(x for x in text.splitlines() if x.startswith("RODAS_COST = "))
+    assert float(line.split("=")[1]) > 1.0

@@ -133,6 +133,7 @@ def outputs(t, y, p, out):
 """
 DECAY, ROBERTSON, VDP, NAN_AFTER, LINEAR, CASCADE, SINUS, BLOWUP = range(8)
 AUTO, DP5, RODAS4 = 0, 1, 2
+COST_SWITCH, WARM_EVENTS = 4, 8  # option flags added to the method id
 N_OUT = 2
 ZOO_KEY = "test_zoo_" + hashlib.sha256((ZOO + KERNEL_TEMPLATE_VERSION).encode()).hexdigest()[:16]
 
@@ -343,6 +344,8 @@ def test_invalid_inputs_raise(zoo):
     with pytest.raises(ValueError):
         solve(zoo, [DECAY, 1.0], [1.0], [1.0], method=7)
     with pytest.raises(ValueError):
+        solve(zoo, [DECAY, 1.0], [1.0], [1.0], method=AUTO + 16)  # no such flag
+    with pytest.raises(ValueError):
         solve(zoo, [DECAY, 1.0], [1.0], [1.0], atol=0.0)
 
 
@@ -401,11 +404,13 @@ def reference(f, jac, y0, t_out, atol):
     return sol.y.T
 
 
+@pytest.mark.parametrize("switch", [0, COST_SWITCH])
 @pytest.mark.parametrize("name", sorted(STIFF))
-def test_stiff_problems_switch_to_rodas4(zoo, name):
+def test_stiff_problems_switch_to_rodas4(zoo, name, switch):
+    # with either stiffness switch (the cost switch keeps Rodas4: it pays here)
     p, y0, t_out, f, jac, atol = STIFF[name]
     ref = reference(f, jac, y0, np.array(t_out), atol)
-    Y, _, status, stats = solve(zoo, p, y0, t_out, rtol=1e-7, atol=atol)
+    Y, _, status, stats = solve(zoo, p, y0, t_out, rtol=1e-7, atol=atol, method=AUTO + switch)
     assert status[0] == Status.OK
     nz = ref != 0.0
     assert rel_error(Y[0][nz], ref[nz]) < 1e-4
@@ -458,6 +463,64 @@ def test_auto_switches_back_to_dp5_when_the_problem_turns_mild(zoo):
     assert np.all(np.abs(Y[0, :, 0] - mild) <= 1e-5 * mild + 1e-12)
     again = np.where(t_out <= 50.0, mild, 0.0)
     assert np.all(np.abs(Y[1, :, 0] - again) <= 1e-5 * again + 1e-9)
+
+
+def frequent_boluses(interval, horizon):
+    """A cascade patient dosed every ``interval`` days: stiff (loss rates up to 1000/day),
+    with Rodas4's steps capped by the events."""
+    p, y0, _ = cascade_patients(1)
+    doses = [[(t, 0, 0, 0.5) for t in np.arange(0.0, horizon, interval)]]
+    return p, y0, events(doses)
+
+
+def test_cost_switch_leaves_rodas4_when_events_cap_its_steps(zoo):
+    # doses every 0.01 day: Rodas4 advances at most 0.01 day per attempt, which buys less
+    # than RODAS_COST (6 for a hand-written model) stability-limited DP5 steps (~3.3/1000
+    # day each). The step-size switch looks at the steps Rodas4 proposes (unbounded by the
+    # events) and stays; the cost switch goes back to DP5.
+    p, y0, ev = frequent_boluses(0.01, 3.0)
+    t_out = np.linspace(0.5, 3.0, 6)
+    ref = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-10, atol=1e-13, method=RODAS4)[0]
+    runs = {}
+    for name, method in (("step", AUTO), ("cost", AUTO + COST_SWITCH)):
+        Y, _, status, stats = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-4, atol=1e-7, method=method)
+        assert status[0] == Status.OK
+        assert rel_error(Y[0], ref[0]) < 1e-3
+        runs[name] = stats[0]
+    rodas_steps = {name: st[3] for name, st in runs.items()}  # one Jacobian per accepted step
+    assert rodas_steps["step"] > 0.5 * runs["step"][0]  # mostly Rodas4
+    assert rodas_steps["cost"] < 0.2 * runs["cost"][0]  # mostly DP5
+    # the cost each switch sees: DP5 attempts + 6 x Rodas4 attempts (rhs counts: 6 per DP5
+    # attempt, 5 per Rodas4 attempt)
+    cost = {name: (st[2] - 5 * st[3]) / 6 + 6 * st[3] for name, st in runs.items()}
+    assert cost["cost"] < cost["step"]
+
+
+def test_warm_events_keep_accuracy_and_save_rejections(zoo):
+    # the stiff cascade dosed every 0.3 day under DP5 (stability-limited steps): restarting
+    # after each dose with the step in force (not the larger one a cut-short step suggests)
+    # and the controller's memory rejects fewer steps (44 -> 18 when written)
+    p, y0, ev = frequent_boluses(0.3, 10.0)
+    t_out = np.linspace(0.05, 9.95, 100)
+    ref = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-10, atol=1e-13, method=RODAS4)[0]
+    cold = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-6, atol=1e-9, method=DP5)
+    warm = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-6, atol=1e-9, method=DP5 + WARM_EVENTS)
+    for Y, _, status, _ in (cold, warm):
+        assert status[0] == Status.OK
+        assert rel_error(Y[0], ref[0]) < 1e-5
+    assert warm[3][0, 1] < 0.75 * cold[3][0, 1]  # rejections
+    assert warm[3][0, 0] <= cold[3][0, 0]  # and no more accepted steps
+
+
+def test_flags_do_not_change_single_method_runs(zoo):
+    # the stiffness switch is only consulted in auto mode
+    p, y0, ev = frequent_boluses(0.5, 5.0)
+    t_out = np.linspace(0.0, 5.0, 11)
+    for method in (DP5, RODAS4):
+        a = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-6, atol=1e-9, method=method)
+        b = solve(zoo, p, y0, t_out, ev=ev, rtol=1e-6, atol=1e-9, method=method + COST_SWITCH)
+        for j in range(4):
+            np.testing.assert_array_equal(a[j], b[j])
 
 
 def test_nonautonomous_problem(zoo):
@@ -632,24 +695,24 @@ def cascade_patients(n, seed=0):
     return p, y0, doses
 
 
-def test_results_do_not_depend_on_batching_or_threads(zoo):
+@pytest.mark.parametrize("method", [AUTO, AUTO + COST_SWITCH + WARM_EVENTS])
+def test_results_do_not_depend_on_batching_or_threads(zoo, method):
     p, y0, doses = cascade_patients(8)
     t_out = np.linspace(0.0, 28.0, 29)
-    full = solve(zoo, p, y0, t_out, ev=events(doses), rtol=1e-6, atol=1e-9)
+    kw = {"rtol": 1e-6, "atol": 1e-9, "method": method}
+    full = solve(zoo, p, y0, t_out, ev=events(doses), **kw)
     assert np.all(full[2] == Status.OK)
     assert np.all(full[3][:, 4] >= 1)  # stiff: auto switched to Rodas4
     splits = [[slice(0, 3), slice(3, 8)], [slice(i, i + 1) for i in range(8)]]
     for parts in splits:
-        pieces = [
-            solve(zoo, p[s], y0[s], t_out, ev=events(doses[s]), rtol=1e-6, atol=1e-9) for s in parts
-        ]
+        pieces = [solve(zoo, p[s], y0[s], t_out, ev=events(doses[s]), **kw) for s in parts]
         for j in range(4):
             np.testing.assert_array_equal(np.concatenate([x[j] for x in pieces]), full[j])
     threads = numba.get_num_threads()
     try:
         for n in {1, min(2, numba.config.NUMBA_NUM_THREADS)}:
             numba.set_num_threads(n)
-            again = solve(zoo, p, y0, t_out, ev=events(doses), rtol=1e-6, atol=1e-9)
+            again = solve(zoo, p, y0, t_out, ev=events(doses), **kw)
             for j in range(4):
                 np.testing.assert_array_equal(again[j], full[j])
     finally:

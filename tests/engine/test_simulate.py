@@ -82,6 +82,29 @@ def test_bad_inputs_are_model_errors(model):
         simulate(model, TIMES, np.ones((2, 3)))
 
 
+def test_solver_switches_are_options_with_the_old_behaviour_by_default(model, cohort):
+    assert SolverOptions().kernel_method() == 0  # auto, step-size switch, cold events
+    assert SolverOptions(method="dp5", stiffness_switch="cost").kernel_method() == 1 + 4
+    assert SolverOptions(warm_events=True).kernel_method() == 8
+    with pytest.raises(ModelError, match="stiffness_switch: must be 'step' or 'cost'"):
+        SolverOptions(stiffness_switch="fast")
+    with pytest.raises(ModelError, match="method: must be one of"):
+        SolverOptions(method="bdf")
+    # switched on, the results agree within the tolerance and stay bit-identical however
+    # the batch is split
+    params, y0 = cohort
+    events = intervention(model, "tralokinumab", 3.0, stop=60.0) + [bolus(10.0, "p", 0.05)]
+    opts = SolverOptions(stiffness_switch="cost", warm_events=True)
+    base = simulate(model, TIMES, params, y0=y0, events=events)["EASI"].values
+    whole = simulate(model, TIMES, params, y0=y0, events=events, options=opts)["EASI"].values
+    np.testing.assert_allclose(whole, base, rtol=1e-4)
+    parts = [
+        simulate(model, TIMES, params[s], y0=y0[s], events=events, options=opts)["EASI"].values
+        for s in (slice(0, 5), slice(5, 12))
+    ]
+    assert np.array_equal(whole, np.vstack(parts))
+
+
 def test_steady_state_not_converged_is_reported(model):
     y, status = equilibrate(model, t_max=1.0)
     assert status[0] == Status.NOT_CONVERGED and np.isfinite(y).all()

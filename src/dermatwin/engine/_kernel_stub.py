@@ -8,6 +8,7 @@ output 0 = y[0].
 from numba import njit
 
 AUTONOMOUS = True  # the rhs does not depend on t
+RODAS_COST = 6.0  # a Rodas4 step attempt costs about this many DP5 attempts
 
 
 @njit(cache=True)

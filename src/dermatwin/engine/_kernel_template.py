@@ -1,6 +1,6 @@
 """Batched ODE solver template: compiled once per model by ``dermatwin.engine.kernel``.
 
-``build_kernel`` replaces the line marked ``# model-functions`` below by the model's
+``build_kernel`` replaces the import marked ``# model-functions`` below by the model's
 generated source (``rhs``, ``jac``, ``outputs``), writes the result into the kernel cache
 directory and imports it, so numba's on-disk cache (``cache=True``) covers the whole
 solver specialised to that model. Imported as is, the template solves a one-state stub.
@@ -31,6 +31,14 @@ Methods
   it took over from (cost-aware: an accuracy-limited problem with frequent events is
   cheaper with DP5 even where DP5 is near its stability limit); each such return
   doubles the detections needed for the next switch to Rodas4.
+  Option ``_OPT_COST_SWITCH`` replaces that step-size test by a cost test: the days
+  advanced per step attempt under Rodas4 (rejections and steps cut short by events
+  included) against ``RODAS_COST`` times DP5's over the stiff stretch before the switch,
+  ``RODAS_COST`` being the model's estimated cost of a Rodas4 attempt in DP5 attempts
+  (``dermatwin.engine.codegen``; 6 for a hand-written model). The fixed factor 5 held for
+  17 states; with 77 a Rodas4 attempt costs ~17 DP5 attempts (dense LU), so loose
+  tolerances, which let DP5 reach its stability limit, moved the skin model to the
+  costlier method and made it slower than tight ones.
 
 All step functions write into work arrays allocated once per patient.
 
@@ -53,7 +61,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from dermatwin.engine._kernel_stub import AUTONOMOUS, jac, outputs, rhs  # model-functions
+from dermatwin.engine._kernel_stub import (  # model-functions
+    AUTONOMOUS,
+    RODAS_COST,
+    jac,
+    outputs,
+    rhs,
+)
 
 # ---- status codes: same ints as dermatwin.engine.status.Status ---------------------------
 _OK = 0
@@ -63,10 +77,22 @@ _NON_FINITE = 3
 _SINGULAR = 4
 _NOT_CONVERGED = 5
 
-# ---- method ids (argument ``method``) -------------------------------------------------
+# ---- method ids (argument ``method``: the low two bits, plus option flags) ---------------
 _AUTO = 0
 _DP5 = 1
 _RODAS4 = 2
+_METHOD_BITS = 3
+# Option flags, added to ``method``; each 0 by default (today's behaviour).
+# _OPT_COST_SWITCH: method = auto leaves Rodas4 when its realised advance per step attempt
+#   (rejections and event cut-offs included) buys less than RODAS_COST times DP5's over
+#   the stiff stretch before the switch (RODAS_COST: the model's estimated cost of a Rodas4
+#   attempt in DP5 attempts, from codegen), instead of the fixed 5x step-size gain.
+# _OPT_WARM_EVENTS: an integration after an event keeps the step-size controllers' memory
+#   and, after a step cut short to land on the event, the step that was in force (not the
+#   larger one the short step's small error suggests, which the next step then rejects).
+_OPT_COST_SWITCH = 4
+_OPT_WARM_EVENTS = 8
+_OPT_ALL = _OPT_COST_SWITCH | _OPT_WARM_EVENTS
 
 # ---- event kinds ------------------------------------------------------------------------
 _EV_ADD_STATE = 0
@@ -88,12 +114,19 @@ _CTL_STIFF = 1  # DP5 stiffness detections (h*rho > _STIFF_HRHO) since the last 
 _CTL_NONSTIFF = 2  # consecutive accepted DP5 steps without a detection
 _CTL_CALM = 3  # consecutive accepted Rodas4 steps arguing for DP5 (calm, or no gain)
 _CTL_BACKOFF = 4  # returns for lack of gain: the next switch needs _STIFF_COUNT << this
-_N_CTL = 5
+_CTL_WIN_ATT = 5  # _OPT_COST_SWITCH: step attempts (accepted + rejected) at the window start
+_CTL_WIN_ACC = 6  # _OPT_COST_SWITCH: accepted steps at the window start
+_N_CTL = 7
 
 # ---- per-patient step-size memory, carried across integrations (float64 array ``hmem``) ---
 _HM_NEXT = 0  # step (days) the controller proposed last; 0: none yet (use _initial_step)
 _HM_DP5_AT_SWITCH = 1  # DP5 step (days) at the last switch to Rodas4 (the gain test)
-_N_HM = 2
+_HM_WIN_T = 2  # _OPT_COST_SWITCH: time (days) at the start of the method's current window
+_HM_DP5_RATE = 3  # _OPT_COST_SWITCH: DP5's days per attempt over the window before the switch
+_HM_FACOLD = 4  # _OPT_WARM_EVENTS: controller memory carried across events (see
+_HM_H_ACC = 5  # _controller_accept); _HM_H_ACC = 0 means none yet
+_HM_ERR_ACC = 6
+_N_HM = 7
 
 # ---- rows of the per-patient work matrix ``w`` (each of length n_states) -----------------
 _W_F0 = 0  # f(t, y) at the start of the step (DP5's first stage; FSAL)
@@ -678,13 +711,14 @@ def _dp5_stiffness_test(hrho, h_step, ctl, hmem, stats):
 
 
 @njit(cache=True, inline="always")
-def _rodas_calm_test(hrho_max, h_new, ctl, hmem, stats):
+def _rodas_calm_test(hrho_max, h_new, cost, ctl, hmem, stats):
     """After an accepted Rodas4 step (``hrho_max`` = h * rho_max, ``h_new`` the step it
     proposes): count steps that argue for DP5 and switch back after _CALM_COUNT of them in
-    a row. Returns the next method."""
+    a row. With ``cost`` (_OPT_COST_SWITCH) only calm steps count: ``_cost_switch`` judges
+    the gain. Returns the next method."""
     if hrho_max < _CALM_HRHO:  # DP5 would be stable with this step
         ctl[_CTL_CALM] += 1
-    elif h_new < _RODAS_GAIN * hmem[_HM_DP5_AT_SWITCH]:  # not worth Rodas4's cost
+    elif not cost and h_new < _RODAS_GAIN * hmem[_HM_DP5_AT_SWITCH]:  # not worth Rodas4's cost
         ctl[_CTL_CALM] += 1
         if ctl[_CTL_CALM] >= _CALM_COUNT:
             ctl[_CTL_BACKOFF] = min(ctl[_CTL_BACKOFF] + 1, _MAX_BACKOFF)
@@ -696,6 +730,52 @@ def _rodas_calm_test(hrho_max, h_new, ctl, hmem, stats):
     ctl[_CTL_NONSTIFF] = 0
     ctl[_CTL_CALM] = 0
     stats[_N_SWITCH] += 1
+    return _DP5
+
+
+@njit(cache=True, inline="always")
+def _window_start(t, ctl, hmem, stats):
+    """_OPT_COST_SWITCH: start measuring the current method's advance per attempt at t."""
+    hmem[_HM_WIN_T] = t
+    ctl[_CTL_WIN_ATT] = stats[_N_ACCEPTED] + stats[_N_REJECTED]
+    ctl[_CTL_WIN_ACC] = stats[_N_ACCEPTED]
+
+
+@njit(cache=True, inline="always")
+def _window_rate(t, ctl, hmem, stats):
+    """Days advanced per step attempt since the window started (rejections count)."""
+    attempts = stats[_N_ACCEPTED] + stats[_N_REJECTED] - ctl[_CTL_WIN_ATT]
+    return (t - hmem[_HM_WIN_T]) / max(attempts, 1)
+
+
+@njit(cache=True, inline="always")
+def _cost_switch(cur, nxt, t, ctl, hmem, stats):
+    """_OPT_COST_SWITCH, after an accepted step at t of method ``cur`` (``nxt``: what the
+    stiffness test decided). DP5: a stretch without stiffness restarts DP5's window; at a
+    switch its advance per attempt is kept. Rodas4: every _CALM_COUNT accepted steps its
+    advance per attempt is compared with RODAS_COST times DP5's; below it, back to DP5 and
+    the next switch needs twice the detections. Returns the next method."""
+    if cur == _DP5:
+        if nxt == _RODAS4:
+            hmem[_HM_DP5_RATE] = _window_rate(t, ctl, hmem, stats)
+            _window_start(t, ctl, hmem, stats)
+        elif ctl[_CTL_STIFF] == 0:
+            _window_start(t, ctl, hmem, stats)
+        return nxt
+    if nxt == _DP5:  # calm: DP5 is stable with Rodas4's steps
+        _window_start(t, ctl, hmem, stats)
+        return nxt
+    if stats[_N_ACCEPTED] - ctl[_CTL_WIN_ACC] < _CALM_COUNT:
+        return nxt
+    if _window_rate(t, ctl, hmem, stats) >= RODAS_COST * hmem[_HM_DP5_RATE]:
+        _window_start(t, ctl, hmem, stats)  # worth its cost: keep checking
+        return nxt
+    ctl[_CTL_BACKOFF] = min(ctl[_CTL_BACKOFF] + 1, _MAX_BACKOFF)
+    ctl[_CTL_METHOD] = _DP5
+    ctl[_CTL_NONSTIFF] = 0
+    ctl[_CTL_CALM] = 0
+    stats[_N_SWITCH] += 1
+    _window_start(t, ctl, hmem, stats)
     return _DP5
 
 
@@ -740,7 +820,10 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
     _CTL_* and _HM_*) and counters (_N_*), carried across calls. ``ws`` = ``_workspace``.
     Returns (status, next output index, t reached).
     """
-    atol, rtol, method, max_steps, h_max, ss_tol = opts
+    atol, rtol, method_flags, max_steps, h_max, ss_tol = opts
+    method = method_flags & _METHOD_BITS
+    cost_switch = (method_flags & _OPT_COST_SWITCH) != 0
+    warm = (method_flags & _OPT_WARM_EVENTS) != 0
     t_out = out[0]
     ctl, hmem, stats = mstate
     w, kst, r, jm, e, piv = ws
@@ -762,6 +845,10 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
     facold = 1e-4  # controller memory (see _controller_accept)
     h_acc = 0.0
     err_acc = 1e-2
+    if warm and hmem[_HM_FACOLD] > 0.0:  # kept from before the event
+        facold = hmem[_HM_FACOLD]
+        h_acc = hmem[_HM_H_ACC]
+        err_acc = hmem[_HM_ERR_ACC]
     n_nonfinite = 0
     n_singular = 0
     last_nonfinite = False
@@ -831,7 +918,10 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
         if reject:
             h_new = min(h_new, h_step)
         # a step cut short to land on t_end says little about the step the problem allows
-        hmem[_HM_NEXT] = max(h_new, h) if (last and h_step < h) else h_new
+        if warm:
+            hmem[_HM_NEXT] = h if (last and h_step < h) else h_new
+        else:
+            hmem[_HM_NEXT] = max(h_new, h) if (last and h_step < h) else h_new
         reject = False
         last_nonfinite = False
         t_new = t_end if last else t + h_step
@@ -852,10 +942,16 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
             if cur == _DP5:
                 nxt = _dp5_stiffness_test(hrho, h_step, ctl, hmem, stats)
             else:
-                nxt = _rodas_calm_test(h_step * rho, h_new, ctl, hmem, stats)
+                nxt = _rodas_calm_test(h_step * rho, h_new, cost_switch, ctl, hmem, stats)
+            if cost_switch:
+                nxt = _cost_switch(cur, nxt, t, ctl, hmem, stats)
             if nxt != cur:  # the new method's controller starts without memory
                 h_acc = 0.0
                 facold = 1e-4
+        if warm:
+            hmem[_HM_FACOLD] = facold
+            hmem[_HM_H_ACC] = h_acc
+            hmem[_HM_ERR_ACC] = err_acc
 
         if ss_tol > 0.0:
             if not have_f0:
@@ -885,7 +981,7 @@ def _workspace(n):
 def _method_state(method, stats):
     """(ctl, hmem, stats) for a patient's first integration: slots _CTL_*, _HM_*, _N_*."""
     ctl = np.zeros(_N_CTL, np.int64)
-    ctl[_CTL_METHOD] = _RODAS4 if method == _RODAS4 else _DP5
+    ctl[_CTL_METHOD] = _RODAS4 if (method & _METHOD_BITS) == _RODAS4 else _DP5
     return ctl, np.zeros(_N_HM), stats
 
 
@@ -932,6 +1028,7 @@ def _solve_patient(
     u = np.zeros(n)
     ws = _workspace(n)
     mstate = _method_state(method, stats)
+    mstate[1][_HM_WIN_T] = t0
     opts = (atol, rtol, method, max_steps, h_max, -1.0)  # ss_tol <= 0: no early stop
     out = (t_out, yo, oo, n_out)
 
@@ -980,8 +1077,8 @@ def _check_common(y0, p, rtol, atol, method):
         raise ValueError("y0 and p must have one row per patient")
     if atol.shape[0] != y0.shape[1]:
         raise ValueError("atol must have one entry per state")
-    if method < 0 or method > 2:
-        raise ValueError("method must be 0 (auto), 1 (DP5) or 2 (Rodas4)")
+    if method < 0 or (method & _METHOD_BITS) > 2 or (method & ~(_METHOD_BITS | _OPT_ALL)) != 0:
+        raise ValueError("method must be 0 (auto), 1 (DP5) or 2 (Rodas4), plus option flags 4, 8")
     if not rtol > 0.0:
         raise ValueError("rtol must be positive")
     for i in range(atol.shape[0]):
@@ -1022,7 +1119,9 @@ def solve_batch(
         Integration restarts at each event time; outputs at an event time report the
         state before the events (trough); events after t_out[-1] are ignored.
     rtol : float; atol : float64[n_s].
-    n_out : number of model outputs; method : 0 auto, 1 DP5, 2 Rodas4.
+    n_out : number of model outputs; method : 0 auto, 1 DP5, 2 Rodas4, plus the option
+        flags _OPT_COST_SWITCH (4) and _OPT_WARM_EVENTS (8); 0 each keeps the original
+        behaviour.
     max_steps : attempted (accepted + rejected) steps allowed per patient.
     h_max : largest step in days (<= 0: no limit).
 

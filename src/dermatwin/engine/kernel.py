@@ -69,8 +69,9 @@ class KernelCacheError(DermatwinError):
 
 _TEMPLATE_PATH = Path(__file__).with_name("_kernel_template.py")
 _TEMPLATE = _TEMPLATE_PATH.read_text(encoding="utf-8")
-_MODEL_LINE = (
-    "from dermatwin.engine._kernel_stub import AUTONOMOUS, jac, outputs, rhs  # model-functions"
+_MODEL_LINE = (  # the template's import of the stub model, replaced by the model's source
+    "from dermatwin.engine._kernel_stub import (  # model-functions\n"
+    "    AUTONOMOUS,\n    RODAS_COST,\n    jac,\n    outputs,\n    rhs,\n)"
 )
 _PACKAGE = "dermatwin_kernels"
 
@@ -220,6 +221,9 @@ def kernel_source(model_source: str) -> str:
     if "AUTONOMOUS" not in _defined_names(model_source):
         # a hand-written rhs may use t: keep the finite-difference df/dt
         source = "AUTONOMOUS = False\n" + source
+    if "RODAS_COST" not in _defined_names(model_source):
+        # the cost-aware stiffness switch's default, measured on a 17-state model
+        source = "RODAS_COST = 6.0\n" + source
     return _TEMPLATE.replace(_MODEL_LINE, source)
 
 

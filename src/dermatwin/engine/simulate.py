@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from dermatwin.model.spec import Model
 
 METHODS = {"auto": 0, "dp5": 1, "rodas4": 2}
+# option flags added to the kernel's method id (_OPT_* in _kernel_template)
+_COST_SWITCH = 4
+_WARM_EVENTS = 8
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,16 @@ class SolverOptions:
     declared with each state), so states of very different sizes are controlled alike.
     ``method``: ``auto`` (explicit Dormand-Prince, switching to Rodas4 on stiffness),
     ``dp5`` or ``rodas4``.
+
+    Two switches change results within the tolerance; off by default (the shipped results
+    and the calibration were made without them; ``benchmarks/README.md`` measures them):
+
+    * ``stiffness_switch``: ``step`` (the automatic mode leaves Rodas4 when its steps stay
+      below 5 times the explicit step it replaced) or ``cost`` (when its days advanced per
+      step attempt, rejections included, buy less than the model's estimated cost ratio
+      of a Rodas4 attempt to a DP5 attempt; no looser tolerance is then slower).
+    * ``warm_events``: keep the step-size controllers' memory across events, and after a
+      step cut short to land on an event restart with the step that was in force.
     """
 
     rtol: float = 1e-6
@@ -52,9 +65,26 @@ class SolverOptions:
     method: Literal["auto", "dp5", "rodas4"] = "auto"
     max_steps: int = 200_000
     h_max: float = 0.0
+    stiffness_switch: Literal["step", "cost"] = "step"
+    warm_events: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ModelError(f"method: must be one of {sorted(METHODS)}, got {self.method!r}")
+        if self.stiffness_switch not in ("step", "cost"):
+            raise ModelError(
+                f"stiffness_switch: must be 'step' or 'cost', got {self.stiffness_switch!r}"
+            )
 
     def atol(self, model: Model) -> np.ndarray:
         return self.atol_factor * model.state_scales()
+
+    def kernel_method(self) -> int:
+        """The kernel's ``method`` argument: the method id plus the option flags."""
+        flags = (_COST_SWITCH if self.stiffness_switch == "cost" else 0) + (
+            _WARM_EVENTS if self.warm_events else 0
+        )
+        return METHODS[self.method] + flags
 
 
 REFERENCE_OPTIONS = SolverOptions(rtol=1e-9, atol_factor=1e-11, method="rodas4")
@@ -102,7 +132,7 @@ def equilibrate(
         options.rtol,
         options.atol(model),
         ss_tol,
-        METHODS[options.method],
+        options.kernel_method(),
         options.max_steps,
     )
     return y_ss, status
@@ -229,7 +259,7 @@ def solve(
         options.rtol,
         options.atol(model),
         len(model.outputs),
-        METHODS[options.method],
+        options.kernel_method(),
         options.max_steps,
         options.h_max,
     )
