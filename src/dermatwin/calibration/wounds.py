@@ -206,7 +206,16 @@ def pooled_risk_ratio() -> dict[str, float]:
 
 
 #: the rows :func:`fit_dfu` fits (validation marks them ``fitted``)
-FITTED_ROWS = frozenset("DFU_ALLOASC_MOON2019_P2" + s for s in CONTROL_ROWS + TREATED_ROWS)
+FITTED_ROWS = frozenset(
+    {
+        "DFU_ALLOASC_MOON2019_P2_CLOSE_W8_C",
+        "DFU_ALLOASC_MOON2019_P2_CLOSE_W12_C",
+        "DFU_ALLOASC_MOON2019_P2_TTC_C",
+        "DFU_ALLOASC_MOON2019_P2_CLOSE_W8_T",
+        "DFU_ALLOASC_MOON2019_P2_CLOSE_W12_T",
+        "DFU_ALLOASC_MOON2019_P2_TTC_T",
+    }
+)
 #: patients per arm of the pooled trials behind the meta-analytic ratio, for its interval
 #: (assumed: 6 RCTs of about 25 per arm; the row gives only "6 RCTs")
 META_N = 150

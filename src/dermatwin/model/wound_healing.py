@@ -35,7 +35,7 @@ release growth factors and secretome as the skin model's ``msc`` module does (ra
 licensing drive taken as in a lesion: assumed). Pools are quasi-steady (they turn over
 within a day; cells over a week). ``wound_msc_exposure`` (cm2) turns a density into the
 skin model's whole-skin cell scale; it is the one value fitted to the MSC arm of
-DFU_ALLOASC_MOON2019 (see :mod:`dermatwin.calibration.wounds`).
+the Moon 2019 trial (MOON2019; see :mod:`dermatwin.calibration.wounds`).
 
 Outputs per patient: the relative area ``A(t) / A0`` on a time grid (``wound_area``,
 percent of baseline) and the exact day of closure (inf when open at the horizon).
@@ -85,8 +85,8 @@ WOUND_PARAMETERS: dict[str, WoundParameter] = {
     "wound_capacity": WoundParameter(
         0.863,
         "dimensionless",
-        "DFU_ALLOASC_MOON2019_P2_CLOSE_W8_C, _W12_C, _TTC_C (fitted: film-dressing arm; "
-        "calibration.wounds.fit_dfu)",
+        "DFU_ALLOASC_MOON2019_P2_CLOSE_W8_C, DFU_ALLOASC_MOON2019_P2_CLOSE_W12_C, "
+        "DFU_ALLOASC_MOON2019_P2_TTC_C (fitted: film-dressing arm; calibration.wounds)",
         "median healing capacity of a diabetic ulcer bed (HbA1c 7 %, ABI 1, uninfected)",
     ),
     "wound_capacity_sd": WoundParameter(
@@ -130,8 +130,8 @@ WOUND_PARAMETERS: dict[str, WoundParameter] = {
     "wound_msc_exposure": WoundParameter(
         227.0,
         "cm2",
-        "DFU_ALLOASC_MOON2019_P2_CLOSE_W8_T, _W12_T, _TTC_T (fitted: ASC-sheet arm; "
-        "calibration.wounds.fit_dfu)",
+        "DFU_ALLOASC_MOON2019_P2_CLOSE_W8_T, DFU_ALLOASC_MOON2019_P2_CLOSE_W12_T, "
+        "DFU_ALLOASC_MOON2019_P2_TTC_T (fitted: ASC-sheet arm; calibration.wounds)",
         "skin-model cells per (cell per cm2 of wound bed): local exposure of bed MSC",
     ),
 }
