@@ -89,3 +89,34 @@ def test_bad_values_are_one_line_errors_naming_them():
         MSCApplication("IV", 1e6, (0.0,))
     with pytest.raises(ModelError, match="horizon"):
         heal(patients(), horizon=0.0)
+
+
+def test_ipsc_msc_are_their_own_product_with_more_growth_factors():
+    """iPSC-derived MSC: growth factors 1.5x per unit potency (assumed; LIAN2010 gives the
+    direction), secretome and clearance as the reference; every other source 1. On the
+    same ulcers the iPSC sheet closes wounds sooner than the same cells with the
+    reference's growth factors, and only through the growth-factor path."""
+    from dermatwin.therapy.products import (
+        SOURCE_FACTORS,
+        MSCProduct,
+        growth_factor_potency,
+        msc_parameters,
+    )
+
+    ipsc = MSCProduct(source="ipsc", origin="allogeneic")
+    f = msc_parameters(ipsc)
+    assert growth_factor_potency(ipsc) == 1.5 * f["msc_potency"]
+    assert "assumed" in SOURCE_FACTORS["ipsc"].growth_factors_source
+    assert all(x.growth_factors == 1.0 for s, x in SOURCE_FACTORS.items() if s != "ipsc")
+    pop = patients(3, hba1c=8.0)
+    days = tuple(range(0, 84, 7))
+    own, reference = (
+        MSCApplication("topical_sheet", 2e4, days, f["msc_potency"], f["msc_clearance_factor"], gf)
+        for gf in (growth_factor_potency(ipsc), None)
+    )
+    assert np.all(heal(pop, own, 200.0).closure_day < heal(pop, reference, 200.0).closure_day)
+    off = {"wound_gf_emax": 0.0}
+    np.testing.assert_array_equal(
+        heal(pop, own, 200.0, overrides=off).closure_day,
+        heal(pop, reference, 200.0, overrides=off).closure_day,
+    )

@@ -201,15 +201,16 @@ class WoundPatients:
 class MSCApplication:
     """MSC on the wound bed: ``route`` topical_sheet (``cells`` per cm2 of sheet at each
     of ``days``) or injection (``cells`` in total at each of ``days``, spread over the
-    baseline area); ``potency`` and ``clearance`` the product's factors
-    (:func:`dermatwin.therapy.products.msc_parameters`). Applications after closure
-    are not given."""
+    baseline area); ``potency``, ``gf_potency`` (secretome and growth factors; None:
+    as ``potency``) and ``clearance`` the product's factors
+    (:mod:`dermatwin.therapy.products`). Applications after closure are not given."""
 
     route: str
     cells: float
     days: tuple[float, ...]
     potency: float = 1.0
     clearance: float = 1.0
+    gf_potency: float | None = None
 
     def __post_init__(self):
         if self.route not in ROUTES:
@@ -308,4 +309,5 @@ def _msc_rates(p: dict[str, float], msc: MSCApplication | None) -> tuple[float, 
     sec = (
         p["msc_secretome_rate"] / p["msc_secretome_loss"] * (sec_basal + (1 - sec_basal) * licensed)
     )
-    return gf * msc.potency, sec * msc.potency, death
+    gf_potency = msc.potency if msc.gf_potency is None else msc.gf_potency
+    return gf * gf_potency, sec * msc.potency, death

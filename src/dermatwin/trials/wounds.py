@@ -33,7 +33,7 @@ from dermatwin._base.times import parse_days
 from dermatwin._base.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
 from dermatwin.model.wound_healing import MSCApplication, WoundPatients, heal
 from dermatwin.outcomes.endpoints import WOUND_AREA, Endpoint, parse_endpoint
-from dermatwin.therapy.products import MSCProduct, msc_parameters
+from dermatwin.therapy.products import MSCProduct, growth_factor_potency, msc_parameters
 from dermatwin.trials.statistics import summarise
 
 CONDITIONS = ("diabetic_foot_ulcer",)
@@ -117,6 +117,7 @@ class WoundMSC(StrictModel):
             tuple(float(t) for t in self.times),
             potency=factors["msc_potency"],
             clearance=factors["msc_clearance_factor"],
+            gf_potency=growth_factor_potency(self.product),
         )
 
 
