@@ -64,7 +64,7 @@ def test_first_patients_do_not_depend_on_the_arm_size():
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"endpoints": ["EASI-75@12w"]}, "not a wound endpoint"),
+        ({"endpoints": ["EASI-75@12w"]}, "not a diabetic_foot_ulcer endpoint"),
         ({"endpoints": ["closure@20w"]}, "after the trial's duration"),
         ({"condition": "burn"}, "condition"),
         ({"reference_arm": "saline"}, "reference_arm: 'saline'; allowed: asc_sheet, film"),

@@ -44,7 +44,7 @@ percent of baseline) and the exact day of closure (inf when open at the horizon)
 >>> pop = WoundPatients(area0=np.array([2.0]), hba1c=np.array([7.0]), abi=np.array([1.0]),
 ...                     infected=np.array([0.0]), capacity_z=np.array([0.0]))
 >>> course = heal(pop, horizon=84.0)
->>> bool(0 < course.closure_day[0] < 84), course.area_pct[0, 0]
+>>> bool(0 < course.closure_day[0] < 84), float(course.area_pct[0, 0])
 (True, 100.0)
 """
 
@@ -184,14 +184,19 @@ def parameters(overrides: dict[str, float] | None = None) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class WoundPatients:
-    """Per-patient covariates (arrays of one length): ulcer area (cm2), HbA1c (%), ABI,
-    infection (0/1) and the standard-normal draw of the residual healing capacity."""
+    """Per-patient covariates (arrays of one length): area to close (cm2), HbA1c (%),
+    ABI, infection (0/1), the standard-normal draw of the residual healing capacity;
+    optionally a multiplier on the initial inflammation (a burn's systemic response)
+    and the site area (cm2) injected cells spread over (default the area to close: a
+    burn heals from many small islands, each ``area0``, across a larger site)."""
 
     area0: np.ndarray
     hba1c: np.ndarray
     abi: np.ndarray
     infected: np.ndarray
     capacity_z: np.ndarray
+    inflammation_scale: np.ndarray | None = None
+    site_area: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.area0)
@@ -252,13 +257,16 @@ def heal(
     perfusion = np.clip((patients.abi - floor) / (1.0 - floor), 0.0, 1.0)
     base = capacity * perfusion
     infl = p["wound_inflammation0"] * (1.0 + p["wound_infection_fold"] * patients.infected)
+    if patients.inflammation_scale is not None:
+        infl = infl * patients.inflammation_scale
     infl = np.asarray(infl, dtype=np.float64).copy()
     v, k_con = p["wound_edge_speed"], p["wound_contraction_rate"]
 
     gf_per_cell, sec_per_cell, death = _msc_rates(p, msc)
     dose_steps = {}
     if msc is not None:
-        per_cm2 = msc.cells / (patients.area0 if msc.route == "injection" else 1.0)
+        site = patients.area0 if patients.site_area is None else patients.site_area
+        per_cm2 = msc.cells / (site if msc.route == "injection" else 1.0)
         for day in msc.days:
             k = int(round(day / STEP_DAYS))
             dose_steps[k] = dose_steps.get(k, 0.0) + per_cm2

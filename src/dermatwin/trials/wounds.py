@@ -1,12 +1,14 @@
-"""Virtual trials in chronic wounds (diabetic foot ulcers): spec, population, run.
+"""Virtual trials in wounds (diabetic foot ulcers, burns): spec, population, run.
 
-A wound trial (``condition: diabetic_foot_ulcer``) has arms of standard care with or
+A wound trial (``condition: diabetic_foot_ulcer`` or ``burn``) has arms of standard care with or
 without MSC on the wound bed (a topical sheet or an injection), patients with the
 covariates that make ulcers chronic (ulcer area, HbA1c, perfusion as ABI, infection;
 :class:`WoundPopulation`), and endpoints ``closure@TIME`` (complete closure by TIME),
 ``time_to_closure`` (Kaplan-Meier) and ``mean_pct_change:wound_area@TIME`` (% area
 change; an area reduction is its negative). The healing is
-:mod:`dermatwin.model.wound_healing`. Every arm holds the same virtual patients
+:mod:`dermatwin.model.wound_healing`. A burn trial gives the burn (``burn:`` depth, site
+area, TBSA; :mod:`dermatwin.model.burns`): closure is re-epithelialisation, and
+``mean:hts_risk@TIME`` the mean hypertrophic-scar risk from the time to heal. Every arm holds the same virtual patients
 (paired by design: the effect of the cells is read on the same patients), drawn from
 the trial seed; results are bit-identical for a seed.
 
@@ -20,6 +22,7 @@ skin-model trials)::
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,12 +34,21 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from dermatwin._base.errors import DermatwinError
 from dermatwin._base.times import parse_days
 from dermatwin._base.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
+from dermatwin.model.burns import (
+    BURN_OVERRIDES,
+    NORMAL_HBA1C,
+    area_to_close,
+    hts_risk,
+    inflammation_scale,
+)
 from dermatwin.model.wound_healing import MSCApplication, WoundPatients, heal
 from dermatwin.outcomes.endpoints import WOUND_AREA, Endpoint, parse_endpoint
 from dermatwin.therapy.products import MSCProduct, growth_factor_potency, msc_parameters
 from dermatwin.trials.statistics import summarise
 
-CONDITIONS = ("diabetic_foot_ulcer",)
+CONDITIONS = ("diabetic_foot_ulcer", "burn")
+#: the hypertrophic-scar risk variable of burn trials (``mean:hts_risk@TIME``)
+HTS_RISK = "hts_risk"
 #: days between wound assessments (weekly, as in DFU trials)
 VISIT_DAYS = 7.0
 
@@ -91,6 +103,47 @@ class WoundPopulation(StrictModel):
         )
 
 
+class BurnPopulation(StrictModel):
+    """The burn of every patient: depth, the treated site's area (cm2, log-normal),
+    the total burned body surface (TBSA, %, uniform in a range) and the share infected
+    (assumed defaults: a deep partial-thickness site of about 50 cm2 in 10-30 % TBSA)."""
+
+    depth: Literal["superficial", "superficial_partial", "deep_partial", "full_thickness"]
+    site_area_median_cm2: Number = Field(50.0, gt=0.0)
+    site_area_sd_log: Number = Field(0.5, ge=0.0)
+    tbsa_range_percent: tuple[Number, Number] = (10.0, 30.0)
+    infected_share: Number = Field(0.1, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _range(self) -> BurnPopulation:
+        low, high = self.tbsa_range_percent
+        if not 0 <= low <= high <= 100:
+            raise ValueError(
+                f"tbsa_range_percent: [{low}, {high}]; allowed: 0 <= low <= high <= 100"
+            )
+        return self
+
+    def draw(self, n: int, seed: int) -> WoundPatients:
+        """``n`` burn patients (one random stream per covariate, as :class:`WoundPopulation`)."""
+
+        def stream(k: int) -> np.random.Generator:
+            return np.random.default_rng([seed, k])
+
+        site = np.exp(
+            np.log(self.site_area_median_cm2) + self.site_area_sd_log * stream(0).standard_normal(n)
+        )
+        tbsa = stream(1).uniform(*self.tbsa_range_percent, size=n)
+        return WoundPatients(
+            area0=area_to_close(self.depth, site, stream(2).standard_normal(n)),
+            hba1c=np.full(n, NORMAL_HBA1C),
+            abi=np.ones(n),
+            infected=(stream(3).random(n) < self.infected_share) * 1.0,
+            capacity_z=stream(4).standard_normal(n),
+            inflammation_scale=inflammation_scale(tbsa),
+            site_area=site,
+        )
+
+
 class WoundMSC(StrictModel):
     """MSC on the wound: a product, a route and cells per application (per cm2 of sheet
     for ``topical_sheet``, in total for ``injection``), given at ``times`` (days or
@@ -141,10 +194,13 @@ class WoundTrialSpec(StrictModel):
 
     name: str
     description: str = ""
-    condition: Literal["diabetic_foot_ulcer"]
+    condition: Literal["diabetic_foot_ulcer", "burn"]
     seed: Whole = 0
     duration: float | str
+    #: the ulcers of a diabetic_foot_ulcer trial (defaults: see WoundPopulation)
     population: WoundPopulation = Field(default_factory=WoundPopulation)
+    #: the burns of a burn trial (required there)
+    burn: BurnPopulation | None = None
     arms: dict[str, WoundArm] = Field(min_length=1)
     reference_arm: str | None = None
     endpoints: list[str] = Field(min_length=1)
@@ -163,12 +219,20 @@ class WoundTrialSpec(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> WoundTrialSpec:
+        burn = self.condition == "burn"
+        if burn != (self.burn is not None):
+            raise ValueError(
+                "burn: a burn trial needs a burn (depth, ...) and only a burn trial has one; "
+                f"condition is {self.condition}"
+            )
+        variables = (WOUND_AREA, HTS_RISK) if burn else (WOUND_AREA,)
         for text in self.endpoints:
             ep = parse_endpoint(text, context="trial")
-            if ep.variable != WOUND_AREA:
+            if ep.variable not in variables or (ep.variable == HTS_RISK and ep.kind != "mean"):
                 raise ValueError(
-                    f"endpoints: {text!r} is not a wound endpoint; allowed: closure@TIME, "
-                    "time_to_closure, mean_pct_change:wound_area@TIME"
+                    f"endpoints: {text!r} is not a {self.condition} endpoint; allowed: "
+                    "closure@TIME, time_to_closure, mean_pct_change:wound_area@TIME"
+                    + (", mean:hts_risk@TIME" if burn else "")
                 )
             if ep.time is not None and ep.time > self.duration:
                 raise ValueError(f"endpoints: {text!r} is after the trial's duration")
@@ -187,6 +251,16 @@ class WoundTrialSpec(StrictModel):
                     + ", ".join(self.endpoints)
                 )
         return self
+
+    def patients(self, n: int) -> WoundPatients:
+        """The trial's ``n`` virtual patients (the first are the same for any ``n``)."""
+        if self.burn is not None:
+            return self.burn.draw(n, self.seed)
+        return self.population.draw(n, self.seed)
+
+    def model_values(self) -> dict[str, float]:
+        """Wound-model values of this trial: a burn bed's, then the spec's ``parameters``."""
+        return {**(BURN_OVERRIDES if self.burn is not None else {}), **self.parameters}
 
     def parsed_endpoints(self) -> list[Endpoint]:
         return [parse_endpoint(e, context="trial") for e in self.endpoints]
@@ -221,6 +295,8 @@ class _Observed:
         return self.area[:, 0], self.area[:, self._index(time)]
 
     def at(self, variable: str, time: float) -> np.ndarray:
+        if variable == HTS_RISK:  # a site still open heals after the horizon
+            return hts_risk(self.closure_day)
         return self.area[:, self._index(time)]
 
     def observed_at_baseline(self, variable: str) -> bool:
@@ -250,11 +326,11 @@ def run_wound_trial(
     values on top of the spec's ``parameters`` (fits, knock-outs); ``statistics=False``
     leaves the summary empty (a fit reads only the endpoints)."""
     n = max(arm.n for arm in spec.arms.values())
-    patients = spec.population.draw(n, spec.seed)
-    values = {**spec.parameters, **(overrides or {})}
+    patients = spec.patients(n)
+    values = {**spec.model_values(), **(overrides or {})}
     tables, curves = [], []
     for name, arm in spec.arms.items():
-        cohort = WoundPatients(*(np.asarray(x)[: arm.n] for x in _fields(patients)))
+        cohort = _first(patients, arm.n)
         course = heal(
             cohort,
             arm.msc.application() if arm.msc else None,
@@ -293,5 +369,10 @@ def run_wound_trial(
     return WoundTrialResult(spec, endpoints, pd.concat(curves, ignore_index=True), summary)
 
 
-def _fields(p: WoundPatients) -> tuple[np.ndarray, ...]:
-    return p.area0, p.hba1c, p.abi, p.infected, p.capacity_z
+def _first(p: WoundPatients, n: int) -> WoundPatients:
+    return WoundPatients(
+        **{
+            f.name: None if getattr(p, f.name) is None else np.asarray(getattr(p, f.name))[:n]
+            for f in dataclasses.fields(p)
+        }
+    )
