@@ -1,16 +1,16 @@
 """Virtual trials in wounds (diabetic foot ulcers, burns): spec, population, run.
 
-A wound trial (``condition: diabetic_foot_ulcer`` or ``burn``) has arms of standard care with or
-without MSC on the wound bed (a topical sheet or an injection), patients with the
+A wound trial (``condition: diabetic_foot_ulcer`` or ``burn``) has arms of standard care
+with or without MSC on the wound bed (a topical sheet or an injection), patients with the
 covariates that make ulcers chronic (ulcer area, HbA1c, perfusion as ABI, infection;
 :class:`WoundPopulation`), and endpoints ``closure@TIME`` (complete closure by TIME),
 ``time_to_closure`` (Kaplan-Meier) and ``mean_pct_change:wound_area@TIME`` (% area
 change; an area reduction is its negative). The healing is
 :mod:`dermatwin.model.wound_healing`. A burn trial gives the burn (``burn:`` depth, site
 area, TBSA; :mod:`dermatwin.model.burns`): closure is re-epithelialisation, and
-``mean:hts_risk@TIME`` the mean hypertrophic-scar risk from the time to heal. Every arm holds the same virtual patients
-(paired by design: the effect of the cells is read on the same patients), drawn from
-the trial seed; results are bit-identical for a seed.
+``mean:hts_risk@TIME`` the mean hypertrophic-scar risk from the time to heal. Every arm
+holds the same virtual patients (paired by design: the effect of the cells is read on
+the same patients), drawn from the trial seed; results are bit-identical for a seed.
 
 Example files live in ``examples/trials/wounds/`` (a folder of their own: they are not
 skin-model trials)::
