@@ -99,3 +99,28 @@ def test_wound_endpoints_are_not_skin_trial_scores():
                 "endpoints": ["closure@12w"],
             }
         )
+
+
+def test_trial_run_runs_a_wound_trial_and_writes_its_tables(tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from dermatwin.cli import app
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    for arm in data["arms"].values():
+        arm["n"] = 20
+    path = tmp_path / "dfu.yaml"
+    path.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["arms"]["film"]["closure@12w"]["n"] == 20
+    assert {p.name for p in out.iterdir()} >= {"summary.json", "endpoints.csv", "trajectories.csv"}
+    assert "Research use only" in (out / "summary.json").read_text()
+    data["endpoints"] = ["PASI-75@12w"]
+    path.write_text(yaml.safe_dump(data))
+    bad = CliRunner().invoke(app, ["trial", "run", str(path), "--out", str(tmp_path / "o2")])
+    assert bad.exit_code != 0 and "not a diabetic_foot_ulcer endpoint" in bad.output
+    assert "Traceback" not in bad.output

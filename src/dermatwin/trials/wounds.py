@@ -271,6 +271,12 @@ class WoundTrialSpec(StrictModel):
         return next((a for a, arm in self.arms.items() if arm.msc is None), next(iter(self.arms)))
 
 
+def is_wound_trial(path: str | Path) -> bool:
+    """Whether a trial file is a wound trial (it names a ``condition``, not a ``disease``)."""
+    data = read_mapping(path, WoundTrialError, "a trial (name, disease or condition, ...)")
+    return "condition" in data and "disease" not in data
+
+
 def load_wound_trial(path: str | Path) -> WoundTrialSpec:
     """A wound trial from a YAML file; any problem is a one-line :class:`WoundTrialError`."""
     data = read_mapping(path, WoundTrialError, "a wound trial (name, condition, arms, ...)")
@@ -376,3 +382,23 @@ def _first(p: WoundPatients, n: int) -> WoundPatients:
             for f in dataclasses.fields(p)
         }
     )
+
+
+def write_wound_trial(result: WoundTrialResult, folder: Path) -> list[Path]:
+    """Write ``summary.json``, ``endpoints.csv`` (one row per arm and patient) and
+    ``trajectories.csv`` (relative area per visit) into ``folder``."""
+    from dermatwin._base.disclaimer import DISCLAIMER
+    from dermatwin.io.json_safe import dumps
+
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = {
+        "trial": result.spec.name,
+        "condition": result.spec.condition,
+        "seed": result.spec.seed,
+        **result.summary,
+        "disclaimer": DISCLAIMER,
+    }
+    (folder / "summary.json").write_text(dumps(summary, indent=2))
+    result.endpoints.to_csv(folder / "endpoints.csv", index=False)
+    result.trajectories.to_csv(folder / "trajectories.csv", index=False)
+    return [folder / n for n in ("summary.json", "endpoints.csv", "trajectories.csv")]
