@@ -66,6 +66,7 @@ def test_first_patients_do_not_depend_on_the_arm_size():
     [
         ({"endpoints": ["EASI-75@12w"]}, "not a diabetic_foot_ulcer endpoint"),
         ({"endpoints": ["closure@20w"]}, "after the trial's duration"),
+        ({"endpoints": ["mean_pct_change:wound_area@10d"]}, "not at a visit; allowed: a whole"),
         ({"condition": "burn"}, "condition"),
         ({"reference_arm": "saline"}, "reference_arm: 'saline'; allowed: asc_sheet, film"),
     ],

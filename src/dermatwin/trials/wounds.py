@@ -236,6 +236,12 @@ class WoundTrialSpec(StrictModel):
                 )
             if ep.time is not None and ep.time > self.duration:
                 raise ValueError(f"endpoints: {text!r} is after the trial's duration")
+            if ep.variable == WOUND_AREA and ep.kind != "closed" and ep.time is not None:
+                if ep.time % VISIT_DAYS:  # the area is assessed at weekly visits
+                    raise ValueError(
+                        f"endpoints: {text!r} is not at a visit; allowed: a whole number "
+                        f"of weeks (visits every {VISIT_DAYS:g} days)"
+                    )
         if self.reference_arm is not None and self.reference_arm not in self.arms:
             raise ValueError(
                 f"reference_arm: {self.reference_arm!r}; allowed: {', '.join(self.arms)}"
