@@ -85,7 +85,9 @@ def msc_products(parameter_set: str | Path | ParameterSet = "default") -> pd.Dat
     ``viability`` (viable fraction at release), ``potency`` (multiplier on secretome
     production, times the set's MSC potency scale), ``clearance_factor`` (multiplier on
     viable-cell death: persistence), ``allogeneic``, ``age_dependent`` (whether donor age
-    changes potency) and ``source_ids`` (the evidence for the source's factors).
+    changes potency), ``growth_factors`` (growth factors per unit potency: the wound
+    model's; 1.5 for iPSC-derived MSC, assumed), ``source_ids`` (the evidence for the
+    source's factors) and ``growth_factors_source``.
     """
     import pandas as pd
 
@@ -111,7 +113,9 @@ def msc_products(parameter_set: str | Path | ParameterSet = "default") -> pd.Dat
                     "clearance_factor": values["msc_clearance_factor"],
                     "allogeneic": bool(values["msc_allogeneic"]),
                     "age_dependent": factors.age_dependent,
+                    "growth_factors": factors.growth_factors,
                     "source_ids": factors.source,
+                    "growth_factors_source": factors.growth_factors_source,
                 }
             )
     return pd.DataFrame(rows)

@@ -313,8 +313,11 @@ def trial_run(
     from dermatwin.execution import get_executor
     from dermatwin.trials.spec import TrialError, load_trial
     from dermatwin.trials.streaming import run_trial_to
+    from dermatwin.trials.wounds import is_wound_trial
 
     with user_errors():
+        if is_wound_trial(trial):
+            return _wound_trial_run(trial, out, as_json, seed, overwrite)
         spec = load_trial(trial)
         if chunk_size is not None:  # >= 1: checked by the option
             spec = spec.model_copy(update={"chunk_size": chunk_size})
@@ -349,6 +352,32 @@ def trial_run(
         lo, hi = chunk["patients"]
         console.print(f"chunk {chunk['chunk']} failed: arm {chunk['arm']}, patients {lo}-{hi}")
     console.print(f"outputs written to {out}/ (report.html, summary.json, Parquet files)")
+    console.print(DISCLAIMER)
+
+
+def _wound_trial_run(
+    trial: Path, out: Path | None, as_json: bool, seed: int | None, overwrite: bool
+) -> None:
+    """`trial run` of a wound trial (docs/trials.md, "Wound trials"): in memory, then
+    summary.json, endpoints.csv and trajectories.csv into OUT."""
+    from dermatwin.cli_tables import print_trial_summary
+    from dermatwin.trials.wounds import load_wound_trial, run_wound_trial, write_wound_trial
+
+    spec = load_wound_trial(trial)
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": seed})
+    out = out or Path("results") / trial.stem
+    with output_folder(out, "trial run", [trial], overwrite) as folder:
+        result = run_wound_trial(spec)
+        with folder.staging() as tmp:
+            write_wound_trial(result, Path(tmp))
+    if as_json:
+        print(json_dumps(result.summary))
+        return
+    console = Console()
+    console.print(f"{spec.name} (seed {spec.seed})", markup=False)
+    print_trial_summary(console, result.summary, spec.endpoints)
+    console.print(f"outputs written to {out}/ (summary.json, endpoints.csv, trajectories.csv)")
     console.print(DISCLAIMER)
 
 

@@ -195,7 +195,83 @@ def skin_page() -> str:
             for o in model.outputs:
                 if o.name in rec.outputs:
                     lines.append(_row([f"`{o.name}`", o.unit, o.description]))
+    lines += ["", *wound_section()]
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: the hand-written opening of the wound section of docs/model.md
+WOUND_INTRO = """\
+A third condition beside AD and psoriasis: wounds that must close, chronic (diabetic foot
+ulcers) or acute (burns). It is not a module of the skin ODE model: an ulcer's course is
+its area, and what makes it chronic (diabetes, perfusion, infection, size) is a patient
+covariate, so the condition is a small model of its own
+(`dermatwin.model.wound_healing`, burns in `dermatwin.model.burns`) run by wound trials
+(`dermatwin.trials.wounds`; examples in `examples/trials/wounds/`). What MSC do to a wound
+comes from the skin model: the growth-factor path of its keratinocyte module
+(`wound_gf_emax`, `wound_gf_ec50`: re-epithelialisation), the immunomodulatory path of its
+macrophage module (`mac_msc_gain`, `mac_msc_ec50`: M2 polarisation, here the resolution
+of the wound's inflammatory stall) and the cells' loss, licensing and secretion of its msc
+module; those values are read from the skin model, not copied. Each path has a knock-out
+test (tests/model/test_wound_healing.py): with both off an MSC arm is standard care,
+patient for patient.
+
+Fitted, and to what (`dermatwin.calibration.wounds.fit_dfu`): `wound_capacity` to the
+film-dressing arm of the Moon 2019 trial (DFU_ALLOASC_MOON2019_P2_CLOSE_W8_C,
+DFU_ALLOASC_MOON2019_P2_CLOSE_W12_C, DFU_ALLOASC_MOON2019_P2_TTC_C) and
+`wound_msc_exposure` to its ASC-sheet arm (DFU_ALLOASC_MOON2019_P2_CLOSE_W8_T,
+DFU_ALLOASC_MOON2019_P2_CLOSE_W12_T, DFU_ALLOASC_MOON2019_P2_TTC_T); a refit with another
+seed moves them by under 5 % and 35 % (the exposure sits where the secretome path
+saturates; the closure it predicts moves by under 3 points). Not fitted: the pooled risk
+ratio of complete healing of a typical MSC design (DFU_MSC_MEI2025_META_HEAL), predicted
+by `dermatwin.calibration.wounds.pooled_risk_ratio`. `dermatwin validate` reports the six
+Moon rows (marked fitted) and the pooled ratio.
+
+Not yet modelled: the human scar rows (SCAR_JASPERS_*, SCAR_RCT_SALINE_NULL,
+SCAR_GAL_PILOT) describe mature scars years old, while the dermis module's scar remodels
+back to normal skin within about a year (scar elevation index 1.003 at two years); POSAS
+scores need a persistent scar first."""
+
+
+def wound_section() -> list[str]:
+    """The wound and burn condition: the hand-written opening, the models' descriptions
+    and their parameter tables (from the code, so they cannot drift)."""
+    from dermatwin.model import burns, wound_healing
+
+    def described(module) -> str:
+        return module.__doc__.split(">>>")[0].strip()
+
+    lines = [
+        "## Wounds and burns (a third condition)",
+        "",
+        WOUND_INTRO,
+        "",
+        "### Wound healing",
+        "",
+        described(wound_healing),
+        "",
+        _row(["parameter", "value", "unit", "description", "source"]),
+        _row(["---"] * 5),
+    ]
+    for name, p in wound_healing.WOUND_PARAMETERS.items():
+        lines.append(_row([f"`{name}`", _fmt(p.value), p.unit, p.description, p.source]))
+    values = wound_healing.skin_parameters()
+    lines += [
+        "",
+        "Read from the skin model: "
+        + ", ".join(f"`{n}` = {_fmt(values[n])}" for n in wound_healing.SKIN_PARAMETERS)
+        + ".",
+        "",
+        "### Burns",
+        "",
+        described(burns),
+        "",
+        _row(["depth", "effective island radius (cm)", "source"]),
+        _row(["---"] * 3),
+    ]
+    for name, d in burns.DEPTHS.items():
+        radius = "the burn's own" if d.island_radius_cm is None else _fmt(d.island_radius_cm)
+        lines.append(_row([name, radius, d.source]))
+    return lines
 
 
 def pages() -> dict[str, str]:

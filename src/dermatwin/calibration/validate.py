@@ -58,6 +58,7 @@ from dermatwin.calibration.targets import (  # noqa: E402
     clinical_rows,
     row_predictions,
 )
+from dermatwin.calibration.wounds import FITTED_ROWS, wound_rows, wound_trials  # noqa: E402
 from dermatwin.params.parameter_set import (
     CalibrationError,
     ParameterSet,
@@ -103,7 +104,7 @@ def validate(
     )
     plans = _in_sample_plans(pset, specs, models, placebo_nodes, draws)
     results = iter(run_all(_jobs(plans), workers, progress))
-    return pset, _in_sample_rows(plans, results)
+    return pset, _in_sample_rows(plans, results) + wound_rows(directory, trials)
 
 
 def cross_validate(
@@ -140,7 +141,8 @@ def cross_validate(
         left.append((name, spec, spread or [(spec, 1.0)], includes + ", trial left out"))
     jobs = _jobs(inside) + [s for _, _, spread, _ in left for s, _ in spread]
     results = iter(run_all(jobs, workers, progress))
-    rows = _in_sample_rows(inside, results)
+    # the wound rows are in-sample only: their fit (calibration.wounds) is not a set's
+    rows = _in_sample_rows(inside, results) + wound_rows(directory, trials)
     out: list[RowPrediction] = []
     for name, spec, spread, includes in left:
         runs = [(next(results), w) for _, w in spread]
@@ -153,7 +155,10 @@ def _setup(parameter_set, directory, trials, placebo_nodes, placebo_models, draw
     pset = load_parameter_set(parameter_set) if isinstance(parameter_set, str) else parameter_set
     check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
-    return pset, models, _selected(reference_trials(directory), directory, trials)
+    wounds = Path(directory) / "wounds"
+    wound_names = set(wound_trials(wounds)) if wounds.is_dir() else set()
+    skin = None if trials is None else [t for t in trials if t not in wound_names]
+    return pset, models, _selected(reference_trials(directory), directory, skin, wound_names)
 
 
 def _in_sample_plans(pset, specs, models, placebo_nodes, draws) -> list[tuple]:
@@ -192,8 +197,13 @@ def check_counts(placebo_nodes: int, draws: int, workers: int) -> None:
 
 
 def _selected(
-    specs: dict[str, TrialSpec], directory: str | Path, trials: Sequence[str] | None
+    specs: dict[str, TrialSpec],
+    directory: str | Path,
+    trials: Sequence[str] | None,
+    others: set[str] = frozenset(),
 ) -> dict[str, TrialSpec]:
+    """The skin trials named in ``trials`` (all when None); ``others`` are the wound
+    trials' names, valid too (selected by :func:`dermatwin.calibration.wounds.wound_rows`)."""
     if not specs:
         raise CalibrationError(
             f"no trial with reference_rows in {directory} (validation runs the example "
@@ -203,7 +213,7 @@ def _selected(
     if unknown:
         raise CalibrationError(
             f"trial: {unknown[0]!r} is not an example trial with reference rows; allowed: "
-            + ", ".join(specs)
+            + ", ".join([*specs, *sorted(others)])
         )
     return {name: s for name, s in specs.items() if trials is None or name in trials}
 
@@ -376,7 +386,7 @@ def cross_block(
     """Leave-one-trial-out coverage: rows inside their interval ("K of N"), placebo arms
     within :data:`PLACEBO_TOLERANCE_PP` points of the predictive mean, the median width
     at :data:`WIDTH_N` per arm, and per trial the values that returned to their prior."""
-    fitted = pset.fitted_rows()
+    fitted = pset.fitted_rows() | FITTED_ROWS
     table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
     placebo = [r for r in table if r["placebo"] and r["width_n"] is not None]
     widths = [r["width_n"] for r in table if r["width_n"] is not None]
@@ -401,7 +411,7 @@ def cross_block(
 
 
 def _summary(pset: ParameterSet, rows: list[RowPrediction]) -> dict:
-    fitted = pset.fitted_rows()
+    fitted = pset.fitted_rows() | FITTED_ROWS
     table = [{**r.to_dict(), "fitted": r.row in fitted} for r in rows]
     held = [r for r in table if not r["fitted"]]
     models = read_placebo_models()

@@ -32,6 +32,10 @@ Kinds (baseline: the value at time 0; a % change from baseline is negative when 
 * ``time_to:VAR>=X`` / ``time_to:VAR<=X`` (trials): days from ``relapse.start`` (or the
   withdrawal, or day 0) to the first later visit with VAR at or past X (e.g.
   ``time_to:IGA>=2``), censored at the last visit.
+* ``closure@TIME`` (wound trials, rate): the wound completely closed by TIME;
+* ``time_to_closure`` (wound trials): days from day 0 to complete closure, censored at
+  the last visit (Kaplan-Meier). A wound trial's % area reduction is
+  ``mean_pct_change:wound_area@TIME`` (negative when the wound shrinks).
 
 Under a trial's rescue rule with non-responder handling, each kind says how a rescued
 patient counts (``EndpointKind.after_rescue``).
@@ -102,7 +106,8 @@ class Observations(Protocol):
     not); ``series`` the whole trajectory. Trials also set ``times``, ``primary``,
     ``start`` (withdrawal day, or 0), ``relapse_fraction``, ``flare_fraction``,
     ``rescue_day`` (per patient, inf if never rescued) and ``tcs_days`` (patients x
-    times: cumulative days of topical corticosteroid use)."""
+    times: cumulative days of topical corticosteroid use); wound trials ``closure_day``
+    (per patient, inf if open at the end)."""
 
     def pair(self, variable: str, time: float) -> tuple[np.ndarray, np.ndarray]: ...
     def at(self, variable: str, time: float) -> np.ndarray: ...
@@ -229,6 +234,16 @@ def _tcs_days(ep: Endpoint, obs) -> dict[str, np.ndarray]:
     return {ep.text: np.where(obs.observed_at_baseline(obs.primary), days, np.nan)}
 
 
+def _closed(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    return {ep.text: (obs.closure_day <= ep.time + 1e-9).astype(np.float64)}
+
+
+def _time_to_closure(ep: Endpoint, obs) -> dict[str, np.ndarray]:
+    hit = obs.closure_day <= obs.times[-1]
+    t = np.where(hit, obs.closure_day, obs.times[-1])
+    return {ep.text: t, ep.text + "_event": hit.astype(np.float64)}
+
+
 def _relapsed(ep: Endpoint, obs) -> dict[str, np.ndarray]:
     t_rel, event = relapse_times(
         obs.series(obs.primary), obs.times, obs.start, obs.relapse_fraction
@@ -305,6 +320,8 @@ def _band_label(ep: Endpoint) -> str:
 
 _ALL: tuple[str, ...] = ("scenario", "trial", "twin")
 _CLINICAL: tuple[str, ...] = ("trial",)
+#: the variable of wound trials (relative ulcer area, % of baseline)
+WOUND_AREA = "wound_area"
 
 #: every endpoint kind, in the order texts are matched
 KINDS: dict[str, EndpointKind] = {
@@ -370,6 +387,26 @@ KINDS: dict[str, EndpointKind] = {
             _tcs_days,
             lambda ep: f"days of topical corticosteroid by {_week(ep)}",
             unit="days",
+        ),
+        EndpointKind(
+            "closed",
+            re.compile(r"^closure@(.+)$"),
+            lambda m, primary: (WOUND_AREA, m.group(1), None),
+            "closure@TIME",
+            _CLINICAL,
+            "rate",
+            _closed,
+            lambda ep: f"wounds closed by {_week(ep)}",
+        ),
+        EndpointKind(
+            "time_to_closure",
+            re.compile(r"^time_to_closure$"),
+            lambda m, primary: (WOUND_AREA, None, None),
+            "time_to_closure",
+            _CLINICAL,
+            "time_to_event",
+            _time_to_closure,
+            lambda ep: "days to complete closure",
         ),
         EndpointKind(
             "relapsed",

@@ -64,7 +64,9 @@ class TherapyError(DermatwinError):
 
 @dataclass(frozen=True)
 class SourceFactors:
-    """Per-source multipliers on secretome potency and on viable-cell clearance."""
+    """Per-source multipliers on secretome potency and on viable-cell clearance, and on
+    growth-factor output relative to that potency (``growth_factors``: read by the wound
+    model, :func:`growth_factor_potency`; the skin model's msc module has one potency)."""
 
     potency: float
     clearance: float
@@ -72,6 +74,8 @@ class SourceFactors:
     #: whether donor age changes potency (adult tissues); perinatal and iPSC-derived cells
     #: carry their age effect in ``potency`` (or have none)
     age_dependent: bool
+    growth_factors: float = 1.0
+    growth_factors_source: str = "assumed: growth factors scale with the secretome potency"
 
 
 SOURCE_FACTORS: dict[str, SourceFactors] = {
@@ -113,9 +117,13 @@ SOURCE_FACTORS: dict[str, SourceFactors] = {
         1.0,
         1.0,
         "assumed (no comparative row): iPSC-derived MSC are made from one young, "
-        "reprogrammed line, so no donor-age effect; potency and clearance 1 until a "
-        "potency comparison exists (PER-40..45 show clinical activity at 1-2e6 cells/kg)",
+        "reprogrammed line, so no donor-age effect; immunomodulatory potency and "
+        "clearance 1 until a potency comparison exists (PER-40, PER-43, PER-44: clinical "
+        "activity in steroid-resistant GvHD at 1-2e6 cells/kg IV, the bone-marrow doses)",
         False,
+        growth_factors=1.5,
+        growth_factors_source="assumed size, direction from LIAN2010 (iPSC-MSC repaired "
+        "ischaemic limbs better than bone-marrow MSC): 1.5x growth factors per unit potency",
     ),
 }
 
@@ -274,6 +282,13 @@ def msc_parameters(product: MSCProduct) -> dict[str, float]:
         "msc_clearance_factor": float(clearance),
         "msc_allogeneic": 1.0 if allogeneic else 0.0,
     }
+
+
+def growth_factor_potency(product: MSCProduct) -> float:
+    """Growth-factor output per viable cell relative to the reference product: the
+    secretome potency of :func:`msc_parameters` times the source's ``growth_factors``
+    (1.5 for iPSC-derived MSC, assumed; 1 for every other source)."""
+    return msc_parameters(product)["msc_potency"] * SOURCE_FACTORS[product.source].growth_factors
 
 
 def viable_cells(product: MSCProduct, dose: MSCDose, weight_kg: float | None = 70.0) -> float:
