@@ -11,6 +11,15 @@ libRoadRunner subset, against dermatwin at rtol 1e-10. libRoadRunner runs on a s
 (``--rr-patients``) and is scaled, since it loops over patients in Python.
 
     python benchmarks/skin.py [--patients N] [--rr-patients M] [--json FILE]
+
+Plaque-level psoriasis row (``--plaques K``, instead of the comparison above): psoriasis
+virtual patients (PASI >= 12) on one year of secukinumab 300 mg at label, today's patient
+(one psoriasis core) against a patient of ``K`` plaques
+(:mod:`dermatwin.model.skin.plaques`), each equilibrated first (not timed); patient-years
+per second of CPU time on one thread (the CPU time, not the wall time, since the machine
+is shared) and their ratio.
+
+    python benchmarks/skin.py --plaques 8 [--patients N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import argparse
 import json
 import platform
 import sys
+import time
 from pathlib import Path
 
 import numba
@@ -30,8 +40,11 @@ from engine import rel_err, run_dermatwin, run_roadrunner  # noqa: E402
 
 from dermatwin.engine.simulate import equilibrate  # noqa: E402
 from dermatwin.model.skin import build  # noqa: E402
+from dermatwin.model.skin.plaques import skin_plaques  # noqa: E402
+from dermatwin.patients.population import PopulationSpec, generate  # noqa: E402
 from dermatwin.patients.sampling import sample_lognormal  # noqa: E402
-from dermatwin.therapy.drugs import emollient_bid, proactive_tcs  # noqa: E402
+from dermatwin.study.cohort import simulate_cohort  # noqa: E402
+from dermatwin.therapy.drugs import DrugDose, emollient_bid, get_drug, proactive_tcs  # noqa: E402
 from dermatwin.therapy.regimen import Regimen, msc_course  # noqa: E402
 
 SEED = 2021
@@ -63,12 +76,68 @@ def cohort(model, n: int, plan) -> np.ndarray:
     return params
 
 
+def psoriasis_pyps(model, spec: PopulationSpec, n: int, repeats: int = 2) -> tuple[float, float]:
+    """Patient-years per CPU second (best of ``repeats``) and mean accepted steps of ``n``
+    psoriasis patients on a year of secukinumab."""
+    entry = get_drug("secukinumab")
+    regimen = Regimen(
+        [DrugDose("secukinumab", entry.label.dose, entry.unit)],
+        horizon_days=HORIZON,
+        weight_kg=70.0,
+    )
+    pop = generate(model, spec, n, SEED)
+    plan = regimen.plan()
+    numba.set_num_threads(1)
+    simulate_cohort(model, OUTPUT_TIMES, pop.parameters[:2], y0=pop.y0[:2], plans=plan)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        cohort = simulate_cohort(model, OUTPUT_TIMES, pop.parameters, y0=pop.y0, plans=plan)
+        best = min(best, time.process_time() - start)
+    assert (cohort.status == 0).all()
+    return n * PATIENT_YEARS_PER_PATIENT / best, float(cohort.solution.stats[:, 0].mean())
+
+
+def plaque_row(n: int, plaques: int) -> dict:
+    """Today's psoriasis patient against a patient of ``plaques`` plaques (same regimen)."""
+    inclusion = {"PASI": {"min": 12}}
+    today, steps = psoriasis_pyps(
+        build(), PopulationSpec(disease="psoriasis", inclusion=inclusion), n
+    )
+    model = skin_plaques(plaques)
+    spec = PopulationSpec(disease="psoriasis", inclusion=inclusion, plaques=plaques)
+    plaque, plaque_steps = psoriasis_pyps(model, spec, n)
+    return {
+        "workload": "psoriasis_secukinumab_1y",
+        "patients": n,
+        "plaques": plaques,
+        "states_today": len(build().states),
+        "states_plaques": len(model.states),
+        "today_pyps_cpu": today,
+        "plaques_pyps_cpu": plaque,
+        "slowdown": today / plaque,
+        "today_mean_steps": steps,
+        "plaques_mean_steps": plaque_steps,
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--patients", type=int, default=1000)
     ap.add_argument("--rr-patients", type=int, default=100)
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--plaques", type=int, help="run the plaque-level psoriasis row only")
     args = ap.parse_args(argv)
+    if args.plaques:
+        r = plaque_row(min(args.patients, 200), args.plaques)
+        print(
+            f"psoriasis, secukinumab 1 y: today {r['today_pyps_cpu']:.1f} patient-years/CPU-s "
+            f"({r['states_today']} states), {r['plaques']} plaques {r['plaques_pyps_cpu']:.1f} "
+            f"({r['states_plaques']} states): {r['slowdown']:.2f}x slower"
+        )
+        if args.json:
+            args.json.write_text(json.dumps(r, indent=2))
+        return 0
     model = build()
     plan = REGIMEN.plan()
     events = plan.events
