@@ -52,7 +52,7 @@ DAYS_PER_MONTH = 30.4375
 PLACEBO_WEEKS = (12, 16, 24, 36, 52)
 
 
-def _spec(name: str, n: int, plaques: int | None, arms=None, **changes):
+def _spec(name: str, n: int, plaques: int | None, arms=None, sigma=None, **changes):
     from dermatwin.trials.spec import TrialSpec, load_trial
 
     data = load_trial(TRIALS / name).model_dump(mode="python")
@@ -64,6 +64,8 @@ def _spec(name: str, n: int, plaques: int | None, arms=None, **changes):
     data.pop("reference_rows", None)
     if plaques:
         data["population"] = {**data["population"], "plaques": plaques}
+        if sigma is not None:
+            data["population"]["plaque_sigma"] = sigma
     data.update(changes)
     return TrialSpec.model_validate(data)
 
@@ -118,27 +120,34 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=200, help="patients per arm")
     ap.add_argument("--plaques", type=int, default=8)
+    ap.add_argument("--sigma", type=float, help="plaque_sigma (default: the model's)")
+    ap.add_argument("--plaques-only", action="store_true", help="skip today's runs")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
     from dermatwin.trials.run import run_trial
 
     settings = {"today": None, f"plaques={args.plaques}": args.plaques}
+    if args.plaques_only:
+        settings.pop("today")
     results: dict = {"champion": {}, "erasure": {}, "placebo": {}, "relapse": {}}
     erasure_eps = ["PASI-75@12w", "PASI-90@12w", "PASI-100@12w", "PGA01@12w"]
     placebo_eps = [f"PASI-100@{w}w" for w in PLACEBO_WEEKS] + ["PASI-75@16w"]
     for label, k in settings.items():
         n = args.n
         results["champion"][label] = run_trial(
-            _spec("champion_adalimumab_psoriasis.yaml", n, k)
+            _spec("champion_adalimumab_psoriasis.yaml", n, k, sigma=args.sigma)
         ).endpoints
         results["erasure"][label] = run_trial(
-            _spec("erasure_secukinumab_psoriasis.yaml", n, k, endpoints=erasure_eps)
+            _spec(
+                "erasure_secukinumab_psoriasis.yaml", n, k, sigma=args.sigma, endpoints=erasure_eps
+            )
         ).endpoints
         spec = _spec(
             "champion_adalimumab_psoriasis.yaml",
             n,
             k,
             arms=["placebo"],
+            sigma=args.sigma,
             duration="52 weeks",
             endpoints=placebo_eps,
         )
@@ -148,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             n,
             k,
             arms=["etn_50_biw"],
+            sigma=args.sigma,
             duration="64 weeks",
             withdrawal={"at": "24 weeks"},
             endpoints=["PASI-50@24w", "PASI-75@24w", "time_to_relapse"],

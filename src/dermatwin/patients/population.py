@@ -26,6 +26,11 @@ Per candidate:
    eligible one is accepted with the probability of
    :mod:`dermatwin.patients.baseline`, fitted on a pilot of ``baseline_pilot``
    candidates of the stream :data:`PILOT_STREAM`, against its own uniform draw.
+6. **Plaques** (opt-in, psoriasis, ``plaques: K`` with the plaque-level model of
+   :mod:`dermatwin.model.skin.plaques`): each candidate's plaques get area shares (a
+   symmetric Dirichlet) and log-normal factors (sigma ``plaque_sigma``) on the plaque
+   rates, from the candidate's own stream (:data:`PLAQUE_STREAM_OFFSET`); every plaque
+   starts at the published plaque before equilibration.
 
 >>> spec = PopulationSpec(disease="AD", inclusion={"EASI": {"min": 16}})
 >>> spec.inclusion["EASI"].min
@@ -317,8 +322,8 @@ def disease_start(model: Model, disease: str) -> np.ndarray:
         # lesional leaves tiny decaying values that slow the steady-state test)
         for name in AD_SILENT_STATES:
             y[model.state_index(name)] = 0.0
-        plaques = [plaque_state(name, k) for name in ("SC",) for k in range(1, MAX_PLAQUES + 1)]
-        count = sum(p in model.state_names for p in plaques)
+        # a plaque-level model (dermatwin.model.skin.plaques) starts every plaque there
+        count = sum(plaque_state("SC", k) in model.state_names for k in range(1, MAX_PLAQUES + 1))
         for name, value in PUBLISHED_PLAQUE.items():
             states = [name if name in model.state_names else f"{name}_pso"]
             states += [plaque_state(name, k) for k in range(1, count + 1)]
