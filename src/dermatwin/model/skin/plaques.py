@@ -19,7 +19,7 @@ UVB course (tests/model/skin/test_plaques.py). Each plaque has
   bistability threshold (:data:`PLAQUE_RATES`: T recruitment by IL-23 ``t2``, IL-23
   production by dendritic cells ``il232``, IL-17 production by T cells ``il172``), by its
   own factor ``plaque_<rate>_p<k>`` (1 by default; the virtual population draws them
-  log-normal around 1 with the within-patient sigma ``plaque_sigma``, assumed 0.15:
+  log-normal around 1 with the within-patient sigma ``plaque_sigma``, assumed 0.2:
   lesions of one patient differ in severity and treatment response, but no per-lesion
   dispersion of these rates is published);
 * **area weights** ``plaque_area_p<k>`` (summing to 1; drawn per patient from a
@@ -46,16 +46,15 @@ mean-field approximation: one dermis, one circulation).
 0-4 from the core's rescaled indices (0 healthy, 1 the published plaque, as in
 ``PASI_index``): erythema from the T-cell index, induration from the total epidermal
 cells, scaling from the differentiated keratinocytes, each
-``min(3 * max((index - v) / (1 - v), 0), 4)``: 3 ("marked", assumed, as the vasculature
-module's erythema anchor) at the published plaque, 4 from a third above it, and 0 below
-the visibility edge ``v = pasi_sign_visible`` (assumed 0.125: half a grade of the plaque
-excess, which a rater rounds to 0); continuous in between, not a step::
+``4 * min(max((index - v) / (1 - v), 0), 1)`` with the visibility edge
+``v = pasi_sign_visible`` (assumed 0.125: half a grade, which a rater rounds to 0;
+continuous above it, not a step)::
 
-    PASI = pasi_plaque * sum_k area_k * (E_k + I_k + S_k) / 9
+    PASI = pasi_plaque * sum_k area_k * (E_k + I_k + S_k) / 12
 
-so a patient whose plaques are all at the published plaque has PASI ``pasi_plaque``, as
-with one core (which gave ``pasi_plaque * PASI_index``, unbounded; here a sign stops at
-4), and PASI-100 needs every plaque clear. ``PASI_index`` is the area-weighted mean of the plaques'
+so a patient whose plaques are all at or above the published plaque has PASI
+``pasi_plaque`` (one core gave ``pasi_plaque * PASI_index``, unbounded), and PASI-100
+needs every plaque clear. ``PASI_index`` is the area-weighted mean of the plaques'
 indices; ``pasi_erythema``, ``pasi_induration`` and
 ``pasi_scaling`` are the area-weighted grades (0-4); ``trm`` the area-weighted TRM. PGA
 is graded from this PASI as without plaques (:mod:`dermatwin.disease.severity`).
@@ -83,15 +82,12 @@ PLAQUE_RATES = ("t2", "il232", "il172")
 #: most plaques a patient may have (each adds 11 states)
 MAX_PLAQUES = 16
 #: assumed within-patient log-normal sigma of the plaque factors
-PLAQUE_SIGMA = 0.15
+PLAQUE_SIGMA = 0.2
 #: assumed concentration of the symmetric Dirichlet of the plaques' area shares
 AREA_CONCENTRATION = 2.0
 #: resident memory: assumed half-life (days) and DC drive at TRM = 1 (cells/mm2/day)
 TRM_HALF_LIFE_DAYS = 180.0
 TRM_DC_DRIVE = 200.0
-#: PASI sign grade of the published plaque (assumed: "marked", as the vasculature
-#: module's erythema anchor); a sign reaches 4 at a third above it
-SIGN_AT_PLAQUE = 3.0
 #: core index below which a PASI sign is graded 0 (half a grade: it rounds to 0)
 SIGN_VISIBLE = 0.125
 
@@ -287,10 +283,9 @@ def _quasi_steady(rhs, fast, k, in_plaque) -> dict[sp.Symbol, sp.Expr]:
 
 def _grade(index: sp.Expr) -> sp.Expr:
     """A PASI sign grade 0-4 from a core index (0 healthy, 1 the published plaque): 0 up
-    to the visibility edge, linear through :data:`SIGN_AT_PLAQUE` at the published plaque,
-    at most 4."""
+    to the visibility edge, then linear to 4 at the published plaque."""
     edge = _sym("pasi_sign_visible")
-    return sp.Min(SIGN_AT_PLAQUE * sp.Max((index - edge) / (1 - edge), 0), 4)
+    return 4 * sp.Min(sp.Max((index - edge) / (1 - edge), 0), 1)
 
 
 def _outputs(model, core, ks, area, local, mean, trm) -> list[Output]:
@@ -318,14 +313,13 @@ def _outputs(model, core, ks, area, local, mean, trm) -> list[Output]:
                 )
             )
         elif o.name == "PASI":
-            signs = sp.Add(*(area[k] * sum(grades[s][k] for s in grades) for k in ks))
-            severity = signs / (3 * SIGN_AT_PLAQUE)
+            severity = sp.Add(*(area[k] * sum(grades[s][k] for s in grades) for k in ks)) / 12
             out.append(
                 replace(
                     o,
                     expression=_sym("pasi_plaque") * severity,
                     description="PASI (0-72): pasi_plaque x area-weighted plaque severity "
-                    "(erythema + induration + scaling, each 0-4) / 9",
+                    "(erythema + induration + scaling, each 0-4) / 12",
                 )
             )
         else:
