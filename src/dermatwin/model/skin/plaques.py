@@ -79,7 +79,7 @@ from dermatwin.model.spec import Model, Output, Parameter, State
 
 #: rates given a per-plaque factor (the IL-23 -> T -> IL-17 loop gain)
 PLAQUE_RATES = ("t2", "il232", "il172")
-#: most plaques a patient may have (each adds 11 states)
+#: most plaques a patient may have (each adds 6 states)
 MAX_PLAQUES = 16
 #: assumed within-patient log-normal sigma of the plaque factors
 PLAQUE_SIGMA = 0.2
