@@ -26,6 +26,11 @@ Per candidate:
    eligible one is accepted with the probability of
    :mod:`dermatwin.patients.baseline`, fitted on a pilot of ``baseline_pilot``
    candidates of the stream :data:`PILOT_STREAM`, against its own uniform draw.
+6. **Plaques** (opt-in, psoriasis, ``plaques: K`` with the plaque-level model of
+   :mod:`dermatwin.model.skin.plaques`): each candidate's plaques get area shares (a
+   symmetric Dirichlet) and log-normal factors (sigma ``plaque_sigma``) on the plaque
+   rates, from the candidate's own stream (:data:`PLAQUE_STREAM_OFFSET`); every plaque
+   starts at the published plaque before equilibration.
 
 >>> spec = PopulationSpec(disease="AD", inclusion={"EASI": {"min": 16}})
 >>> spec.inclusion["EASI"].min
@@ -48,6 +53,13 @@ from dermatwin.disease.scores import ORDINALS, continuous_scores, grade
 from dermatwin.disease.skin_type import SKIN_TYPES, score_factor
 from dermatwin.engine.simulate import equilibrate, solve
 from dermatwin.model.reference.shmarov2022 import PUBLISHED_PLAQUE
+from dermatwin.model.skin.plaques import (
+    AREA_CONCENTRATION,
+    MAX_PLAQUES,
+    PLAQUE_RATES,
+    PLAQUE_SIGMA,
+    plaque_state,
+)
 from dermatwin.model.spec import Model
 from dermatwin.patients.baseline import (
     READOUT_SPREAD,
@@ -78,6 +90,8 @@ AD_SILENT_STATES = ("p", "Th1", "Th2", "Th17", "Th22")
 #: random streams per candidate: parameters (arm stream), covariates (offset)
 COVARIATE_STREAM_OFFSET = 1_000_003
 PSORIASIS_STREAM_OFFSET = 2_000_003
+#: plaque-level psoriasis: the plaques' factors and area shares (offset)
+PLAQUE_STREAM_OFFSET = 6_000_023
 #: baseline matching: read-out spread and acceptance draws (offsets), and the pilot's
 #: own stream (its candidates use the offsets above too); clear of the arm streams
 #: (< 50) plus any offset, the trials' noise offset (3,000,017) included
@@ -154,6 +168,10 @@ class PopulationSpec(StrictModel):
     hla_c0602_prevalence: Number = Field(HLA_C0602_PREVALENCE_PSO, ge=0, le=1)
     pasi_plaque_median: Number = Field(20.0, gt=0, le=72, description="assumed")
     pasi_plaque_sigma: Number = Field(0.35, ge=0, le=5, description="assumed log-normal sigma")
+    #: plaque-level psoriasis (opt-in): plaques per patient and the within-patient
+    #: log-normal sigma of their rates (dermatwin.model.skin.plaques)
+    plaques: Whole | None = Field(None, ge=1, le=MAX_PLAQUES, description="plaques per patient")
+    plaque_sigma: Number = Field(PLAQUE_SIGMA, ge=0, le=2, description="assumed")
     max_draws_per_patient: Whole = Field(50, ge=1, le=10_000, description="draw budget per patient")
     #: shares of Fitzpatrick skin types 1-6 (None: not drawn, no effect): erythema is
     #: scored as seen on the patient's skin (dermatwin.disease.skin_type)
@@ -195,6 +213,8 @@ class PopulationSpec(StrictModel):
                 raise ValueError(
                     f"skin_types: the shares sum to {sum(shares.values()):g}; allowed: 1"
                 )
+        if self.plaques is not None and self.disease != "psoriasis":
+            raise ValueError(f"plaques: for psoriasis only; {self.disease} has no plaques")
         return self
 
     def targets(self) -> dict[str, Target] | None:
@@ -294,6 +314,8 @@ def candidate_parameters(
             for name, sigma in PSORIASIS_VARIABILITY.items():
                 j = model.parameter_index(name)
                 params[row, j] = model.parameters[j].value * math.exp(sigma * rng.normal())
+    if spec.plaques is not None:
+        _plaque_parameters(model, spec, seed, stream, start, params)
     spread = READOUT_SPREAD[spec.disease] if spec.baseline is not None else {}
     if spread:
         for row, index in enumerate(range(start, start + n)):
@@ -301,6 +323,31 @@ def candidate_parameters(
             for name, sigma in spread.items():
                 params[row, model.parameter_index(name)] *= math.exp(sigma * rng.normal())
     return params
+
+
+def _plaque_parameters(
+    model: Model, spec: PopulationSpec, seed: int, stream: int, start: int, params: np.ndarray
+) -> None:
+    """Each candidate's plaques: area shares (symmetric Dirichlet) and log-normal factors
+    on :data:`PLAQUE_RATES`, from the candidate's own stream (chunk-independent)."""
+    k = spec.plaques
+    if f"plaque_area_p{k}" not in model.parameter_names or (
+        f"plaque_area_p{k + 1}" in model.parameter_names
+    ):
+        raise PatientError(
+            f"plaques: {k}; the model has a different number of plaques (build it with "
+            "dermatwin.model.skin.plaques.skin_plaques)"
+        )
+    area = [model.parameter_index(f"plaque_area_p{j}") for j in range(1, k + 1)]
+    factor = [
+        [model.parameter_index(f"plaque_{r}_p{j}") for r in PLAQUE_RATES] for j in range(1, k + 1)
+    ]
+    for row in range(params.shape[0]):
+        rng = patient_rng(seed, start + row, stream + PLAQUE_STREAM_OFFSET)
+        params[row, area] = rng.dirichlet(np.full(k, AREA_CONCENTRATION))
+        params[row, np.array(factor)] = np.exp(
+            spec.plaque_sigma * rng.normal(size=(k, len(PLAQUE_RATES)))
+        )
 
 
 def disease_start(model: Model, disease: str) -> np.ndarray:
@@ -312,10 +359,14 @@ def disease_start(model: Model, disease: str) -> np.ndarray:
         # lesional leaves tiny decaying values that slow the steady-state test)
         for name in AD_SILENT_STATES:
             y[model.state_index(name)] = 0.0
+        # a plaque-level model (dermatwin.model.skin.plaques) starts every plaque there
+        count = sum(plaque_state("SC", k) in model.state_names for k in range(1, MAX_PLAQUES + 1))
         for name, value in PUBLISHED_PLAQUE.items():
-            state = name if name in model.state_names else f"{name}_pso"
-            if state in model.state_names:
-                y[model.state_index(state)] = float(value)
+            states = [name if name in model.state_names else f"{name}_pso"]
+            states += [plaque_state(name, k) for k in range(1, count + 1)]
+            for state in states:
+                if state in model.state_names:
+                    y[model.state_index(state)] = float(value)
     return y
 
 

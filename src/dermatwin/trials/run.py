@@ -28,6 +28,7 @@ from dermatwin.disease.observation import trial_noise
 from dermatwin.disease.scores import DISEASES, ORDINALS, ceiling, grade
 from dermatwin.disease.skin_type import score_factor
 from dermatwin.model.skin import build
+from dermatwin.model.skin.plaques import skin_plaques
 from dermatwin.model.spec import Model
 from dermatwin.outcomes.endpoints import Endpoint
 from dermatwin.params.parameter_set import (
@@ -427,11 +428,14 @@ def _legacy_start(spec: TrialSpec) -> float:
 
 
 def trial_model(spec: TrialSpec) -> Model:
-    """The model a trial runs on (the skin model with the trial's parameter set)."""
+    """The model a trial runs on: the skin model (with ``population.plaques``, its
+    plaque-level form, :mod:`dermatwin.model.skin.plaques`) with the trial's parameter set."""
     pset = trial_parameter_set(spec)
     overrides = pset.model_overrides()
+    plaques = spec.population.get("plaques")
+    base = build() if plaques is None else skin_plaques(spec.population_spec().plaques)
     try:
-        return build().with_defaults(**overrides) if overrides else build()
+        return base.with_defaults(**overrides) if overrides else base
     except ModelError as err:  # a ``model.<name>`` target the model does not have
         raise CalibrationError(f"parameter set {pset.name}: values: target: {err}") from None
 
