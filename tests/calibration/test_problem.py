@@ -149,7 +149,16 @@ def test_likelihoods_use_the_published_n():
                 se = 100 * math.sqrt(p1 * (1 - p1) / t.n + p0 * (1 - p0) / t.placebo_n)
                 assert t.likelihood == "normal" and t.sd == pytest.approx(se)
         # every arm of a step holds the same virtual patients, more than the published arm
-        assert p.n_per_arm == (PAIRED_N if step.paired else step.patients or CALIBRATION_N)
+        # and at least ~4 virtual patients per published patient of the step's largest arm
+        # (the Monte Carlo variance about a quarter of the published arm's)
+        largest = max(t.n for t in p.terms)
+        if step.paired:
+            assert p.n_per_arm == PAIRED_N
+        elif step.patients:
+            assert p.n_per_arm == step.patients
+        else:
+            assert p.n_per_arm == max(CALIBRATION_N, 1000 * round(4 * largest / 1000))
+            assert p.n_per_arm >= 3.5 * largest
         assert all(p.n_per_arm > t.n for t in p.terms)
         # the likelihood knows how many virtual patients the simulated value comes from
         assert all(t.virtual_n == p.n_per_arm for t in p.terms)
