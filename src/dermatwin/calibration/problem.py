@@ -25,8 +25,10 @@ Each :class:`~dermatwin.calibration.fit.Step` becomes a :class:`StepProblem`:
 Every evaluation runs the step's arms on the SAME virtual patients (``paired: true``:
 common random numbers), so the simulated rows are smooth in the open values: the paired
 MSC steps :data:`~dermatwin.calibration.fit.PAIRED_N` per arm, the others
-:data:`CALIBRATION_N` (the simulated rate's Monte Carlo error must be small against the
-published arm's sampling error, or the posterior moves with the trial seed).
+:data:`CALIBRATION_N` or :data:`VIRTUAL_PER_PUBLISHED` per published patient of their
+largest arm, whichever is more (or the step's own ``patients``): the simulated rate's
+Monte Carlo error must be small against the published arm's sampling error, or the
+posterior moves with the trial seed.
 
 :func:`write_petab` writes the problem as PEtab v1 tables (measurement, condition,
 observable, parameter) and a problem YAML so other tools can read it; dermatwin does
