@@ -12,6 +12,7 @@ chunks stay: ``--resume`` continues the run).
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,15 +44,23 @@ class DaskExecutor(Executor):
         for name in ("distributed.client", "distributed.comm", "distributed.core"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         if scheduler:
+            reason = None
             try:
                 self.client = Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s")
             except Exception as err:  # noqa: BLE001 - any failure to connect is the address's
+                reason = _reason(err)
+            if reason is not None:
+                # the half-built client sits in a reference cycle; were the collector to
+                # finalise it later, inside the next Client's start, its close would wait
+                # on the loop lock that start holds (a deadlock seen in the tests):
+                # finalise it now, outside any client
+                gc.collect()
                 raise ExecutionError(
                     f"scheduler {_short(scheduler)}: cannot reach the Dask scheduler "
-                    f"({_reason(err)}); give a running scheduler's address such as "
+                    f"({reason}); give a running scheduler's address such as "
                     "tcp://host:8786, or leave it out for a local cluster",
                     parameter="scheduler",
-                ) from None
+                )
         else:
             self._cluster = LocalCluster(
                 n_workers=workers,
