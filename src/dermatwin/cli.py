@@ -579,6 +579,9 @@ def import_sbml(
         Path | None, typer.Option("--out", help="with --simulate: write the trajectory CSV here")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="replace an existing file at --out")
+    ] = False,
 ) -> None:
     """Import an SBML model (states, parameters, rules, reactions, timed events) and
     optionally simulate it with dermatwin's engine (time in days)."""
@@ -590,6 +593,8 @@ def import_sbml(
         fail("--out: give --simulate DAYS too (the CSV is the simulated trajectory)")
     if out is not None and out.is_dir():
         fail(f"--out: {out} is a folder; give a file name, e.g. trajectory.csv")
+    if out is not None and out.exists() and not overwrite:
+        fail(f"--out: {out} exists; give --overwrite to replace it")
     with user_errors({"time_unit": "--time-unit", "path": "PATH"}):
         imported = read_sbml(path, time_unit=time_unit)
     model = imported.model

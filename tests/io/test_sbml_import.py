@@ -272,6 +272,14 @@ def test_cli_import_simulates_and_writes_csv(tmp_path, capsys):
     assert frame["A"].iloc[-1] == pytest.approx(want, rel=1e-5)  # default solver settings
     code, out, err = run_main(["import", "sbml", PULSE], capsys)
     assert code == 0 and "S, P, E, Pout, A" in out
+    # an existing file at --out is kept unless --overwrite
+    again = ["import", "sbml", PULSE, "--simulate", "30", "--points", "7", "--out", target]
+    before = target.read_text()
+    code, out, err = run_main(again, capsys)
+    assert code == 2 and "exists; give --overwrite" in err and len(err.strip().splitlines()) == 1
+    assert target.read_text() == before
+    code, out, err = run_main([*again, "--overwrite"], capsys)
+    assert code == 0, err
 
 
 @pytest.mark.parametrize(

@@ -190,7 +190,10 @@ async def submit_plan(request: Request, job: str) -> Response:
 
         goal = plan_request["goal"] or "the default goal"
         plan_job = request.app.state.runner.submit_task(
-            "plan", f"plan for {found.name[5:]}: {goal}", plan_request["regimens"], write
+            "plan",
+            f"plan for {found.name.removeprefix('twin ')}: {goal}",
+            plan_request["regimens"],
+            write,
         )
     except (LimitError, DermatwinError) as err:
         status = 429 if isinstance(err, LimitError) else 422

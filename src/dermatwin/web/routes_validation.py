@@ -117,7 +117,10 @@ async def validation_job(request: Request, job: str) -> Response:
     if isinstance(found, Response):
         return found
     folder = validation_dir(request.app.state.data, found.id)
-    result = _result(folder / "validation.json") if found.status == "done" else None
+    try:
+        result = _result(folder / "validation.json") if found.status == "done" else None
+    except DermatwinError as err:
+        return error_page(request, str(err), 422)
     return page(request, "validation_job.html", {"job": found, "result": result})
 
 
@@ -127,7 +130,10 @@ async def job_plot(request: Request, job: str) -> Response:
     if isinstance(found, Response):
         return found
     path = validation_dir(request.app.state.data, found.id) / "validation.json"
-    result = _result(path) if found.status == "done" else None
+    try:
+        result = _result(path) if found.status == "done" else None
+    except DermatwinError as err:
+        return error_page(request, str(err), 422)
     if result is None:
         return error_page(request, f"validation {found.id}: {found.status}; no result yet", 409)
     png = path.with_suffix(".png")

@@ -32,7 +32,7 @@ Couplings, all exactly neutral without exposure (I = 0, A = 0, ``tcs_on`` = 0):
   scales ``k7`` and ``il232``. The p40 inhibition is multiplied by the patient's
   ``p40_response`` (1 by default; set from HLA-C*06:02 carriage by
   :mod:`dermatwin.patients.profile`, LI2016: carriers respond better to ustekinumab,
-  not to TNF or IL-17 blockers). It must keep ``p40_response * p40_emax <= 1``.
+  not to TNF or IL-17 blockers); the product is capped at 1.
 * **Psoriasis cytokines**: il17a scales IL-17 production ``il172`` (the state is free
   IL-17), tnf scales ``tnf2``.
 * **Methotrexate** also slows keratinocyte proliferation (``sc2``, ``ta2``, ``sc2ta``)
@@ -449,7 +449,8 @@ def add(b: ModelBuilder) -> None:
     )
     for name in T_CELL_RATES:
         b.scale_parameter(name, t_drive)
-    i_p40 = p40_response * inhibition["p40"]
+    # capped: a carrier's factor (1.108) times a near-full block must not pass 1
+    i_p40 = sp.Min(1, p40_response * inhibition["p40"])
     b.scale_parameter("k5", 1 - i_p40)
     b.scale_parameter("k7", (1 - i_p40) * (1 - inhibition["il23p19"]))
     b.scale_parameter("il232", (1 - i_p40) * (1 - inhibition["il23p19"]))
