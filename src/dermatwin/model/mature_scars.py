@@ -17,7 +17,7 @@ normal dermis (time in days):
   defining trait of the "adherent scars" of SCAR_JASPERS_*). The cannula tunnelling of a
   fat-grafting procedure (Coleman technique; the saline side of a double-blind trial
   gets the same) frees a share ``scar_procedure_release`` of it on day 0, which does not
-  re-form (assumed: the 12-month elasticity gain is kept, SCAR_JASPERS12_ELAST).
+  re-form (assumed, with SCAR_JASPERS12_ELAST's gain kept at 12 months in view).
 * **Vascularity** ``V`` (0..1 of the maximal redness) regresses at
   ``scar_vascular_regression``; nothing here acts on it.
 * **Pliability** ``E`` (1 = normal skin), the Cutometer elasticity proxy:
