@@ -54,7 +54,7 @@ FITTED_ROWS = frozenset({"SCAR_JASPERS_POSAS_OBS_BL", "SCAR_JASPERS_POSAS_PAT_BL
 #: value texts of rows that report no significant difference (observed difference 0)
 NULL_VALUES = ("NS", "no difference", "no clear improvement")
 #: what the interval of a ``versus`` row is
-PAIRED_INTERVAL = "paired t 95 % CI of a trial of the published n around the prediction"
+PAIRED_INTERVAL = "paired t CI at the published n"
 
 
 def scar_trials(directory: str | Path = WOUND_TRIALS) -> dict[str, ScarTrialSpec]:
