@@ -36,6 +36,7 @@ from dermatwin.calibration.targets import (
     observed,
     predictive_size,
 )
+from dermatwin.trials.scars import is_scar_trial
 from dermatwin.trials.statistics import kaplan_meier
 from dermatwin.trials.wounds import (
     WoundTrialResult,
@@ -76,8 +77,10 @@ def meta_ratio() -> tuple[float, float, float]:
 
 
 def wound_trials(directory: str | Path = WOUND_TRIALS) -> dict[str, WoundTrialSpec]:
-    """The wound trial examples that express reference rows, by file name."""
-    specs = {p.name: load_wound_trial(p) for p in sorted(Path(directory).glob("*.yaml"))}
+    """The wound trial examples that express reference rows, by file name (the
+    mature-scar trials beside them are :func:`dermatwin.calibration.scars.scar_trials`)."""
+    paths = [p for p in sorted(Path(directory).glob("*.yaml")) if not is_scar_trial(p)]
+    specs = {p.name: load_wound_trial(p) for p in paths}
     return {name: s for name, s in specs.items() if s.reference_rows}
 
 
