@@ -270,6 +270,33 @@ def test_cancel_queue_limit_and_resume_rules(tmp_path):
         assert files.status_code == 409
 
 
+def test_a_failed_write_leaves_neither_a_job_row_nor_a_file(tmp_path):
+    """The job's files are written before its row is added, and removed if the write
+    fails: a queued row whose trial or request is missing never exists."""
+    with TestClient(create_app(tmp_path), raise_server_exceptions=False) as client:
+        runner = client.app.state.runner
+        (tmp_path / "trials").write_text("")  # a file where the trials folder goes
+        response = client.post(
+            "/upload",
+            files={"trial": ("t.yaml", TINY_YAML)},
+            data={"csrf_token": csrf_of(client)},
+            follow_redirects=False,
+        )
+        assert response.status_code == 500
+        assert runner.table.all() == []
+
+        def half_written(job):  # the folder and one file, then the disk fails
+            folder = tmp_path / "validations" / job
+            folder.mkdir(parents=True)
+            (folder / "request.json").write_text("{")
+            raise OSError(28, "No space left on device")
+
+        with pytest.raises(OSError, match="No space left"):
+            runner.submit_task("validation", "v", 1, half_written)
+        assert runner.table.all() == []
+        assert list((tmp_path / "validations").iterdir()) == []
+
+
 def test_a_restart_in_the_middle_of_a_job_marks_it_interrupted_and_it_resumes(tmp_path):
     recorded = []
     crashed = threading.Event()

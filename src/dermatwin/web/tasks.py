@@ -46,6 +46,11 @@ def validation_dir(data: Path, job: str) -> Path:
     return data / "validations" / job
 
 
+def job_dir(data: Path, kind: str, job: str) -> Path:
+    """The folder of a twin, plan or validation job."""
+    return {"twin": twin_dir, "plan": plan_dir, "validation": validation_dir}[kind](data, job)
+
+
 def upload_name(filename: str) -> str:
     """The name an upload is shown under in messages (never a path of the server).
 
