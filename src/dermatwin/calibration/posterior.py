@@ -480,6 +480,7 @@ def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True)
     inside the shipped one's, when the shipped value carries a posterior); a ``full``
     refit must give the same targets, no more and no fewer.
 
+    >>> from dermatwin.params.parameter_set import load_parameter_set
     >>> cal2 = load_parameter_set("CAL-2")
     >>> check_against(cal2, cal2)  # a set without posteriors: values must be equal
     []
