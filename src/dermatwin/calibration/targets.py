@@ -99,6 +99,16 @@ class RowPrediction:
     #: prediction itself
     median: float | None = None
 
+    @classmethod
+    def of(
+        cls, row: str, trial: str, ref, predicted: float, low: float, high: float, **fields
+    ) -> RowPrediction:
+        """Row ``row`` of ``trial`` as its reference ``ref`` (a trial's ``reference_rows``
+        entry: arm, endpoint, published n) expresses it, with the observed value of the
+        reference tables; ``fields``: the optional ones."""
+        arm, endpoint = ref.arm, ref.endpoint
+        return cls(row, trial, arm, endpoint, observed(row), predicted, low, high, ref.n, **fields)
+
     @property
     def inside(self) -> bool:
         return self.low <= self.observed <= self.high
@@ -158,16 +168,13 @@ def row_predictions(
             lo200, _, hi200 = _quantiles(arms, WIDTH_N, (spec.seed, index), unit)
             width = hi200 - lo200
         out.append(
-            RowPrediction(
+            RowPrediction.of(
                 row,
                 trial,
-                ref.arm,
-                ref.endpoint,
-                observed(row),
+                ref,
                 unit * (float(values.mean()) if center == "point" else _mean(arms)),
                 low,
                 high,
-                ref.n,
                 interval_includes=includes if spread else "sampling",
                 sampling_interval=(sampling[0], sampling[2]),
                 width_n=width,
@@ -201,6 +208,18 @@ def predictive_size(size: int, simulated: int) -> int:
     return max(1, round(size * simulated / (size + simulated)))
 
 
+def bootstrap_picks(size: int, simulated: int, seed: Sequence[int]) -> np.ndarray:
+    """Patient indices (0 to ``simulated`` - 1) of :data:`INTERVAL_DRAWS` bootstrap trials
+    of :func:`predictive_size` (``size``, ``simulated``) patients, one trial a row, drawn
+    with a generator seeded by ``seed`` (the same picks for every rerun of an arm).
+
+    >>> bootstrap_picks(30, 300, (1, 0)).shape
+    (2000, 27)
+    """
+    rng = np.random.default_rng(list(seed))
+    return rng.integers(0, simulated, size=(INTERVAL_DRAWS, predictive_size(size, simulated)))
+
+
 def _quantiles(
     arms: Sequence[tuple[np.ndarray, float]], size: int, seed: tuple[int, int], unit: float
 ) -> tuple[float, float, float]:
@@ -209,9 +228,7 @@ def _quantiles(
     same resampling indices for every arm (the reruns hold the same virtual patients)."""
     draws, weights = [], []
     for values, weight in arms:
-        rng = np.random.default_rng(list(seed))
-        k = predictive_size(size, len(values))
-        draws.append(values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1))
+        draws.append(values[bootstrap_picks(size, len(values), seed)].mean(axis=1))
         weights.append(np.full(INTERVAL_DRAWS, weight / INTERVAL_DRAWS))
     q = (2.5, 50.0, 97.5)
     if len(arms) == 1:  # the plain percentiles (as before mixtures existed)
