@@ -311,11 +311,14 @@ def trial_run(
     """Run a virtual trial: trajectories and endpoints (Parquet), estimates with 95 % CIs,
     comparisons, a manifest and an HTML report. Chunks are streamed to OUT (docs/scale.md)."""
     from dermatwin.execution import get_executor
+    from dermatwin.trials.scars import is_scar_trial
     from dermatwin.trials.spec import TrialError, load_trial
     from dermatwin.trials.streaming import run_trial_to
     from dermatwin.trials.wounds import is_wound_trial
 
     with user_errors():
+        if is_scar_trial(trial):
+            return _scar_trial_run(trial, out, as_json, seed, overwrite)
         if is_wound_trial(trial):
             return _wound_trial_run(trial, out, as_json, seed, overwrite)
         spec = load_trial(trial)
@@ -371,6 +374,32 @@ def _wound_trial_run(
         result = run_wound_trial(spec)
         with folder.staging() as tmp:
             write_wound_trial(result, Path(tmp))
+    if as_json:
+        print(json_dumps(result.summary))
+        return
+    console = Console()
+    console.print(f"{spec.name} (seed {spec.seed})", markup=False)
+    print_trial_summary(console, result.summary, spec.endpoints)
+    console.print(f"outputs written to {out}/ (summary.json, endpoints.csv, trajectories.csv)")
+    console.print(DISCLAIMER)
+
+
+def _scar_trial_run(
+    trial: Path, out: Path | None, as_json: bool, seed: int | None, overwrite: bool
+) -> None:
+    """`trial run` of a mature-scar trial (docs/trials.md, "Wound trials"): in memory,
+    then summary.json, endpoints.csv and trajectories.csv into OUT."""
+    from dermatwin.cli_tables import print_trial_summary
+    from dermatwin.trials.scars import load_scar_trial, run_scar_trial, write_scar_trial
+
+    spec = load_scar_trial(trial)
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": seed})
+    out = out or Path("results") / trial.stem
+    with output_folder(out, "trial run", [trial], overwrite) as folder:
+        result = run_scar_trial(spec)
+        with folder.staging() as tmp:
+            write_scar_trial(result, Path(tmp))
     if as_json:
         print(json_dumps(result.summary))
         return

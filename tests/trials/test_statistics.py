@@ -13,6 +13,7 @@ from scipy import stats
 from dermatwin.trials.statistics import (
     bootstrap_mean_interval,
     kaplan_meier,
+    kaplan_meier_median,
     logrank_test,
     mean_difference,
     power_from_replicates,
@@ -122,6 +123,24 @@ def test_kaplan_meier_eight_subjects():
     assert table["at_risk"].tolist() == [8, 7, 6, 5, 4, 3, 2, 1]
     assert table["events"].tolist() == events
     assert median["estimate"] == 12.0
+
+
+def test_kaplan_meier_median_alone_is_the_estimate_of_kaplan_meier():
+    """The bootstrap median (calibration.wounds) is the full estimate's to the bit: 24
+    events at days 1-24 reach S = 12/24 = 0.5 exactly at day 12 (a product of per-patient
+    factors 1 - 1/n rounds just above 0.5 there and gave day 13)."""
+    assert kaplan_meier_median(range(1, 25), [1] * 24) == 12.0
+    assert kaplan_meier_median(MP_T, MP_E) == 23.0
+    assert math.isnan(kaplan_meier_median([1, 2, 3], [1, 0, 0]))
+    assert math.isnan(kaplan_meier_median([], []))
+    rng = np.random.default_rng(7)
+    for _ in range(200):  # ties, censoring at event times, even sizes
+        n = int(rng.integers(1, 40))
+        t = rng.integers(1, 15, n).astype(float)
+        e = (rng.random(n) < rng.random()).astype(float)
+        expected = kaplan_meier(t, e)[1]["estimate"]
+        got = kaplan_meier_median(t, e)
+        assert got == expected or (math.isnan(got) and math.isnan(expected)), (t, e)
 
 
 def test_kaplan_meier_freireich_6mp():

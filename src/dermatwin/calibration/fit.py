@@ -259,8 +259,31 @@ STEPS: tuple[Step, ...] = (
 GRID = 9
 
 
-def step_names() -> list[str]:
-    return [",".join(s.targets) for s in STEPS]
+def selected_steps(steps: Sequence[Step], only: Sequence[str] | None) -> list[tuple[int, Step]]:
+    """The steps (with their index) that fit a target named in ``only`` (all when None
+    or empty); a name no step fits is a one-line error listing the steps' targets."""
+    names = [",".join(s.targets) for s in steps]
+    if only:
+        unknown = [o for o in only if not any(o in n.split(",") for n in names)]
+        if unknown:
+            raise CalibrationError(
+                f"only: unknown target {unknown[0]!r}; allowed: {', '.join(names)}"
+            )
+    return [
+        (i, step)
+        for i, (step, name) in enumerate(zip(steps, names, strict=True))
+        if not only or any(o in name.split(",") for o in only)
+    ]
+
+
+def starting_set(
+    base: ParameterSet | None, only: Sequence[str] | None, description: str
+) -> ParameterSet:
+    """What a calibration starts from: ``base``; else the shipped set when only some
+    steps are refitted (the others keep their values); else the uncalibrated priors."""
+    if base is None and only:
+        base = load_parameter_set("default")  # refit some values, keep the others
+    return base or ParameterSet(name=DEFAULT_SET, version=1, description=description)
 
 
 def _objective(
@@ -417,24 +440,14 @@ def calibrate(
     return the fitted parameter set (starting from ``base``: default the uncalibrated
     priors, so that the shipped set is reproduced from scratch). ``seed`` replaces every
     example trial's seed (other virtual patients: a fitted value must survive it)."""
-    names = step_names()
-    if only:
-        unknown = [o for o in only if not any(o in n.split(",") for n in names)]
-        if unknown:
-            raise CalibrationError(
-                f"only: unknown target {unknown[0]!r}; allowed: {', '.join(names)}"
-            )
-    if base is None and only:
-        base = load_parameter_set("default")  # refit some values, keep the others
-    pset = base or ParameterSet(
-        name=DEFAULT_SET,
-        version=1,
-        description="Fitted by `dermatwin calibrate` to rows of shared/reference/"
+    chosen = selected_steps(STEPS, only)
+    pset = starting_set(
+        base,
+        only,
+        "Fitted by `dermatwin calibrate` to rows of shared/reference/"
         "clinical_outcomes.csv and msc_evidence.csv (each value lists its rows; the MSC "
         "values to paired treatment-minus-placebo differences); see docs/validation.md",
     )
-    for step, name in zip(STEPS, names, strict=True):
-        if only and not any(o in name.split(",") for o in only):
-            continue
+    for _, step in chosen:
         pset = fit_step(step, pset, log, seed)
     return pset

@@ -36,18 +36,15 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from dermatwin.calibration.fit import STEPS, difference_key
+from dermatwin.calibration.fit import STEPS, difference_key, selected_steps, starting_set
 from dermatwin.calibration.problem import StepProblem, step_problem
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, row_predictions
 from dermatwin.params.parameter_set import (
-    DEFAULT_SET,
-    CalibrationError,
     FittedValue,
     ParameterSet,
     Posterior,
     Provenance,
     StepGrid,
-    load_parameter_set,
 )
 from dermatwin.trials.paired import paired_spec
 from dermatwin.trials.run import run_trial
@@ -474,29 +471,16 @@ def calibrate_posterior(
     (None: on a terminal)."""
     from dermatwin.execution.progress import progress_bar
 
-    names = [",".join(s.targets) for s in steps]
-    if only:
-        unknown = [o for o in only if not any(o in n.split(",") for n in names)]
-        if unknown:
-            raise CalibrationError(
-                f"only: unknown target {unknown[0]!r}; allowed: {', '.join(names)}"
-            )
-    if base is None and only:
-        base = load_parameter_set("default")
-    pset = base or ParameterSet(
-        name=DEFAULT_SET,
-        version=1,
-        description="Fitted by `dermatwin calibrate` to rows of shared/reference/"
+    chosen = selected_steps(steps, only)
+    pset = starting_set(
+        base,
+        only,
+        "Fitted by `dermatwin calibrate` to rows of shared/reference/"
         "clinical_outcomes.csv and msc_evidence.csv as grid posteriors (each value lists "
         "its rows; the MSC values to paired treatment-minus-placebo differences); "
         "see docs/validation.md",
     )
     grids = []
-    chosen = [
-        (i, step)
-        for i, (step, name) in enumerate(zip(steps, names, strict=True))
-        if not only or any(o in name.split(",") for o in only)
-    ]
     with progress_bar("calibration", len(chosen), unit="steps", enabled=progress) as advance:
         for i, step in chosen:
             post = step_posterior(
@@ -547,6 +531,7 @@ def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True)
     inside the shipped one's, when the shipped value carries a posterior); a ``full``
     refit must give the same targets, no more and no fewer.
 
+    >>> from dermatwin.params.parameter_set import load_parameter_set
     >>> cal2 = load_parameter_set("CAL-2")
     >>> check_against(cal2, cal2)  # a set without posteriors: values must be equal
     []

@@ -99,6 +99,16 @@ class RowPrediction:
     #: prediction itself
     median: float | None = None
 
+    @classmethod
+    def of(
+        cls, row: str, trial: str, ref, predicted: float, low: float, high: float, **fields
+    ) -> RowPrediction:
+        """Row ``row`` of ``trial`` as its reference ``ref`` (a trial's ``reference_rows``
+        entry: arm, endpoint, published n) expresses it, with the observed value of the
+        reference tables; ``fields``: the optional ones."""
+        arm, endpoint = ref.arm, ref.endpoint
+        return cls(row, trial, arm, endpoint, observed(row), predicted, low, high, ref.n, **fields)
+
     @property
     def inside(self) -> bool:
         return self.low <= self.observed <= self.high
@@ -162,16 +172,13 @@ def row_predictions(
             lo200, _, hi200 = _quantiles(arms, WIDTH_N, (spec.seed, index), unit)
             width = hi200 - lo200
         out.append(
-            RowPrediction(
+            RowPrediction.of(
                 row,
                 trial,
-                ref.arm,
-                ref.endpoint,
-                observed(row),
+                ref,
                 unit * (float(values.mean()) if center == "point" else _mean(arms)),
                 low,
                 high,
-                ref.n,
                 interval_includes=includes if spread else "sampling",
                 sampling_interval=(sampling[0], sampling[2]),
                 width_n=width,
@@ -205,6 +212,18 @@ def predictive_size(size: int, simulated: int) -> int:
     return max(1, round(size * simulated / (size + simulated)))
 
 
+def bootstrap_picks(size: int, simulated: int, seed: Sequence[int]) -> np.ndarray:
+    """Patient indices (0 to ``simulated`` - 1) of :data:`INTERVAL_DRAWS` bootstrap trials
+    of :func:`predictive_size` (``size``, ``simulated``) patients, one trial a row, drawn
+    with a generator seeded by ``seed`` (the same picks for every rerun of an arm).
+
+    >>> bootstrap_picks(30, 300, (1, 0)).shape
+    (2000, 27)
+    """
+    rng = np.random.default_rng(list(seed))
+    return rng.integers(0, simulated, size=(INTERVAL_DRAWS, predictive_size(size, simulated)))
+
+
 def _quantiles(
     arms: Sequence[tuple[np.ndarray, float]],
     size: int,
@@ -219,12 +238,16 @@ def _quantiles(
     error of that SD instead of a trial of ``size``."""
     draws, weights = [], []
     for values, weight in arms:
+<<<<<<< HEAD
         rng = np.random.default_rng(list(seed))
         k = len(values) if se is not None else predictive_size(size, len(values))
         means = values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1)
         if se is not None:
             means = means + rng.normal(0.0, se, INTERVAL_DRAWS)
         draws.append(means)
+=======
+        draws.append(values[bootstrap_picks(size, len(values), seed)].mean(axis=1))
+>>>>>>> main
         weights.append(np.full(INTERVAL_DRAWS, weight / INTERVAL_DRAWS))
     q = (2.5, 50.0, 97.5)
     if len(arms) == 1:  # the plain percentiles (as before mixtures existed)

@@ -50,6 +50,8 @@ from dermatwin.calibration.placebo import (  # noqa: E402
     read_placebo_models,
     with_placebo,
 )
+from dermatwin.calibration.scars import FITTED_ROWS as SCAR_FITTED  # noqa: E402
+from dermatwin.calibration.scars import scar_rows, scar_trials  # noqa: E402
 from dermatwin.calibration.targets import (  # noqa: E402
     EXAMPLE_TRIALS,
     WIDTH_N,
@@ -58,7 +60,8 @@ from dermatwin.calibration.targets import (  # noqa: E402
     clinical_rows,
     row_predictions,
 )
-from dermatwin.calibration.wounds import FITTED_ROWS, wound_rows, wound_trials  # noqa: E402
+from dermatwin.calibration.wounds import FITTED_ROWS as WOUND_FITTED  # noqa: E402
+from dermatwin.calibration.wounds import wound_rows, wound_trials  # noqa: E402
 from dermatwin.params.parameter_set import (
     CalibrationError,
     ParameterSet,
@@ -69,6 +72,9 @@ from dermatwin.trials.paired import paired_spec  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
 from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
+#: the wound and mature-scar rows fitted outside the parameter sets (calibration.wounds,
+#: calibration.scars)
+FITTED_ROWS = WOUND_FITTED | SCAR_FITTED
 #: Gauss-Hermite values of the trial-level placebo parameter per trial (each a rerun)
 PLACEBO_NODES = 5
 #: posterior draws per trial for a set that carries draws (each a rerun)
@@ -104,7 +110,9 @@ def validate(
     )
     plans = _in_sample_plans(pset, specs, models, placebo_nodes, draws)
     results = iter(run_all(_jobs(plans), workers, progress))
-    return pset, _in_sample_rows(plans, results) + wound_rows(directory, trials)
+    return pset, _in_sample_rows(plans, results) + wound_rows(directory, trials) + scar_rows(
+        directory, trials
+    )
 
 
 def cross_validate(
@@ -141,8 +149,13 @@ def cross_validate(
         left.append((name, spec, spread or [(spec, 1.0)], includes + ", trial left out"))
     jobs = _jobs(inside) + [s for _, _, spread, _ in left for s, _ in spread]
     results = iter(run_all(jobs, workers, progress))
-    # the wound rows are in-sample only: their fit (calibration.wounds) is not a set's
-    rows = _in_sample_rows(inside, results) + wound_rows(directory, trials)
+    # the wound and scar rows are in-sample only: their fits (calibration.wounds,
+    # calibration.scars) are not a set's
+    rows = (
+        _in_sample_rows(inside, results)
+        + wound_rows(directory, trials)
+        + scar_rows(directory, trials)
+    )
     out: list[RowPrediction] = []
     for name, spec, spread, includes in left:
         runs = [(next(results), w) for _, w in spread]
@@ -156,7 +169,7 @@ def _setup(parameter_set, directory, trials, placebo_nodes, placebo_models, draw
     check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
     wounds = Path(directory) / "wounds"
-    wound_names = set(wound_trials(wounds)) if wounds.is_dir() else set()
+    wound_names = {*wound_trials(wounds), *scar_trials(wounds)} if wounds.is_dir() else set()
     skin = None if trials is None else [t for t in trials if t not in wound_names]
     return pset, models, _selected(reference_trials(directory), directory, skin, wound_names)
 

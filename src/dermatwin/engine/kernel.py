@@ -121,12 +121,7 @@ def _private_pycache(pycache: Path, label: str) -> None:
         if not os.path.lexists(pycache):
             return  # a read-only cache: numba cannot write here either (it uses its own)
     info = os.lstat(pycache)
-    if not stat.S_ISDIR(info.st_mode):
-        raise KernelCacheError(f"{label}: not a folder; give a private folder")
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise KernelCacheError(
-            f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
-        )
+    _check_own_folder(info, label)
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         try:
             os.chmod(pycache, 0o700)  # our own folder, made by numba under a loose umask
@@ -152,14 +147,19 @@ def _private_pycache(pycache: Path, label: str) -> None:
 
 def _check_private(folder: Path, label: str) -> None:
     info = folder.stat()
+    _check_own_folder(info, label)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise KernelCacheError(f"{label}: writable by others; use a private folder (chmod 700)")
+
+
+def _check_own_folder(info: os.stat_result, label: str) -> None:
+    """``info`` is a folder of the current user (else :class:`KernelCacheError`)."""
     if not stat.S_ISDIR(info.st_mode):
         raise KernelCacheError(f"{label}: not a folder; give a private folder")
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise KernelCacheError(
             f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
         )
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise KernelCacheError(f"{label}: writable by others; use a private folder (chmod 700)")
 
 
 def _sha256(text: str) -> str:
