@@ -472,7 +472,7 @@ def calibrate_posterior(
     from dermatwin.execution.progress import progress_bar
 
     chosen = selected_steps(steps, only)
-    pset = starting_set(
+    start = pset = starting_set(
         base,
         only,
         "Fitted by `dermatwin calibrate` to rows of shared/reference/"
@@ -505,7 +505,7 @@ def calibrate_posterior(
         grid={f"nodes_{d}d": n for d, n in NODES.items()}
         | {f"fine_{d}d": n for d, n in FINE.items()},
         conditioning=CONDITIONING,
-        steps=_merged_grids(base.provenance if base else None, grids, steps, seed, draw_seed),
+        steps=_merged_grids(start.provenance, grids, steps, seed, draw_seed),
     )
     return with_diagnostics(pset.model_copy(update={"values": values, "provenance": provenance}))
 
