@@ -238,16 +238,12 @@ def _quantiles(
     error of that SD instead of a trial of ``size``."""
     draws, weights = [], []
     for values, weight in arms:
-<<<<<<< HEAD
-        rng = np.random.default_rng(list(seed))
-        k = len(values) if se is not None else predictive_size(size, len(values))
-        means = values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1)
-        if se is not None:
-            means = means + rng.normal(0.0, se, INTERVAL_DRAWS)
-        draws.append(means)
-=======
-        draws.append(values[bootstrap_picks(size, len(values), seed)].mean(axis=1))
->>>>>>> main
+        if se is None:
+            draws.append(values[bootstrap_picks(size, len(values), seed)].mean(axis=1))
+        else:  # the virtual mean's own bootstrap, plus the pooled row's published error
+            rng = np.random.default_rng(list(seed))
+            picks = rng.integers(0, len(values), size=(INTERVAL_DRAWS, len(values)))
+            draws.append(values[picks].mean(axis=1) + rng.normal(0.0, se, INTERVAL_DRAWS))
         weights.append(np.full(INTERVAL_DRAWS, weight / INTERVAL_DRAWS))
     q = (2.5, 50.0, 97.5)
     if len(arms) == 1:  # the plain percentiles (as before mixtures existed)

@@ -411,11 +411,21 @@ def cross_block(
             "n": len(mine),
             "inside": sum(r["inside"] for r in mine),
         }
+    # rows of trials that fitted values (those values back at their prior: often wide)
+    # and of trials that fitted nothing (every value from the other trials)
+    freed_rows = [r for r in table if trials.get(r["trial"], {}).get("freed")]
     return {
         "approximation": APPROXIMATION,
         "rows": table,
         "n": len(table),
         "inside": sum(r["inside"] for r in table),
+        "by_prior": {
+            "freed": {"n": len(freed_rows), "inside": sum(r["inside"] for r in freed_rows)},
+            "kept": {
+                "n": len(table) - len(freed_rows),
+                "inside": sum(r["inside"] for r in table) - sum(r["inside"] for r in freed_rows),
+            },
+        },
         "placebo_arms": {"inside": sum(r["inside"] for r in placebo)} | _close(placebo),
         "width_n": WIDTH_N,
         "median_width": float(np.median(widths)) if widths else None,
@@ -522,7 +532,8 @@ def coverage_lines(result: dict) -> list[str]:
         p = x["placebo_arms"]
         lines += [
             f"leave-one-trial-out (each trial left out of the posterior and the placebo "
-            f"model): {x['inside']} of {x['n']} rows inside their 95 % predictive interval",
+            f"model): {x['inside']} of {x['n']} rows inside their 95 % predictive interval"
+            + _by_prior(x),
             f"leave-one-trial-out placebo arms: {p['within']} of {p['n']} within "
             f"+-{p['within_pp']:g} points of the predictive median ({p['within_mean']} of "
             f"the mean); {p['inside']} of {p['n']} inside their interval",
@@ -911,6 +922,18 @@ def _posterior_text(pset: ParameterSet) -> str:
     )
 
 
+def _by_prior(x: dict) -> str:
+    """The leave-one-trial-out count split by where the values come from."""
+    b = x.get("by_prior")
+    if not b:
+        return ""
+    f, k = b["freed"], b["kept"]
+    return (
+        f" ({f['inside']} of {f['n']} in trials whose own fitted values went back to their "
+        f"prior; {k['inside']} of {k['n']} in trials predicted wholly from the others)"
+    )
+
+
 def _cross_section(result: dict) -> str:
     x = result.get("cross")
     if not x:
@@ -929,7 +952,8 @@ placebo model refitted. The prediction is the predictive mean; placebo arms are 
 compared with the predictive median, because a placebo rate rises steeply with its
 parameter and the mean sits in the upper tail of a skewed distribution.
 
-**{x["inside"]} of {x["n"]} rows inside their 95 % predictive interval; placebo arms:
+**{x["inside"]} of {x["n"]} rows inside their 95 % predictive interval{_by_prior(x)};
+placebo arms:
 {x["placebo_arms"]["within"]} of {x["placebo_arms"]["n"]} within
 +-{x["placebo_arms"]["within_pp"]:g} points of the predictive median
 ({x["placebo_arms"]["within_mean"]} of the predictive mean).**{figure}
