@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dermatwin.calibration.targets import ROW_TABLES, clinical_rows, observed
