@@ -586,7 +586,7 @@ on (placebo's, for the drugs on top of it); the per-row log-likelihoods at the g
 nodes are kept in the set's provenance. Each value's draws also carry R-hat and ESS
 (arviz, the 64 draws split in their stored order into 4 chains): grid draws are
 independent, so R-hat near 1 and an ESS near the number of draws are expected, and a
-value whose draws cluster would fail them. CAL-4 is this fit with draws (64 per value)
+value whose draws cluster would fail them. CAL-5 is this fit with draws (64 per value)
 and the likelihoods that carry the simulation's own error; CAL-3 (the same fit without
 that error, before the placebo onset) and CAL-1 and CAL-2 (point fits) stay loadable.
 Runtime and the seed check: benchmarks/README.md."""

@@ -8,7 +8,7 @@ table and the predicted-vs-observed plot.
 
 The interval is predictive: the trial is rerun on the SAME virtual patients over what a
 new trial does not know (:func:`predictive_plan`): the set's posterior draws (a set with
-draws, such as CAL-4) and the trial's own placebo response from the trial-level placebo
+draws, such as CAL-5) and the trial's own placebo response from the trial-level placebo
 model (:mod:`dermatwin.calibration.placebo`), and the interval mixes the reruns' bootstrap
 distributions at the published n; each row says what its interval includes
 (``interval_includes``). The point prediction stays the run with the set's own values.

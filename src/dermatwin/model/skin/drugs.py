@@ -414,7 +414,7 @@ def add(b: ModelBuilder) -> None:
         "placebo_response",
         1.0,
         unit="dimensionless",
-        source="MIYANO2021 (PLAC term at its published size); calibrated in CAL-1 to CAL-4",
+        source="MIYANO2021 (PLAC term at its published size); calibrated in CAL-1 to CAL-5",
         lower=0.0,
         description="size of the AD placebo/vehicle barrier term relative to Miyano's",
     )
@@ -422,7 +422,7 @@ def add(b: ModelBuilder) -> None:
         "placebo_response_pso",
         0.0,
         unit="dimensionless",
-        source="assumed: none by default; calibrated in CAL-1 to CAL-4",
+        source="assumed: none by default; calibrated in CAL-1 to CAL-5",
         lower=0.0,
         upper=1.0,
         description="fraction of psoriasis T recruitment (t2) removed while a placebo is given",
