@@ -182,10 +182,11 @@ def _up_to_rows(run: TrialSpec, problem: StepProblem) -> TrialSpec:
     """``run`` ending at the day of the step's last row, with only the rows' endpoints:
     what happens later cannot change them (a trial's virtual patients, doses and noise do
     not depend on its duration or endpoints; a test checks the rows are bit-identical),
-    so the simulation stops there. Trials with an enrolment visit or whole-course rows
-    run in full."""
+    so the simulation stops there. Trials with an enrolment visit, a rescue rule, flare
+    triggers (random events drawn over the whole trial) or whole-course rows run in
+    full."""
     times = [t.time for t in problem.terms]
-    if run.enrol is not None or any(t is None for t in times):
+    if any(x is not None for x in (run.enrol, run.rescue, run.triggers)) or None in times:
         return run
     horizon = float(math.ceil(max(times)))
     if horizon >= run.duration:
