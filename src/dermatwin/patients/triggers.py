@@ -31,13 +31,27 @@ triggers (``triggers:`` in the trial YAML, :class:`Triggers`):
   :data:`DEFAULT_STEROID_BLOCK`); ``steroid_block: 0`` is the knock-out. Trials without
   a topical steroid are unchanged.
 
+* ``unexposed_share`` (opt-in, default 0) of the patients meet no trigger during the
+  trial: a year without a relevant exposure. The gamma rates have no such lower tail (at
+  shape 12 the fewest triggers a year among 300 patients is about 7), and in the model a
+  patient with more than a few triggers a year flares at least once whatever the rate
+  (how many flares depends on the core's amplification, not on the trigger count:
+  correlation 0.08), so without it no untreated patient reports a year without flares
+  (NH_AD_FLARES_0: 3.7 %). A lower gamma shape gives such patients but moves the other
+  categories out of the cohort's (shape 2: 4.0, 57.0, 18.7, 20.3 % vs 3.7, 44.8, 20.8,
+  30.7 %). The share is fitted to NH_AD_FLARES_0 (``scripts/fit_unexposed_share.py``); the
+  other three categories are predictions. Each patient's draw (a uniform from its own
+  stream, apart from the trigger times) decides, so the exposed patients' triggers are
+  those of a trial without the share.
+
 The draws use the patient's own random stream (trial seed, population stream, candidate
 index), so a patient's triggers are the same however the trial is split into chunks, and
 paired arms (one population stream) give the same patient the same triggers.
 :data:`DEFAULT_TRIGGERS` is calibrated (a grid over rate, shape and size, 150 patients per
-point) to the flare-frequency categories of a population cohort (NH_AD_FLARES_0, _1_5,
-_6_10, _GT10: 3.7, 44.8, 20.8 and 30.7 % of patients with 0, 1-5, 6-10 and more than 10
-flares a year), with flares counted as patients report them: daily visits, a flare when EASI
+point, then ``unexposed_share`` fitted to NH_AD_FLARES_0 alone) to the flare-frequency
+categories of a population cohort (NH_AD_FLARES_0, _1_5, _6_10, _GT10: 3.7, 44.8, 20.8 and
+30.7 % of patients with 0, 1-5, 6-10 and more than 10 flares a year; 300 patients: 3.7,
+45.0, 21.3 and 30.0 %), with flares counted as patients report them: daily visits, a flare when EASI
 rises above 1.25 x the trigger-free baseline (examples/trials/ad_flares_cohort.yaml,
 validated by ``dermatwin validate``). Weekly visits miss most of these short flares: the
 core recovers from a trigger within about a week, then slowly over weeks. The example has
@@ -63,6 +77,8 @@ from dermatwin.model.skin.drugs import TCS_PARAMETER
 
 #: random stream of the trigger process (added to the population stream)
 TRIGGER_STREAM_OFFSET = 6_000_011
+#: random stream of the draw that leaves a patient unexposed (added to the population stream)
+UNEXPOSED_STREAM_OFFSET = 6_000_029
 #: the AD core's pathogen/allergen load (MIYANO2021 state ``p``)
 TRIGGER_STATE = "p"
 DAYS_PER_YEAR = 365.25
@@ -87,11 +103,18 @@ class Triggers(StrictModel):
         description="share of a trigger's load that elicits no inflammation on skin under a "
         "potent topical steroid (x the preparation's potency; 0 = knock-out)",
     )
+    unexposed_share: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="share of patients who meet no trigger during the trial (0 = none)",
+    )
 
 
 #: calibrated to NH_AD_FLARES_* (see the module docstring): 26 triggers a patient-year on
-#: average, gamma shape 12, 0.25 au of load each
-DEFAULT_TRIGGERS = Triggers(rate_per_year=26.0, shape=12.0, size=0.25)
+#: average, gamma shape 12, 0.25 au of load each; 3.44 % of patients unexposed (fitted to
+#: NH_AD_FLARES_0 by scripts/fit_unexposed_share.py, bracket 0.0336-0.0344)
+DEFAULT_TRIGGERS = Triggers(rate_per_year=26.0, shape=12.0, size=0.25, unexposed_share=0.0344)
 
 
 def trigger_times(
@@ -101,7 +124,12 @@ def trigger_times(
 
     The gaps between triggers are drawn one after another (exponential at the patient's
     rate), so a longer trial extends the same sequence: the patient's triggers in weeks
-    0-12 are the same in a 12-week and a 52-week trial."""
+    0-12 are the same in a 12-week and a 52-week trial. An unexposed patient (see
+    ``unexposed_share``) has none."""
+    if triggers.unexposed_share > 0.0:
+        draw = rng_stream(seed, stream + UNEXPOSED_STREAM_OFFSET, candidate).random()
+        if draw < triggers.unexposed_share:
+            return np.zeros(0)
     rng = rng_stream(seed, stream + TRIGGER_STREAM_OFFSET, candidate)
     rate = rng.gamma(triggers.shape, triggers.rate_per_year / triggers.shape) / DAYS_PER_YEAR
     times: list[float] = []
