@@ -33,7 +33,7 @@ triggers (``triggers:`` in the trial YAML, :class:`Triggers`):
 
 * ``unexposed_share`` (opt-in, default 0) of the patients meet no trigger during the
   trial: a year without a relevant exposure. The gamma rates have no such lower tail (at
-  shape 12 the fewest triggers a year among 300 patients is about 7), and in the model a
+  shape 12 only 1 % of patients meet fewer than 10 triggers a year), and in the model a
   patient with more than a few triggers a year flares at least once whatever the rate
   (how many flares depends on the core's amplification, not on the trigger count:
   correlation 0.08), so without it no untreated patient reports a year without flares
