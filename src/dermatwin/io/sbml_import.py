@@ -38,7 +38,7 @@ Example
 >>> b.ode(x, -k * x)
 >>> imported = from_sbml(to_sbml(b.build(), events=[bolus(2.0, "x", 50.0)]))
 >>> imported.model.state_names, imported.model.parameter_names
-(('x',), ('skin', 'k'))
+(('x',), ('unit_mm2', 'k'))
 >>> [(e.time, e.kind.name, e.target, e.value) for e in imported.events]
 [(2.0, 'BOLUS', 'x', 50.0)]
 >>> ds = simulate(imported.model, [1.0, 3.0], events=imported.events)
@@ -397,7 +397,15 @@ class _Importer:
         )
 
     def _species_unit(self, s: libsbml.Species) -> str:
-        return self._unit(s.getSubstanceUnits() or self.m.getSubstanceUnits())
+        """The units of the species' value: substance, or substance per compartment size."""
+        substance = self._unit(s.getSubstanceUnits() or self.m.getSubstanceUnits())
+        size = self.m.getCompartment(s.getCompartment()).getUnits()
+        if s.getHasOnlySubstanceUnits() or not size or size == "dimensionless":
+            return substance
+        per = self._unit(size)
+        if per == "au":  # not a dermatwin unit: the concentration's units are not known
+            return "au"
+        return per if substance in ("dimensionless", "1") else f"{substance}/{per}"
 
     def _initial(self, s: libsbml.Species) -> float:
         """The species' initial value as its maths refers to it (amount or concentration)."""
