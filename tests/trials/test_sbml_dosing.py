@@ -86,3 +86,15 @@ def test_trial_arm_dosing(examples_dir):
     assert {e.target for e in dosed.events} == {"drug_il4r", "PLAC"}  # + the vehicle
     with pytest.raises(TrialError, match="arm 'nope' is not an arm .*allowed: dupilumab"):
         arm_dosing(spec, "nope")
+
+
+def test_skin_export_carries_the_calibrated_set():
+    from dermatwin.run import resolve_parameter_set
+    from dermatwin.trials.sbml_dosing import calibrated_skin
+
+    overrides = resolve_parameter_set("default").model_overrides()
+    assert overrides  # the default set fits model values
+    model = calibrated_skin("default")
+    assert {k: model.parameter(k).value for k in overrides} == overrides
+    uncalibrated = calibrated_skin("none")
+    assert any(uncalibrated.parameter(k).value != v for k, v in overrides.items())

@@ -21,12 +21,15 @@ COPASI, tellurium, AMICI) can simulate it:
   in order, so the result is the sequential semantics of :mod:`dermatwin.engine.events`
   (a bolus adds to the value before the event).
 * one unit definition per distinct unit string (from :func:`dermatwin.model.units.si_factors`)
-  and ``timeUnits`` = day. A number in an equation is dimensionless (``sbml:units``); a
-  dose in an event assignment has its target's units and an event time is in days. With
-  these, libSBML's unit-consistency check finds nothing to report on the shipped models
-  (tested). libSBML compares units by kind and exponent, not by scale: the ``1/7`` that
-  turns Miyano's published per-week rates into per-day ones is a pure number to it, and so
-  is ``au`` (an arbitrary unit, exported as dimensionless).
+  and ``timeUnits`` = day. Every number in the maths carries units (``sbml:units``) from
+  its place, by :mod:`dermatwin.io.sbml_units`: a term of a sum has the sum's units, an
+  operand of a comparison the other operand's, a dose its target's, an event time days,
+  and a unit conversion such as Miyano's ``1/7`` (per week to per day) is in
+  ``week_per_day``. libSBML's unit-consistency check then reports nothing on
+  ``shmarov2022`` and 3 warnings on ``miyano2021`` and ``skin``, all from one equation of
+  the published Miyano model (the loss rate of ``p`` adds ``d8``, per week, to a
+  dimensionless product whose rate constant the paper fixes at 1 per week); tested in
+  ``tests/io/test_sbml.py``, explained in docs/sbml.md.
 
 The SBML simulation starts at time 0, so event times must be >= 0. The dermatwin engine
 reports the state *before* the events at an output time equal to an event time; SBML
