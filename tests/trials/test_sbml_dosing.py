@@ -57,6 +57,13 @@ def test_exported_regimen_matches_the_engine(tmp_path):
     assert {e.target for e in dosed.events} >= {"drug_il4r", "msc_blood"}
     doc = libsbml.readSBMLFromString(text)
     assert doc.getModel().getNumEvents() == len({e.time for e in dosed.events})
+    # doses carry units: libSBML's unit check finds only the published Miyano equation
+    # of p (tests/io/test_sbml.py), none of them in an event
+    doc.setConsistencyChecks(libsbml.LIBSBML_CAT_MODELING_PRACTICE, False)
+    doc.checkConsistency()
+    units = [doc.getError(i) for i in range(doc.getNumErrors())]
+    assert [e.getErrorId() for e in units] == [10501, 10501, 10532]
+    assert all("variable 'p'" in e.getMessage() or "d8 + " in e.getMessage() for e in units)
 
     model = dosed.model
     ds = simulate(model, TIMES, dosed.parameters, events=dosed.events, options=TIGHT)
