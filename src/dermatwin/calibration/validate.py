@@ -74,7 +74,10 @@ from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
 #: the wound and mature-scar rows fitted outside the parameter sets (calibration.wounds,
 #: calibration.scars)
-FITTED_ROWS = WOUND_FITTED | SCAR_FITTED
+#: rows fitted by a script to one value (scripts/fit_unexposed_share.py: the share of
+#: patients who meet no flare trigger)
+SCRIPT_FITTED = frozenset({"NH_AD_FLARES_0"})
+FITTED_ROWS = WOUND_FITTED | SCAR_FITTED | SCRIPT_FITTED
 #: Gauss-Hermite values of the trial-level placebo parameter per trial (each a rerun)
 PLACEBO_NODES = 5
 #: posterior draws per trial for a set that carries draws (each a rerun)

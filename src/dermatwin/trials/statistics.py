@@ -21,7 +21,9 @@ Choices (all two-sided, default level 95 %):
   bands; the median is the first time the survival falls to 0.5 or below and its interval is
   read off the bands (from the time the lower band first falls to 0.5 to the time the upper
   band does, in the spirit of Brookmeyer and Crowley; NaN where a band never gets there);
-  arms are compared with the log-rank test (``scipy.stats.logrank``).
+  arms are compared with the log-rank test (``scipy.stats.logrank``) and by the hazard ratio
+  of a Cox model with the arm as its one covariate (Efron ties, Wald interval;
+  :mod:`dermatwin.trials.hazard_ratio`).
 
 Missing values (NaN or infinite: a failed simulation, a score that could not be computed,
 a dropout) are left out of every estimate and its denominator, never counted as a
@@ -42,6 +44,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from dermatwin.trials.hazard_ratio import hazard_ratio
 
 KINDS = ("rate", "mean", "time_to_event")
 EVENT_SUFFIX = "_event"
@@ -401,9 +405,11 @@ def summarise(
     censored)); ``kinds`` maps each endpoint to ``"rate"``, ``"mean"`` or ``"time_to_event"``.
     Rates (estimates, intervals and differences) are in percent; time-to-event estimates are
     median times with their interval, compared by the difference of medians (no interval)
-    and the log-rank p-value. ``reference`` defaults to ``"placebo"`` if present, else the
-    first arm. Arms keep their order in ``order`` (the trial's arms; arms not in it follow),
-    else their order of first appearance; endpoints the order of ``kinds``.
+    and the log-rank p-value, and the comparison adds ``hazard_ratio`` (arm versus
+    reference, ``{"estimate", "ci"}``, None where an arm has no events). ``reference``
+    defaults to ``"placebo"`` if present, else the first arm. Arms keep their order in
+    ``order`` (the trial's arms; arms not in it follow), else their order of first
+    appearance; endpoints the order of ``kinds``.
     NaN comes out as None. The bootstrap for arm i, endpoint j is seeded with ``[seed, i, j]``,
     so the result depends only on the inputs and ``seed``.
 
@@ -518,6 +524,7 @@ def summarise(
                 d = math.nan if m_arm is None or m_ref is None else m_arm - m_ref
                 lo = hi = math.nan
                 p = logrank_test(*surv(arm, name), *surv(ref, name))["p_value"]
+                hr = hazard_ratio(*surv(arm, name), *surv(ref, name), level)
             comparison = {
                 "endpoint": name,
                 "arm": arm,
@@ -526,6 +533,11 @@ def summarise(
                 "ci": [_float(lo), _float(hi)],
                 "p_value": _float(p),
             }
+            if kind == "time_to_event":
+                comparison["hazard_ratio"] = {
+                    "estimate": _float(hr["estimate"]),
+                    "ci": [_float(c) for c in hr["ci"]],
+                }
             if paired:
                 comparison["method"] = PAIRED_METHODS[kind]
             comparisons.append(comparison)
@@ -539,8 +551,8 @@ PAIRED_METHODS = {
     "rate": "paired: difference of proportions, Newcombe hybrid score interval for paired "
     "data (method 10), McNemar exact test",
     "mean": "paired: mean of paired differences, t interval, paired t test",
-    "time_to_event": "unpaired: difference of Kaplan-Meier medians, log-rank test (time to "
-    "event is not paired)",
+    "time_to_event": "unpaired: difference of Kaplan-Meier medians, log-rank test and Cox "
+    "hazard ratio (time to event is not paired)",
 }
 
 
