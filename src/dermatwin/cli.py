@@ -766,7 +766,7 @@ def calibrate(
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="where to write the fitted parameter set")
-    ] = Path("results/calibration/CAL-4.yaml"),
+    ] = Path("results/calibration/CAL-5.yaml"),
     check: Annotated[
         bool,
         typer.Option(

@@ -154,7 +154,7 @@ def simulate(
     """Simulate patients and return an xarray Dataset (patient x time) of states and outputs.
 
     The low-level solver: ``model`` runs exactly as given, with no calibrated parameter
-    set (scenarios, sensitivity, trials and twins apply the shipped set, CAL-4, by
+    set (scenarios, sensitivity, trials and twins apply the shipped set, CAL-5, by
     default; :func:`dermatwin.run.calibrated_model` applies a set to a model).
 
     Parameters
