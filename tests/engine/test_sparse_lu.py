@@ -16,13 +16,14 @@ from dermatwin.patients.sampling import sample_lognormal
 
 def test_the_elimination_order_avoids_the_fill_of_an_arrow():
     """State 0 couples to every other state: eliminated first it fills the whole matrix,
-    eliminated last it fills nothing (L + U keep the arrow's 3n - 2 entries)."""
+    eliminated once at most one other state is left it fills nothing (L + U keep the
+    arrow's 3n - 2 entries)."""
     n = 8
     arrow = [(0, j) for j in range(n)] + [(i, 0) for i in range(1, n)]
     _, _, natural = codegen.sparse_lu_source(n, arrow, list(range(n)))
     order = codegen.lu_order(n, arrow)
     _, flops, chosen = codegen.sparse_lu_source(n, arrow, order)
-    assert sorted(order) == list(range(n)) and order[-1] == 0
+    assert sorted(order) == list(range(n)) and order.index(0) >= n - 2
     assert (natural, chosen) == (n * n, 3 * n - 2)
     assert flops == 3 * (n - 1)  # one multiplier and one update per eliminated row
 
