@@ -64,9 +64,11 @@ class SolverOptions:
     ``sparse`` (default): the LU generated from the model's Jacobian pattern (a
     fill-reducing elimination order fixed at code generation, no row exchanges; a matrix
     whose pivot test fails is factorised densely instead); ``dense``: the dense LU with
-    partial pivoting used before. They differ by round-off (the same steps; shipped trial
-    summaries within 1e-9), and the sparse one is 4-7x faster where Rodas4 runs
-    (``benchmarks/README.md``). A hand-written kernel without a pattern uses the dense LU.
+    partial pivoting used before. They differ by round-off (the same steps; the example
+    trials' summaries within 6e-6, but responder endpoints at an exact boundary, such as
+    PASI-100 of patients who clear, can flip), and the sparse one is 4-6x faster where
+    Rodas4 runs (``benchmarks/README.md``). A hand-written kernel without a pattern uses
+    the dense LU.
     """
 
     rtol: float = 1e-6
