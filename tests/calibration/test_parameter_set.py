@@ -37,8 +37,8 @@ def test_shipped_set_names_real_rows_and_known_targets():
 
 
 def test_default_is_cal5_and_earlier_sets_stay_loadable():
-    # CAL-5 carries posterior draws (issue 18); CAL-4 and CAL-3 (its predecessors), CAL-2 (the paired
-    # MSC refit of issue 14) and CAL-1 are kept by name
+    # CAL-5 carries posterior draws (issue 18); CAL-4 and CAL-3 (its predecessors), CAL-2
+    # (the paired MSC refit of issue 14) and CAL-1 are kept by name
     default = load_parameter_set("default")
     assert default.name == "CAL-5" and default.n_draws == 64
     assert load_parameter_set("CAL-4").n_draws == 64
