@@ -224,6 +224,8 @@ def matched_accuracy(
     repeats,
     py_per_patient,
     rr_repeats=None,
+    dw_settings=None,
+    rr_drivers=("roadrunner", "roadrunner_piecewise"),
 ):
     """Cost (seconds per patient-year, one core) and max relative EASI error of every
     engine setting, and, per accuracy target, each engine's cheapest setting that meets
@@ -235,7 +237,11 @@ def matched_accuracy(
     x scale). atol = rtol x state scale throughout. Timings are medians of ``repeats``
     interleaved rounds (every setting once per round), for a machine shared with other
     jobs; libRoadRunner only in the first ``rr_repeats`` rounds (default: all).
+    ``dw_settings``: dermatwin's settings by name (default ``DW_SETTINGS``; the one named
+    ``dermatwin`` is the one the ratios compare); ``rr_drivers``: which of libRoadRunner's
+    drivers run.
     """
+    dw_settings = DW_SETTINGS if dw_settings is None else dw_settings
     n = params.shape[0]
     ref, _, _ = run_dermatwin(
         model,
@@ -250,7 +256,7 @@ def matched_accuracy(
         times=times,
     )
     runs = {}
-    for name, opts in DW_SETTINGS.items():
+    for name, opts in dw_settings.items():
         for rtol in dw_rtols if name != "dermatwin_cost_switch_warm_events" else (1e-6, 1e-4):
             runs[(name, rtol)] = (
                 run_dermatwin,
@@ -258,10 +264,8 @@ def matched_accuracy(
                 {"rtol": rtol, "atol_factor": rtol, "times": times, **opts},
                 n,
             )
-    for name, fn in (
-        ("roadrunner", run_roadrunner),
-        ("roadrunner_piecewise", run_roadrunner_piecewise),
-    ):
+    drivers = {"roadrunner": run_roadrunner, "roadrunner_piecewise": run_roadrunner_piecewise}
+    for name, fn in ((d, drivers[d]) for d in rr_drivers):
         for stiff, solver in ((True, "BDF"), (False, "Adams")):
             for rtol in rr_rtols:
                 kw = {"rtol": rtol, "atol_factor": rtol, "times": times, "stiff": stiff}
@@ -288,9 +292,8 @@ def matched_accuracy(
         for name, rtol in runs
     ]
     families = {
-        **{name: (name,) for name in DW_SETTINGS},
-        "roadrunner": ("roadrunner_BDF", "roadrunner_Adams"),
-        "roadrunner_piecewise": ("roadrunner_piecewise_BDF", "roadrunner_piecewise_Adams"),
+        **{name: (name,) for name in dw_settings},
+        **{d: (f"{d}_BDF", f"{d}_Adams") for d in rr_drivers},
     }
     matched = {}
     for target in ACCURACY_TARGETS:
@@ -301,6 +304,8 @@ def matched_accuracy(
         matched[f"{target:.0e}"] = best
 
     def ratio(peer, ours="dermatwin"):
+        if peer not in families or ours not in families:
+            return None
         out = {}
         for target, best in matched.items():
             a, b = best[ours], best[peer]

@@ -98,7 +98,7 @@ def main() -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
-        pages = (("trial_report", trial_report, 3600), ("twin_report", twin_report, 2400))
+        pages = (("trial_report", trial_report, 3600), ("twin_report", twin_report, 3400))
         for name, make, height in pages:
             png = screenshot(make(work / name), IMAGES / f"{name}.png", height)
             print(f"{png.relative_to(ROOT)}: {png.stat().st_size / 1024:.0f} kB")

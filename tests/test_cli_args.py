@@ -148,3 +148,21 @@ def test_real_entry_point_usage_error_is_one_line():
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
     assert "--seed" in proc.stderr and not proc.stdout
+
+
+def test_export_sbml_dosing_flags(tmp_path, capsys):
+    out = tmp_path / "x.xml"
+    base = ["export", "sbml", "-o", out]
+    cases = [
+        (["miyano2021", "--regimen", REGIMEN], "--regimen", "only for the skin model"),
+        (["shmarov2022", "--set", "CAL-4"], "--set", "only for the skin model"),
+        (["skin", "--regimen", REGIMEN, "--trial", TRIAL], "--regimen, --trial"),
+        (["skin", "--arm", "placebo"], "--arm", "--trial"),
+        (["skin", "--trial", TRIAL, "--arm", "nope"], "arm 'nope'", "allowed: dupilumab"),
+        (["skin", "--set", "nope"], "--set: unknown set 'nope'", "allowed: default"),
+        (["skin", "--regimen", VISITS], "ad_patient.csv", "TIME"),  # visits, not doses
+        (["skin", "--weight", "0"], "--weight"),
+    ]
+    for args, *words in cases:
+        assert_one_line([*base[:2], args[0], *base[2:], *args[1:]], capsys, *words)
+    assert not out.exists()

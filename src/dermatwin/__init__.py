@@ -32,6 +32,7 @@ __all__ = [
     "TwinDataError",
     "VisitRecord",
     "__version__",
+    "arm_dosing",
     "available_models",
     "bolus",
     "drug_catalogue",
@@ -51,6 +52,7 @@ __all__ = [
     "plan",
     "predict",
     "read_sbml",
+    "regimen_dosing",
     "run_scenario",
     "set_parameter",
     "simulate",
@@ -78,6 +80,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
     from dermatwin.model.spec import Model, ModelBuilder, Output, Parameter, State
     from dermatwin.run import ScenarioResult, run_scenario
     from dermatwin.scenario import Scenario, load_scenario
+    from dermatwin.trials.sbml_dosing import arm_dosing, regimen_dosing
     from dermatwin.twins.fit import FitSettings, Twin, fit_twin, load_twin
     from dermatwin.twins.plan import plan
     from dermatwin.twins.predict import predict
@@ -105,6 +108,7 @@ __getattr__, __dir__ = attach(
         "dermatwin.model.spec": ["Model", "ModelBuilder", "Output", "Parameter", "State"],
         "dermatwin.run": ["ScenarioResult", "run_scenario"],
         "dermatwin.scenario": ["Scenario", "load_scenario"],
+        "dermatwin.trials.sbml_dosing": ["arm_dosing", "regimen_dosing"],
         "dermatwin.twins.fit": ["FitSettings", "Twin", "fit_twin", "load_twin"],
         "dermatwin.twins.plan": ["plan"],
         "dermatwin.twins.predict": ["predict"],

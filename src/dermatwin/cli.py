@@ -319,11 +319,14 @@ def trial_run(
     """Run a virtual trial: trajectories and endpoints (Parquet), estimates with 95 % CIs,
     comparisons, a manifest and an HTML report. Chunks are streamed to OUT (docs/scale.md)."""
     from dermatwin.execution import get_executor
+    from dermatwin.trials.scars import is_scar_trial
     from dermatwin.trials.spec import TrialError, load_trial
     from dermatwin.trials.streaming import run_trial_to
     from dermatwin.trials.wounds import is_wound_trial
 
     with user_errors():
+        if is_scar_trial(trial):
+            return _scar_trial_run(trial, out, as_json, seed, overwrite)
         if is_wound_trial(trial):
             return _wound_trial_run(trial, out, as_json, seed, overwrite)
         spec = load_trial(trial)
@@ -379,6 +382,32 @@ def _wound_trial_run(
         result = run_wound_trial(spec)
         with folder.staging() as tmp:
             write_wound_trial(result, Path(tmp))
+    if as_json:
+        print(json_dumps(result.summary))
+        return
+    console = Console()
+    console.print(f"{spec.name} (seed {spec.seed})", markup=False)
+    print_trial_summary(console, result.summary, spec.endpoints)
+    console.print(f"outputs written to {out}/ (summary.json, endpoints.csv, trajectories.csv)")
+    console.print(DISCLAIMER)
+
+
+def _scar_trial_run(
+    trial: Path, out: Path | None, as_json: bool, seed: int | None, overwrite: bool
+) -> None:
+    """`trial run` of a mature-scar trial (docs/trials.md, "Wound trials"): in memory,
+    then summary.json, endpoints.csv and trajectories.csv into OUT."""
+    from dermatwin.cli_tables import print_trial_summary
+    from dermatwin.trials.scars import load_scar_trial, run_scar_trial, write_scar_trial
+
+    spec = load_scar_trial(trial)
+    if seed is not None:
+        spec = spec.model_copy(update={"seed": seed})
+    out = out or Path("results") / trial.stem
+    with output_folder(out, "trial run", [trial], overwrite) as folder:
+        result = run_scar_trial(spec)
+        with folder.staging() as tmp:
+            write_scar_trial(result, Path(tmp))
     if as_json:
         print(json_dumps(result.summary))
         return
@@ -551,22 +580,105 @@ def export_sbml(
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="file to write [MODEL.xml]")
     ] = None,
+    regimen: Annotated[
+        Path | None,
+        typer.Option(
+            "--regimen",
+            callback=input_file,
+            help="skin model: a regimen's doses as SBML events (YAML as for `twin predict`, "
+            "or NONMEM-style dosing records CSV)",
+        ),
+    ] = None,
+    trial: Annotated[
+        Path | None,
+        typer.Option(
+            "--trial", callback=input_file, help="skin model: a trial arm's doses as SBML events"
+        ),
+    ] = None,
+    arm: Annotated[str | None, typer.Option("--arm", help="with --trial: the arm [first]")] = None,
+    parameter_set: Annotated[
+        str | None,
+        typer.Option(
+            "--set",
+            help="skin model: parameter set: default, none, a name or a YAML path "
+            "[default; with --trial the trial's]",
+        ),
+    ] = None,
+    weight: Annotated[
+        float,
+        typer.Option("--weight", callback=above(0.0), help="body weight (kg) for per-kg doses"),
+    ] = 70.0,
 ) -> None:
-    """Export a model to SBML Level 3 (units, rate rules, outputs as assignment rules)."""
+    """Export a model to SBML Level 3 (units, rate rules, outputs as assignment rules);
+    with --regimen or --trial, the skin model with those doses as SBML events."""
     from dermatwin._base.atomic import write_text_atomic
-    from dermatwin.io.sbml import to_sbml
-    from dermatwin.model.registry import get_model
+    from dermatwin.model.registry import available_models
 
+    if model not in available_models():
+        fail(f"MODEL: unknown model {model!r}; allowed: {', '.join(available_models())}")
+    if regimen is not None and trial is not None:
+        fail("--regimen, --trial: give one of them (a regimen file or a trial arm)")
+    if arm is not None and trial is None:
+        fail("--arm: give --trial TRIAL.yaml too (the arm is one of its arms)")
+    if model != "skin":
+        for flag, value in (("--regimen", regimen), ("--trial", trial), ("--set", parameter_set)):
+            if value is not None:
+                fail(f"{flag}: only for the skin model (regimens dose it); got MODEL {model}")
     output = output or Path(f"{model}.xml")
     if output.is_dir():
         fail(f"-o/--output: {output} is a folder; give a file name, e.g. MODEL.xml")
-    with user_errors():
-        text = to_sbml(get_model(model))
+    if parameter_set is not None:
+        from dermatwin.errors import DermatwinError
+        from dermatwin.run import resolve_parameter_set
+
+        try:
+            resolve_parameter_set(parameter_set)  # a bad name: before any work
+        except DermatwinError as err:
+            fail(f"--set: {str(err).removeprefix('parameter_set: ')}")
+    with user_errors({"path": "--regimen", "weight_kg": "--weight"}):
+        text = _sbml_text(model, regimen, trial, arm, parameter_set, weight)
     try:
         write_text_atomic(output, text)
     except OSError as err:
         fail(f"-o/--output: cannot write {output} ({err.strerror})")
     typer.echo(f"wrote {output}")
+
+
+def _sbml_text(
+    model: str,
+    regimen: Path | None,
+    trial: Path | None,
+    arm: str | None,
+    parameter_set: str | None,
+    weight: float,
+) -> str:
+    """The SBML of ``export sbml`` (library errors pass up; the caller words them)."""
+    from dermatwin.io.sbml import to_sbml
+    from dermatwin.model.registry import get_model
+    from dermatwin.trials import sbml_dosing
+
+    if trial is not None:
+        from dermatwin.trials.spec import load_trial
+
+        spec = load_trial(trial)
+        if parameter_set is not None:
+            spec = spec.model_copy(update={"parameter_set": parameter_set})
+        return sbml_dosing.arm_dosing(spec, arm or next(iter(spec.arms)), weight_kg=weight).sbml()
+    if regimen is not None:
+        from dermatwin.twins.predict import check_regimen, load_regimen
+
+        future = load_regimen(regimen)
+        check_regimen(future, weight)
+        labelled = [(f"regimen[{i}]", item) for i, item in enumerate(future.regimen)]
+        return sbml_dosing.regimen_dosing(
+            labelled,
+            horizon_days=future.horizon,
+            weight_kg=weight,
+            parameter_set=parameter_set or "default",
+        ).sbml()
+    if model == "skin":
+        return to_sbml(sbml_dosing.calibrated_skin(parameter_set or "default"))
+    return to_sbml(get_model(model))
 
 
 @import_app.command("sbml")
@@ -662,7 +774,7 @@ def calibrate(
     ] = None,
     out: Annotated[
         Path, typer.Option("--out", help="where to write the fitted parameter set")
-    ] = Path("results/calibration/CAL-4.yaml"),
+    ] = Path("results/calibration/CAL-5.yaml"),
     check: Annotated[
         bool,
         typer.Option(

@@ -226,22 +226,37 @@ ratio of complete healing of a typical MSC design (DFU_MSC_MEI2025_META_HEAL), p
 by `dermatwin.calibration.wounds.pooled_risk_ratio`. `dermatwin validate` reports the six
 Moon rows (marked fitted) and the pooled ratio.
 
-Not yet modelled: the human scar rows (SCAR_JASPERS_*, SCAR_RCT_SALINE_NULL,
-SCAR_GAL_PILOT) describe mature scars years old, while the dermis module's scar remodels
-back to normal skin within about a year (scar elevation index 1.003 at two years); POSAS
-scores need a persistent scar first."""
+Mature human scars (a year to decades old) are a model of their own too
+(`dermatwin.model.mature_scars`, scored by `dermatwin.model.scar_scales`, run by
+mature-scar trials, `dermatwin.trials.scars`, examples beside the wound trials): the
+dermis module's scar remodels back to normal skin within about a year (scar elevation
+index 1.003 at two years), so what a years-old scar keeps is its cross-linked collagen,
+turning over as normal collagen does. A fat graft's adipose stromal cells act on it
+through the dermis module's anti-fibrotic action (`msc_antifibrotic_max`,
+`msc_antifibrotic_ec50`, `scar_msc_remodelling`), with the wound model's MSC path;
+knock-out tests in tests/model/test_mature_scars.py and tests/trials/test_scar_trials.py.
+Fitted (`dermatwin.calibration.scars.fit_release`): `scar_procedure_release` to
+SCAR_JASPERS_POSAS_OBS_3M; the enrolled scars (population defaults) were set with
+SCAR_JASPERS_POSAS_OBS_BL and SCAR_JASPERS_POSAS_PAT_BL in view; validation marks these
+three rows fitted. Predicted: SCAR_JASPERS_POSAS_PAT_3M, SCAR_JASPERS_CUTO_ELAST,
+SCAR_JASPERS12_ELAST and the saline-controlled within-patient trial
+(SCAR_RCT_SALINE_NULL), predicted null: the cells act for weeks on a pool that turns
+over in years, so the Jaspers improvement is the grafting procedure's (cannula
+tunnelling frees the scar's adhesions), which the saline side gets too. Not expressed:
+SCAR_JASPERS_CUTO_EXT (maximal extension; no proxy), SCAR_FILTRATION_POSAS_PLIAB and
+SCAR_GAL_PILOT / SCAR_FAT_GAL2017_VSS (no Vancouver Scar Scale read-out yet)."""
 
 
 def wound_section() -> list[str]:
-    """The wound and burn condition: the hand-written opening, the models' descriptions
+    """The wound, burn and mature-scar condition: the hand-written opening, the models' descriptions
     and their parameter tables (from the code, so they cannot drift)."""
-    from dermatwin.model import burns, wound_healing
+    from dermatwin.model import burns, mature_scars, scar_scales, wound_healing
 
     def described(module) -> str:
         return module.__doc__.split(">>>")[0].strip()
 
     lines = [
-        "## Wounds and burns (a third condition)",
+        "## Wounds, burns and mature scars (a third condition)",
         "",
         WOUND_INTRO,
         "",
@@ -271,6 +286,21 @@ def wound_section() -> list[str]:
     for name, d in burns.DEPTHS.items():
         radius = "the burn's own" if d.island_radius_cm is None else _fmt(d.island_radius_cm)
         lines.append(_row([name, radius, d.source]))
+    lines += ["", "### Mature scars", "", described(mature_scars), ""]
+    lines += [_row(["parameter", "value", "unit", "description", "source"]), _row(["---"] * 5)]
+    for name, p in mature_scars.SCAR_PARAMETERS.items():
+        lines.append(_row([f"`{name}`", _fmt(p.value), p.unit, p.description, p.source]))
+    dermis = mature_scars.dermis_parameters()
+    lines += [
+        "",
+        "Read from the skin model's dermis: "
+        + ", ".join(f"`{n}` = {_fmt(dermis[n])}" for n in mature_scars.DERMIS_PARAMETERS)
+        + "; and the wound model's MSC path (above).",
+        "",
+        "### POSAS and Cutometer read-outs",
+        "",
+        described(scar_scales),
+    ]
     return lines
 
 

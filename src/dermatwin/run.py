@@ -117,7 +117,7 @@ def resolve_parameter_set(parameter_set: ParameterSetLike | None) -> ParameterSe
     """The set ``parameter_set`` names (one-line CalibrationError if unknown).
 
     >>> resolve_parameter_set("default").name, resolve_parameter_set("none").name
-    ('CAL-4', 'none')
+    ('CAL-5', 'none')
     """
     if isinstance(parameter_set, ParameterSet):
         return parameter_set

@@ -215,7 +215,7 @@ def tornado_plot(result: SensitivityResult, path: str | Path, top: int = 15) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from dermatwin.report.plots import DISCLAIMER
+    from dermatwin.report.plots import save_figure
 
     key = "ST" if result.method == "sobol" else "mu_star"
     rows = result.table.head(top).iloc[::-1]
@@ -225,9 +225,4 @@ def tornado_plot(result: SensitivityResult, path: str | Path, top: int = 15) -> 
     ax.set_xlabel(label)
     ax.set_title(f"Sensitivity of {result.output} ({result.n_simulations} simulations)")
     ax.grid(axis="x", alpha=0.3)
-    fig.text(0.99, 0.005, DISCLAIMER, ha="right", va="bottom", fontsize=7, color="0.4")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -3,11 +3,13 @@ full example trials by ``dermatwin calibrate``; that takes minutes and is not a 
 
 import json
 
+import pytest
 import yaml
 
-from dermatwin.calibration.fit import Step, fit_step
+from dermatwin.calibration.fit import STEPS, Step, fit_step, selected_steps, starting_set
 from dermatwin.calibration.parameter_set import ParameterSet
 from dermatwin.calibration.targets import observed, row_predictions
+from dermatwin.params.parameter_set import CalibrationError, load_parameter_set
 from dermatwin.trials.run import run_trial
 from dermatwin.trials.spec import load_trial
 
@@ -63,3 +65,19 @@ def test_trial_uses_its_parameter_set(tmp_path):
     shipped = run_trial(spec)
     assert json.dumps(none.summary) != json.dumps(shipped.summary)
     assert none.manifest["model_hash"] != shipped.manifest["model_hash"]
+
+
+def test_only_selects_steps_by_any_of_their_targets():
+    """calibrate and calibrate_posterior share the selection: a step is chosen by any
+    one of its targets, in the steps' order, with its index (its seed stream)."""
+    assert selected_steps(STEPS, None) == list(enumerate(STEPS))
+    assert selected_steps(STEPS, []) == list(enumerate(STEPS))
+    chosen = selected_steps(STEPS, ["drug.abrocitinib.hill", "model.placebo_response"])
+    assert chosen == [(0, STEPS[0]), (3, STEPS[3])]
+    with pytest.raises(CalibrationError, match="only: unknown target 'model.nothing'; allowed"):
+        selected_steps(STEPS, ["model.placebo_response", "model.nothing"])
+    base = ParameterSet(name="mine", version=1)
+    assert starting_set(base, ["model.placebo_response"], "d") is base
+    assert starting_set(None, None, "from the priors").values == ()
+    shipped = load_parameter_set("default")
+    assert starting_set(None, ["model.placebo_response"], "d") == shipped

@@ -36,11 +36,12 @@ def test_shipped_set_names_real_rows_and_known_targets():
         assert low <= v.value <= high, v.target
 
 
-def test_default_is_cal4_and_earlier_sets_stay_loadable():
-    # CAL-4 carries posterior draws (issue 18); CAL-3 (its predecessor), CAL-2 (the paired
-    # MSC refit of issue 14) and CAL-1 are kept by name
+def test_default_is_cal5_and_earlier_sets_stay_loadable():
+    # CAL-5 carries posterior draws (issue 18); CAL-4 and CAL-3 (its predecessors), CAL-2
+    # (the paired MSC refit of issue 14) and CAL-1 are kept by name
     default = load_parameter_set("default")
-    assert default.name == "CAL-4" and default.n_draws == 64
+    assert default.name == "CAL-5" and default.n_draws == 64
+    assert load_parameter_set("CAL-4").n_draws == 64
     assert load_parameter_set("CAL-3").n_draws == 64
     assert all(v.posterior.rhat < 1.1 for v in default.values)
     cal1 = load_parameter_set("CAL-1")

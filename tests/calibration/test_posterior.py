@@ -7,10 +7,13 @@ import numpy as np
 import pytest
 import yaml
 
+from dermatwin.calibration import posterior
 from dermatwin.calibration.fit import Step
 from dermatwin.calibration.posterior import (
+    _merged_grids,
     calibrate_posterior,
     check_against,
+    simulator,
     step_posterior,
 )
 from dermatwin.calibration.problem import step_problem
@@ -18,6 +21,8 @@ from dermatwin.calibration.targets import observed
 from dermatwin.params.parameter_set import (
     FittedValue,
     ParameterSet,
+    Provenance,
+    StepGrid,
     load_parameter_set,
     read_parameter_set,
     write_parameter_set,
@@ -182,6 +187,62 @@ def test_too_few_draws_give_no_diagnostics():
     assert draw_diagnostics([0.1, 0.2, 0.3]) == (None, None)
     assert draw_diagnostics(np.linspace(0, 1, 15)) == (None, None)
     assert draw_diagnostics(np.random.default_rng(0).normal(size=16))[0] is not None
+
+
+def test_a_step_stops_at_its_last_row_with_the_same_result(tmp_path, monkeypatch):
+    """The simulation of a step ends at its last row's day: rows bit-identical to the
+    full trial's (here 4 of 12 weeks, with a later withdrawal and endpoint)."""
+    spec = {
+        "name": "truncated",
+        "disease": "AD",
+        "seed": 3,
+        "duration": "12 weeks",
+        "population": {"inclusion": {"EASI": {"min": 16}}},
+        "arms": {
+            "drug": {
+                "n": 20,
+                "regimen": [{"drug": "dupilumab"}],
+                "withdrawal": {"at": "8 weeks"},
+            }
+        },
+        "endpoints": ["EASI-50@4w", "EASI-50@12w"],
+        "reference_rows": {ROW: {"arm": "drug", "endpoint": "EASI-50@4w", "n": 40}},
+    }
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    step = Step(
+        ("drug.dupilumab.emax",),
+        ((0.3, 0.999),),
+        ("dimensionless",),
+        (ROW,),
+        str(path),
+        (False,),
+        "test",
+    )
+    problem = step_problem(step, patients=20)
+    runs = []
+    real_run = posterior.run_trial
+    monkeypatch.setattr(posterior, "run_trial", lambda s: runs.append(s) or real_run(s))
+    short = simulator(problem, BASE)(np.array([0.8]))
+    monkeypatch.setattr(posterior, "_up_to_rows", lambda run, problem: run)
+    full = simulator(problem, BASE)(np.array([0.8]))
+    assert short == full
+    assert [r.duration for r in runs] == [28.0, 84.0]
+    assert runs[0].endpoints == ["EASI-50@4w"] and runs[0].arms["drug"].withdrawal is None
+
+
+def test_a_partial_refit_keeps_the_other_steps_grids():
+    def grid(target, trial="a.yaml"):
+        return StepGrid(targets=(target,), trial=trial, axes=((0.0, 1.0),), loglik={})
+
+    steps = [Step((t,), ((0, 1),), ("1",), ("R",), "x", (False,), "") for t in "abc"]
+    kept = Provenance(draws=8, steps=(grid("a"), grid("b"), grid("gone")))
+    new_b = grid("b", "new.yaml")
+    merged = _merged_grids(kept, [new_b], steps, None, 0)
+    assert [g.targets for g in merged] == [("a",), ("b",)]
+    assert merged[1].trial == "new.yaml"  # the refitted grid replaces the kept one
+    # a base drawn with other seeds: only the refitted grids
+    assert _merged_grids(kept, [new_b], steps, 11, 0) == (new_b,)
 
 
 def test_workers_give_the_same_grid_and_draws(tmp_path, pool):

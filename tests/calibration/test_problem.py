@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from dermatwin.calibration.problem import (
     from_petab_id,
     petab_id,
     petab_tables,
+    step_problem,
 )
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed
 from dermatwin.params.parameter_set import CalibrationError
@@ -137,7 +139,9 @@ def test_likelihoods_use_the_published_n():
         refs = load_trial(EXAMPLE_TRIALS / step.trial).reference_rows
         for t in p.terms:
             assert t.n == refs[t.row].n
-            if t.placebo is None:
+            if refs[t.row].se is not None:  # a pooled row: its published SE, not n
+                assert t.likelihood == "normal" and t.sd == refs[t.row].se
+            elif t.placebo is None:
                 assert t.likelihood == "binomial"
                 # the binomial peaks at the published rate
                 grid = np.linspace(1, 99, 981)
@@ -151,7 +155,7 @@ def test_likelihoods_use_the_published_n():
         # every arm of a step holds the same virtual patients, more than the published arm
         # and at least ~4 virtual patients per published patient of the step's largest arm
         # (the Monte Carlo variance about a quarter of the published arm's)
-        largest = max(t.n for t in p.terms)
+        largest = max(t.n or 0 for t in p.terms)
         if step.paired:
             assert p.n_per_arm == PAIRED_N
         elif step.patients:
@@ -159,7 +163,7 @@ def test_likelihoods_use_the_published_n():
         else:
             assert p.n_per_arm == max(CALIBRATION_N, 1000 * round(4 * largest / 1000))
             assert p.n_per_arm >= 3.5 * largest
-        assert all(p.n_per_arm > t.n for t in p.terms)
+        assert all(p.n_per_arm > (t.n or 0) for t in p.terms)
         # the likelihood knows how many virtual patients the simulated value comes from
         assert all(t.virtual_n == p.n_per_arm for t in p.terms)
 
@@ -182,3 +186,23 @@ def test_cli_writes_petab_folder(tmp_path):
     message = again.stderr + again.stdout
     assert again.returncode != 0 and "--petab" in message and "--out" not in message
     assert subprocess.run([*cmd, "--overwrite"], capture_output=True, env=env).returncode == 0
+
+
+def test_a_pooled_row_uses_its_published_se(tmp_path):
+    """A meta-analysis row (no arm size; se from its 95 % CI) gets a normal likelihood
+    with that SD; a row with neither n nor se is a one-line error."""
+    spec = load_trial(EXAMPLE_TRIALS / "schmitt2007_ciclosporin_ad.yaml")
+    step = next(s for s in STEPS if s.trial == "schmitt2007_ciclosporin_ad.yaml")
+    (term,) = (t for t in step_problem(step).terms if t.row == "AD_CSA_META_6_8W")
+    assert term.n is None and term.likelihood == "normal"
+    assert term.sd == pytest.approx((62 - 48) / 3.92, abs=0.01)  # CI 48-62 %
+    # the log-likelihood falls by 1/2 at one published SE (plus the simulation's own)
+    sd = math.hypot(term.sd, term.simulation_sd)
+    drop = term.loglik(np.array([55.0])) - term.loglik(np.array([55.0 + sd]))
+    assert float(drop[0]) == pytest.approx(0.5, rel=1e-6)
+    data = spec.model_dump(mode="python")
+    del data["reference_rows"]["AD_CSA_META_6_8W"]["se"]
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(yaml.safe_dump(data))
+    with pytest.raises(CalibrationError, match=r"AD_CSA_META_6_8W\.n is missing; allowed"):
+        step_problem(replace(step, trial=str(bare)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from dermatwin.calibration.targets import ROW_TABLES, clinical_rows, observed
@@ -56,3 +57,16 @@ def test_validation_reads_its_trials_from_the_package(monkeypatch):
     package = Path(str(resources.files("dermatwin.calibration"))).resolve()
     assert read and all(p.is_relative_to(package) for p in read)
     assert not any(p.is_relative_to(EXAMPLES.resolve()) for p in read)
+
+
+def test_a_pooled_rows_interval_is_its_published_se():
+    """A pooled row (a meta-analysis' mean with its CI) is not a trial of n patients: its
+    interval is the virtual mean's own bootstrap plus the published SE."""
+    from dermatwin.calibration.targets import _quantiles
+
+    flat = np.full(500, 30.0)  # no spread between virtual patients: only the SE remains
+    low, median, high = _quantiles([(flat, 1.0)], 100, (1, 0), -1.0, se=5.0)
+    assert median == pytest.approx(-30.0, abs=0.3)
+    assert high - low == pytest.approx(2 * 1.96 * 5.0, rel=0.08)
+    # without the SE: a trial of 100 patients with no spread has none either
+    assert _quantiles([(flat, 1.0)], 100, (1, 0), -1.0) == (-30.0, -30.0, -30.0)

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, observed
 from dermatwin.calibration.validate import (
+    cross_block,
     markdown_table,
     reference_trials,
     summary,
@@ -219,6 +220,11 @@ def test_leave_one_trial_out_returns_the_trials_values_to_their_prior(small):
         assert r.low <= r.predicted <= r.high
     with pytest.raises(CalibrationError, match="carries no posterior draws"):
         cross_validate(pset, folder)
+    # the count is split by where the values come from: here every row's trial fitted
+    # values that went back to their prior
+    block = cross_block(drawn, rows, freed)
+    assert block["by_prior"]["freed"] == {"n": len(rows), "inside": block["inside"]}
+    assert block["by_prior"]["kept"] == {"n": 0, "inside": 0}
 
 
 def test_validate_cli_cross_needs_a_set_with_draws():

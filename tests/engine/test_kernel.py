@@ -344,7 +344,7 @@ def test_invalid_inputs_raise(zoo):
     with pytest.raises(ValueError):
         solve(zoo, [DECAY, 1.0], [1.0], [1.0], method=7)
     with pytest.raises(ValueError):
-        solve(zoo, [DECAY, 1.0], [1.0], [1.0], method=AUTO + 16)  # no such flag
+        solve(zoo, [DECAY, 1.0], [1.0], [1.0], method=AUTO + 32)  # no such flag
     with pytest.raises(ValueError):
         solve(zoo, [DECAY, 1.0], [1.0], [1.0], atol=0.0)
 
@@ -563,10 +563,16 @@ def one_step_workspace(zoo, p, y):
         "jm": np.zeros((n, n)),
         "e": np.zeros((n, n)),
         "piv": np.zeros(n, np.int64),
+        "lu": np.zeros(1),  # the zoo declares no Jacobian pattern: dense LU only
     }
     zoo._f(0.0, y, p, ws["u"], ws["w"][0])
     zoo.jac(0.0, y, p, ws["jm"])
     return ws
+
+
+def lin(ws):
+    """The linear-algebra argument of ``_rodas_attempt``: (sparse LU wanted, e, piv, lu)."""
+    return (False, ws["e"], ws["piv"], ws["lu"])
 
 
 def test_local_error_orders(zoo):
@@ -591,7 +597,7 @@ def test_local_error_orders(zoo):
         local[DP5].append(np.max(np.abs(w[1] - exact)))
         estimate[DP5].append(err)
         err, singular = zoo._rodas_attempt(
-            0.0, h, y, p, ws["u"], atol, 1e-6, ws["jm"], ws["e"], ws["piv"], k, w
+            0.0, h, y, p, ws["u"], atol, 1e-6, ws["jm"], lin(ws), k, w
         )
         assert not singular
         local[RODAS4].append(np.max(np.abs(w[1] - exact)))

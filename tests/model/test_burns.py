@@ -78,6 +78,19 @@ def test_burn_inputs_are_checked():
         WoundTrialSpec.model_validate(data | {"condition": "diabetic_foot_ulcer", "burn": None})
 
 
+def test_the_scar_risk_is_read_only_at_the_end_of_the_trial(tmp_path):
+    """The risk follows the day a site heals (a whole-trial value): another TIME gave
+    the same number silently, so it is a one-line error naming the field."""
+    data = yaml.safe_load(EXAMPLE.read_text())
+    for text in ("mean:hts_risk@4w", "mean:hts_risk@1d"):
+        (tmp_path / "b.yaml").write_text(yaml.safe_dump(data | {"endpoints": [text]}))
+        with pytest.raises(WoundTrialError, match=r"endpoints: .*whole-trial.*@84d") as err:
+            load_wound_trial(tmp_path / "b.yaml")
+        assert "\n" not in str(err.value)
+    spec = WoundTrialSpec.model_validate(data | {"endpoints": ["mean:hts_risk@84d"]})
+    assert spec.parsed_endpoints()[0].time == spec.duration == 84.0
+
+
 def test_a_bad_burn_file_is_one_line(tmp_path):
     data = yaml.safe_load(EXAMPLE.read_text())
     data["burn"]["tbsa_range_percent"] = [30, 10]

@@ -105,7 +105,11 @@ def test_ipsc_msc_are_their_own_product_with_more_growth_factors():
 
     ipsc = MSCProduct(source="ipsc", origin="allogeneic")
     f = msc_parameters(ipsc)
-    assert growth_factor_potency(ipsc) == 1.5 * f["msc_potency"]
+    # potency 1 (the reference product's, no donor-age effect) x growth factors 1.5
+    assert f["msc_potency"] == 1.0 and growth_factor_potency(ipsc) == 1.5
+    # the factor is per unit potency: 2 passages past the reference lose 5 % each
+    aged = MSCProduct(source="ipsc", origin="allogeneic", passage=6)
+    assert growth_factor_potency(aged) == pytest.approx(1.5 * 0.95**2, rel=1e-12)
     assert "assumed" in SOURCE_FACTORS["ipsc"].growth_factors_source
     assert all(x.growth_factors == 1.0 for s, x in SOURCE_FACTORS.items() if s != "ipsc")
     pop = patients(3, hba1c=8.0)

@@ -48,7 +48,7 @@ def test_a_store_gets_every_chunk_once_and_the_result_is_run_trials(prepared):
 
 def test_the_spec_is_prepared_once_for_every_store(prepared):
     spec, model = prepared
-    assert spec.seed == 9 and spec.parameter_set.name == "CAL-4"  # values, not the name
+    assert spec.seed == 9 and spec.parameter_set.name == "CAL-5"  # values, not the name
     assert trial_manifest(spec, model, 0)["spec_sha256"] == spec_key(spec)
     with pytest.raises(TrialError, match="seed"):
         prepare_trial(SPEC, seed=-1)

@@ -80,6 +80,7 @@ def test_report_content(tmp_path):
     assert "ad_msc.yaml" in text and "virtual cohort of 25 per arm" in text
     assert "EASI-75@16w" in text and "p-value" in text
     assert "Newcombe CI; Fisher exact" in text  # 0/24 vs 4/25: expected counts < 5
+    assert "log-rank; hazard ratio " in text  # the Cox ratio of the time to relapse
     assert "<script" not in text and "http" not in text  # self-contained
 
 

@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from dermatwin.trials.hazard_ratio import hazard_ratio
 from dermatwin.trials.statistics import (
     bootstrap_mean_interval,
     kaplan_meier,
+    kaplan_meier_median,
     logrank_test,
     mean_difference,
     power_from_replicates,
@@ -124,6 +126,24 @@ def test_kaplan_meier_eight_subjects():
     assert median["estimate"] == 12.0
 
 
+def test_kaplan_meier_median_alone_is_the_estimate_of_kaplan_meier():
+    """The bootstrap median (calibration.wounds) is the full estimate's to the bit: 24
+    events at days 1-24 reach S = 12/24 = 0.5 exactly at day 12 (a product of per-patient
+    factors 1 - 1/n rounds just above 0.5 there and gave day 13)."""
+    assert kaplan_meier_median(range(1, 25), [1] * 24) == 12.0
+    assert kaplan_meier_median(MP_T, MP_E) == 23.0
+    assert math.isnan(kaplan_meier_median([1, 2, 3], [1, 0, 0]))
+    assert math.isnan(kaplan_meier_median([], []))
+    rng = np.random.default_rng(7)
+    for _ in range(200):  # ties, censoring at event times, even sizes
+        n = int(rng.integers(1, 40))
+        t = rng.integers(1, 15, n).astype(float)
+        e = (rng.random(n) < rng.random()).astype(float)
+        expected = kaplan_meier(t, e)[1]["estimate"]
+        got = kaplan_meier_median(t, e)
+        assert got == expected or (math.isnan(got) and math.isnan(expected)), (t, e)
+
+
 def test_kaplan_meier_freireich_6mp():
     table, median = kaplan_meier(MP_T, MP_E)
     at = table.set_index("time")
@@ -153,6 +173,30 @@ def test_logrank_tiny_by_hand():
     # O_A - E_A = 2 - 4/3 = 2/3; V = 13/18; chi2 = (2/3)^2 / (13/18) = 8/13
     r = logrank_test([1, 3], [1, 1], [2, 4], [1, 1])
     assert r["chi2"] == pytest.approx(8 / 13)
+
+
+def test_hazard_ratio_freireich_matches_coxph():
+    # R: coxph(Surv(time, status) ~ group) (Efron ties, the default) on these data gives
+    # exp(coef) 4.817, 95 % interval 2.147-10.81 for placebo versus 6-MP
+    r = hazard_ratio(PL_T, PL_E, MP_T, MP_E)
+    assert r["estimate"] == pytest.approx(4.817, abs=1e-3)
+    assert r["ci"] == pytest.approx((2.147, 10.81), abs=2e-3)
+    swapped = hazard_ratio(MP_T, MP_E, PL_T, PL_E)
+    assert swapped["estimate"] == pytest.approx(1 / r["estimate"])
+    assert swapped["ci"] == pytest.approx((1 / r["ci"][1], 1 / r["ci"][0]))
+
+
+def test_hazard_ratio_recovers_simulated_hazards():
+    rng = np.random.default_rng(3)
+    slow, fast = rng.exponential(60.0, 4000), rng.exponential(20.0, 4000)  # ratio 1/3
+    observed = np.minimum(slow, 100.0), np.minimum(fast, 100.0)  # censored at day 100
+    r = hazard_ratio(observed[0], slow < 100.0, observed[1], fast < 100.0)
+    assert r["ci"][0] < 1 / 3 < r["ci"][1]
+
+
+def test_hazard_ratio_is_nan_without_events_in_an_arm():
+    r = hazard_ratio([5, 6], [0, 0], [1, 2], [1, 1])
+    assert math.isnan(r["estimate"]) and all(math.isnan(c) for c in r["ci"])
 
 
 def _trial(seed: int = 0) -> tuple[pd.DataFrame, dict]:
@@ -202,18 +246,22 @@ def test_summarise_shape_json_and_determinism():
     assert rate["ci"] == pytest.approx([100 * v for v in wilson_interval(k, 39)])
     assert [(c["arm"], c["reference"]) for c in s["comparisons"]] == [("msc", "placebo")] * 3
     assert [c["endpoint"] for c in s["comparisons"]] == list(kinds)
-    for c in s["comparisons"]:
-        assert set(c) == {"endpoint", "arm", "reference", "difference", "ci", "p_value"}
+    keys = {"endpoint", "arm", "reference", "difference", "ci", "p_value"}
+    for c in s["comparisons"][:2]:
+        assert set(c) == keys
     tte = s["comparisons"][2]
+    assert set(tte) == keys | {"hazard_ratio"}
     m = df["arm"] == "msc"
-    p = logrank_test(
-        df.loc[m, "time_to_relapse"],
-        df.loc[m, "time_to_relapse_event"],
-        df.loc[~m, "time_to_relapse"],
-        df.loc[~m, "time_to_relapse_event"],
-    )["p_value"]
-    assert tte["p_value"] == pytest.approx(p)
+    arms = [
+        df.loc[rows, column]
+        for rows in (m, ~m)
+        for column in ("time_to_relapse", "time_to_relapse_event")
+    ]
+    assert tte["p_value"] == pytest.approx(logrank_test(*arms)["p_value"])
     assert tte["ci"] == [None, None]
+    hr = hazard_ratio(*arms)
+    assert tte["hazard_ratio"] == {"estimate": hr["estimate"], "ci": list(hr["ci"])}
+    assert tte["hazard_ratio"]["estimate"] < 1.0  # msc relapses at 1/150 a day, placebo 1/60
 
 
 def test_summarise_reference_and_none_for_nan():

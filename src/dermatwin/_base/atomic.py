@@ -12,9 +12,10 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import pandas as pd
+if TYPE_CHECKING:  # only an annotation: importing this module loads no pandas
+    import pandas as pd
 
 
 def fsync_dir(folder: Path) -> None:

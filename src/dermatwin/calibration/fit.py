@@ -142,6 +142,23 @@ STEPS: tuple[Step, ...] = (
         "the dose lifts EASI-75 from 40 to 63 %: a steeper exposure response than a "
         "hyperbola (Hill coefficient 1) gives",
     ),
+    _dose_pair(
+        "upadacitinib",
+        ("AD_UPA_MU1_30_EASI75", "AD_UPA_MU1_15_EASI75"),
+        "measure_up1_upadacitinib_ad.yaml",
+        "the JAK1 slot's maximal block (0.9) and the oral template's EC50 are assumed, and "
+        "abrocitinib's fitted exposure response does not carry over (no shared unbound "
+        "exposure or whole-blood IC50 in the reference rows): 30 mg does more than 15 mg "
+        "(80 vs 70 %), so maximal effect and EC50 are open; the IGA rows are predictions",
+    ),
+    _dose_pair(
+        "ciclosporin",
+        ("AD_CSA_META_6_8W", "AD_CSA_META_2W_LOW"),
+        "schmitt2007_ciclosporin_ad.yaml",
+        "the calcineurin slot's maximal effect (0.7) and the oral template's EC50 are "
+        "assumed: fitted to the high dose at weeks 6-8 and the low dose at week 2 (the "
+        "meta-analysis' 95 % CIs as SEs); the high dose at week 2 is a prediction",
+    ),
     _paired(
         "model.itreg_induction",
         0.005,
@@ -217,15 +234,13 @@ STEPS: tuple[Step, ...] = (
         False,
         "anti-TNF EC50 at the labelled trough",
     ),
-    _one(
-        "drug.etanercept.occupancy",
-        0.05,
-        0.995,
-        "dimensionless",
-        ["PSO_ETN_2003_50_twice_weekly_W12"],
+    _dose_pair(
+        "etanercept",
+        ("PSO_ETN_2003_50_twice_weekly_W12", "PSO_ETN_2003_25_once_weekly_W12"),
         "etanercept2003_psoriasis.yaml",
-        False,
-        "clear dose response across 25 mg weekly to 50 mg twice weekly: EC50 open",
+        "a steep dose response from 25 mg weekly to 50 mg twice weekly (14 vs 49 % at week "
+        "12) that the TNF slot's maximal effect (0.9) with the EC50 alone did not follow: "
+        "maximal effect and EC50 are open; 25 mg twice weekly and week 24 are predictions",
     ),
     _one(
         "drug.methotrexate.occupancy",
@@ -244,8 +259,31 @@ STEPS: tuple[Step, ...] = (
 GRID = 9
 
 
-def step_names() -> list[str]:
-    return [",".join(s.targets) for s in STEPS]
+def selected_steps(steps: Sequence[Step], only: Sequence[str] | None) -> list[tuple[int, Step]]:
+    """The steps (with their index) that fit a target named in ``only`` (all when None
+    or empty); a name no step fits is a one-line error listing the steps' targets."""
+    names = [",".join(s.targets) for s in steps]
+    if only:
+        unknown = [o for o in only if not any(o in n.split(",") for n in names)]
+        if unknown:
+            raise CalibrationError(
+                f"only: unknown target {unknown[0]!r}; allowed: {', '.join(names)}"
+            )
+    return [
+        (i, step)
+        for i, (step, name) in enumerate(zip(steps, names, strict=True))
+        if not only or any(o in name.split(",") for o in only)
+    ]
+
+
+def starting_set(
+    base: ParameterSet | None, only: Sequence[str] | None, description: str
+) -> ParameterSet:
+    """What a calibration starts from: ``base``; else the shipped set when only some
+    steps are refitted (the others keep their values); else the uncalibrated priors."""
+    if base is None and only:
+        base = load_parameter_set("default")  # refit some values, keep the others
+    return base or ParameterSet(name=DEFAULT_SET, version=1, description=description)
 
 
 def _objective(
@@ -402,24 +440,14 @@ def calibrate(
     return the fitted parameter set (starting from ``base``: default the uncalibrated
     priors, so that the shipped set is reproduced from scratch). ``seed`` replaces every
     example trial's seed (other virtual patients: a fitted value must survive it)."""
-    names = step_names()
-    if only:
-        unknown = [o for o in only if not any(o in n.split(",") for n in names)]
-        if unknown:
-            raise CalibrationError(
-                f"only: unknown target {unknown[0]!r}; allowed: {', '.join(names)}"
-            )
-    if base is None and only:
-        base = load_parameter_set("default")  # refit some values, keep the others
-    pset = base or ParameterSet(
-        name=DEFAULT_SET,
-        version=1,
-        description="Fitted by `dermatwin calibrate` to rows of shared/reference/"
+    chosen = selected_steps(STEPS, only)
+    pset = starting_set(
+        base,
+        only,
+        "Fitted by `dermatwin calibrate` to rows of shared/reference/"
         "clinical_outcomes.csv and msc_evidence.csv (each value lists its rows; the MSC "
         "values to paired treatment-minus-placebo differences); see docs/validation.md",
     )
-    for step, name in zip(STEPS, names, strict=True):
-        if only and not any(o in name.split(",") for o in only):
-            continue
+    for _, step in chosen:
         pset = fit_step(step, pset, log, seed)
     return pset

@@ -6,7 +6,7 @@ this path has its ``drug.<drug>.<field>`` targets checked against the catalogue'
 before the move.
 
 >>> load_parameter_set("default").name
-'CAL-4'
+'CAL-5'
 """
 
 import dermatwin.therapy.drugs  # noqa: F401  (registers the drug names with params)

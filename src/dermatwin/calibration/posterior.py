@@ -29,26 +29,24 @@ reweighting.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.interpolate import RegularGridInterpolator
 
-from dermatwin.calibration.fit import STEPS, difference_key
+from dermatwin.calibration.fit import STEPS, difference_key, selected_steps, starting_set
 from dermatwin.calibration.problem import StepProblem, step_problem
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, row_predictions
 from dermatwin.calibration.workers import run_each, worker_pool
 from dermatwin.execution.base import Executor
 from dermatwin.params.parameter_set import (
-    DEFAULT_SET,
-    CalibrationError,
     FittedValue,
     ParameterSet,
     Posterior,
     Provenance,
     StepGrid,
-    load_parameter_set,
 )
 from dermatwin.trials.paired import paired_spec
 from dermatwin.trials.run import run_trial
@@ -157,7 +155,7 @@ def simulator(problem: StepProblem, base: ParameterSet, seed: int | None = None)
     if seed is not None:
         spec = spec.with_seed(seed)
     refs = spec.reference_rows
-    run = paired_spec(spec, list(problem.arms), problem.n_per_arm)
+    run = _up_to_rows(paired_spec(spec, list(problem.arms), problem.n_per_arm), problem)
     placebo = {refs[t.placebo].arm for t in problem.terms if t.placebo}
     if placebo:
         (reference,) = placebo
@@ -192,6 +190,42 @@ class StepSimulator:
             difference_key(t.row, t.placebo): refs[t.row].scale * by[(t.arm, t.endpoint)]
             for t in problem.terms
         }
+
+
+def _up_to_rows(run: TrialSpec, problem: StepProblem) -> TrialSpec:
+    """``run`` ending at the day of the step's last row, with only the rows' endpoints:
+    what happens later cannot change them (a trial's virtual patients, doses and noise do
+    not depend on its duration or endpoints; a test checks the rows are bit-identical),
+    so the simulation stops there. Trials with an enrolment visit, a rescue rule, flare
+    triggers (random events drawn over the whole trial) or whole-course rows run in
+    full."""
+    times = [t.time for t in problem.terms]
+    if any(x is not None for x in (run.enrol, run.rescue, run.triggers)) or None in times:
+        return run
+    horizon = float(math.ceil(max(times)))
+    if horizon >= run.duration:
+        return run
+    keep = {t.endpoint for t in problem.terms}
+
+    def early(w):
+        return w if w is not None and w.at < horizon else None
+
+    return run.model_copy(
+        update={
+            "duration": horizon,
+            "visit_every": min(run.visit_every, horizon),
+            "visits": None if run.visits is None else [v for v in run.visits if v <= horizon],
+            "endpoints": [e for e in run.endpoints if e in keep],
+            "withdrawal": early(run.withdrawal),
+            "arms": {
+                a: arm.model_copy(update={"withdrawal": early(arm.withdrawal)})
+                for a, arm in run.arms.items()
+            },
+            "survival_at": [],
+            "pooled": {},
+            "subgroups": [],
+        }
+    )
 
 
 def with_values(base: ParameterSet, problem: StepProblem, x, **extra) -> ParameterSet:
@@ -467,29 +501,16 @@ def calibrate_posterior(
     once for all steps (the same set for any number)."""
     from dermatwin.execution.progress import progress_bar
 
-    names = [",".join(s.targets) for s in steps]
-    if only:
-        unknown = [o for o in only if not any(o in n.split(",") for n in names)]
-        if unknown:
-            raise CalibrationError(
-                f"only: unknown target {unknown[0]!r}; allowed: {', '.join(names)}"
-            )
-    if base is None and only:
-        base = load_parameter_set("default")
-    pset = base or ParameterSet(
-        name=DEFAULT_SET,
-        version=1,
-        description="Fitted by `dermatwin calibrate` to rows of shared/reference/"
+    chosen = selected_steps(steps, only)
+    start = pset = starting_set(
+        base,
+        only,
+        "Fitted by `dermatwin calibrate` to rows of shared/reference/"
         "clinical_outcomes.csv and msc_evidence.csv as grid posteriors (each value lists "
         "its rows; the MSC values to paired treatment-minus-placebo differences); "
         "see docs/validation.md",
     )
     grids = []
-    chosen = [
-        (i, step)
-        for i, (step, name) in enumerate(zip(steps, names, strict=True))
-        if not only or any(o in name.split(",") for o in only)
-    ]
     with (
         worker_pool(workers) as pool,
         progress_bar("calibration", len(chosen), unit="steps", enabled=progress) as advance,
@@ -522,9 +543,24 @@ def calibrate_posterior(
         grid={f"nodes_{d}d": n for d, n in NODES.items()}
         | {f"fine_{d}d": n for d, n in FINE.items()},
         conditioning=CONDITIONING,
-        steps=tuple(grids),
+        steps=_merged_grids(start.provenance, grids, steps, seed, draw_seed),
     )
     return with_diagnostics(pset.model_copy(update={"values": values, "provenance": provenance}))
+
+
+def _merged_grids(
+    kept: Provenance | None, refitted: list[StepGrid], steps, seed, draw_seed
+) -> tuple[StepGrid, ...]:
+    """The set's step grids after refitting some steps: the refitted ones, and the base
+    set's grids of the other current steps when the base was drawn the same way (same
+    trial and draw seeds), so that a partly refitted set can still be left out trial by
+    trial; a base grid of a step that no longer exists is dropped."""
+    new = {g.targets: g for g in refitted}
+    if kept is None or (kept.trial_seed, kept.draw_seed) != (seed, draw_seed):
+        return tuple(refitted)
+    old = {g.targets: g for g in kept.steps}
+    merged = (new.get(s.targets) or old.get(s.targets) for s in steps)
+    return tuple(g for g in merged if g is not None)
 
 
 def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True) -> list[str]:
@@ -533,6 +569,7 @@ def check_against(shipped: ParameterSet, refit: ParameterSet, full: bool = True)
     inside the shipped one's, when the shipped value carries a posterior); a ``full``
     refit must give the same targets, no more and no fewer.
 
+    >>> from dermatwin.params.parameter_set import load_parameter_set
     >>> cal2 = load_parameter_set("CAL-2")
     >>> check_against(cal2, cal2)  # a set without posteriors: values must be equal
     []
@@ -589,7 +626,7 @@ values it builds on (placebo's, for the drugs on top of it); the per-row log-lik
 at the grid nodes are kept in the set's provenance. Each value's draws also carry R-hat
 and ESS (arviz, the 64 draws split in their stored order into 4 chains): grid draws are
 independent, so R-hat near 1 and an ESS near the number of draws are expected, and a
-value whose draws cluster would fail them. CAL-4 is this fit with draws (64 per value)
+value whose draws cluster would fail them. CAL-5 is this fit with draws (64 per value)
 and the likelihoods that carry the simulation's own error; CAL-3 (the same fit without
 that error, before the placebo onset) and CAL-1 and CAL-2 (point fits) stay loadable.
 Runtime and the seed check: benchmarks/README.md."""

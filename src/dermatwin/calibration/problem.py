@@ -10,7 +10,8 @@ Each :class:`~dermatwin.calibration.fit.Step` becomes a :class:`StepProblem`:
 
   - responder rates: **binomial** on ``round(observed % x n)`` responders of ``n``;
   - means: **normal** with SD :data:`ASSUMED_MEAN_SD` / sqrt(n) (``assumed``: the
-    reference tables give no SD or SE for the fitted means);
+    reference tables give no SD for one arm's mean), or with the row's published ``se``
+    where the row is a pooled estimate (a meta-analysis' 95 % CI);
   - a paired step's treatment-minus-placebo difference: **normal** with the binomial
     SE of the difference of the two published rates at their arm sizes.
 
@@ -150,7 +151,8 @@ class RowTerm:
     #: days after the first dose (None for whole-course endpoints)
     time: float | None
     observed: float
-    n: int
+    #: published arm size (None: a pooled row with a published ``sd``)
+    n: int | None
     likelihood: Literal["binomial", "normal"]
     #: the normal likelihood's SD (in the row's unit) and where it comes from
     sd: float | None = None
@@ -238,9 +240,10 @@ def _term(
     for r in (row, placebo):
         if r is not None and r not in refs:
             raise CalibrationError(f"{step.trial}: row {r} is not among its reference_rows")
-        if r is not None and refs[r].n is None:
+        if r is not None and refs[r].n is None and refs[r].se is None:
             raise CalibrationError(
-                f"{step.trial}: reference_rows.{r}.n is missing; allowed: the published arm size"
+                f"{step.trial}: reference_rows.{r}.n is missing; allowed: the published arm "
+                "size (or se: the published standard error of a pooled row)"
             )
     ref = refs[row]
     (endpoint,) = (e for e in spec.parsed_endpoints() if e.text == ref.endpoint)
@@ -263,6 +266,14 @@ def _term(
             sd_source="binomial SE of the published difference",
             placebo=placebo,
             placebo_n=n0,
+        )
+    if ref.se is not None:
+        return RowTerm(
+            **common,
+            observed=observed(row),
+            likelihood="normal",
+            sd=float(ref.se),
+            sd_source="published (pooled estimate's 95 % CI)",
         )
     if endpoint.summary_kind == "rate" and ref.scale == 1:
         return RowTerm(**common, observed=observed(row), likelihood="binomial")

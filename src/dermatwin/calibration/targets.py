@@ -99,6 +99,16 @@ class RowPrediction:
     #: prediction itself
     median: float | None = None
 
+    @classmethod
+    def of(
+        cls, row: str, trial: str, ref, predicted: float, low: float, high: float, **fields
+    ) -> RowPrediction:
+        """Row ``row`` of ``trial`` as its reference ``ref`` (a trial's ``reference_rows``
+        entry: arm, endpoint, published n) expresses it, with the observed value of the
+        reference tables; ``fields``: the optional ones."""
+        arm, endpoint = ref.arm, ref.endpoint
+        return cls(row, trial, arm, endpoint, observed(row), predicted, low, high, ref.n, **fields)
+
     @property
     def inside(self) -> bool:
         return self.low <= self.observed <= self.high
@@ -150,24 +160,25 @@ def row_predictions(
         unit = ref.scale * (100.0 if kinds[ref.endpoint] == "rate" else 1.0)
         values = _arm_values(result, ref)
         size = ref.n or len(values)
-        sampling = _quantiles([(values, 1.0)], size, (spec.seed, index), unit)
+        # a pooled row's published SE replaces sampling at n (in the endpoint's unit)
+        se = None if ref.se is None else float(ref.se) / abs(unit)
+        sampling = _quantiles([(values, 1.0)], size, (spec.seed, index), unit, se)
         arms = [(_arm_values(r, ref), w) for r, w in runs]
-        low, median, high = _quantiles(arms, size, (spec.seed, index), unit) if spread else sampling
+        low, median, high = (
+            _quantiles(arms, size, (spec.seed, index), unit, se) if spread else sampling
+        )
         width = None
         if kinds[ref.endpoint] == "rate":
             lo200, _, hi200 = _quantiles(arms, WIDTH_N, (spec.seed, index), unit)
             width = hi200 - lo200
         out.append(
-            RowPrediction(
+            RowPrediction.of(
                 row,
                 trial,
-                ref.arm,
-                ref.endpoint,
-                observed(row),
+                ref,
                 unit * (float(values.mean()) if center == "point" else _mean(arms)),
                 low,
                 high,
-                ref.n,
                 interval_includes=includes if spread else "sampling",
                 sampling_interval=(sampling[0], sampling[2]),
                 width_n=width,
@@ -201,17 +212,38 @@ def predictive_size(size: int, simulated: int) -> int:
     return max(1, round(size * simulated / (size + simulated)))
 
 
+def bootstrap_picks(size: int, simulated: int, seed: Sequence[int]) -> np.ndarray:
+    """Patient indices (0 to ``simulated`` - 1) of :data:`INTERVAL_DRAWS` bootstrap trials
+    of :func:`predictive_size` (``size``, ``simulated``) patients, one trial a row, drawn
+    with a generator seeded by ``seed`` (the same picks for every rerun of an arm).
+
+    >>> bootstrap_picks(30, 300, (1, 0)).shape
+    (2000, 27)
+    """
+    rng = np.random.default_rng(list(seed))
+    return rng.integers(0, simulated, size=(INTERVAL_DRAWS, predictive_size(size, simulated)))
+
+
 def _quantiles(
-    arms: Sequence[tuple[np.ndarray, float]], size: int, seed: tuple[int, int], unit: float
+    arms: Sequence[tuple[np.ndarray, float]],
+    size: int,
+    seed: tuple[int, int],
+    unit: float,
+    se: float | None = None,
 ) -> tuple[float, float, float]:
     """2.5, 50 and 97.5 percentiles of the arm mean over bootstrap trials of ``size`` patients
     (at :func:`predictive_size`), mixed over ``arms`` (per-patient values, weight); the
-    same resampling indices for every arm (the reruns hold the same virtual patients)."""
+    same resampling indices for every arm (the reruns hold the same virtual patients).
+    With a published ``se`` (a pooled row): the virtual mean's own bootstrap plus a normal
+    error of that SD instead of a trial of ``size``."""
     draws, weights = [], []
     for values, weight in arms:
-        rng = np.random.default_rng(list(seed))
-        k = predictive_size(size, len(values))
-        draws.append(values[rng.integers(0, len(values), size=(INTERVAL_DRAWS, k))].mean(axis=1))
+        if se is None:
+            draws.append(values[bootstrap_picks(size, len(values), seed)].mean(axis=1))
+        else:  # the virtual mean's own bootstrap, plus the pooled row's published error
+            rng = np.random.default_rng(list(seed))
+            picks = rng.integers(0, len(values), size=(INTERVAL_DRAWS, len(values)))
+            draws.append(values[picks].mean(axis=1) + rng.normal(0.0, se, INTERVAL_DRAWS))
         weights.append(np.full(INTERVAL_DRAWS, weight / INTERVAL_DRAWS))
     q = (2.5, 50.0, 97.5)
     if len(arms) == 1:  # the plain percentiles (as before mixtures existed)

@@ -8,7 +8,7 @@ table and the predicted-vs-observed plot.
 
 The interval is predictive: the trial is rerun on the SAME virtual patients over what a
 new trial does not know (:func:`predictive_plan`): the set's posterior draws (a set with
-draws, such as CAL-4) and the trial's own placebo response from the trial-level placebo
+draws, such as CAL-5) and the trial's own placebo response from the trial-level placebo
 model (:mod:`dermatwin.calibration.placebo`), and the interval mixes the reruns' bootstrap
 distributions at the published n; each row says what its interval includes
 (``interval_includes``). The point prediction stays the run with the set's own values.
@@ -50,6 +50,8 @@ from dermatwin.calibration.placebo import (  # noqa: E402
     read_placebo_models,
     with_placebo,
 )
+from dermatwin.calibration.scars import FITTED_ROWS as SCAR_FITTED  # noqa: E402
+from dermatwin.calibration.scars import scar_rows, scar_trials  # noqa: E402
 from dermatwin.calibration.targets import (  # noqa: E402
     EXAMPLE_TRIALS,
     WIDTH_N,
@@ -59,7 +61,8 @@ from dermatwin.calibration.targets import (  # noqa: E402
     row_predictions,
 )
 from dermatwin.calibration.workers import check_workers, run_each, worker_pool  # noqa: E402
-from dermatwin.calibration.wounds import FITTED_ROWS, wound_rows, wound_trials  # noqa: E402
+from dermatwin.calibration.wounds import FITTED_ROWS as WOUND_FITTED  # noqa: E402
+from dermatwin.calibration.wounds import wound_rows, wound_trials  # noqa: E402
 from dermatwin.params.parameter_set import (
     CalibrationError,
     ParameterSet,
@@ -70,6 +73,13 @@ from dermatwin.trials.paired import paired_spec  # noqa: E402
 from dermatwin.trials.run import run_trial  # noqa: E402
 from dermatwin.trials.spec import TrialSpec, load_trial  # noqa: E402
 
+#: the wound and mature-scar rows fitted outside the parameter sets (calibration.wounds,
+#: calibration.scars)
+#: rows fitted by a script to one value (scripts/fit_unexposed_share.py: the share of
+#: patients who meet no flare trigger); not in the leave-one-trial-out table, which cannot
+#: leave their fit out
+SCRIPT_FITTED = frozenset({"NH_AD_FLARES_0"})
+FITTED_ROWS = WOUND_FITTED | SCAR_FITTED | SCRIPT_FITTED
 #: Gauss-Hermite values of the trial-level placebo parameter per trial (each a rerun)
 PLACEBO_NODES = 5
 #: posterior draws per trial for a set that carries draws (each a rerun)
@@ -141,13 +151,19 @@ def _validation(
     left, freed = _left_out_plans(pset, specs, models, placebo_nodes, draws) if cross else ([], {})
     jobs = _jobs(inside) + [s for _, _, spread, _ in left for s, _ in spread]
     results = iter(run_all(jobs, workers, progress))
-    # the wound rows are in-sample only: their fit (calibration.wounds) is not a set's
-    rows = _in_sample_rows(inside, results) + wound_rows(directory, trials)
+    # the wound and scar rows are in-sample only: their fits (calibration.wounds,
+    # calibration.scars) are not a set's
+    rows = (
+        _in_sample_rows(inside, results)
+        + wound_rows(directory, trials)
+        + scar_rows(directory, trials)
+    )
     out: list[RowPrediction] = []
     for name, spec, spread, includes in left:
         runs = [(next(results), w) for _, w in spread]
         out += row_predictions(spec, runs[0][0], name, runs, includes, center="mixture")
-    return pset, rows, (out, freed)
+    # a row fitted by a script outside the set cannot be left out: not out of sample
+    return pset, rows, ([r for r in out if r.row not in SCRIPT_FITTED], freed)
 
 
 def _left_out_plans(pset, specs, models, placebo_nodes, draws) -> tuple[list[tuple], dict]:
@@ -173,7 +189,7 @@ def _setup(parameter_set, directory, trials, placebo_nodes, placebo_models, draw
     check_counts(placebo_nodes, draws, workers)
     models = read_placebo_models() if placebo_models is None else placebo_models
     wounds = Path(directory) / "wounds"
-    wound_names = set(wound_trials(wounds)) if wounds.is_dir() else set()
+    wound_names = {*wound_trials(wounds), *scar_trials(wounds)} if wounds.is_dir() else set()
     skin = None if trials is None else [t for t in trials if t not in wound_names]
     return pset, models, _selected(reference_trials(directory), directory, skin, wound_names)
 
@@ -395,11 +411,21 @@ def cross_block(
             "n": len(mine),
             "inside": sum(r["inside"] for r in mine),
         }
+    # rows of trials that fitted values (those values back at their prior: often wide)
+    # and of trials that fitted nothing (every value from the other trials)
+    freed_rows = [r for r in table if trials.get(r["trial"], {}).get("freed")]
     return {
         "approximation": APPROXIMATION,
         "rows": table,
         "n": len(table),
         "inside": sum(r["inside"] for r in table),
+        "by_prior": {
+            "freed": {"n": len(freed_rows), "inside": sum(r["inside"] for r in freed_rows)},
+            "kept": {
+                "n": len(table) - len(freed_rows),
+                "inside": sum(r["inside"] for r in table) - sum(r["inside"] for r in freed_rows),
+            },
+        },
         "placebo_arms": {"inside": sum(r["inside"] for r in placebo)} | _close(placebo),
         "width_n": WIDTH_N,
         "median_width": float(np.median(widths)) if widths else None,
@@ -506,7 +532,8 @@ def coverage_lines(result: dict) -> list[str]:
         p = x["placebo_arms"]
         lines += [
             f"leave-one-trial-out (each trial left out of the posterior and the placebo "
-            f"model): {x['inside']} of {x['n']} rows inside their 95 % predictive interval",
+            f"model): {x['inside']} of {x['n']} rows inside their 95 % predictive interval"
+            + _by_prior(x),
             f"leave-one-trial-out placebo arms: {p['within']} of {p['n']} within "
             f"+-{p['within_pp']:g} points of the predictive median ({p['within_mean']} of "
             f"the mean); {p['inside']} of {p['n']} inside their interval",
@@ -895,6 +922,18 @@ def _posterior_text(pset: ParameterSet) -> str:
     )
 
 
+def _by_prior(x: dict) -> str:
+    """The leave-one-trial-out count split by where the values come from."""
+    b = x.get("by_prior")
+    if not b:
+        return ""
+    f, k = b["freed"], b["kept"]
+    return (
+        f" ({f['inside']} of {f['n']} in trials whose own fitted values went back to their "
+        f"prior; {k['inside']} of {k['n']} in trials predicted wholly from the others)"
+    )
+
+
 def _cross_section(result: dict) -> str:
     x = result.get("cross")
     if not x:
@@ -909,11 +948,15 @@ def _cross_section(result: dict) -> str:
 left-out trial has no other data and returns to its prior, and the rows of that trial are
 predicted from the prior (wide intervals where the prior is wide; the table names those
 values). Rows of trials that fitted nothing are predicted as in-sample, with only the
-placebo model refitted. The prediction is the predictive mean; placebo arms are also
-compared with the predictive median, because a placebo rate rises steeply with its
-parameter and the mean sits in the upper tail of a skewed distribution.
+placebo model refitted. Rows fitted by a script outside the set ({
+        ", ".join(f"`{r}`" for r in sorted(SCRIPT_FITTED))
+    }) are not in the table: their fit cannot be left out. The prediction is the
+predictive mean; placebo arms are also compared with the predictive median, because a
+placebo rate rises steeply with its parameter and the mean sits in the upper tail of a
+skewed distribution.
 
-**{x["inside"]} of {x["n"]} rows inside their 95 % predictive interval; placebo arms:
+**{x["inside"]} of {x["n"]} rows inside their 95 % predictive interval{_by_prior(x)};
+placebo arms:
 {x["placebo_arms"]["within"]} of {x["placebo_arms"]["n"]} within
 +-{x["placebo_arms"]["within_pp"]:g} points of the predictive median
 ({x["placebo_arms"]["within_mean"]} of the predictive mean).**{figure}

@@ -32,11 +32,13 @@ from scipy import optimize
 from dermatwin.calibration.targets import (
     INTERVAL_DRAWS,
     RowPrediction,
+    bootstrap_picks,
     clinical_rows,
     observed,
     predictive_size,
 )
-from dermatwin.trials.statistics import kaplan_meier
+from dermatwin.trials.scars import is_scar_trial
+from dermatwin.trials.statistics import kaplan_meier, kaplan_meier_median
 from dermatwin.trials.wounds import (
     WoundTrialResult,
     WoundTrialSpec,
@@ -76,8 +78,10 @@ def meta_ratio() -> tuple[float, float, float]:
 
 
 def wound_trials(directory: str | Path = WOUND_TRIALS) -> dict[str, WoundTrialSpec]:
-    """The wound trial examples that express reference rows, by file name."""
-    specs = {p.name: load_wound_trial(p) for p in sorted(Path(directory).glob("*.yaml"))}
+    """The wound trial examples that express reference rows, by file name (the
+    mature-scar trials beside them are :func:`dermatwin.calibration.scars.scar_trials`)."""
+    paths = [p for p in sorted(Path(directory).glob("*.yaml")) if not is_scar_trial(p)]
+    specs = {p.name: load_wound_trial(p) for p in paths}
     return {name: s for name, s in specs.items() if s.reference_rows}
 
 
@@ -140,45 +144,24 @@ def wound_row_predictions(
     out = []
     for index, (row, ref) in enumerate(spec.reference_rows.items()):
         table = result.endpoints[result.endpoints["arm"] == ref.arm]
-        size = predictive_size(ref.n or len(table), len(table))
-        rng = np.random.default_rng([spec.seed, index])
-        picks = rng.integers(0, len(table), size=(INTERVAL_DRAWS, size))
+        picks = bootstrap_picks(ref.n or len(table), len(table), (spec.seed, index))
         if ref.endpoint == "time_to_closure":
             t = table[ref.endpoint].to_numpy()
             e = table[ref.endpoint + "_event"].to_numpy()
-            draws = np.array([_km_median(t[i], e[i]) for i in picks])
+            medians = np.array([kaplan_meier_median(t[i], e[i]) for i in picks])
+            # a median not reached is NaN: inf sorts it above every reached one
+            draws = np.where(np.isnan(medians), math.inf, medians)
         else:
             draws = 100.0 * table[ref.endpoint].to_numpy()[picks].mean(axis=1)
         # "nearest": a median not reached (inf) stays inf, never inf - inf
         low, high = sorted(
             float(x) for x in ref.scale * np.percentile(draws, [2.5, 97.5], method="nearest")
         )
+        predicted = ref.scale * _predicted(result, ref.arm, ref.endpoint)
         out.append(
-            RowPrediction(
-                row,
-                trial,
-                ref.arm,
-                ref.endpoint,
-                observed(row),
-                ref.scale * _predicted(result, ref.arm, ref.endpoint),
-                low,
-                high,
-                ref.n,
-                sampling_interval=(low, high),
-            )
+            RowPrediction.of(row, trial, ref, predicted, low, high, sampling_interval=(low, high))
         )
     return out
-
-
-def _km_median(t: np.ndarray, e: np.ndarray) -> float:
-    """Kaplan-Meier median without the interval (a bootstrap draw): the first time the
-    survival falls to 0.5 or below (inf if it does not)."""
-    order = np.argsort(t, kind="stable")
-    t, e = t[order], e[order]
-    at_risk = len(t) - np.arange(len(t))
-    surv = np.cumprod(1.0 - e / at_risk)
-    below = np.nonzero(surv <= 0.5)[0]
-    return float(t[below[0]]) if below.size else math.inf
 
 
 @cache

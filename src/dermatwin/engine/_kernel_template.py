@@ -13,9 +13,12 @@ Methods
   FSAL and Shampine's 4th-order continuous extension for output times.
 * Rodas4: Hairer & Wanner's L-stable 6-stage Rosenbrock method of order 4(3)
   (stiffly accurate, error estimate = last stage), analytic Jacobian from ``jac``,
-  dense LU with partial pivoting, predictive (Gustafsson) step-size control and
-  its own 3rd-order dense output. A non-autonomous ``rhs`` is handled through a
-  finite-difference df/dt (exactly zero when ``rhs`` does not depend on t).
+  dense LU with partial pivoting or (option ``_OPT_SPARSE_LU``) the model's generated
+  sparse LU (``lu_sparse_factor``: an elimination order fixed from the Jacobian's
+  pattern, no row exchanges, the dense LU for any matrix whose pivot test fails),
+  predictive (Gustafsson) step-size control and its own 3rd-order dense output. A
+  non-autonomous ``rhs`` is handled through a finite-difference df/dt (exactly zero
+  when ``rhs`` does not depend on t).
 * auto: starts with DP5. DOPRI5's stiffness test, h*rho > 3.0 with rho estimated
   from the last two stages (both at t+h), switches to Rodas4 after 15 detections
   (6 consecutive non-stiff steps reset the count, as in DOPRI5). Hairer uses 3.25, but
@@ -63,8 +66,15 @@ from numba import njit, prange
 
 from dermatwin.engine._kernel_stub import (  # model-functions
     AUTONOMOUS,
+    JAC_COL,
+    JAC_PTR,
+    LU_NNZ,
     RODAS_COST,
+    RODAS_COST_SPARSE,
+    SPARSE_PATTERN,
     jac,
+    lu_sparse_factor,
+    lu_sparse_solve,
     outputs,
     rhs,
 )
@@ -90,9 +100,14 @@ _METHOD_BITS = 3
 # _OPT_WARM_EVENTS: an integration after an event keeps the step-size controllers' memory
 #   and, after a step cut short to land on the event, the step that was in force (not the
 #   larger one the short step's small error suggests, which the next step then rejects).
+# _OPT_SPARSE_LU: Rodas4 factorises its iteration matrix with the model's generated sparse
+#   LU (``lu_sparse_factor``: a fill-reducing order fixed at generation time, no row
+#   exchanges), falling back to the dense LU for a matrix whose pivot test fails; no
+#   effect for a model without a known pattern (SPARSE_PATTERN False).
 _OPT_COST_SWITCH = 4
 _OPT_WARM_EVENTS = 8
-_OPT_ALL = _OPT_COST_SWITCH | _OPT_WARM_EVENTS
+_OPT_SPARSE_LU = 16
+_OPT_ALL = _OPT_COST_SWITCH | _OPT_WARM_EVENTS | _OPT_SPARSE_LU
 
 # ---- event kinds ------------------------------------------------------------------------
 _EV_ADD_STATE = 0
@@ -476,12 +491,23 @@ def _dp5_dense_prepare(h, y, k, w, r):
         )
 
 
+@njit(cache=True, inline="always")
+def _solve(sparse, e, piv, lu, b):
+    """Solve with the sparse factors ``lu`` or the dense ones ``e``, ``piv``, in place."""
+    if sparse:
+        lu_sparse_solve(lu, b)
+    else:
+        _lu_solve(e, piv, b)
+
+
 @njit(cache=True)
-def _rodas_attempt(t, h, y, p, u, atol, rtol, jm, e, piv, k, w):
+def _rodas_attempt(t, h, y, p, u, atol, rtol, jm, lin, k, w):
     """One Rodas4 step; w[_W_F0] = f(t, y), w[_W_FX] = df/dt and jm = df/dy at (t, y).
 
     Stages solve (I/(h*gamma) - J) k_i = f(y + sum a_ij k_j) + sum (c_ij/h) k_j + h*d_i*df/dt,
-    so k_i are state increments. Writes k[0..5], w[_W_YNEW]; e, piv receive the LU.
+    so k_i are state increments. Writes k[0..5], w[_W_YNEW]. ``lin`` = (sparse, e, piv,
+    lu): with ``sparse`` (and a known pattern) the factors go to ``lu``
+    (``lu_sparse_factor``), else, or when its pivot test fails, the dense LU to e, piv.
     Returns (error norm, singular flag).
     """
     n = y.shape[0]
@@ -489,13 +515,16 @@ def _rodas_attempt(t, h, y, p, u, atol, rtol, jm, e, piv, k, w):
     fx = w[_W_FX]
     ys = w[_W_YSTAGE]
     ynew = w[_W_YNEW]
+    want_sparse, e, piv, lu = lin
     fac = 1.0 / (h * _RO_GAMMA)
-    for i in range(n):
-        for j in range(n):
-            e[i, j] = -jm[i, j]
-        e[i, i] += fac
-    if not _lu_factor(e, piv):
-        return math.nan, True
+    sparse = SPARSE_PATTERN and want_sparse and lu_sparse_factor(jm, fac, lu)
+    if not sparse:
+        for i in range(n):
+            for j in range(n):
+                e[i, j] = -jm[i, j]
+            e[i, i] += fac
+        if not _lu_factor(e, piv):
+            return math.nan, True
     hd1 = h * _RO_D1
     hd2 = h * _RO_D2
     hd3 = h * _RO_D3
@@ -518,35 +547,35 @@ def _rodas_attempt(t, h, y, p, u, atol, rtol, jm, e, piv, k, w):
     # stage 1
     for i in range(n):
         k[0, i] = f0[i] + hd1 * fx[i]
-    _lu_solve(e, piv, k[0])
+    _solve(sparse, e, piv, lu, k[0])
     # stage 2
     for i in range(n):
         ys[i] = y[i] + _RO_A21 * k[0, i]
     _f(t + _RO_C2 * h, ys, p, u, k[1])
     for i in range(n):
         k[1, i] += hc21 * k[0, i] + hd2 * fx[i]
-    _lu_solve(e, piv, k[1])
+    _solve(sparse, e, piv, lu, k[1])
     # stage 3
     for i in range(n):
         ys[i] = y[i] + _RO_A31 * k[0, i] + _RO_A32 * k[1, i]
     _f(t + _RO_C3 * h, ys, p, u, k[2])
     for i in range(n):
         k[2, i] += hc31 * k[0, i] + hc32 * k[1, i] + hd3 * fx[i]
-    _lu_solve(e, piv, k[2])
+    _solve(sparse, e, piv, lu, k[2])
     # stage 4
     for i in range(n):
         ys[i] = y[i] + _RO_A41 * k[0, i] + _RO_A42 * k[1, i] + _RO_A43 * k[2, i]
     _f(t + _RO_C4 * h, ys, p, u, k[3])
     for i in range(n):
         k[3, i] += hc41 * k[0, i] + hc42 * k[1, i] + hc43 * k[2, i] + hd4 * fx[i]
-    _lu_solve(e, piv, k[3])
+    _solve(sparse, e, piv, lu, k[3])
     # stage 5 (at t + h)
     for i in range(n):
         ys[i] = y[i] + _RO_A51 * k[0, i] + _RO_A52 * k[1, i] + _RO_A53 * k[2, i] + _RO_A54 * k[3, i]
     _f(t + h, ys, p, u, k[4])
     for i in range(n):
         k[4, i] += hc51 * k[0, i] + hc52 * k[1, i] + hc53 * k[2, i] + hc54 * k[3, i]
-    _lu_solve(e, piv, k[4])
+    _solve(sparse, e, piv, lu, k[4])
     # stage 6: the embedded solution ys + k4 is the argument; its correction is the error
     for i in range(n):
         ynew[i] = ys[i] + k[4, i]
@@ -554,7 +583,7 @@ def _rodas_attempt(t, h, y, p, u, atol, rtol, jm, e, piv, k, w):
     for i in range(n):
         k[5, i] += hc61 * k[0, i] + hc62 * k[1, i] + hc63 * k[2, i] + hc64 * k[3, i]
         k[5, i] += hc65 * k[4, i]
-    _lu_solve(e, piv, k[5])
+    _solve(sparse, e, piv, lu, k[5])
     for i in range(n):
         ynew[i] += k[5, i]
     return _rms_error(k[5], y, ynew, atol, rtol), False
@@ -589,14 +618,21 @@ def _rho_bound(jm, y, atol, rtol):
 
     Gershgorin (max absolute row sum) of D J D^-1 with D = diag(1/(atol + rtol|y|)):
     the similarity keeps the eigenvalues but balances states of very different sizes.
+    With a known pattern only its entries are summed (row by row, columns ascending, as
+    the dense loop: the zeros it adds change nothing, so the bound is bit-identical).
     """
     n = y.shape[0]
     best = 0.0
     for i in range(n):
         si = atol[i] + rtol * abs(y[i])
         s = 0.0
-        for j in range(n):
-            s += abs(jm[i, j]) * (atol[j] + rtol * abs(y[j]))
+        if SPARSE_PATTERN:
+            for q in range(JAC_PTR[i], JAC_PTR[i + 1]):
+                j = JAC_COL[q]
+                s += abs(jm[i, j]) * (atol[j] + rtol * abs(y[j]))
+        else:
+            for j in range(n):
+                s += abs(jm[i, j]) * (atol[j] + rtol * abs(y[j]))
         best = max(best, s / si)
     return best
 
@@ -749,11 +785,12 @@ def _window_rate(t, ctl, hmem, stats):
 
 
 @njit(cache=True, inline="always")
-def _cost_switch(cur, nxt, t, ctl, hmem, stats):
+def _cost_switch(cur, nxt, t, rodas_cost, ctl, hmem, stats):
     """_OPT_COST_SWITCH, after an accepted step at t of method ``cur`` (``nxt``: what the
     stiffness test decided). DP5: a stretch without stiffness restarts DP5's window; at a
     switch its advance per attempt is kept. Rodas4: every _CALM_COUNT accepted steps its
-    advance per attempt is compared with RODAS_COST times DP5's; below it, back to DP5 and
+    advance per attempt is compared with ``rodas_cost`` (RODAS_COST, or RODAS_COST_SPARSE
+    with the sparse LU) times DP5's; below it, back to DP5 and
     the next switch needs twice the detections. Returns the next method."""
     if cur == _DP5:
         if nxt == _RODAS4:
@@ -767,7 +804,7 @@ def _cost_switch(cur, nxt, t, ctl, hmem, stats):
         return nxt
     if stats[_N_ACCEPTED] - ctl[_CTL_WIN_ACC] < _CALM_COUNT:
         return nxt
-    if _window_rate(t, ctl, hmem, stats) >= RODAS_COST * hmem[_HM_DP5_RATE]:
+    if _window_rate(t, ctl, hmem, stats) >= rodas_cost * hmem[_HM_DP5_RATE]:
         _window_start(t, ctl, hmem, stats)  # worth its cost: keep checking
         return nxt
     ctl[_CTL_BACKOFF] = min(ctl[_CTL_BACKOFF] + 1, _MAX_BACKOFF)
@@ -824,9 +861,13 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
     method = method_flags & _METHOD_BITS
     cost_switch = (method_flags & _OPT_COST_SWITCH) != 0
     warm = (method_flags & _OPT_WARM_EVENTS) != 0
+    sparse = (method_flags & _OPT_SPARSE_LU) != 0
+    # the cost of a Rodas4 attempt in DP5 attempts, for the cost switch
+    rodas_cost = RODAS_COST_SPARSE if sparse and SPARSE_PATTERN else RODAS_COST
     t_out = out[0]
     ctl, hmem, stats = mstate
-    w, kst, r, jm, e, piv = ws
+    w, kst, r, jm, e, piv, lu = ws
+    lin = (sparse, e, piv, lu)
     f0 = w[_W_F0]
     ynew = w[_W_YNEW]
     if not _all_finite(y):
@@ -881,7 +922,7 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
             if not jac_valid:
                 rho = _jacobian_update(t, y, p, u, atol, rtol, stats, w, jm)
                 jac_valid = True
-            err, singular = _rodas_attempt(t, h_step, y, p, u, atol, rtol, jm, e, piv, kst, w)
+            err, singular = _rodas_attempt(t, h_step, y, p, u, atol, rtol, jm, lin, kst, w)
             stats[_N_RHS] += 5
             hrho = 0.0
 
@@ -944,7 +985,7 @@ def _integrate(t, t_end, y, p, u, opts, out, k_out, mstate, ws):
             else:
                 nxt = _rodas_calm_test(h_step * rho, h_new, cost_switch, ctl, hmem, stats)
             if cost_switch:
-                nxt = _cost_switch(cur, nxt, t, ctl, hmem, stats)
+                nxt = _cost_switch(cur, nxt, t, rodas_cost, ctl, hmem, stats)
             if nxt != cur:  # the new method's controller starts without memory
                 h_acc = 0.0
                 facold = 1e-4
@@ -971,10 +1012,11 @@ def _workspace(n):
     w = np.empty((_N_W, n))
     kst = np.empty((7, n))
     r = np.empty((4, n))
-    jm = np.empty((n, n))
+    jm = np.zeros((n, n))  # generated ``jac`` writes only its pattern's entries
     e = np.empty((n, n))
     piv = np.empty(n, np.int64)
-    return w, kst, r, jm, e, piv
+    lu = np.empty(LU_NNZ)
+    return w, kst, r, jm, e, piv, lu
 
 
 @njit(cache=True)
@@ -1078,7 +1120,9 @@ def _check_common(y0, p, rtol, atol, method):
     if atol.shape[0] != y0.shape[1]:
         raise ValueError("atol must have one entry per state")
     if method < 0 or (method & _METHOD_BITS) > 2 or (method & ~(_METHOD_BITS | _OPT_ALL)) != 0:
-        raise ValueError("method must be 0 (auto), 1 (DP5) or 2 (Rodas4), plus option flags 4, 8")
+        raise ValueError(
+            "method must be 0 (auto), 1 (DP5) or 2 (Rodas4), plus option flags 4, 8, 16"
+        )
     if not rtol > 0.0:
         raise ValueError("rtol must be positive")
     for i in range(atol.shape[0]):
@@ -1120,8 +1164,8 @@ def solve_batch(
         state before the events (trough); events after t_out[-1] are ignored.
     rtol : float; atol : float64[n_s].
     n_out : number of model outputs; method : 0 auto, 1 DP5, 2 Rodas4, plus the option
-        flags _OPT_COST_SWITCH (4) and _OPT_WARM_EVENTS (8); 0 each keeps the original
-        behaviour.
+        flags _OPT_COST_SWITCH (4), _OPT_WARM_EVENTS (8) and _OPT_SPARSE_LU (16); 0 each
+        keeps the original behaviour.
     max_steps : attempted (accepted + rejected) steps allowed per patient.
     h_max : largest step in days (<= 0: no limit).
 

@@ -71,7 +71,9 @@ _TEMPLATE_PATH = Path(__file__).with_name("_kernel_template.py")
 _TEMPLATE = _TEMPLATE_PATH.read_text(encoding="utf-8")
 _MODEL_LINE = (  # the template's import of the stub model, replaced by the model's source
     "from dermatwin.engine._kernel_stub import (  # model-functions\n"
-    "    AUTONOMOUS,\n    RODAS_COST,\n    jac,\n    outputs,\n    rhs,\n)"
+    "    AUTONOMOUS,\n    JAC_COL,\n    JAC_PTR,\n    LU_NNZ,\n    RODAS_COST,\n"
+    "    RODAS_COST_SPARSE,\n    SPARSE_PATTERN,\n    jac,\n    lu_sparse_factor,\n"
+    "    lu_sparse_solve,\n    outputs,\n    rhs,\n)"
 )
 _PACKAGE = "dermatwin_kernels"
 
@@ -121,12 +123,7 @@ def _private_pycache(pycache: Path, label: str) -> None:
         if not os.path.lexists(pycache):
             return  # a read-only cache: numba cannot write here either (it uses its own)
     info = os.lstat(pycache)
-    if not stat.S_ISDIR(info.st_mode):
-        raise KernelCacheError(f"{label}: not a folder; give a private folder")
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise KernelCacheError(
-            f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
-        )
+    _check_own_folder(info, label)
     if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         try:
             os.chmod(pycache, 0o700)  # our own folder, made by numba under a loose umask
@@ -152,14 +149,19 @@ def _private_pycache(pycache: Path, label: str) -> None:
 
 def _check_private(folder: Path, label: str) -> None:
     info = folder.stat()
+    _check_own_folder(info, label)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise KernelCacheError(f"{label}: writable by others; use a private folder (chmod 700)")
+
+
+def _check_own_folder(info: os.stat_result, label: str) -> None:
+    """``info`` is a folder of the current user (else :class:`KernelCacheError`)."""
     if not stat.S_ISDIR(info.st_mode):
         raise KernelCacheError(f"{label}: not a folder; give a private folder")
     if hasattr(os, "getuid") and info.st_uid != os.getuid():
         raise KernelCacheError(
             f"{label}: owned by another user; use a folder of your own (mkdir -m 700)"
         )
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise KernelCacheError(f"{label}: writable by others; use a private folder (chmod 700)")
 
 
 def _sha256(text: str) -> str:
@@ -213,6 +215,26 @@ def _check_model_source(model_source: str) -> None:
         raise ValueError(f"model source redefines kernel template names {sorted(clash)}")
 
 
+_NO_SPARSE_PATTERN = """
+
+RODAS_COST_SPARSE = RODAS_COST
+SPARSE_PATTERN = False
+LU_NNZ = 1
+JAC_PTR = np.zeros(2, dtype=np.int64)
+JAC_COL = np.zeros(1, dtype=np.int64)
+
+
+@njit(cache=True)
+def lu_sparse_factor(jm, fac, v):
+    return False
+
+
+@njit(cache=True)
+def lu_sparse_solve(v, b):
+    pass
+"""
+
+
 def kernel_source(model_source: str) -> str:
     """The full kernel module text for ``model_source``."""
     if _TEMPLATE.count(_MODEL_LINE) != 1:  # pragma: no cover - guards template edits
@@ -224,6 +246,9 @@ def kernel_source(model_source: str) -> str:
     if "RODAS_COST" not in _defined_names(model_source):
         # the cost-aware stiffness switch's default, measured on a 17-state model
         source = "RODAS_COST = 6.0\n" + source
+    if "SPARSE_PATTERN" not in _defined_names(model_source):
+        # no declared Jacobian pattern (a hand-written model): the dense LU only
+        source += _NO_SPARSE_PATTERN
     return _TEMPLATE.replace(_MODEL_LINE, source)
 
 

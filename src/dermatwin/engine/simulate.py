@@ -38,6 +38,7 @@ METHODS = {"auto": 0, "dp5": 1, "rodas4": 2}
 # option flags added to the kernel's method id (_OPT_* in _kernel_template)
 _COST_SWITCH = 4
 _WARM_EVENTS = 8
+_SPARSE_LU = 16
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,16 @@ class SolverOptions:
       of a Rodas4 attempt to a DP5 attempt; no looser tolerance is then slower).
     * ``warm_events``: keep the step-size controllers' memory across events, and after a
       step cut short to land on an event restart with the step that was in force.
+
+    ``linear_solver``: how Rodas4 factorises its iteration matrix I/(h*gamma) - J.
+    ``sparse`` (default): the LU generated from the model's Jacobian pattern (a
+    fill-reducing elimination order fixed at code generation, no row exchanges; a matrix
+    whose pivot test fails is factorised densely instead); ``dense``: the dense LU with
+    partial pivoting used before. They differ by round-off (the same steps; the example
+    trials' summaries within 6e-6, but responder endpoints at an exact boundary, such as
+    PASI-100 of patients who clear, can flip), and the sparse one is 4-6x faster where
+    Rodas4 runs (``benchmarks/README.md``). A hand-written kernel without a pattern uses
+    the dense LU.
     """
 
     rtol: float = 1e-6
@@ -67,6 +78,7 @@ class SolverOptions:
     h_max: float = 0.0
     stiffness_switch: Literal["step", "cost"] = "step"
     warm_events: bool = False
+    linear_solver: Literal["dense", "sparse"] = "sparse"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -75,14 +87,20 @@ class SolverOptions:
             raise ModelError(
                 f"stiffness_switch: must be 'step' or 'cost', got {self.stiffness_switch!r}"
             )
+        if self.linear_solver not in ("dense", "sparse"):
+            raise ModelError(
+                f"linear_solver: must be 'dense' or 'sparse', got {self.linear_solver!r}"
+            )
 
     def atol(self, model: Model) -> np.ndarray:
         return self.atol_factor * model.state_scales()
 
     def kernel_method(self) -> int:
         """The kernel's ``method`` argument: the method id plus the option flags."""
-        flags = (_COST_SWITCH if self.stiffness_switch == "cost" else 0) + (
-            _WARM_EVENTS if self.warm_events else 0
+        flags = (
+            (_COST_SWITCH if self.stiffness_switch == "cost" else 0)
+            + (_WARM_EVENTS if self.warm_events else 0)
+            + (_SPARSE_LU if self.linear_solver == "sparse" else 0)
         )
         return METHODS[self.method] + flags
 
@@ -154,7 +172,7 @@ def simulate(
     """Simulate patients and return an xarray Dataset (patient x time) of states and outputs.
 
     The low-level solver: ``model`` runs exactly as given, with no calibrated parameter
-    set (scenarios, sensitivity, trials and twins apply the shipped set, CAL-4, by
+    set (scenarios, sensitivity, trials and twins apply the shipped set, CAL-5, by
     default; :func:`dermatwin.run.calibrated_model` applies a set to a model).
 
     Parameters

@@ -56,6 +56,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dermatwin._base.atomic import fsync_dir
 from dermatwin._base.errors import DermatwinError
 from dermatwin._version import __version__
 
@@ -578,7 +579,7 @@ class OutputFolder:
         }
         (stage / MARKER_NAME).write_text(json.dumps(marker, indent=2) + "\n")
         _unmark(stage)  # the marker says it is ours from now on
-        _fsync(stage)
+        fsync_dir(stage)
         try:
             self._swap(stage)
         except OSError as err:
@@ -590,7 +591,7 @@ class OutputFolder:
                 f"cannot be replaced ({err.strerror}); the finished result is kept in "
                 f"{self.beside(kept)}"
             ) from None
-        _fsync(self.parent)
+        fsync_dir(self.parent)
 
     def _swap(self, stage: Path) -> None:
         if not os.path.lexists(self.path):
@@ -646,11 +647,3 @@ def _holder(fd: int) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
-
-
-def _fsync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

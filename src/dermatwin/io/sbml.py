@@ -4,9 +4,14 @@ one with :func:`from_sbml` / :func:`read_sbml` (:mod:`dermatwin.io.sbml_import`)
 The document is SBML Level 3 Version 2 without packages, so any SBML tool (libRoadRunner,
 COPASI, tellurium, AMICI) can simulate it:
 
-* one compartment ``skin`` of size 1 (dimensionless);
-* one species per state, ``hasOnlySubstanceUnits=true`` so its value is the state itself,
-  with a ``rateRule`` holding the model's right-hand side (time in days);
+* one species per state, with a ``rateRule`` holding the model's right-hand side (time in
+  days). A state counted in amounts (``au``, ``cell``, ``dimensionless``) is a species
+  with only substance units in the compartment ``skin`` (size 1, dimensionless); a state
+  per area or volume (``cell/mm2``, ``mg/L``) is a concentration species (substance
+  units ``cell``, ``mg``) in a compartment of that area or volume and size 1 (``mm2``,
+  ``L``), so its value is the state itself either way; a state in other units (a time, an
+  area) is a non-constant parameter with the rate rule, since SBML species must be
+  amounts or concentrations;
 * one parameter per model parameter, ``constant=false`` only for those changed by events;
 * one non-constant parameter per output, defined by an ``assignmentRule``;
 * for each state that receives a zero-order input (``SET_RATE`` events) a parameter
@@ -16,9 +21,15 @@ COPASI, tellurium, AMICI) can simulate it:
   in order, so the result is the sequential semantics of :mod:`dermatwin.engine.events`
   (a bolus adds to the value before the event).
 * one unit definition per distinct unit string (from :func:`dermatwin.model.units.si_factors`)
-  and ``timeUnits`` = day. Unit consistency is not guaranteed (``au`` is dimensionless and
-  published per-week rates are divided by 7), so the export is validated with the unit
-  checks switched off.
+  and ``timeUnits`` = day. Every number in the maths carries units (``sbml:units``) from
+  its place, by :mod:`dermatwin.io.sbml_units`: a term of a sum has the sum's units, an
+  operand of a comparison the other operand's, a dose its target's, an event time days,
+  and a unit conversion such as Miyano's ``1/7`` (per week to per day) is in
+  ``week_per_day``. libSBML's unit-consistency check then reports nothing on
+  ``shmarov2022`` and 3 warnings on ``miyano2021`` and ``skin``, all from one equation of
+  the published Miyano model (the loss rate of ``p`` adds ``d8``, per week, to a
+  dimensionless product whose rate constant the paper fixes at 1 per week); tested in
+  ``tests/io/test_sbml.py``, explained in docs/sbml.md.
 
 The SBML simulation starts at time 0, so event times must be >= 0. The dermatwin engine
 reports the state *before* the events at an output time equal to an event time; SBML
@@ -41,9 +52,10 @@ Example
 >>> sbml.getNumSpecies(), sbml.getNumParameters(), sbml.getNumRules(), sbml.getNumEvents()
 (1, 2, 2, 1)
 >>> libsbml.formulaToL3String(sbml.getRateRule("x").getMath())
-'-1 * k * x'
->>> sbml.getSpecies("x").getSubstanceUnits(), sbml.getParameter("k").getUnits()
-('cell_per_mm2', 'per_day')
+'-1 dimensionless * k * x'
+>>> x = sbml.getSpecies("x")  # cells per mm2: a concentration in a compartment of 1 mm2
+>>> x.getSubstanceUnits(), x.getCompartment(), sbml.getParameter("k").getUnits()
+('cell', 'unit_mm2', 'per_day')
 """
 
 from __future__ import annotations
@@ -65,6 +77,7 @@ from dermatwin.engine.events import Event, EventKind
 
 # the reverse direction lives in its own module; one import path for both
 from dermatwin.io.sbml_import import ImportedModel, from_sbml, read_sbml
+from dermatwin.io.sbml_units import NumberUnits, Units
 from dermatwin.model.spec import Model
 from dermatwin.model.units import BASE_UNITS, parse_unit, si_factors
 
@@ -174,6 +187,40 @@ def _add_unit_definition(model: libsbml.Model, unit: str) -> str:
         u.setScale(0)
         u.setMultiplier(float(multiplier))
     return sid
+
+
+_AMOUNT_KINDS = {"item", "mole", "gram", "kilogram", "avogadro"}
+_SIZE_KINDS = {("metre", -2), ("metre", -3), ("litre", -1)}
+
+
+def _unit_text(factors: Sequence[tuple[str, int]]) -> str:
+    return "*".join(b if p == 1 else f"{b}{p}" for b, p in factors)
+
+
+def _placement(unit: str) -> tuple[str, str] | None:
+    """How a state in ``unit`` is exported: (substance units, compartment size units) of a
+    species (``""``: an amount in the dimensionless compartment ``skin``), or None for a
+    state that is neither an amount nor an amount per area or volume.
+
+    >>> _placement("cell"), _placement("cell/mm2"), _placement("mg/L"), _placement("au")
+    (('cell', ''), ('cell', 'mm2'), ('mg', 'L'), ('au', ''))
+    >>> _placement("mm2") is None, _placement("1/day") is None
+    (True, True)
+    """
+    factors = parse_unit(unit)[0]
+
+    def amount(part: Sequence[tuple[str, int]]) -> bool:
+        si = [(BASE_UNITS[b][0], p) for b, p in part if BASE_UNITS[b][0] != "dimensionless"]
+        return not si or (len(si) == 1 and si[0][0] in _AMOUNT_KINDS and si[0][1] == 1)
+
+    if amount(factors):
+        return unit, ""
+    per = [(b, p) for b, p in factors if (BASE_UNITS[b][0], p) in _SIZE_KINDS]
+    rest = [f for f in factors if f not in per]
+    if len(per) == 1 and rest and all(p > 0 for _, p in rest) and amount(rest):
+        base, power = per[0]
+        return _unit_text(rest), _unit_text([(base, -power)])
+    return None
 
 
 # -- formulas ------------------------------------------------------------------------------
@@ -304,10 +351,18 @@ def _formula(expr: sp.Basic, names: Mapping[str, str]) -> str:
     return f(expr)
 
 
-def _math(text: str, settings: libsbml.L3ParserSettings) -> libsbml.ASTNode:
+def _math(
+    text: str,
+    settings: libsbml.L3ParserSettings,
+    numbers: NumberUnits,
+    expected: Units | None = None,
+) -> libsbml.ASTNode:
+    """The maths of an L3 formula, its numbers given units by ``numbers`` (``expected``:
+    the units of the whole)."""
     ast = libsbml.parseL3FormulaWithSettings(text, settings)
     if ast is None:
         raise ModelError(f"SBML export: cannot parse {text!r}: {libsbml.getLastParseL3Error()}")
+    numbers.annotate(ast, expected)
     return ast
 
 
@@ -441,12 +496,27 @@ def to_sbml(
             unit_ids[unit] = _add_unit_definition(m, unit)
         return unit_ids[unit]
 
-    comp = m.createCompartment()
-    comp.setId(COMPARTMENT)
-    comp.setName("skin (unit area; states are amounts per unit area)")
-    comp.setConstant(True)
-    comp.setSize(1.0)
-    comp.setUnits("dimensionless")
+    compartments: dict[str, str] = {}  # size unit ("": none) -> compartment id
+
+    def compartment_of(size: str) -> str:
+        if size not in compartments:
+            c = m.createCompartment()
+            c.setConstant(True)
+            c.setSize(1.0)
+            if not size:
+                c.setId(COMPARTMENT)
+                c.setName("skin (states counted in amounts: arbitrary units, cells)")
+                c.setUnits("dimensionless")
+            else:
+                sid = _unique_sid(f"unit_{_unit_sid(size)}", taken)
+                _check(c.setId(sid), f"compartment {size}")
+                dims = 2 if len(si_factors(size)) == 1 and si_factors(size)[0][1] == 2 else 3
+                what = "area" if dims == 2 else "volume"
+                c.setName(f"one {size} ({what}: states per {size} are amounts in it)")
+                c.setSpatialDimensions(float(dims))
+                _check(c.setUnits(unit_of(size)), f"units of compartment {size}")
+            compartments[size] = c.getId()
+        return compartments[size]
 
     # which targets change during the simulation
     rate_states = list(dict.fromkeys(e.target for e in ordered if e.kind == EventKind.SET_RATE))
@@ -458,16 +528,32 @@ def to_sbml(
     settings.setParseLog(libsbml.L3P_PARSE_LOG_AS_LN)
 
     for state, x0 in zip(model.states, initial, strict=True):
+        placed = _placement(state.unit)
+        notes = _notes(f"unit: {state.unit}; source: {state.source}")
+        if placed is None:  # not an amount or a concentration: a parameter with a rate rule
+            p = m.createParameter()
+            _check(p.setId(names[state.name]), f"parameter id {state.name}")
+            p.setName(state.description)
+            p.setValue(float(x0))
+            p.setConstant(False)
+            _check(p.setUnits(unit_of(state.unit)), f"units of {state.name}")
+            p.setNotes(notes)
+            continue
+        substance, size = placed
         sp_ = m.createSpecies()
         _check(sp_.setId(names[state.name]), f"species id {state.name}")
         sp_.setName(state.description)
-        sp_.setCompartment(COMPARTMENT)
-        sp_.setInitialAmount(float(x0))
-        sp_.setHasOnlySubstanceUnits(True)
+        sp_.setCompartment(compartment_of(size))
+        # the compartment has size 1: the concentration equals the amount
+        if size:
+            sp_.setInitialConcentration(float(x0))
+        else:
+            sp_.setInitialAmount(float(x0))
+        sp_.setHasOnlySubstanceUnits(not size)
         sp_.setBoundaryCondition(False)
         sp_.setConstant(False)
-        _check(sp_.setSubstanceUnits(unit_of(state.unit)), f"units of {state.name}")
-        sp_.setNotes(_notes(f"unit: {state.unit}; source: {state.source}"))
+        _check(sp_.setSubstanceUnits(unit_of(substance)), f"units of {state.name}")
+        sp_.setNotes(notes)
 
     for par, value in zip(model.parameters, values, strict=True):
         p = m.createParameter()
@@ -494,20 +580,37 @@ def to_sbml(
         p.setConstant(False)
         _check(p.setUnits(unit_of(out.unit)), f"units of {out.name}")
 
+    symbol_units = {names[s.name]: unit_of(s.unit) for s in model.states}
+    symbol_units |= {names[p.name]: unit_of(p.unit) for p in model.parameters}
+    symbol_units |= {out_ids[o.name]: unit_of(o.unit) for o in model.outputs}
+    for state_name, sid in input_ids.items():
+        symbol_units[sid] = unit_of(f"{model.states[model.state_index(state_name)].unit}/day")
+    numbers = NumberUnits(m, symbol_units)
+
+    def per_day(unit: str) -> Units:
+        return numbers.named(unit_of(unit)).times(numbers.named(TIME_UNIT), -1.0)
+
     for state, rhs in zip(model.states, model.rhs, strict=True):
         text = _formula(rhs, names)
         if state.name in input_ids:
             text = f"{text} + {input_ids[state.name]}"
         rule = m.createRateRule()
         rule.setVariable(names[state.name])
-        _check(rule.setMath(_math(text, settings)), f"rate rule of {state.name}")
+        math_ = _math(text, settings, numbers, per_day(state.unit))
+        _check(rule.setMath(math_), f"rate rule of {state.name}")
 
     for out in model.outputs:
         rule = m.createAssignmentRule()
         rule.setVariable(out_ids[out.name])
-        _check(rule.setMath(_math(_formula(out.expression, names), settings)), out.name)
+        math_ = _math(
+            _formula(out.expression, names),
+            settings,
+            numbers,
+            numbers.named(symbol_units[out_ids[out.name]]),
+        )
+        _check(rule.setMath(math_), out.name)
 
-    _add_events(m, ordered, names, input_ids, taken, settings)
+    _add_events(m, ordered, names, input_ids, numbers, taken, settings)
     _validate(doc)
     return libsbml.writeSBMLToString(doc)
 
@@ -517,10 +620,12 @@ def _add_events(
     ordered: list[Event],
     names: Mapping[str, str],
     input_ids: Mapping[str, str],
+    numbers: NumberUnits,
     taken: set[str],
     settings: libsbml.L3ParserSettings,
 ) -> None:
-    """One SBML event per distinct time; same-target changes folded in the given order."""
+    """One SBML event per distinct time; same-target changes folded in the given order.
+    A dose has its target's units, an event time is in days."""
     groups: dict[float, list[Event]] = {}
     for e in ordered:
         groups.setdefault(float(e.time), []).append(e)
@@ -540,11 +645,13 @@ def _add_events(
         trigger = ev.createTrigger()
         trigger.setInitialValue(False)
         trigger.setPersistent(True)
-        _check(trigger.setMath(_math(f"time >= {_number(time)}", settings)), "trigger")
+        trigger_math = _math(f"time >= {_number(time)}", settings, numbers)
+        _check(trigger.setMath(trigger_math), "trigger")
         for target, text in folded.items():
             assignment = ev.createEventAssignment()
             assignment.setVariable(target)
-            _check(assignment.setMath(_math(text, settings)), f"event assignment of {target}")
+            math_ = _math(text, settings, numbers, numbers.named(numbers.symbol_units[target]))
+            _check(assignment.setMath(math_), f"event assignment of {target}")
 
 
 def _validate(doc: libsbml.SBMLDocument) -> None:

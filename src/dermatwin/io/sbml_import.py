@@ -11,6 +11,7 @@ What is read, and how it becomes dermatwin's model:
   parameters changed only by events are **parameters**;
 * ``assignmentRule`` variables are substituted into the equations and kept as **outputs**;
 * function definitions and initial assignments are expanded by libSBML's converters;
+* a Level 1 document is converted to Level 2 Version 4 first;
 * an event whose trigger is a time threshold (``time >= T``, ``time > T``) and whose
   assignments are constants or ``x + constant`` becomes dose :class:`Event` s
   (``SET_STATE`` / ``SET_PARAMETER`` / ``BOLUS``), in document order.
@@ -38,7 +39,7 @@ Example
 >>> b.ode(x, -k * x)
 >>> imported = from_sbml(to_sbml(b.build(), events=[bolus(2.0, "x", 50.0)]))
 >>> imported.model.state_names, imported.model.parameter_names
-(('x',), ('skin', 'k'))
+(('x',), ('unit_mm2', 'k'))
 >>> [(e.time, e.kind.name, e.target, e.value) for e in imported.events]
 [(2.0, 'BOLUS', 'x', 50.0)]
 >>> ds = simulate(imported.model, [1.0, 3.0], events=imported.events)
@@ -112,14 +113,25 @@ def from_sbml(
 
 
 # -- document checks -----------------------------------------------------------------------
-def _check_document(doc: libsbml.SBMLDocument) -> None:
-    errors = [
+def _errors(doc: libsbml.SBMLDocument) -> list[libsbml.SBMLError]:
+    return [
         doc.getError(i)
         for i in range(doc.getNumErrors())
         if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR
     ]
+
+
+def _describe(error: libsbml.SBMLError) -> str:
+    """One line: where, what (libSBML's short message) and the detail it gives."""
+    lines = [x.strip() for x in error.getMessage().strip().splitlines() if x.strip()]
+    what = f"{error.getShortMessage()}: {lines[-1]}" if len(lines) > 1 else lines[0]
+    return f"line {error.getLine()}: {what}" if error.getLine() else what
+
+
+def _check_document(doc: libsbml.SBMLDocument) -> None:
+    errors = _errors(doc)
     if errors or doc.getModel() is None:
-        first = errors[0].getMessage().strip().splitlines()[0] if errors else "no model element"
+        first = _describe(errors[0]) if errors else "no model element"
         raise ModelError(f"SBML import: not a readable SBML document ({first})")
     for i in range(doc.getNumPlugins()):
         prefix = doc.getPlugin(i).getPrefix()
@@ -127,6 +139,21 @@ def _check_document(doc: libsbml.SBMLDocument) -> None:
         used = doc.getNamespaces().hasPrefix(prefix)
         if doc.getLevel() >= 3 and used and doc.getPackageRequired(prefix):
             raise ModelError(f"SBML import: the SBML package {prefix!r} is not supported")
+    if doc.getLevel() == 1 and not doc.setLevelAndVersion(2, 4, False):
+        raise ModelError("SBML import: this Level 1 document cannot be read as Level 2")
+    # identifiers and references (duplicate ids, a species in no compartment): the
+    # checks that need no units or modelling conventions
+    for category in (
+        libsbml.LIBSBML_CAT_UNITS_CONSISTENCY,
+        libsbml.LIBSBML_CAT_MODELING_PRACTICE,
+        libsbml.LIBSBML_CAT_SBO_CONSISTENCY,
+        libsbml.LIBSBML_CAT_OVERDETERMINED_MODEL,
+    ):
+        doc.setConsistencyChecks(category, False)
+    doc.checkConsistency()
+    errors = _errors(doc)
+    if errors:
+        raise ModelError(f"SBML import: not a valid SBML document ({_describe(errors[0])})")
     m = doc.getModel()
     if any(m.getRule(i).isAlgebraic() for i in range(m.getNumRules())):
         raise ModelError("SBML import: algebraic rules are not supported")
@@ -397,7 +424,15 @@ class _Importer:
         )
 
     def _species_unit(self, s: libsbml.Species) -> str:
-        return self._unit(s.getSubstanceUnits() or self.m.getSubstanceUnits())
+        """The units of the species' value: substance, or substance per compartment size."""
+        substance = self._unit(s.getSubstanceUnits() or self.m.getSubstanceUnits())
+        size = self.m.getCompartment(s.getCompartment()).getUnits()
+        if s.getHasOnlySubstanceUnits() or not size or size == "dimensionless":
+            return substance
+        per = self._unit(size)
+        if per == "au":  # not a dermatwin unit: the concentration's units are not known
+            return "au"
+        return per if substance in ("dimensionless", "1") else f"{substance}/{per}"
 
     def _initial(self, s: libsbml.Species) -> float:
         """The species' initial value as its maths refers to it (amount or concentration)."""

@@ -262,7 +262,7 @@ def heal(
     infl = np.asarray(infl, dtype=np.float64).copy()
     v, k_con = p["wound_edge_speed"], p["wound_contraction_rate"]
 
-    gf_per_cell, sec_per_cell, death = _msc_rates(p, msc)
+    gf_per_cell, sec_per_cell, death = msc_rates(p, msc)
     dose_steps = {}
     if msc is not None:
         site = patients.area0 if patients.site_area is None else patients.site_area
@@ -303,7 +303,7 @@ def heal(
     return WoundCourse(report, area, closed)
 
 
-def _msc_rates(p: dict[str, float], msc: MSCApplication | None) -> tuple[float, float, float]:
+def msc_rates(p: dict[str, float], msc: MSCApplication | None) -> tuple[float, float, float]:
     """Quasi-steady growth factors and secretome per exposed cell (au/cell), and the
     loss rate of bed cells (1/day), from the skin model's msc module parameters."""
     if msc is None:

@@ -24,12 +24,12 @@ also carries, per value, ``draws`` (S posterior draws; draw k of every value tog
 :meth:`ParameterSet.draw`) and a ``posterior`` summary (mean, SD, 95 % credible interval),
 and for the set a ``provenance`` block (seeds, grid, S, per-row log-likelihoods at the grid
 nodes; no dates, so a refit with the same seeds writes the same file). ``value`` stays the
-point used by quick runs (the shipped CAL-4 carries 64 draws). Sets without draws (CAL-1,
+point used by quick runs (the shipped CAL-5 carries 64 draws). Sets without draws (CAL-1,
 CAL-2) read and write as before.
 
 >>> s = load_parameter_set("default")
 >>> s.name
-'CAL-4'
+'CAL-5'
 >>> sorted(s.fitted_rows())[:1]
 ['AD_ABRO_MONO1_100_EASI75']
 """
@@ -57,7 +57,7 @@ from dermatwin._base.errors import DermatwinError
 from dermatwin._base.yaml_files import Number, StrictModel, Whole, one_line, read_mapping
 
 SETS_DIR = Path(__file__).parent / "sets"
-DEFAULT_SET = "CAL-4"
+DEFAULT_SET = "CAL-5"
 SEVERITY_TARGETS = ("iga1_easi", "pga1_pasi")
 DRUG_FIELDS = ("emax", "occupancy", "hill")
 #: open lower and closed upper limit of each drug field (the EC50 divides by occupancy)

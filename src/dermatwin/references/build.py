@@ -218,6 +218,39 @@ PAPERS: list[dict[str, str]] = [
         "(dermatwin.therapy.exposure.TCS_WINDOW_DAYS); animal data, potent steroid.",
     },
     {
+        "id": "WOLLENBERG2009",
+        "kind": "paper",
+        "fact": "proactive therapy of atopic eczema: long-term, low-dose intermittent "
+        "anti-inflammatory treatment of previously affected skin, whose subclinical "
+        "inflammation (ongoing barrier dysfunction, residual inflammatory infiltrate, "
+        "persistent immunological abnormalities, clinically invisible) precedes the next "
+        "flare; fewer exacerbations in controlled trials",
+        "citation": "Wollenberg A, Frank R, Kroth J, Ruzicka T. Proactive therapy of atopic "
+        "eczema - an evidence-based concept with a behavioral background. J Dtsch Dermatol "
+        "Ges 2009;7(2):117-121",
+        "url_or_doi": "10.1111/j.1610-0387.2008.06772.x",
+        "verification": "abstract read (bibliographic record)",
+        "notes": "Used for the path by which a topical steroid on previously affected skin "
+        "lowers what a flare trigger elicits (dermatwin.patients.triggers, steroid_block); "
+        "the same concept: Wollenberg A, Ehmann LM, Ann Dermatol 2012;24:253 "
+        "(doi 10.5021/ad.2012.24.3.253).",
+    },
+    {
+        "id": "SUKANTO1981",
+        "kind": "paper",
+        "fact": "corticosteroids applied to the skin before patch testing suppressed both "
+        "the intensity and the size of allergic patch test reactions to contact allergens "
+        "(14 sensitised people; four preparations, no marked difference between them)",
+        "citation": "Sukanto H, Nater JP, Bleumink E. Influence of topically applied "
+        "corticosteroids on patch test reactions. Contact Dermatitis 1981;7(4):180-185",
+        "url_or_doi": "10.1111/j.1600-0536.1981.tb04038.x",
+        "verification": "abstract read (PubMed record)",
+        "notes": "Used for the direction of the steroid's effect on a trigger's elicited "
+        "inflammation (dermatwin.patients.triggers, steroid_block; its size is fitted to "
+        "AD_TCS_PROACTIVE_FP_RELAPSE). Conflicting: intracutaneous betamethasone did not "
+        "suppress nickel patch reactions (Lauerma 2004, doi 10.1111/j.0105-1873.2004.00335.x).",
+    },
+    {
         "id": "ZHAO2015",
         "kind": "paper",
         "fact": "AD outcome measures (EASI, oSCORAD, TIS, SASSAD) have poor inter-rater "

@@ -9,6 +9,7 @@ from dermatwin._lazy import attach
 
 __all__ = [
     "bootstrap_mean_interval",
+    "hazard_ratio",
     "kaplan_meier",
     "logrank_test",
     "mean_difference",
@@ -23,6 +24,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
+    from dermatwin.trials.hazard_ratio import hazard_ratio
     from dermatwin.trials.paired import paired_effect, paired_spec
     from dermatwin.trials.report import write_html_report
     from dermatwin.trials.statistics import (
@@ -40,6 +42,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and IDEs
 __getattr__, __dir__ = attach(
     __name__,
     {
+        "dermatwin.trials.hazard_ratio": ["hazard_ratio"],
         "dermatwin.trials.paired": ["paired_effect", "paired_spec"],
         "dermatwin.trials.report": ["write_html_report"],
         "dermatwin.trials.statistics": [

@@ -360,13 +360,18 @@ def _rate_test(endpoints: pd.DataFrame | None, c: Mapping) -> str:
 
 def _method(c: Mapping, kind: str, endpoints: pd.DataFrame | None) -> str:
     if c.get("method"):  # a paired trial names each comparison's method in the summary
-        return str(c["method"])
-    if kind == "rate":
-        return f"difference in % points; Newcombe CI; {_rate_test(endpoints, c)}"
-    return {
-        "mean": "difference of means; Welch t",
-        "time_to_event": "difference of medians (days); log-rank",
-    }.get(kind, "")
+        text = str(c["method"])
+    elif kind == "rate":
+        text = f"difference in % points; Newcombe CI; {_rate_test(endpoints, c)}"
+    else:
+        text = {
+            "mean": "difference of means; Welch t",
+            "time_to_event": "difference of medians (days); log-rank",
+        }.get(kind, "")
+    hr = c.get("hazard_ratio")
+    if hr and hr.get("estimate") is not None:
+        text += f"; hazard ratio {num(hr['estimate'])} ({ci(hr['ci'])})"
+    return text
 
 
 def _headline(summary: Mapping, primary: str, kinds: Mapping[str, str]) -> list[dict]:

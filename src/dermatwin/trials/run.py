@@ -464,7 +464,8 @@ class ChunkResult:
 def _with_triggers(spec: TrialSpec, arm_index: int, pop: Population, j: int, plan: Plan) -> Plan:
     """``plan`` of the chunk's patient ``j`` plus its flare triggers (if the trial has
     any): drawn from the patient's own stream (seed, population stream, candidate), so the
-    same whatever chunk it is in, and the same patient in paired arms."""
+    same whatever chunk it is in, and the same patient in paired arms; smaller where the
+    plan puts a topical steroid on the skin (dermatwin.patients.triggers)."""
     if spec.triggers is None:
         return plan
     events = trigger_events(
@@ -473,6 +474,7 @@ def _with_triggers(spec: TrialSpec, arm_index: int, pop: Population, j: int, pla
         stream=spec.population_stream(arm_index),
         candidate=int(pop.covariates["candidate"].iloc[j]),
         days=float(spec.duration),
+        regimen=plan.events,
     )
     return Plan(events=[*plan.events, *events], parameters=plan.parameters)
 

@@ -124,12 +124,16 @@ class Enrol(_Strict):
 class RowRef(_Strict):
     """Where a row of the reference clinical data appears in this trial: an arm's
     endpoint, times ``scale`` (e.g. -1 when the row reports a reduction and the endpoint
-    is a % change); ``n`` is the published arm size (for the simulated interval)."""
+    is a % change); ``n`` is the published arm size (for the simulated interval); ``se``
+    a published standard error of the row's value (in the row's unit) where the row is a
+    pooled estimate rather than one arm (e.g. a meta-analysis' 95 % CI: (high - low) /
+    3.92): its likelihood and interval then use it instead of sampling at ``n``."""
 
     arm: str
     endpoint: str
     scale: Number = 1.0
     n: Whole | None = Field(None, ge=1, le=MAX_N_ARM)
+    se: Number | None = Field(None, gt=0)
 
 
 def parse_endpoint(text: str, disease: str) -> Endpoint:

@@ -21,7 +21,9 @@ Choices (all two-sided, default level 95 %):
   bands; the median is the first time the survival falls to 0.5 or below and its interval is
   read off the bands (from the time the lower band first falls to 0.5 to the time the upper
   band does, in the spirit of Brookmeyer and Crowley; NaN where a band never gets there);
-  arms are compared with the log-rank test (``scipy.stats.logrank``).
+  arms are compared with the log-rank test (``scipy.stats.logrank``) and by the hazard ratio
+  of a Cox model with the arm as its one covariate (Efron ties, Wald interval;
+  :mod:`dermatwin.trials.hazard_ratio`).
 
 Missing values (NaN or infinite: a failed simulation, a score that could not be computed,
 a dropout) are left out of every estimate and its denominator, never counted as a
@@ -42,6 +44,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from dermatwin.trials.hazard_ratio import hazard_ratio
 
 KINDS = ("rate", "mean", "time_to_event")
 EVENT_SUFFIX = "_event"
@@ -254,6 +258,15 @@ def _event_times(times, events) -> tuple[np.ndarray, np.ndarray]:
     return t[e > 0], t[e <= 0]
 
 
+def _survival(times, events) -> tuple[np.ndarray, np.ndarray, object]:
+    """(event times, censoring times), each sorted, and their ``scipy.stats.ecdf``
+    (None where no time is left)."""
+    ev, ce = (np.sort(x) for x in _event_times(times, events))
+    if ev.size + ce.size == 0:
+        return ev, ce, None
+    return ev, ce, stats.ecdf(stats.CensoredData(uncensored=ev, right=ce))
+
+
 def kaplan_meier(times, events, level: float = 0.95) -> tuple[pd.DataFrame, dict]:
     """Kaplan-Meier estimate; rows with a NaN time or event flag are dropped.
 
@@ -262,14 +275,12 @@ def kaplan_meier(times, events, level: float = 0.95) -> tuple[pd.DataFrame, dict
     ``time``; ``lower``/``upper`` the log-log pointwise band); ``median`` is
     ``{"estimate", "ci": (lo, hi)}`` in the units of ``times`` (NaN where not reached).
     """
-    ev, ce = _event_times(times, events)
-    ev, ce = np.sort(ev), np.sort(ce)
+    ev, ce, res = _survival(times, events)
     t_all = np.sort(np.concatenate([ev, ce]))
     columns = ["time", "survival", "lower", "upper", "at_risk", "events", "censored"]
     nan_median = {"estimate": math.nan, "ci": (math.nan, math.nan)}
-    if t_all.size == 0:
+    if res is None:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns}), nan_median
-    res = stats.ecdf(stats.CensoredData(uncensored=ev, right=ce))
     grid = np.asarray(res.sf.quantiles, dtype=float)
     surv = np.asarray(res.sf.probabilities, dtype=float)
     with warnings.catch_warnings():  # undefined (NaN) where survival is 0 or 1
@@ -294,16 +305,32 @@ def kaplan_meier(times, events, level: float = 0.95) -> tuple[pd.DataFrame, dict
             "censored": n_cens.astype(int),
         }
     )
-
-    def first_at_or_below(curve: np.ndarray) -> float:
-        hit = np.flatnonzero(curve <= 0.5)
-        return float(grid[hit[0]]) if hit.size else math.nan
-
     median = {
-        "estimate": first_at_or_below(surv),
-        "ci": (first_at_or_below(lower), first_at_or_below(upper)),
+        "estimate": _first_at_or_below_half(grid, surv),
+        "ci": (_first_at_or_below_half(grid, lower), _first_at_or_below_half(grid, upper)),
     }
     return table, median
+
+
+def _first_at_or_below_half(grid: np.ndarray, curve: np.ndarray) -> float:
+    """The first time of ``grid`` where ``curve`` is 0.5 or below (NaN if never)."""
+    hit = np.flatnonzero(curve <= 0.5)
+    return float(grid[hit[0]]) if hit.size else math.nan
+
+
+def kaplan_meier_median(times, events) -> float:
+    """The median of :func:`kaplan_meier` alone (its ``median["estimate"]``, the same
+    ``scipy.stats.ecdf`` survival; NaN where not reached), without the table and bands:
+    fast enough for thousands of bootstrap trials.
+
+    >>> kaplan_meier_median([3, 5, 6, 8, 10, 12, 15, 20], [1, 0, 1, 1, 0, 1, 1, 1])
+    12.0
+    """
+    res = _survival(times, events)[2]
+    if res is None:
+        return math.nan
+    sf = res.sf
+    return _first_at_or_below_half(np.asarray(sf.quantiles), np.asarray(sf.probabilities))
 
 
 def survival_at(times, events, at: Sequence[float], level: float = 0.95) -> dict:
@@ -378,9 +405,11 @@ def summarise(
     censored)); ``kinds`` maps each endpoint to ``"rate"``, ``"mean"`` or ``"time_to_event"``.
     Rates (estimates, intervals and differences) are in percent; time-to-event estimates are
     median times with their interval, compared by the difference of medians (no interval)
-    and the log-rank p-value. ``reference`` defaults to ``"placebo"`` if present, else the
-    first arm. Arms keep their order in ``order`` (the trial's arms; arms not in it follow),
-    else their order of first appearance; endpoints the order of ``kinds``.
+    and the log-rank p-value, and the comparison adds ``hazard_ratio`` (arm versus
+    reference, ``{"estimate", "ci"}``, None where an arm has no events). ``reference``
+    defaults to ``"placebo"`` if present, else the first arm. Arms keep their order in
+    ``order`` (the trial's arms; arms not in it follow), else their order of first
+    appearance; endpoints the order of ``kinds``.
     NaN comes out as None. The bootstrap for arm i, endpoint j is seeded with ``[seed, i, j]``,
     so the result depends only on the inputs and ``seed``.
 
@@ -495,6 +524,7 @@ def summarise(
                 d = math.nan if m_arm is None or m_ref is None else m_arm - m_ref
                 lo = hi = math.nan
                 p = logrank_test(*surv(arm, name), *surv(ref, name))["p_value"]
+                hr = hazard_ratio(*surv(arm, name), *surv(ref, name), level)
             comparison = {
                 "endpoint": name,
                 "arm": arm,
@@ -503,6 +533,11 @@ def summarise(
                 "ci": [_float(lo), _float(hi)],
                 "p_value": _float(p),
             }
+            if kind == "time_to_event":
+                comparison["hazard_ratio"] = {
+                    "estimate": _float(hr["estimate"]),
+                    "ci": [_float(c) for c in hr["ci"]],
+                }
             if paired:
                 comparison["method"] = PAIRED_METHODS[kind]
             comparisons.append(comparison)
@@ -516,8 +551,8 @@ PAIRED_METHODS = {
     "rate": "paired: difference of proportions, Newcombe hybrid score interval for paired "
     "data (method 10), McNemar exact test",
     "mean": "paired: mean of paired differences, t interval, paired t test",
-    "time_to_event": "unpaired: difference of Kaplan-Meier medians, log-rank test (time to "
-    "event is not paired)",
+    "time_to_event": "unpaired: difference of Kaplan-Meier medians, log-rank test and Cox "
+    "hazard ratio (time to event is not paired)",
 }
 
 

@@ -8,7 +8,9 @@ covariates that make ulcers chronic (ulcer area, HbA1c, perfusion as ABI, infect
 change; an area reduction is its negative). The healing is
 :mod:`dermatwin.model.wound_healing`. A burn trial gives the burn (``burn:`` depth, site
 area, TBSA; :mod:`dermatwin.model.burns`): closure is re-epithelialisation, and
-``mean:hts_risk@TIME`` the mean hypertrophic-scar risk from the time to heal. Every arm
+``mean:hts_risk@TIME`` the mean hypertrophic-scar risk from the time to heal (TIME must
+be the trial's duration: a site's risk follows the day it heals, known at the end; a
+site still open then counts as healing after it). Every arm
 holds the same virtual patients (paired by design: the effect of the cells is read on
 the same patients), drawn from the trial seed; results are bit-identical for a seed.
 
@@ -236,6 +238,12 @@ class WoundTrialSpec(StrictModel):
                 )
             if ep.time is not None and ep.time > self.duration:
                 raise ValueError(f"endpoints: {text!r} is after the trial's duration")
+            if ep.variable == HTS_RISK and ep.time != self.duration:
+                # the risk follows the day a site heals, known only at the end
+                raise ValueError(
+                    f"endpoints: {text!r}: the scar risk is a whole-trial value; allowed: "
+                    f"mean:hts_risk@{self.duration:g}d (the duration)"
+                )
             if ep.variable == WOUND_AREA and ep.kind != "closed" and ep.time is not None:
                 if ep.time % VISIT_DAYS:  # the area is assessed at weekly visits
                     raise ValueError(

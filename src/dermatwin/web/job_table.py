@@ -54,6 +54,11 @@ UNITS = {"trial": "chunks", "twin": "sampler steps", "plan": "regimens", "valida
 PAGES = {"trial": "/runs", "twin": "/twins", "plan": "/plans", "validation": "/validation"}
 
 
+def new_job_id() -> str:
+    """A fresh job id (random: 16 hex digits)."""
+    return secrets.token_hex(8)
+
+
 def is_job_id(text: str) -> bool:
     """Whether ``text`` is a job id (the check every route makes before any file access)."""
     return isinstance(text, str) and _ID.fullmatch(text) is not None
@@ -122,9 +127,12 @@ class JobTable:
         with self._lock:
             return self._db.execute(sql, args).rowcount
 
-    def add(self, name: str, *, patients: int, chunks: int, kind: str = "trial") -> str:
+    def add(
+        self, name: str, *, patients: int, chunks: int, kind: str = "trial", job: str | None = None
+    ) -> str:
+        """Queue a job (``job``: its id, default a :func:`new_job_id`); its id."""
         assert kind in KINDS, kind
-        job = secrets.token_hex(8)
+        job = job or new_job_id()
         self._write(
             "INSERT INTO jobs (id, name, status, created, patients, chunks_total, kind) "
             "VALUES (?, ?, 'queued', ?, ?, ?, ?)",

@@ -6,22 +6,25 @@ validation (:mod:`dermatwin.web.tasks`).
 The data folder holds ``jobs.sqlite`` (:mod:`dermatwin.web.job_table`), each job's trial
 as submitted in ``trials/ID.yaml`` and its output folder ``runs/ID/`` (claimed, staged
 and swapped by :mod:`dermatwin.io.output_folder`; an interrupted run stays staged in
-``runs/.ID.partial``). A job is cancelled between chunks (the run's chunk hook stops it;
-its finished chunks stay staged) and a cancelled or interrupted job is resumed with the
-run's own ``resume``: only its missing chunks are computed. A twin fit or plan is
+``runs/.ID.partial``). A job's files are written before its row is added (a failed
+write or a full queue removes them: no row ever names missing files). A job is
+cancelled between chunks (the run's chunk hook stops it; its finished chunks stay
+staged) and a cancelled or interrupted job is resumed with the run's own ``resume``:
+only its missing chunks are computed. A twin fit or plan is
 cancelled between sampler steps or regimens, and a resume starts it again (same seed,
 same result); a validation job is cancelled only before it starts.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dermatwin._base.errors import DermatwinError
-from dermatwin.web.job_table import ACTIVE, RESUMABLE, JobTable
+from dermatwin.web.job_table import ACTIVE, RESUMABLE, JobTable, new_job_id
 from dermatwin.web.limits import LimitError, Limits, WebError, check_work
 
 
@@ -76,17 +79,43 @@ class JobRunner:
                 f"{self.limits.max_patients} per job"
             )
         check_work(spec, patients, self.limits)
-        with self._lock:
-            waiting = self.table.count("queued")
-            if waiting >= self.limits.max_queued:
-                raise LimitError(
-                    f"queue full: {waiting} jobs waiting; allowed: up to "
-                    f"{self.limits.max_queued}; try again when one has started"
-                )
-            job = self.table.add(spec.name, patients=patients, chunks=len(trial_chunks(spec)))
-        path = self.trial_file(job)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml_text, encoding="utf-8")
+
+        def write(job: str) -> None:
+            path = self.trial_file(job)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml_text, encoding="utf-8")
+
+        def remove(job: str) -> None:
+            self.trial_file(job).unlink(missing_ok=True)
+
+        return self._queue("trial", spec.name, patients, len(trial_chunks(spec)), write, remove)
+
+    def _queue(
+        self,
+        kind: str,
+        name: str,
+        patients: int,
+        units: int,
+        write: Callable[[str], None],
+        remove: Callable[[str], None],
+    ) -> str:
+        """Write a new job's files (``write(job)``), then add its row and start it; a
+        failed write or a full queue removes what was written (``remove(job)``), so a
+        refused or failed submission leaves neither a file nor a row. Its id."""
+        job = new_job_id()
+        try:
+            write(job)
+            with self._lock:  # admission: the queue check and the insert are one step
+                waiting = self.table.count("queued")
+                if waiting >= self.limits.max_queued:
+                    raise LimitError(
+                        f"queue full: {waiting} jobs waiting; allowed: up to "
+                        f"{self.limits.max_queued}; try again when one has started"
+                    )
+                self.table.add(name, patients=patients, chunks=units, kind=kind, job=job)
+        except BaseException:
+            remove(job)
+            raise
         self._start(job, resume=False)
         return job
 
@@ -118,18 +147,13 @@ class JobRunner:
 
     def submit_task(self, kind: str, name: str, units: int, write: Callable[[str], None]) -> str:
         """Queue a job of ``kind`` (:mod:`dermatwin.web.tasks`) of ``units`` progress units;
-        ``write(job)`` stores its request before it can start. Its id."""
-        with self._lock:
-            waiting = self.table.count("queued")
-            if waiting >= self.limits.max_queued:
-                raise LimitError(
-                    f"queue full: {waiting} jobs waiting; allowed: up to "
-                    f"{self.limits.max_queued}; try again when one has started"
-                )
-            job = self.table.add(name, patients=1, chunks=units, kind=kind)
-        write(job)
-        self._start(job, resume=False)
-        return job
+        ``write(job)`` stores its request in the job's folder before it can start. Its id."""
+        from dermatwin.web.tasks import job_dir
+
+        def remove(job: str) -> None:
+            shutil.rmtree(job_dir(self.data, kind, job), ignore_errors=True)
+
+        return self._queue(kind, name, 1, units, write, remove)
 
     def _run(self, job: str, resume: bool) -> None:
         stop = self._stop[job]

@@ -9,7 +9,8 @@ fit settings) and, once fitted, ``fit/`` (the ``dermatwin twin fit`` folder plus
 ``bands.csv`` and ``fit.png``); ``plans/ID/`` holds ``request.json`` and ``out/``
 (``plan.csv``, ``plan.json``, ``report.html``, ``plan.png``); ``validations/ID/`` holds
 ``request.json`` and ``validation.json`` (the ``dermatwin validate --json`` result).
-Results are written to a staging folder and renamed into place when complete.
+Results are written to a staging folder and swapped into place when complete
+(:func:`_publish`: an earlier result is replaced whole, never deleted first).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from dermatwin.io.json_safe import dumps as json_dumps
+from dermatwin.io.output_folder import exchange
 from dermatwin.web.limits import LimitError, Limits, WebError
 
 #: what a visit upload may be called (the CLI reads CSV and YAML visit files)
@@ -44,6 +47,11 @@ def plan_dir(data: Path, job: str) -> Path:
 
 def validation_dir(data: Path, job: str) -> Path:
     return data / "validations" / job
+
+
+def job_dir(data: Path, kind: str, job: str) -> Path:
+    """The folder of a twin, plan or validation job."""
+    return {"twin": twin_dir, "plan": plan_dir, "validation": validation_dir}[kind](data, job)
 
 
 def upload_name(filename: str) -> str:
@@ -72,8 +80,26 @@ def _stage(final: Path) -> Path:
 
 
 def _publish(tmp: Path, final: Path) -> None:
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    """Put the finished ``tmp`` at ``final`` so that an interruption never leaves no
+    result there: an earlier result trades places with ``tmp`` in one atomic exchange
+    (:func:`dermatwin.io.output_folder.exchange`) and is deleted afterwards; where the
+    file system cannot exchange, it is renamed aside to ``.NAME.old``, ``tmp`` renamed in
+    (the earlier result put back if that fails) and then deleted (there, only a kill
+    between the two renames leaves the earlier result at ``.NAME.old`` alone)."""
+    if not os.path.lexists(final):
+        os.rename(tmp, final)
+    elif exchange(tmp, final):
+        shutil.rmtree(tmp)  # the earlier result, now at the staging path
+    else:
+        aside = final.with_name(f".{final.name}.old")
+        shutil.rmtree(aside, ignore_errors=True)
+        os.rename(final, aside)
+        try:
+            os.rename(tmp, final)
+        except BaseException:
+            os.rename(aside, final)
+            raise
+        shutil.rmtree(aside)
 
 
 def _save_png(image, path: Path) -> None:

@@ -50,7 +50,7 @@ def add(b: ModelBuilder) -> None:
     age0 = b.parameter(
         "age_years",
         30.0,
-        unit="au",
+        unit="year",
         source="assumed: default patient at the reference age (per patient)",
         lower=0.0,
         upper=100.0,
@@ -68,7 +68,7 @@ def add(b: ModelBuilder) -> None:
     ref = b.parameter(
         "age_reference",
         30.0,
-        unit="au",
+        unit="year",
         source="assumed: young adult; SCA-03 declines are linear in adult age",
         lower=0.0,
         upper=100.0,
@@ -77,7 +77,7 @@ def add(b: ModelBuilder) -> None:
     beta = b.parameter(
         "collagen_loss_per_year",
         0.01,
-        unit="au",
+        unit="1/year",
         source="SCA-23 (skin collagen content falls about 1 % per year in adults)",
         lower=0.0,
         upper=0.012,
@@ -86,7 +86,7 @@ def add(b: ModelBuilder) -> None:
     el_loss = b.parameter(
         "elasticity_loss_per_year",
         0.008,
-        unit="au",
+        unit="1/year",
         source="assumed: slope not in the reference data; SCA-05..07 give only "
         "correlations of Cutometer R7/R0/R6 with age",
         lower=0.0,
@@ -102,7 +102,7 @@ def add(b: ModelBuilder) -> None:
     b.add_signal("age_norm", n_t / n0 - 1)
     b.add_signal("age_norm_rate", -beta * clock / DAYS_PER_YEAR / n0)
     b.add_signal("age_elasticity", -el_loss * (age - ref))
-    b.output("skin_age", age, unit="au", description="age of the skin (years)")
+    b.output("skin_age", age, unit="year", description="age of the skin (years)")
     b.output(
         "collagen_content_age",
         n_t,

@@ -87,7 +87,7 @@ def add(b: ModelBuilder) -> None:
         0.05,
         "dimensionless",
         TUNED.format(rows="AD_UCBMSC_FURESTEM_P3A_EASI50_W12_T/_P")
-        + "; fitted (paired) in parameter sets CAL-2 to CAL-4"
+        + "; fitted (paired) in parameter sets CAL-2 to CAL-5"
         + ": a local depot meets few phagocytes compared with lung, spleen and liver "
         "(prior 0-1)",
         "weight of skin-local efferocytosis relative to systemic",
@@ -107,7 +107,7 @@ def add(b: ModelBuilder) -> None:
         0.05,
         "1/day",
         TUNED.format(rows=ROWS) + "; fitted (paired) to AD_ATMSC_ADSTEM2025_P2_EASI75_W16_T/_P in "
-        "parameter sets CAL-2 to CAL-4 (prior 0.005-1)",
+        "parameter sets CAL-2 to CAL-5 (prior 0.005-1)",
         "induced-Treg gain per day at a full tolerogenic phagocyte pool",
     )
     k_mem = par(
