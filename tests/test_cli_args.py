@@ -77,6 +77,16 @@ BAD_OPTIONS = {
     "plan --draws 0": (["plan", "TWIN", "--draws", "0"], "--draws"),
     "plan --top -1": (["plan", "TWIN", "--top", "-1"], "--top"),
     "plan --top 0": (["plan", "TWIN", "--top", "0"], "--top"),
+    "calibrate --workers 0": (["calibrate", "--workers", "0"], "--workers"),
+    "calibrate --workers -1": (["calibrate", "--workers", "-1"], "--workers"),
+    "calibrate --workers huge": (["calibrate", "--workers", "100000"], "--workers", "per CPU"),
+    "calibrate-placebo --workers 0": (["calibrate-placebo", "--workers", "0"], "--workers"),
+    "calibrate-placebo --workers huge": (
+        ["calibrate-placebo", "--workers", "100000"],
+        "--workers",
+        "per CPU",
+    ),
+    "validate --workers huge": (["validate", "--workers", "100000"], "--workers", "per CPU"),
     # usage errors: typer's boxed messages become one line
     "text for a number": ([*FIT, "--seed", "x"], "--seed"),
     "unknown option": ([*FIT, "--sed", "1"], "--sed"),

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from dermatwin._base.verbosity import notice
 from dermatwin._version import __version__
-from dermatwin.cli_checks import SEED_MAX, above, between, input_file
+from dermatwin.cli_checks import SEED_MAX, above, between, input_file, worker_count
 from dermatwin.cli_common import (
     DISCLAIMER,
     OverwriteOpt,
@@ -275,7 +275,15 @@ PlaceboNodesOpt = Annotated[
     ),
 ]
 RerunWorkersOpt = Annotated[
-    int, typer.Option("--workers", min=1, max=256, help="worker processes for the reruns")
+    int, typer.Option("--workers", callback=worker_count, help="worker processes for the reruns")
+]
+CalibrationWorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        callback=worker_count,
+        help="worker processes for the grid points (the same result for any number)",
+    ),
 ]
 
 
@@ -802,6 +810,7 @@ def calibrate(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="replace an earlier dermatwin output in --petab")
     ] = False,
+    workers: CalibrationWorkersOpt = 1,
 ) -> None:
     """Fit the open values (placebo, drug effects, the host-carried MSC effect, score
     mapping) to the reference clinical rows as grid posteriors: a point (the mode),
@@ -827,6 +836,7 @@ def calibrate(
             draws=draws,
             patients=patients,
             progress=None,
+            workers=workers,
         )
         write_parameter_set(pset, out)
         shipped = load_parameter_set("default")
@@ -874,16 +884,19 @@ def calibrate_placebo(
     out: Annotated[
         Path, typer.Option("--out", help="where to write the fitted placebo models (YAML)")
     ] = Path("results/calibration/placebo_effects.yaml"),
+    workers: CalibrationWorkersOpt = 1,
 ) -> None:
     """Fit the trial-level placebo random effect of each disease (mu, tau) to the placebo
     arms of the example trials, with the shipped parameter set (takes minutes)."""
     from dermatwin.calibration.placebo import TARGETS, fit_placebo, write_placebo_models
     from dermatwin.calibration.validate import reference_trials
+    from dermatwin.calibration.workers import worker_pool
     from dermatwin.params.parameter_set import load_parameter_set
 
     with user_errors():
         specs, pset = reference_trials(), load_parameter_set("default")
-        models = [fit_placebo(specs, pset, d, notice) for d in TARGETS]
+        with worker_pool(workers) as pool:  # started once for both diseases
+            models = [fit_placebo(specs, pset, d, notice, workers=pool or 1) for d in TARGETS]
         write_placebo_models(models, out)
     for m in models:
         lo, hi = m.tau_ci

@@ -26,6 +26,18 @@ def above(low: float):
     return check
 
 
+def worker_count(value: int | None) -> int | None:
+    """An option callback: local worker processes, 1 to
+    :func:`~dermatwin.execution.base.max_workers` (4 per CPU)."""
+    from dermatwin.execution.base import max_workers
+
+    if value is not None and not 1 <= value <= max_workers():
+        raise typer.BadParameter(
+            f"{value}; allowed: a whole number from 1 to {max_workers()} (4 per CPU)"
+        )
+    return value
+
+
 def input_file(path: Path | None) -> Path | None:
     """An argument callback: an input file exists, is a file and is readable (checked
     while the command line is parsed, so before any work)."""

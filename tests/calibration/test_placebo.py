@@ -106,9 +106,25 @@ def test_calibrate_placebo_writes_models_that_read_back(tmp_path, monkeypatch):
     from dermatwin.cli import app
 
     shipped = read_placebo_models()
-    monkeypatch.setattr(placebo, "fit_placebo", lambda specs, pset, d, log: shipped[d])
+    monkeypatch.setattr(placebo, "fit_placebo", lambda specs, pset, d, log, **kw: shipped[d])
     out = tmp_path / "placebo.yaml"
     res = CliRunner().invoke(app, ["calibrate-placebo", "--out", str(out)])
     assert res.exit_code == 0, res.stderr
     assert read_placebo_models(out) == shipped
     assert "AD: model.placebo_response on the log scale" in res.stdout
+
+
+def test_curves_in_workers_equal_curves_in_one_process(pool, monkeypatch):
+    """``calibrate-placebo --workers``: the same curves, hence the same fit (few patients,
+    3 curve points)."""
+    from dermatwin.calibration import placebo
+
+    grid = placebo.grid_values
+    monkeypatch.setattr(placebo, "grid_values", lambda disease, points=3: grid(disease, points))
+    specs = reference_trials()
+    two = dict(sorted((r.trial, specs[r.trial]) for r in placebo_rows(specs, "AD"))[:2])
+    pset = load_parameter_set("default")
+    one = placebo.fit_placebo(two, pset, "AD", log=lambda _: None, n=8)
+    lines: list[str] = []
+    again = placebo.fit_placebo(two, pset, "AD", log=lines.append, n=8, workers=pool)
+    assert again == one and len(lines) == 2 and len(one.rows[0]["curve"]) == 3

@@ -142,14 +142,15 @@ def test_check_against_uses_the_posterior_spread(fitted):
 
 
 def test_cli_calibrate_writes_draws_and_checks_the_shipped_value(tmp_path):
-    """One cheap real step (the IGA 0/1 edge on SOLO-1's dupilumab arm), the others kept."""
+    """One cheap real step (the IGA 0/1 edge on SOLO-1's dupilumab arm), the others kept;
+    its grid points in 2 worker processes."""
     import os
     import subprocess
     import sys
 
     out = tmp_path / "set.yaml"
     cmd = [sys.executable, "-m", "dermatwin.cli", "calibrate", "--only", "severity.iga1_easi"]
-    cmd += ["--draws", "8", "--patients", "150", "--out", str(out), "--check"]
+    cmd += ["--draws", "8", "--patients", "150", "--out", str(out), "--check", "--workers", "2"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "within the posterior spread" in proc.stdout and "95 % CrI" in proc.stdout
@@ -242,3 +243,41 @@ def test_a_partial_refit_keeps_the_other_steps_grids():
     assert merged[1].trial == "new.yaml"  # the refitted grid replaces the kept one
     # a base drawn with other seeds: only the refitted grids
     assert _merged_grids(kept, [new_b], steps, 11, 0) == (new_b,)
+
+
+def test_workers_give_the_same_grid_and_draws(tmp_path, pool):
+    """Grid points in 2 worker processes: the same simulated values, draws and checks."""
+    problem = step_problem(_step(tmp_path, n=30), patients=30)
+    kw = {"draws": 8, "nodes": 4, "check_points": 2}
+    one = step_posterior(problem, BASE, **kw)
+    two = step_posterior(problem, BASE, workers=pool, **kw)
+    assert one.simulated.keys() == two.simulated.keys()
+    for key, values in one.simulated.items():
+        assert np.array_equal(values, two.simulated[key])
+    assert np.array_equal(one.draws_u, two.draws_u) and one.checks == two.checks
+    assert len(one.checks) == 2 and np.array_equal(one.axes[0], two.axes[0])
+
+
+def test_an_error_in_a_worker_is_the_one_line_error_of_one_process(tmp_path, pool):
+    from dermatwin.params.parameter_set import CalibrationError
+
+    bad = BASE.with_value(
+        FittedValue(target="model.no_such_value", value=1.0, unit="1", bounds=(0, 2),
+                    fitted_to=["R"], trial="t")
+    )  # fmt: skip
+    problem = step_problem(_step(tmp_path, n=10), patients=10)
+    messages = []
+    for workers in (1, pool):
+        with pytest.raises(CalibrationError) as err:
+            step_posterior(problem, bad, draws=4, nodes=2, check_points=0, workers=workers)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1] and "no_such_value" in messages[0]
+    assert "\n" not in messages[0]
+
+
+@pytest.mark.parametrize("workers", [0, -1, 10_000, 1.5])
+def test_bad_workers_are_refused_before_any_run(workers, tmp_path):
+    from dermatwin.params.parameter_set import CalibrationError
+
+    with pytest.raises(CalibrationError, match=r"^workers: .*allowed: a whole number from 1"):
+        calibrate_posterior(base=BASE, log=print, steps=(_step(tmp_path),), workers=workers)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from dermatwin.errors import ModelError
@@ -57,6 +59,10 @@ def test_structure_hash_ignores_values_but_content_hash_does_not():
     m2 = m.with_defaults(k=0.7)
     assert m.structure_hash == m2.structure_hash
     assert m.content_hash != m2.content_hash
+    # the copy is handed its original's hash; computed anew from its equations, it agrees
+    fresh = dataclasses.replace(m2)
+    assert "structure_hash" in vars(m2) and "structure_hash" not in vars(fresh)
+    assert fresh.structure_hash == m2.structure_hash
 
 
 def test_units_parse_and_reject_unknown():

@@ -57,6 +57,7 @@ from scipy.special import expit, logit
 
 from dermatwin._base.atomic import write_text_atomic
 from dermatwin.calibration.likelihood import binomial_loglik
+from dermatwin.execution.base import Executor
 from dermatwin.params.parameter_set import CalibrationError, FittedValue, ParameterSet
 from dermatwin.therapy.items import DrugItem
 from dermatwin.trials.spec import PRIMARY_SCORE, TrialSpec
@@ -199,20 +200,22 @@ def grid_values(disease: str, points: int = GRID) -> np.ndarray:
     return back(np.linspace(to(low), to(high), points))
 
 
-def response_curve(
-    spec: TrialSpec, row: PlaceboRow, pset: ParameterSet, disease: str, n: int = CURVE_N
-) -> list[float]:
-    """The placebo arm's responder rate (%) at each :func:`grid_values` point."""
+def _curve_runs(spec, row: PlaceboRow, pset, disease: str, n: int) -> list[tuple]:
+    """The arguments of :func:`_arm_rate` at each :func:`grid_values` point of the row's
+    curve: the placebo arm alone, its parameter set to the point."""
+    one = curve_spec(spec, row, n)
+    return [
+        (one.model_copy(update={"parameter_set": with_placebo(pset, disease, v)}), row)
+        for v in grid_values(disease)
+    ]
+
+
+def _arm_rate(spec: TrialSpec, row: PlaceboRow) -> float:
+    """The row's responder rate (%) in a run of ``spec`` (a worker's task)."""
     from dermatwin.trials.run import run_trial
 
-    one = curve_spec(spec, row, n)
-    rates = []
-    for value in grid_values(disease):
-        result = run_trial(
-            one.model_copy(update={"parameter_set": with_placebo(pset, disease, value)})
-        )
-        rates.append(float(result.summary["arms"][row.arm][row.endpoint]["estimate"]))
-    return rates
+    result = run_trial(spec)
+    return float(result.summary["arms"][row.arm][row.endpoint]["estimate"])
 
 
 class Curves:
@@ -366,18 +369,25 @@ def fit_placebo(
     disease: str,
     log: Callable[[str], None] = print,
     n: int = CURVE_N,
+    workers: int | Executor = 1,
 ) -> PlaceboModel:
-    """Simulate the placebo curves of ``disease``'s trials and fit mu and tau."""
+    """Simulate the placebo curves of ``disease``'s trials and fit mu and tau; the curve
+    points of all trials run in ``workers`` processes (or an open executor's), the same
+    model for any number."""
+    from dermatwin.calibration.workers import run_each, worker_pool
+
     rows = placebo_rows(specs, disease)
     if len(rows) < 2:
         raise CalibrationError(f"placebo model {disease}: needs 2 or more placebo arms")
     target, kind, bounds = TARGETS[disease]
     to, _ = _scale(kind)
     thetas = to(grid_values(disease))
-    rates = []
-    for r in rows:
-        rates.append(response_curve(specs[r.trial], r, pset, disease, n))
-        log(f"{disease} {r.row}: " + ", ".join(f"{v:.1f}" for v in rates[-1]))
+    runs = [_curve_runs(specs[r.trial], r, pset, disease, n) for r in rows]
+    with worker_pool(workers) as pool:
+        flat = run_each(_arm_rate, [a for row_runs in runs for a in row_runs], pool)
+    rates = [flat[j * len(thetas) : (j + 1) * len(thetas)] for j in range(len(rows))]
+    for r, curve in zip(rows, rates, strict=True):
+        log(f"{disease} {r.row}: " + ", ".join(f"{v:.1f}" for v in curve))
     curves = Curves(thetas, np.array(rates), n)
     center = placebo_value(pset, disease)
     fit = fit_tau(

@@ -39,6 +39,8 @@ from scipy.interpolate import RegularGridInterpolator
 from dermatwin.calibration.fit import STEPS, difference_key, selected_steps, starting_set
 from dermatwin.calibration.problem import StepProblem, step_problem
 from dermatwin.calibration.targets import EXAMPLE_TRIALS, row_predictions
+from dermatwin.calibration.workers import run_each, worker_pool
+from dermatwin.execution.base import Executor
 from dermatwin.params.parameter_set import (
     FittedValue,
     ParameterSet,
@@ -145,9 +147,7 @@ def _interpolate(axes, values: np.ndarray, points: np.ndarray) -> np.ndarray:
     return RegularGridInterpolator(axes, values)(points)
 
 
-def simulator(
-    problem: StepProblem, base: ParameterSet, seed: int | None = None
-) -> Callable[[np.ndarray], dict[str, float]]:
+def simulator(problem: StepProblem, base: ParameterSet, seed: int | None = None) -> StepSimulator:
     """A function of the open values (natural units) giving every row term's simulated
     value (percent; a paired difference in percentage points). All arms hold the same
     virtual patients: the trial's seed (or ``seed``) fixes them for every evaluation."""
@@ -163,19 +163,33 @@ def simulator(
     else:
         keep = {t.row: refs[t.row] for t in problem.terms}
         run = run.model_copy(update={"reference_rows": keep})
+    return StepSimulator(problem, base, run, refs, bool(placebo))
 
-    def evaluate(x: np.ndarray) -> dict[str, float]:
-        result = run_trial(run.model_copy(update={"parameter_set": with_values(base, problem, x)}))
-        if not placebo:
-            preds = {p.row: p.predicted for p in row_predictions(run, result, problem.trial)}
+
+@dataclass(frozen=True)
+class StepSimulator:
+    """:func:`simulator`'s function: plain data, so that it pickles to worker processes."""
+
+    problem: StepProblem
+    base: ParameterSet
+    #: the step's arms on common virtual patients
+    run: TrialSpec
+    refs: dict
+    #: the rows are paired differences against a placebo arm
+    placebo: bool
+
+    def __call__(self, x: np.ndarray) -> dict[str, float]:
+        problem, refs = self.problem, self.refs
+        pset = with_values(self.base, problem, x)
+        result = run_trial(self.run.model_copy(update={"parameter_set": pset}))
+        if not self.placebo:
+            preds = {p.row: p.predicted for p in row_predictions(self.run, result, problem.trial)}
             return {t.key: preds[t.row] for t in problem.terms}
         by = {(c["arm"], c["endpoint"]): c["difference"] for c in result.summary["comparisons"]}
         return {
             difference_key(t.row, t.placebo): refs[t.row].scale * by[(t.arm, t.endpoint)]
             for t in problem.terms
         }
-
-    return evaluate
 
 
 def _up_to_rows(run: TrialSpec, problem: StepProblem) -> TrialSpec:
@@ -232,10 +246,11 @@ def with_values(base: ParameterSet, problem: StepProblem, x, **extra) -> Paramet
     return base
 
 
-def _evaluate_grid(evaluate, problem: StepProblem, axes) -> dict[str, np.ndarray]:
+def _evaluate_grid(evaluate, problem: StepProblem, axes, pool=None) -> dict[str, np.ndarray]:
     points = _mesh(axes)
     shape = points.shape[:-1]
-    sims = [evaluate(problem_values(problem, u)) for u in points.reshape(-1, len(axes))]
+    xs = [(problem_values(problem, u),) for u in points.reshape(-1, len(axes))]
+    sims = run_each(evaluate, xs, pool)
     return {t.key: np.array([s[t.key] for s in sims]).reshape(shape) for t in problem.terms}
 
 
@@ -291,13 +306,24 @@ def step_posterior(
     draw_seed: int = 0,
     nodes: int | None = None,
     check_points: int = CHECK_POINTS,
+    workers: int | Executor = 1,
 ) -> StepPosterior:
-    """The grid posterior of one step, conditioned on ``base`` (the earlier values)."""
-    evaluate = simulator(problem, base, seed)
+    """The grid posterior of one step, conditioned on ``base`` (the earlier values).
+    ``workers``: processes that run the grid points (the same result for any number), or
+    an open executor to reuse (:mod:`~dermatwin.calibration.workers`)."""
+    with worker_pool(workers) as pool:
+        return _step_posterior(
+            problem, simulator(problem, base, seed), draws, draw_seed, nodes, check_points, pool
+        )
+
+
+def _step_posterior(
+    problem: StepProblem, evaluate, draws, draw_seed, nodes, check_points, pool
+) -> StepPosterior:
     dims = len(problem.values)
     n_nodes = nodes or NODES[dims]
     coarse = [np.linspace(0.0, 1.0, n_nodes)] * dims
-    sims = _evaluate_grid(evaluate, problem, coarse)
+    sims = _evaluate_grid(evaluate, problem, coarse, pool)
     fine_axes, w = _fine_posterior(problem, coarse, sims, [(0.0, 1.0)] * dims)
     # half a coarse cell more on each side: the coarse interpolation may misplace the edge
     box = _box(fine_axes, w, 0.5 / (n_nodes - 1))
@@ -308,13 +334,14 @@ def step_posterior(
         inside &= ((fine_axes[i] >= lo) & (fine_axes[i] <= hi)).reshape(shape)
     outside = float(w[~inside].sum())
     axes = [np.linspace(lo, hi, n_nodes) for lo, hi in box]
-    sims = _evaluate_grid(evaluate, problem, axes)
+    sims = _evaluate_grid(evaluate, problem, axes, pool)
     fine_axes, w = _fine_posterior(problem, axes, sims, box)
     rng = np.random.default_rng([draw_seed, problem.index])
     drawn = _draw(fine_axes, w, draws, rng)
     post = StepPosterior(problem, axes, sims, fine_axes, w, drawn, outside)
-    for u in post.draws_u[:check_points]:
-        direct = evaluate(problem_values(problem, u))
+    checked = post.draws_u[:check_points]
+    directs = run_each(evaluate, [(problem_values(problem, u),) for u in checked], pool)
+    for u, direct in zip(checked, directs, strict=True):
         for t in problem.terms:
             interp = float(_interpolate(axes, sims[t.key], u[None, :])[0])
             post.checks.append(
@@ -462,6 +489,7 @@ def calibrate_posterior(
     patients: int | None = None,
     steps=STEPS,
     progress: bool | None = False,
+    workers: int = 1,
 ) -> ParameterSet:
     """Run the calibration steps (all, or those with a target in ``only``) as grid
     posteriors; return the set with each value's mode, draws and posterior summary, and
@@ -469,7 +497,8 @@ def calibrate_posterior(
     replaces every example trial's seed (other virtual patients); ``patients``: virtual
     patients per arm of the unpaired steps (default
     :data:`~dermatwin.calibration.problem.CALIBRATION_N`). ``progress``: a bar of steps
-    (None: on a terminal)."""
+    (None: on a terminal). ``workers``: processes that run each step's grid points, started
+    once for all steps (the same set for any number)."""
     from dermatwin.execution.progress import progress_bar
 
     chosen = selected_steps(steps, only)
@@ -482,10 +511,18 @@ def calibrate_posterior(
         "see docs/validation.md",
     )
     grids = []
-    with progress_bar("calibration", len(chosen), unit="steps", enabled=progress) as advance:
+    with (
+        worker_pool(workers) as pool,
+        progress_bar("calibration", len(chosen), unit="steps", enabled=progress) as advance,
+    ):
         for i, step in chosen:
             post = step_posterior(
-                step_problem(step, i, patients), pset, seed=seed, draws=draws, draw_seed=draw_seed
+                step_problem(step, i, patients),
+                pset,
+                seed=seed,
+                draws=draws,
+                draw_seed=draw_seed,
+                workers=pool or 1,
             )
             log(describe(post))
             pset = apply_posterior(pset, post)
@@ -581,11 +618,13 @@ grid nodes and the largest error of the interpolation against direct runs at two
 (percentage points); the point `value` is the posterior mode. `dermatwin calibrate
 --check` passes when every shipped value lies inside the refit's 95 % credible interval.
 `dermatwin calibrate --petab DIR` writes the problem (rows, arms, likelihoods, open
-values, priors) as PEtab v1 tables. **Steps are sequential**: each runs with the earlier
-values at their mode, so a step's spread omits the uncertainty of the values it builds
-on (placebo's, for the drugs on top of it); the per-row log-likelihoods at the grid
-nodes are kept in the set's provenance. Each value's draws also carry R-hat and ESS
-(arviz, the 64 draws split in their stored order into 4 chains): grid draws are
+values, priors) as PEtab v1 tables. `--workers N` runs each step's grid points (and
+`calibrate-placebo --workers N` the placebo curve points) in N processes, started once
+for the whole fit; the result is the same for any N. **Steps are sequential**: each runs
+with the earlier values at their mode, so a step's spread omits the uncertainty of the
+values it builds on (placebo's, for the drugs on top of it); the per-row log-likelihoods
+at the grid nodes are kept in the set's provenance. Each value's draws also carry R-hat
+and ESS (arviz, the 64 draws split in their stored order into 4 chains): grid draws are
 independent, so R-hat near 1 and an ESS near the number of draws are expected, and a
 value whose draws cluster would fail them. CAL-5 is this fit with draws (64 per value)
 and the likelihoods that carry the simulation's own error; CAL-3 (the same fit without

@@ -60,6 +60,7 @@ from dermatwin.calibration.targets import (  # noqa: E402
     clinical_rows,
     row_predictions,
 )
+from dermatwin.calibration.workers import check_workers, run_each, worker_pool  # noqa: E402
 from dermatwin.calibration.wounds import FITTED_ROWS as WOUND_FITTED  # noqa: E402
 from dermatwin.calibration.wounds import wound_rows, wound_trials  # noqa: E402
 from dermatwin.params.parameter_set import (
@@ -109,14 +110,9 @@ def validate(
     only; ``placebo_models``: default the shipped fits) and, for a set with posterior
     draws, over ``draws`` of them; the runs spread over ``workers`` processes (the same
     result for any number); ``progress``: a bar of runs (None: on a terminal)."""
-    pset, models, specs = _setup(
-        parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers
-    )
-    plans = _in_sample_plans(pset, specs, models, placebo_nodes, draws)
-    results = iter(run_all(_jobs(plans), workers, progress))
-    return pset, _in_sample_rows(plans, results) + wound_rows(directory, trials) + scar_rows(
-        directory, trials
-    )
+    options = (directory, trials, placebo_nodes, placebo_models, draws, workers, progress)
+    pset, rows, _ = _validation(parameter_set, *options, cross=False)
+    return pset, rows
 
 
 def cross_validate(
@@ -135,22 +131,24 @@ def cross_validate(
     both need (a trial that frees nothing) runs once. Returns the set, the in-sample rows,
     the left-out rows and, per trial, the values that returned to their prior. Needs a
     set with posterior draws."""
+    options = (directory, trials, placebo_nodes, placebo_models, draws, workers, progress)
+    pset, rows, (left, freed) = _validation(parameter_set, *options, cross=True)
+    return pset, rows, left, freed
+
+
+def _validation(
+    parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers, progress, cross
+) -> tuple[ParameterSet, list[RowPrediction], tuple[list[RowPrediction], dict]]:
+    """:func:`validate` (``cross`` False) or :func:`cross_validate`: the set, the in-sample
+    rows and the left-out rows with the freed values per trial (empty without ``cross``).
+    All runs go to :func:`run_all` at once (a rerun both need runs once)."""
     pset, models, specs = _setup(
         parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers
     )
-    require_draws(pset)
+    if cross:
+        require_draws(pset)
     inside = _in_sample_plans(pset, specs, models, placebo_nodes, draws)
-    left, freed = [], {}
-    for name, spec in specs.items():
-        model = models.get(spec.disease)
-        # the placebo model stands in for the set's placebo value only where it acts
-        replaced = bool(placebo_nodes and model is not None and gives_placebo(spec))
-        without = without_trial(pset, name, spec.seed, replaced)
-        freed[name] = freed_targets(pset, name, replaced)
-        model = placebo_without(model, name) if model is not None else None
-        spec = spec.model_copy(update={"parameter_set": without})
-        spread, includes = predictive_plan(spec, without, model, placebo_nodes, draws)
-        left.append((name, spec, spread or [(spec, 1.0)], includes + ", trial left out"))
+    left, freed = _left_out_plans(pset, specs, models, placebo_nodes, draws) if cross else ([], {})
     jobs = _jobs(inside) + [s for _, _, spread, _ in left for s, _ in spread]
     results = iter(run_all(jobs, workers, progress))
     # the wound and scar rows are in-sample only: their fits (calibration.wounds,
@@ -165,7 +163,24 @@ def cross_validate(
         runs = [(next(results), w) for _, w in spread]
         out += row_predictions(spec, runs[0][0], name, runs, includes, center="mixture")
     # a row fitted by a script outside the set cannot be left out: not out of sample
-    return pset, rows, [r for r in out if r.row not in SCRIPT_FITTED], freed
+    return pset, rows, ([r for r in out if r.row not in SCRIPT_FITTED], freed)
+
+
+def _left_out_plans(pset, specs, models, placebo_nodes, draws) -> tuple[list[tuple], dict]:
+    """Per trial: (name, spec with its own trial left out of the set, predictive reruns,
+    their label); and per trial the values that returned to their prior."""
+    left, freed = [], {}
+    for name, spec in specs.items():
+        model = models.get(spec.disease)
+        # the placebo model stands in for the set's placebo value only where it acts
+        replaced = bool(placebo_nodes and model is not None and gives_placebo(spec))
+        without = without_trial(pset, name, spec.seed, replaced)
+        freed[name] = freed_targets(pset, name, replaced)
+        model = placebo_without(model, name) if model is not None else None
+        spec = spec.model_copy(update={"parameter_set": without})
+        spread, includes = predictive_plan(spec, without, model, placebo_nodes, draws)
+        left.append((name, spec, spread or [(spec, 1.0)], includes + ", trial left out"))
+    return left, freed
 
 
 def _setup(parameter_set, directory, trials, placebo_nodes, placebo_models, draws, workers):
@@ -210,8 +225,7 @@ def check_counts(placebo_nodes: int, draws: int, workers: int) -> None:
     for name, value, low in (("placebo_nodes", placebo_nodes, 0), ("draws", draws, 1)):
         if value < low:
             raise CalibrationError(f"{name}: {value}; allowed: a whole number >= {low}")
-    if workers < 1:
-        raise CalibrationError(f"workers: {workers}; allowed: a whole number >= 1")
+    check_workers(workers)
 
 
 def _selected(
@@ -265,28 +279,9 @@ def run_all(
 
 
 def _run(unique: list[tuple[str, TrialSpec]], workers: int, advance) -> list[TrialResult]:
-    specs = [s for _, s in unique]
-    if workers <= 1 or len(specs) <= 1:
-        out = []
-        for s in specs:
-            out.append(run_trial(s))
-            advance(1)
-        return out
-    import concurrent.futures as cf
-    import multiprocessing
-
-    from dermatwin.execution.processes import one_numba_thread
-
-    with cf.ProcessPoolExecutor(
-        min(workers, len(specs)),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=one_numba_thread,
-    ) as pool:
-        out = []
-        for result in pool.map(run_trial, specs):
-            out.append(result)
-            advance(1)
-        return out
+    specs = [(s,) for _, s in unique]
+    with worker_pool(min(workers, len(specs)) or 1) as pool:
+        return run_each(run_trial, specs, pool, advance)
 
 
 def parameter_draws(pset: ParameterSet, draws: int = DRAWS) -> list[tuple[ParameterSet, float]]:

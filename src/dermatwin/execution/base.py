@@ -7,6 +7,7 @@ hides the one difference between engines (how to wait on several futures at once
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -16,6 +17,20 @@ from dermatwin._base.errors import DermatwinError
 
 class ExecutionError(DermatwinError):
     """An executor cannot be created or a run cannot go on (one-line message)."""
+
+
+#: local worker processes allowed per CPU: more only queue for the same cores and cost
+#: each its start-up (imports, the model) and memory
+WORKERS_PER_CPU = 4
+
+
+def max_workers() -> int:
+    """The most local worker processes a command accepts: :data:`WORKERS_PER_CPU` per CPU.
+
+    >>> max_workers() >= WORKERS_PER_CPU
+    True
+    """
+    return WORKERS_PER_CPU * (os.cpu_count() or 1)
 
 
 class UserErrorResult:

@@ -240,7 +240,11 @@ class Model:
             replace(p, value=float(values[p.name])) if p.name in values else p
             for p in self.parameters
         )
-        return replace(self, parameters=params)
+        copy = replace(self, parameters=params)
+        # the equations are the same: hand the structure hash on (sympy's srepr of every
+        # equation costs about a second per copy, and every calibration run makes one)
+        copy.__dict__["structure_hash"] = self.structure_hash
+        return copy
 
 
 class ModelBuilder:
