@@ -21,7 +21,32 @@ Elasticity falls by ``elasticity_loss_per_year`` (assumed 0.8 %/year of the youn
 value): the reference data give only correlations with age (Cutometer R7 r = -0.62,
 R0 r = -0.47, R6 r = +0.49 in 60 women aged 18-70, SCA-05, SCA-06, SCA-07), no slope.
 
-The unit table has no year, so ages (years) and yearly rates (1/year) are declared ``au``.
+Ages are in ``year`` and yearly rates in ``1/year``; the model's clock ``t`` is in days.
+
+**Inflammation and ageing** (path: inflammation -> M1 macrophages -> MMPs -> collagen
+loss -> the age-like read-outs). The dermis module lowers the level type I collagen
+settles at to ``N / (1 + inflammatory_collagen_degradation * m1)``, with ``m1`` the excess
+of M1 macrophages over healthy dermis (macrophage module; IFN-gamma/TNF of the cores and
+an open wound raise it, IL-4/IL-13 lower it). Lower collagen gives a thinner dermis, lower
+elasticity (``deficit_elasticity_loss``: 0.8 % of elasticity per 1 % of collagen below the
+age-normal level, the ratio of the two ageing rates above) and a higher wrinkle proxy,
+i.e. skin that reads older. The coupling is assumed and **off by default** (0): no
+reference row gives a rate, and on it changes the dermis of every patient whose M1 differs
+from healthy dermis (0.2 au M1). With 0.25, the default (typical AD) patient ageing
+from 30 has collagen 0.55 of the young adult's at 70 (0.60 with the coupling off: its
+M1 is 0.29 au), and 0.52 with a psoriatic plaque from age 30 (M1 0.36 au; same patient;
+knock-out: the coupling at 0, tests/model/skin/test_ageing.py). Limits: the collagen level follows
+M1 within months (the dermis module's scar remodelling, half-life ~70 days), so the loss
+does not build up over years; only type I collagen (85 %) is affected; the AD core's Th2
+milieu polarises macrophages to M2, so a typical AD lesion has *fewer* M1 than the same
+patient cleared by IL-4/IL-13 blockade (0.29 vs 0.38 au), and this path then makes AD
+age the dermis less than its clearance does.
+
+**Wrinkle proxy** (read-out only; nothing reads it): ``wrinkle_index = 1 - elasticity x
+dermal_thickness`` (0 for a young adult's normal skin; assumed mapping: wrinkles deepen
+as the dermis thins and recoils less; the reference data hold no wrinkle grading, only
+elasticity-age correlations SCA-05..07). It rises from 0 at 30 to 0.48 at 70 with normal
+ageing.
 
 Signals fed (all 0 at the reference age with the clock stopped):
 
@@ -31,10 +56,10 @@ Signals fed (all 0 at the reference age with the clock stopped):
   derivative (1/day): the drift since time 0, read by the dermis module,
 * ``age_elasticity`` = -elasticity_loss_per_year * (a(t) - age_reference).
 
-Outputs ``skin_age`` (years) and ``collagen_content_age`` (N(a(t)), relative to the
-young adult). Not modelled: slower epidermal/barrier turnover with age (it would change
-the AD core for every patient whose age differs from a reference; left for a module
-that can keep the no-therapy identity).
+Outputs ``skin_age`` (years), ``collagen_content_age`` (N(a(t)), relative to the
+young adult) and ``wrinkle_index``. Not modelled: slower epidermal/barrier turnover
+with age (it would change the AD core for every patient whose age differs from a
+reference; left for a module that can keep the no-therapy identity).
 """
 
 from __future__ import annotations
@@ -108,4 +133,11 @@ def add(b: ModelBuilder) -> None:
         n_t,
         unit="dimensionless",
         description="age-normal dermal collagen content relative to a young adult",
+    )
+    # a read-out only: nothing in the model reads it
+    b.output(
+        "wrinkle_index",
+        1 - b.output_expression("elasticity") * b.output_expression("dermal_thickness"),
+        unit="dimensionless",
+        description="wrinkle proxy: 1 - elasticity x dermal thickness (0 = young adult)",
     )

@@ -29,6 +29,11 @@ Units: every state is relative to the patient's normal (unwounded) dermis at tim
   with MSC (``scar_msc_remodelling``, HGF raises MMP-1).
   Total collagen ``c = 0.85 collagen_I + 0.15 collagen_III`` (type I 80-85 %, III
   10-15 % of dermal collagen; assumed). Scar excess ``X = c / N - 1``.
+* **Inflammation.** M1 macrophages (MMP-1/-9 makers) raise type I degradation: type I
+  settles at (and is remodelled towards) ``N / (1 + inflammatory_collagen_degradation *
+  m1)``, ``m1`` = M1 over healthy dermis - 1 (macrophage module signal). Assumed, off by
+  default (0), so every equation above holds unchanged; the ageing module documents the
+  path and its limits.
 * **MSC anti-fibrotic action.** TSG-6 (secretome) and HGF (growth factors) lower
   myofibroblast differentiation and collagen deposition and speed myofibroblast
   apoptosis and scar remodelling (SCA-10: alpha-SMA and COL1 mRNA fall):
@@ -45,17 +50,20 @@ Units: every state is relative to the patient's normal (unwounded) dermis at tim
 Outputs:
 
 * ``scar_index``: scar elevation index, dermal height of the treated area over that of
-  normal dermis of the same age (1 = flat). Height is taken as
-  ``1 - dermis_collagen_share + dermis_collagen_share * collagen`` (collagen makes
-  ``dermis_collagen_share`` = 60 % of dermal thickness, derived so that collagen content
-  falling 1 %/year gives thickness falling 0.6 %/year: SCA-23, SCA-03d).
+  normal dermis of the same age (1 = flat; below 1 where inflammation thins the
+  dermis). Height is taken as ``1 - dermis_collagen_share + dermis_collagen_share *
+  collagen`` (collagen makes ``dermis_collagen_share`` = 60 % of dermal thickness,
+  derived so that collagen content falling 1 %/year gives thickness falling 0.6 %/year:
+  SCA-23, SCA-03d).
 * ``dermal_thickness``: relative to a young adult (age ``age_reference``) with normal
   dermis: the same height with collagen scaled by the patient's age level
   (``age_level`` signal of the ageing module, 0 without it).
-* ``elasticity``: relative to normal young-adult skin, ``(1 + age_elasticity) / (1 +
-  scar_stiffening * X)``: the scar's excess (and disordered) collagen makes it stiffer
-  (assumed: twice the normal collagen leaves 2/3 of normal elasticity); ageing lowers
-  it through the ``age_elasticity`` signal.
+* ``elasticity``: relative to normal young-adult skin, ``(1 + age_elasticity) (1 +
+  deficit_elasticity_loss * min(X, 0)) / (1 + scar_stiffening * max(X, 0))``: the scar's
+  excess (and disordered) collagen makes it stiffer (assumed: twice the normal collagen
+  leaves 2/3 of normal elasticity); collagen below the age-normal level (inflammation)
+  makes it slacker (assumed, 0.8 per unit, as ageing); ageing lowers it through the
+  ``age_elasticity`` signal.
 * ``dermal_collagen_percent``: the collagen share of the dermis, as histology scores it
   (percent collagen score): ``73.28 % x collagen content / dermal thickness``, both
   relative to the young adult (73.28 %: healthy adults aged 25-34, AGE_COLLAGEN_25_34).
@@ -73,6 +81,8 @@ TGF-beta). No feedback into the cores.
 from __future__ import annotations
 
 import math
+
+import sympy as sp
 
 from dermatwin.model.skin import parameter_table, register
 from dermatwin.model.spec import ModelBuilder
@@ -210,6 +220,25 @@ def add(b: ModelBuilder) -> None:
         "assumed: a scar with twice the normal collagen has 2/3 of normal elasticity",
         "loss of elasticity per unit of excess collagen",
     )
+    m1_mmp = par(
+        "inflammatory_collagen_degradation",
+        0.0,
+        "dimensionless",
+        "assumed: off by default (no reference row gives a rate; switching it on changes "
+        "the dermis of every patient with M1 macrophages above healthy dermis); 0.25 = "
+        "each healthy-dermis M1 load added raises type I collagen degradation by 25 %",
+        "extra type I collagen degradation per unit of excess M1 macrophages (fraction "
+        "of normal degradation)",
+        upper=2.0,
+    )
+    slack = par(
+        "deficit_elasticity_loss",
+        0.8,
+        "dimensionless",
+        "assumed: as in chronological ageing, 0.8 % of elasticity per 1 % of collagen "
+        "lost (elasticity_loss_per_year / collagen_loss_per_year)",
+        "loss of elasticity per unit of collagen deficit (below the age-normal level)",
+    )
 
     fib = b.state(
         "fibroblasts",
@@ -251,6 +280,9 @@ def add(b: ModelBuilder) -> None:
     col = SHARE_I * c1 + SHARE_III * c3
     excess = col / norm - 1
     tgfb = 1 + b.signal("tgfb")  # active TGF-beta relative to normal dermis
+    # inflammation -> M1 macrophages -> MMPs: raised degradation lowers the level type I
+    # collagen settles at (exactly the age-normal level with the coupling off, the default)
+    norm_i = norm / (1 + m1_mmp * b.signal("m1"))
     b.ode(fib, k_fib * (1 + fib_act * injury - fib))
     activated = fib - 1  # exactly 0 in unwounded dermis
     diff = k_diff * (1 - af) * activated * tgfb / (tgfb + tgfb_ec50)
@@ -263,11 +295,11 @@ def add(b: ModelBuilder) -> None:
     )
     b.ode(
         c1,
-        k_c * (norm - c1)
+        k_c * (norm_i - c1)
         + norm_rate
         + s1 * dep
         + k31 * SHARE_III / SHARE_I * (c3 - norm)
-        - remodel * (c1 - norm),
+        - remodel * (c1 - norm_i),
     )
     b.add_signal("myofibroblasts", myo)
 
@@ -288,7 +320,9 @@ def add(b: ModelBuilder) -> None:
     )
     b.output(
         "elasticity",
-        (1 + b.signal("age_elasticity")) / (1 + stiff * excess),
+        (1 + b.signal("age_elasticity"))
+        * (1 + slack * sp.Min(excess, 0))
+        / (1 + stiff * sp.Max(excess, 0)),
         unit="dimensionless",
         description="skin elasticity relative to a young adult's normal skin",
     )

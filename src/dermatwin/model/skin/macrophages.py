@@ -52,7 +52,9 @@ twice). Two paths:
 
 Outputs: ``M2_M1_ratio``, ``macrophages_total`` (au). Signals fed: ``m2`` = M2 /
 ``mac_m2_base`` - 1 (dimensionless excess of M2 over healthy dermis, 0 at baseline),
-read by the cytokines module for IL-10 and TGF-beta (read-outs), and ``m2_msc``.
+read by the cytokines module for IL-10 and TGF-beta (read-outs), ``m2_msc``, and ``m1``
+= M1 / ``mac_m1_base`` - 1 (excess of M1 over healthy dermis), read by the dermis module
+for inflammatory collagen degradation (off by default).
 
 Without MSC ``M2_msc`` = 0, the factor is exactly 1 and every core equation is
 unchanged. Knock-out: ``mac_msc_gain`` = 0 (no education by MSC) or ``mac_tnf_share``
@@ -235,6 +237,7 @@ def add(b: ModelBuilder) -> None:
     for name in KERATINOCYTE_ACTIVATION:
         b.scale_parameter(name, 1 - tnf_share * re_educated)
 
+    b.add_signal("m1", m1 / m1_base - 1)
     b.add_signal("m2", m2 / m2_base - 1)
     b.add_signal("m2_msc", m2_msc / m2_base)
     b.output("M2_M1_ratio", m2 / m1, unit="dimensionless", description="M2 per M1 macrophage")
