@@ -369,45 +369,38 @@ def trial_run(
 def _wound_trial_run(
     trial: Path, out: Path | None, as_json: bool, seed: int | None, overwrite: bool
 ) -> None:
-    """`trial run` of a wound trial (docs/trials.md, "Wound trials"): in memory, then
-    summary.json, endpoints.csv and trajectories.csv into OUT."""
-    from dermatwin.cli_tables import print_trial_summary
+    """`trial run` of a wound trial (docs/trials.md, "Wound trials")."""
     from dermatwin.trials.wounds import load_wound_trial, run_wound_trial, write_wound_trial
 
-    spec = load_wound_trial(trial)
-    if seed is not None:
-        spec = spec.model_copy(update={"seed": seed})
-    out = out or Path("results") / trial.stem
-    with output_folder(out, "trial run", [trial], overwrite) as folder:
-        result = run_wound_trial(spec)
-        with folder.staging() as tmp:
-            write_wound_trial(result, Path(tmp))
-    if as_json:
-        print(json_dumps(result.summary))
-        return
-    console = Console()
-    console.print(f"{spec.name} (seed {spec.seed})", markup=False)
-    print_trial_summary(console, result.summary, spec.endpoints)
-    console.print(f"outputs written to {out}/ (summary.json, endpoints.csv, trajectories.csv)")
-    console.print(DISCLAIMER)
+    _condition_trial_run(
+        trial, out, as_json, seed, overwrite, load_wound_trial, run_wound_trial, write_wound_trial
+    )
 
 
 def _scar_trial_run(
     trial: Path, out: Path | None, as_json: bool, seed: int | None, overwrite: bool
 ) -> None:
-    """`trial run` of a mature-scar trial (docs/trials.md, "Wound trials"): in memory,
-    then summary.json, endpoints.csv and trajectories.csv into OUT."""
-    from dermatwin.cli_tables import print_trial_summary
+    """`trial run` of a mature-scar trial (docs/trials.md, "Wound trials")."""
     from dermatwin.trials.scars import load_scar_trial, run_scar_trial, write_scar_trial
 
-    spec = load_scar_trial(trial)
+    _condition_trial_run(
+        trial, out, as_json, seed, overwrite, load_scar_trial, run_scar_trial, write_scar_trial
+    )
+
+
+def _condition_trial_run(trial, out, as_json, seed, overwrite, load, run, write) -> None:
+    """A wound or scar trial: in memory, then summary.json, endpoints.csv and
+    trajectories.csv into OUT (``load``, ``run``, ``write``: the condition's functions)."""
+    from dermatwin.cli_tables import print_trial_summary
+
+    spec = load(trial)
     if seed is not None:
         spec = spec.model_copy(update={"seed": seed})
     out = out or Path("results") / trial.stem
     with output_folder(out, "trial run", [trial], overwrite) as folder:
-        result = run_scar_trial(spec)
+        result = run(spec)
         with folder.staging() as tmp:
-            write_scar_trial(result, Path(tmp))
+            write(result, Path(tmp))
     if as_json:
         print(json_dumps(result.summary))
         return
