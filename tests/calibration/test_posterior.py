@@ -133,6 +133,11 @@ def test_check_against_uses_the_posterior_spread(fitted):
     shipped = ParameterSet(name="s", version=1, values=[far])
     (line,) = check_against(shipped, pset)
     assert "outside the refit's 95 % CrI" in line
+    # a refit that finds the same point at a bound reproduces it, although an
+    # equal-tailed interval leaves the bound out
+    post = v.posterior.model_copy(update={"low": v.value * 1.01, "high": v.value * 2})
+    at_bound = pset.with_value(v.model_copy(update={"posterior": post}))
+    assert check_against(inside, at_bound) == []
     extra = FittedValue(
         target="model.other", value=1.0, unit="1", bounds=(0, 2), fitted_to=["R"], trial="t"
     )
