@@ -125,13 +125,14 @@ def test_plaque_inflammation_ages_the_dermis_through_m1_macrophages(plaque_decad
 
 
 def test_knocking_out_the_coupling_removes_the_plaque_effect(plaque_decades, decades):
-    """Knocked out, the plaque changes no read-out (to solver tolerance; the effect with
-    the coupling on is over 1 %)."""
+    """Knocked out, the plaque changes no read-out (to the error that decades of
+    integration at rtol 1e-6 accumulate along different step sequences, 1e-5; the effect
+    with the coupling on is over 1 %)."""
     quiet, plaque = plaque_decades
     for name in READ_OUTS:
-        np.testing.assert_allclose(plaque[name].values[1], quiet[name].values[1], rtol=1e-6)
+        np.testing.assert_allclose(plaque[name].values[1], quiet[name].values[1], rtol=1e-5)
         # and the patient ages as in the tests above (the same 30-year-old)
-        np.testing.assert_allclose(quiet[name].values[1], decades[name].values[0], rtol=1e-6)
+        np.testing.assert_allclose(quiet[name].values[1], decades[name].values[0], rtol=1e-5)
 
 
 def test_wrinkle_proxy_rises_with_age(plaque_decades, decades):
