@@ -700,6 +700,7 @@ def import_sbml(
     optionally simulate it with dermatwin's engine (time in days)."""
     import numpy as np
 
+    from dermatwin._base.atomic import write_text_atomic
     from dermatwin.io.sbml import read_sbml
 
     if out is not None and days is None:
@@ -735,7 +736,7 @@ def import_sbml(
         info["final"] = {k: float(v) for k, v in frame.iloc[-1].items() if k != "time"}
         if out is not None:
             try:
-                frame.to_csv(out, index=False)
+                write_text_atomic(out, frame.to_csv(index=False))
             except OSError as err:
                 fail(f"--out: cannot write {out} ({err.strerror})")
             info["trajectory"] = str(out)

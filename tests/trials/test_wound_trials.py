@@ -65,6 +65,8 @@ def test_first_patients_do_not_depend_on_the_arm_size():
     "change, message",
     [
         ({"endpoints": ["EASI-75@12w"]}, "not a diabetic_foot_ulcer endpoint"),
+        ({"endpoints": ["time_to:wound_area<=0"]}, "not a diabetic_foot_ulcer endpoint"),
+        ({"endpoints": ["mean_pct_change:wound_area@4w/3d"]}, "not a diabetic_foot_ulcer"),
         ({"endpoints": ["closure@20w"]}, "after the trial's duration"),
         ({"endpoints": ["mean_pct_change:wound_area@10d"]}, "not at a visit; allowed: a whole"),
         ({"condition": "burn"}, "condition"),

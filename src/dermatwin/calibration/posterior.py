@@ -554,7 +554,10 @@ def _merged_grids(
     """The set's step grids after refitting some steps: the refitted ones, and the base
     set's grids of the other current steps when the base was drawn the same way (same
     trial and draw seeds), so that a partly refitted set can still be left out trial by
-    trial; a base grid of a step that no longer exists is dropped."""
+    trial; a base grid of a step that no longer exists is dropped. A kept grid of a step
+    after a refitted one was computed with the refitted value's old point: sound only
+    when the refitted steps feed no later step (CAL-5's three: each its own trial's
+    drug), which the caller must see to."""
     new = {g.targets: g for g in refitted}
     if kept is None or (kept.trial_seed, kept.draw_seed) != (seed, draw_seed):
         return tuple(refitted)

@@ -240,7 +240,7 @@ def _term(
     for r in (row, placebo):
         if r is not None and r not in refs:
             raise CalibrationError(f"{step.trial}: row {r} is not among its reference_rows")
-        if r is not None and refs[r].n is None and refs[r].se is None:
+        if r is not None and refs[r].n is None and (refs[r].se is None or placebo is not None):
             raise CalibrationError(
                 f"{step.trial}: reference_rows.{r}.n is missing; allowed: the published arm "
                 "size (or se: the published standard error of a pooled row)"

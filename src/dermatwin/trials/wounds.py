@@ -230,7 +230,12 @@ class WoundTrialSpec(StrictModel):
         variables = (WOUND_AREA, HTS_RISK) if burn else (WOUND_AREA,)
         for text in self.endpoints:
             ep = parse_endpoint(text, context="trial")
-            if ep.variable not in variables or (ep.variable == HTS_RISK and ep.kind != "mean"):
+            kinds = {"closed", "time_to_closure", "mean_pct_change"}  # what _Observed reads
+            if (
+                ep.variable not in variables
+                or (ep.variable == HTS_RISK and ep.kind != "mean")
+                or (ep.variable == WOUND_AREA and ep.kind not in kinds)
+            ):
                 raise ValueError(
                     f"endpoints: {text!r} is not a {self.condition} endpoint; allowed: "
                     "closure@TIME, time_to_closure, mean_pct_change:wound_area@TIME"

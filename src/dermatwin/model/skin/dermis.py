@@ -229,7 +229,8 @@ def add(b: ModelBuilder) -> None:
         "each healthy-dermis M1 load added raises type I collagen degradation by 25 %",
         "extra type I collagen degradation per unit of excess M1 macrophages (fraction "
         "of normal degradation)",
-        upper=2.0,
+        # below 1, so that 1 + value x m1 stays positive (m1 >= -1: no M1 at all)
+        upper=0.9,
     )
     slack = par(
         "deficit_elasticity_loss",

@@ -383,8 +383,9 @@ def add(b: ModelBuilder) -> None:
         "p40_response",
         1.0,
         unit="dimensionless",
-        source="LI2016 (per patient: HLA-C*06:02 carriers respond better to p40 blockade; "
-        "values in dermatwin.patients.profile)",
+        source="LI2016 for the direction (per patient: HLA-C*06:02 carriers respond better "
+        "to p40 blockade); assumed: the spread, chosen to give its 17.9-point PASI-75 gap "
+        "(values in dermatwin.patients.profile)",
         lower=0.0,
         upper=3.0,
         description="patient's responsiveness to IL-12/IL-23 p40 blockade (x the inhibition)",
